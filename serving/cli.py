@@ -1,0 +1,21 @@
+"""The `fanpin` command line. Each command lives in serving/commands/<name>.py; this file only
+registers them, so `fanpin --help` stays fast (heavy imports happen inside the commands)."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="fanpin",
+    help="防止返贫监测预警 / early warning of households returning to poverty",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+# Commands: one import and one registration line each (imports are light; heavy ones are inside).
+from serving.commands.validate import validate  # noqa: E402
+from serving.commands.contract_doc import contract_doc  # noqa: E402
+
+app.command("validate")(validate)
+app.command("contract-doc")(contract_doc)

@@ -1,0 +1,1 @@
+"""One module per CLI command; serving/cli.py registers them."""

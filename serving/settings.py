@@ -1,0 +1,46 @@
+"""Settings from the environment (prefix FANPIN_), read when asked for, never at import time."""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where fanpin keeps its data, database and MLflow store."""
+
+    model_config = SettingsConfigDict(env_prefix="FANPIN_", extra="ignore")
+
+    home: Path = Field(default_factory=lambda: Path.home() / ".fanpin")
+    database_url: str | None = None
+    model_name: str = "fanpin-risk"
+    model_alias: str = "champion"
+    secret_key: str | None = None
+    token_minutes: int = 8 * 60
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'fanpin.db'}"
+
+    @cached_property
+    def tracking_uri(self) -> str:
+        # MLflow's own variable wins, so researchers can point fanpin at a shared server.
+        return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{self.home / 'mlflow.db'}"
+
+    @property
+    def model_uri(self) -> str:
+        return f"models:/{self.model_name}@{self.model_alias}"
+
+    def ensure_home(self) -> Path:
+        """Create the data home on first use (never at import)."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        return self.home
+
+
+def get_settings() -> Settings:
+    """Fresh settings from the current environment."""
+    return Settings()

@@ -1,0 +1,82 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from features.household_frame import FRAME_COLUMNS, ID_COLUMNS, build_household_frame
+from features.policy import load_policy
+from tests.tables import _typed, household, member, survey, tiny_tables
+
+
+@pytest.fixture(scope="module")
+def policy():
+    return load_policy()
+
+
+def _append_future(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp) -> dict[str, pd.DataFrame]:
+    """Rows dated after the cutoff in every table: a new household version, a new member, a
+    later survey, later events and a later monitoring entry."""
+    later = (cutoff + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
+    future = {
+        "households": [household("H1", social_assistance="dibao", housing_grade="D", valid_from=later),
+                       household("H9", valid_from=later)],
+        "members": [member("H1", "M9", "2000-01-01", health="major", valid_from=later),
+                    member("H9", "M99", "1960-01-01", valid_from=later)],
+        "income_surveys": [survey("H1", cutoff.year + 1, survey_date=later, wage_income=0.0)],
+        "events": [dict(event_id="EF", household_id="H1", member_id="M1", event_date=later,
+                        event_type="hospitalisation", amount=90000.0, source="医保局")],
+        "outcomes": [dict(household_id="H1", entry_date=later, monitoring_category="unstable_exited",
+                          risk_type_1="illness", risk_type_2=None, risk_type_3=None, risk_type_4=None,
+                          risk_type_5=None, elimination_date=None)],
+    }
+    return {name: pd.concat([tables[name], _typed(name, rows)], ignore_index=True) for name, rows in future.items()}
+
+
+@pytest.mark.parametrize("cutoff", ["2023-12-31", "2024-03-01", "2024-05-01", "2025-01-05"])
+def test_point_in_time_future_rows_change_nothing(cutoff, policy):
+    tables = tiny_tables()
+    cutoff = pd.Timestamp(cutoff)
+    before = build_household_frame(tables, cutoff, policy)
+    after = build_household_frame(_append_future(tables, cutoff), cutoff, policy)
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_elimination_after_cutoff_is_not_known_yet(policy):
+    tables = tiny_tables()
+    during = build_household_frame(tables, "2025-05-31", policy).set_index("household_id")
+    after = build_household_frame(tables, "2025-06-02", policy).set_index("household_id")
+    assert during.loc["H2", "under_monitoring"] and not after.loc["H2", "under_monitoring"]
+    assert after.loc["H2", "ever_monitored"]
+
+
+def test_frame_values_follow_the_registry(policy):
+    frame = build_household_frame(tiny_tables(), "2024-05-01", policy).set_index("household_id")
+    assert list(frame.reset_index().columns) == ID_COLUMNS + list(FRAME_COLUMNS)
+    h1, h2 = frame.loc["H1"], frame.loc["H2"]
+    assert h1["household_size"] == 3 and h1["n_noncompulsory_students"] == 1
+    # 2023 survey: 20000 + 5000 + 0 + 2000 - 1000 = 26000 over 3 members
+    assert h1["pc_net_income"] == pytest.approx(26000 / 3)
+    assert h1["income_to_line"] == pytest.approx(26000 / 3 / 7500)
+    # H2's member turned major-ill in March 2024; hospital stay of 30000 in the last 13 weeks
+    assert h2["n_major_illness"] == 1 and h2["able_labour"] == 0
+    assert h2["hospitalisations_13w"] == 1 and h2["hospital_cost_52w"] == 30000
+    assert h2["elderly_only"] and h2["under_monitoring"]
+    # net income 2023: 0 + 1500 + 0 + 2000 - 1000; 2022: 3000 + 2000 + 0 + 2000 - 1000
+    assert h2["income_change"] == pytest.approx(2500 / 6000 - 1)
+    # H2 became a 低保 household only in July 2024: not yet at this cutoff
+    assert not h2["new_dibao"]
+    later = build_household_frame(tiny_tables(), "2024-08-01", policy).set_index("household_id")
+    assert later.loc["H2", "new_dibao"] and later.loc["H2", "social_assistance"] == "dibao"
+
+
+def test_household_without_members_is_left_out(policy):
+    tables = tiny_tables()
+    frame = build_household_frame(tables, "2018-06-01", policy)
+    assert frame.empty
+
+
+def test_lines_follow_the_policy_year(policy):
+    f2020 = build_household_frame(tiny_tables(), "2020-06-30", policy)
+    f2021 = build_household_frame(tiny_tables(), "2021-06-30", policy)
+    assert set(f2020["monitoring_line"]) == {5000.0} and set(f2020["dibao_line"]) == {4400.0}
+    assert set(f2021["monitoring_line"]) == {6000.0}
+    assert np.isfinite(f2021["pc_net_income"]).all() is not None

@@ -1,0 +1,1 @@
+"""fanpin training layer."""
