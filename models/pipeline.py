@@ -1,0 +1,114 @@
+"""The risk model: feature builder + LightGBM + probability calibrator as ONE estimator.
+
+One object is logged to MLflow and loaded by alias, so the weekly job, Spark and notebooks all
+score with exactly the builder, trees and calibration that were evaluated. Its input is the
+household frame (``features.household_frame``); its output the calibrated 12-month probability.
+The explainer reads the same object: ``raw_score`` is the LightGBM margin that SHAP decomposes,
+``calibrate`` maps a margin to the probability people see.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+
+from features.transformer import FeatureBuilder
+
+DEFAULT_LGBM_PARAMS: dict[str, Any] = {
+    "n_estimators": 300,
+    "learning_rate": 0.05,
+    "num_leaves": 31,
+    "min_child_samples": 50,
+    "subsample": 0.8,
+    "subsample_freq": 1,
+    "colsample_bytree": 0.8,
+    "reg_lambda": 1.0,
+    # One thread is steadier than two when another process shares the cores (DEPENDENCIES.md).
+    "n_jobs": 1,
+    "verbose": -1,
+}
+
+
+class RiskPipeline(ClassifierMixin, BaseEstimator):
+    """Household frame -> calibrated probability of entering monitoring within 52 weeks.
+
+    Args:
+        lgbm_params: LightGBM parameters (merged over ``DEFAULT_LGBM_PARAMS``).
+        calibration: "sigmoid" (Platt scaling on the margin: strictly monotone, so a higher
+            margin always means a higher probability) or "isotonic".
+        random_state: seed for LightGBM's sampling.
+        features: optional subset of model features (default: all).
+    """
+
+    def __init__(
+        self,
+        lgbm_params: dict[str, Any] | None = None,
+        calibration: str = "sigmoid",
+        random_state: int = 0,
+        features: tuple[str, ...] | None = None,
+    ):
+        self.lgbm_params = lgbm_params
+        self.calibration = calibration
+        self.random_state = random_state
+        self.features = features
+
+    # -- fitting -----------------------------------------------------------------------------
+    def fit(self, X: pd.DataFrame, y, X_calib: pd.DataFrame | None = None, y_calib=None):  # noqa: N803
+        """Fit builder and trees on (X, y), then the calibrator on a later, held-out period.
+
+        Calibrating on the training rows would learn the trees' over-confidence; pass the
+        validation period as ``X_calib``/``y_calib`` (falls back to the training rows).
+        """
+        self.builder_ = FeatureBuilder(self.features).fit(X)
+        params = {**DEFAULT_LGBM_PARAMS, **(self.lgbm_params or {}), "random_state": self.random_state}
+        self.booster_ = lgb.LGBMClassifier(**params)
+        self.booster_.fit(self.builder_.transform(X), np.asarray(y).astype(int))
+        self.classes_ = np.array([0, 1])
+        cal_X, cal_y = (X, y) if X_calib is None else (X_calib, y_calib)
+        self.fit_calibrator(cal_X, cal_y)
+        return self
+
+    def fit_calibrator(self, X: pd.DataFrame, y) -> RiskPipeline:  # noqa: N803
+        """(Re)fit only the calibrator, keeping the trees."""
+        margin = self.raw_score(X).reshape(-1, 1)
+        y = np.asarray(y).astype(int)
+        if self.calibration == "isotonic":
+            self.calibrator_ = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(margin.ravel(), y)
+        elif self.calibration == "sigmoid":
+            self.calibrator_ = LogisticRegression(C=1e6).fit(margin, y)
+        else:
+            raise ValueError(f"unknown calibration {self.calibration!r}")
+        return self
+
+    # -- scoring -------------------------------------------------------------------------------
+    def transform_features(self, X: pd.DataFrame) -> pd.DataFrame:  # noqa: N803
+        """The model matrix the trees see (what SHAP values are computed on)."""
+        return self.builder_.transform(X)
+
+    def raw_score(self, X: pd.DataFrame) -> np.ndarray:  # noqa: N803
+        """LightGBM's margin (log-odds before calibration)."""
+        return self.booster_.predict(self.transform_features(X), raw_score=True)
+
+    def calibrate(self, margin: np.ndarray) -> np.ndarray:
+        """Calibrated probability for LightGBM margins."""
+        margin = np.asarray(margin, dtype="float64")
+        if self.calibration == "isotonic":
+            return self.calibrator_.predict(margin.ravel())
+        return self.calibrator_.predict_proba(margin.reshape(-1, 1))[:, 1]
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:  # noqa: N803
+        p = self.calibrate(self.raw_score(X))
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:  # noqa: N803
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+
+    @property
+    def feature_names_(self) -> list[str]:
+        return list(self.builder_.get_feature_names_out())
