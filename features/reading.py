@@ -1,0 +1,622 @@
+"""Reading a registry export folder into contract tables, with quarantine and flags.
+
+This is the edge where files come in (the only I/O in ``features`` besides writing modules).
+A folder holds the contract tables as CSV (UTF-8, UTF-8 with BOM, GBK/GB18030), XLSX or Parquet,
+named by the English table name (``members.csv``) or its Chinese title (``家庭成员.xlsx``), with
+English or Chinese headers and values. Every value is read as written, normalised and parsed by
+:mod:`features.normalising`, and validated against the pandera schemas of
+:mod:`features.contract`. A row with any problem goes to the quarantine table (one line per
+problem cell) and the rest continue; valid but implausible rows are flagged and still used.
+
+Two things stop the run instead, with one line naming the file and the column: a file that cannot
+be read, and a missing required column. Nothing is written here at all: callers write reports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from features import contract
+from features import normalising as norm
+from features import quarantine as qt
+
+SUFFIXES = (".csv", ".xlsx", ".parquet")
+REQUIRED_TABLES = ("households", "members")
+COUNT_KEYS = ("rows_in", "rows_valid", "rows_quarantined", "rows_flagged")
+_ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+# Able labour for the 万元 check: people who could earn more than 50 yuan a year.
+_ABLE_LABOUR = ("ordinary", "skilled")
+_INCOME_PARTS = ("wage_income", "business_income", "property_income", "transfer_income")
+_MAX_MEMBERS = 15
+
+
+class ContractError(ValueError):
+    """An export that cannot be used at all; the message is one line naming file and column."""
+
+
+@dataclass
+class ReadResult:
+    """The typed tables of one export folder, what was quarantined and what was flagged.
+
+    Attributes:
+        tables: table name -> DataFrame with exactly the contract's columns and dtypes (valid rows).
+        quarantine: one line per problem cell: file, row (as Excel numbers it), column, value,
+            reason. Values of sensitive columns are masked.
+        flags: same columns; valid but implausible rows (still in ``tables``).
+        counts: table -> rows_in, rows_valid, rows_quarantined, rows_flagged.
+        files: table -> file name it was read from (None when the folder had no file for it).
+        notes: things a person should know that are not row problems (missing optional table,
+            ignored columns, optional column absent).
+        as_of: the export date used for age and future-date checks.
+    """
+
+    tables: dict[str, pd.DataFrame]
+    quarantine: pd.DataFrame
+    flags: pd.DataFrame
+    counts: dict[str, dict[str, int]]
+    files: dict[str, str | None] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    as_of: pd.Timestamp | None = None
+
+    @property
+    def totals(self) -> dict[str, int]:
+        """Counts summed over the tables."""
+        return {k: sum(c[k] for c in self.counts.values()) for k in COUNT_KEYS}
+
+
+# --------------------------------------------------------------------------- finding files
+
+
+def _file_key(path: Path) -> str:
+    return norm.header_key(path.stem)
+
+
+def find_table_files(folder: Path) -> dict[str, Path]:
+    """Table name -> file in ``folder`` (English name or Chinese title, any supported suffix)."""
+    names = {}
+    for name, schema in contract.TABLES.items():
+        names[norm.header_key(name)] = name
+        names[norm.header_key(schema.title)] = name
+    found: dict[str, Path] = {}
+    for path in sorted(folder.iterdir()):
+        if path.suffix.lower() not in SUFFIXES or path.name.startswith(("~$", ".")):
+            continue
+        table = names.get(_file_key(path))
+        if table is None:
+            continue
+        if table in found:
+            raise ContractError(
+                f"{path.name}: two files for table {table} ({found[table].name} and {path.name})"
+            )
+        found[table] = path
+    return found
+
+
+def export_folders(county: Path) -> list[tuple[str, Path]]:
+    """The folders to read in a county folder: ``history`` then every ``exports/YYYY-Www``.
+
+    A plain export folder (table files directly in it) is returned as itself.
+    """
+    county = Path(county)
+    if (county / "history").is_dir() or (county / "exports").is_dir():
+        out = []
+        if (county / "history").is_dir():
+            out.append(("history", county / "history"))
+        if (county / "exports").is_dir():
+            out += [
+                (f"exports/{p.name}", p)
+                for p in sorted((county / "exports").iterdir())
+                if p.is_dir()
+            ]
+        return out
+    return [(".", county)]
+
+
+# --------------------------------------------------------------------------- loading raw cells
+
+
+def _decode(data: bytes, name: str) -> str:
+    # utf-8-sig first: it also reads plain UTF-8 and strips a BOM; GB18030 is a superset of GBK.
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ContractError(f"{name}: cannot read file (not UTF-8 or GBK/GB18030 text)")
+
+
+def _load_csv(path: Path) -> pd.DataFrame:
+    text = _decode(path.read_bytes(), path.name)
+    try:
+        return pd.read_csv(
+            io.StringIO(text),
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as error:
+        kind = "empty file" if isinstance(error, pd.errors.EmptyDataError) else "not a valid CSV"
+        raise ContractError(f"{path.name}: cannot read file ({kind})") from None
+
+
+def _excel_cell(value: object) -> object:
+    """XLSX cells to text as a person sees them (3.0 -> '3', a date cell -> '2024-03-01')."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.strftime("%Y-%m-%d")
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _load_xlsx(path: Path) -> pd.DataFrame:
+    import openpyxl  # imported here: only XLSX exports need it
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        raise ContractError(f"{path.name}: cannot read file (not a valid XLSX)") from None
+    try:
+        rows = list(book.worksheets[0].iter_rows(values_only=True))
+    finally:
+        book.close()
+    if not rows:
+        raise ContractError(f"{path.name}: cannot read file (empty sheet)")
+    header = [_excel_cell(h) for h in rows[0]]
+    width = len(header)
+    body = [[_excel_cell(v) for v in (list(r) + [None] * width)[:width]] for r in rows[1:]]
+    return pd.DataFrame(body, columns=header, dtype=object)
+
+
+def _load_parquet(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except Exception:  # pyarrow raises several unrelated types for a broken file
+        raise ContractError(f"{path.name}: cannot read file (not a valid Parquet file)") from None
+
+
+def _load(path: Path) -> pd.DataFrame:
+    """The file's cells with their own headers, indexed by the row number Excel would show."""
+    suffix = path.suffix.lower()
+    loader = {".csv": _load_csv, ".xlsx": _load_xlsx, ".parquet": _load_parquet}[suffix]
+    raw = loader(path)
+    raw.index = pd.RangeIndex(2, len(raw) + 2)  # header is row 1
+    if suffix != ".parquet" and len(raw):
+        # Fully blank lines are not rows anyone meant; drop them but keep the others' numbers.
+        raw = raw[raw.ne("").any(axis=1)]
+    return raw
+
+
+# --------------------------------------------------------------------------- headers
+
+
+def _header_map(table: str) -> dict[str, str]:
+    mapping = {}
+    for f in contract.fields(table):
+        mapping[norm.header_key(f.name)] = f.name
+        mapping[norm.header_key(f.zh)] = f.name
+    for alias, name in contract.HEADER_ALIASES.get(table, {}).items():
+        mapping.setdefault(norm.header_key(alias), name)
+    return mapping
+
+
+def _rename(raw: pd.DataFrame, table: str, file: str, notes: list[str]) -> pd.DataFrame:
+    """Headers -> contract names; fail on a missing required column, note the rest."""
+    mapping = _header_map(table)
+    renamed: dict[object, str] = {}
+    ignored = []
+    for header in raw.columns:
+        name = mapping.get(norm.header_key(header))
+        if name is None:
+            if norm.header_key(header) and not str(header).startswith("Unnamed:"):
+                ignored.append(str(header))
+            continue
+        if name in renamed.values():
+            raise ContractError(f"{file}: column '{name}' ({contract.zh_labels(table)[name]}) "
+                                "appears twice")
+        renamed[header] = name
+    out = raw[list(renamed)].copy()
+    out.columns = list(renamed.values())
+    for f in contract.fields(table):
+        if f.name in out.columns:
+            continue
+        if not f.nullable:
+            raise ContractError(f"{file}: missing required column '{f.name}' ({f.zh})")
+        out[f.name] = pd.Series(np.nan, index=out.index, dtype=object)
+        notes.append(f"{file}: optional column '{f.name}' ({f.zh}) absent, left empty / 可选列缺失")
+    if ignored:
+        notes.append(f"{file}: ignored columns not in the contract / 忽略的列: {', '.join(ignored)}")
+    return out
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+@dataclass
+class _Parsed:
+    table: str
+    file: str
+    raw: pd.DataFrame  # contract names, raw cells, indexed by row number
+    typed: pd.DataFrame  # contract dtypes, same index
+    lines: list[pd.DataFrame]  # quarantine lines found so far
+
+
+_PARSE_REASONS = {
+    "int": qt.NOT_A_WHOLE_NUMBER,
+    "float": qt.NOT_A_NUMBER,
+    "date": qt.NOT_A_DATE,
+    "bool": qt.NOT_A_BOOLEAN,
+}
+
+
+def _parse(raw: pd.DataFrame, table: str, file: str, excel: bool) -> _Parsed:
+    typed = {}
+    lines = []
+    for f in contract.fields(table):
+        col = raw[f.name]
+        bad = None
+        if f.kind == "string":
+            typed[f.name] = norm.text(col)
+        elif f.kind == "code":
+            typed[f.name] = norm.codes(col, f.allowed or {})
+        elif f.kind == "int":
+            typed[f.name], bad = norm.integers(col, f.unit)
+        elif f.kind == "float":
+            typed[f.name], bad = norm.floats(col, f.unit)
+        elif f.kind == "bool":
+            typed[f.name], bad = norm.booleans(col)
+        elif f.kind == "date":
+            typed[f.name], bad = norm.dates(col, excel_serials=excel)
+        if bad is not None and bad.any():
+            rows = raw.index[bad.to_numpy()]
+            lines.append(
+                qt.lines(file, rows, f.name, raw.loc[rows, f.name], _PARSE_REASONS[f.kind],
+                         sensitive=f.sensitive)
+            )
+    frame = pd.DataFrame(typed, index=raw.index)
+    return _Parsed(table, file, raw, frame, lines)
+
+
+# --------------------------------------------------------------------------- validating
+
+
+def _reason_for(check: str) -> str:
+    if check == "not_nullable":
+        return qt.MISSING
+    if check.startswith("not one of the allowed values") or check.startswith("isin"):
+        return qt.UNKNOWN_VALUE
+    if check.startswith("below the minimum"):
+        return qt.BELOW_MINIMUM.format(limit=_limit(check))
+    if check.startswith("above the maximum"):
+        return qt.ABOVE_MAXIMUM.format(limit=_limit(check))
+    if check in ("multiple_fields_uniqueness", "field_uniqueness"):
+        return qt.DUPLICATE_KEY
+    return f"{check} / 不符合数据约定"
+
+
+def _limit(check: str) -> str:
+    number = float(check.rsplit(" ", 1)[-1])
+    return str(int(number)) if number.is_integer() else str(number)
+
+
+def _schema_lines(p: _Parsed) -> list[pd.DataFrame]:
+    """Validate the typed frame with the table's pandera schema; failures -> quarantine lines."""
+    try:
+        contract.TABLES[p.table].validate(p.typed, lazy=True)
+        return []
+    except pa.errors.SchemaErrors as errors:
+        cases = errors.failure_cases
+    sensitive = contract.sensitive_columns(p.table)
+    out = []
+    for (column, check), group in cases.groupby(["column", "check"], dropna=False, sort=False):
+        if group["index"].isna().any():
+            # Column-level failures (wrong dtype) mean the reader built the frame wrongly.
+            raise ContractError(f"{p.file}: column '{column}' could not be typed ({check})")
+        rows = pd.Index(group["index"].astype("int64"))
+        out.append(
+            qt.lines(p.file, rows, str(column), p.raw.loc[rows, column], _reason_for(str(check)),
+                     sensitive=column in sensitive)
+        )
+    return out
+
+
+def _check_lines(p: _Parsed, as_of: pd.Timestamp) -> list[pd.DataFrame]:
+    """Impossible values the schema cannot see on its own (they involve two columns or a date)."""
+    t = p.typed
+    out = []
+
+    def add(mask: pd.Series, column: str, reason: str) -> None:
+        mask = mask.fillna(False).astype(bool)
+        if mask.any():
+            rows = t.index[mask.to_numpy()]
+            out.append(qt.lines(p.file, rows, column, p.raw.loc[rows, column], reason))
+
+    if "valid_to" in t.columns:
+        add(t["valid_to"] < t["valid_from"], "valid_to", qt.ENDS_BEFORE_START)
+    if p.table == "outcomes":
+        add(t["elimination_date"] < t["entry_date"], "elimination_date",
+            qt.ELIMINATED_BEFORE_ENTRY)
+    if p.table == "members":
+        add(t["birth_date"] > as_of, "birth_date", qt.BIRTH_IN_FUTURE)
+        add(_age(t, as_of) > 120, "birth_date", qt.AGE_OVER_120)
+    return out
+
+
+def _age(members: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
+    """Age in years at the end of the row's validity (or at the export date for current rows)."""
+    at = members["valid_to"].fillna(as_of).clip(upper=as_of)
+    return (at - members["birth_date"]).dt.days / 365.25
+
+
+def _reference_lines(p: _Parsed, households: set[str]) -> list[pd.DataFrame]:
+    ids = p.typed["household_id"]
+    unknown = ids.notna() & ~ids.isin(households)
+    if not unknown.any():
+        return []
+    rows = p.typed.index[unknown.to_numpy()]
+    return [qt.lines(p.file, rows, "household_id", p.raw.loc[rows, "household_id"],
+                     qt.UNKNOWN_HOUSEHOLD)]
+
+
+# --------------------------------------------------------------------------- flags
+
+
+def _history_tables(history: ReadResult | Mapping[str, pd.DataFrame] | None) -> dict:
+    if history is None:
+        return {}
+    if isinstance(history, ReadResult):
+        return dict(history.tables)
+    return dict(history)
+
+
+def _flag_lines(parsed: dict[str, _Parsed], valid: dict[str, pd.DataFrame],
+                history: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> list[pd.DataFrame]:
+    out: list[pd.DataFrame] = []
+
+    def add(p: _Parsed, mask: pd.Series, column: str, reason: str, values=None) -> None:
+        mask = mask.fillna(False).astype(bool)
+        if mask.any():
+            rows = mask.index[mask.to_numpy()]
+            shown = p.raw.loc[rows, column] if values is None else values.loc[rows]
+            out.append(qt.lines(p.file, rows, column, shown, reason,
+                                sensitive=column in contract.sensitive_columns(p.table)))
+
+    members = valid.get("members")
+    if members is not None and len(members):
+        p = parsed["members"]
+        add(p, _age(members, as_of) > 110, "birth_date", qt.AGE_OVER_110)
+        add(p, (members["migrant_months"] > 0) & (members["migrant_place"] == "none"),
+            "migrant_place", qt.MIGRANT_WITHOUT_PLACE)
+        current = members[members["valid_to"].isna()]
+        size = current.groupby("household_id").size()
+        crowded = set(size.index[size > _MAX_MEMBERS])
+        if crowded:
+            households = valid.get("households")
+            in_households = set()
+            if households is not None and "households" in parsed:
+                mask = households["household_id"].isin(crowded) & households["valid_to"].isna()
+                in_households = set(households.loc[mask, "household_id"])
+                add(parsed["households"], mask, "household_id", qt.TOO_MANY_MEMBERS)
+            rest = crowded - in_households
+            add(p, current["household_id"].isin(rest).reindex(members.index, fill_value=False),
+                "household_id", qt.TOO_MANY_MEMBERS)
+
+    surveys = valid.get("income_surveys")
+    if surveys is not None and len(surveys):
+        out += _income_flags(parsed["income_surveys"], surveys, valid, history)
+    return out
+
+
+def _income_flags(p: _Parsed, surveys: pd.DataFrame, valid: dict[str, pd.DataFrame],
+                  history: dict[str, pd.DataFrame]) -> list[pd.DataFrame]:
+    """A 万元 unit error: income ~10,000x below the household's other years, or absurdly tiny."""
+    total = surveys[list(_INCOME_PARTS)].sum(axis=1, min_count=1)
+    largest = surveys[list(_INCOME_PARTS)].fillna(-1).idxmax(axis=1)
+
+    # The household's other years, from history and from this file.
+    past = [surveys[["household_id", "survey_year"]].assign(ref=total)]
+    past_surveys = history.get("income_surveys")
+    if past_surveys is not None and len(past_surveys):
+        past.append(past_surveys[["household_id", "survey_year"]].assign(
+            ref=past_surveys[list(_INCOME_PARTS)].sum(axis=1, min_count=1)))
+    reference = pd.concat(past, ignore_index=True).drop_duplicates(["household_id", "survey_year"])
+    current = surveys[["household_id", "survey_year"]].assign(total=total, row=surveys.index)
+    pairs = current.merge(reference, on="household_id", suffixes=("", "_ref"))
+    pairs = pairs[pairs["survey_year"] != pairs["survey_year_ref"]]
+    typical = pairs.groupby("row")["ref"].median().reindex(surveys.index)
+    far_below = (total > 0) & (typical >= 1000) & (typical / total >= 1000)
+
+    able = set()
+    for members in (valid.get("members"), history.get("members")):
+        if members is not None and len(members):
+            current_able = members["valid_to"].isna() & members["labour_skill"].isin(_ABLE_LABOUR)
+            able |= set(members.loc[current_able, "household_id"])
+    tiny = (total > 0) & (total < 50) & surveys["household_id"].isin(able)
+
+    out = []
+    for mask, reason in ((far_below, qt.INCOME_FAR_BELOW_HISTORY),
+                         (tiny & ~far_below, qt.INCOME_TINY_WITH_LABOUR)):
+        mask = mask.fillna(False).astype(bool)
+        for column in _INCOME_PARTS:
+            rows = surveys.index[(mask & (largest == column)).to_numpy()]
+            if len(rows):
+                out.append(qt.lines(p.file, rows, column, p.raw.loc[rows, column], reason))
+    return out
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _as_of_from(folder: Path, parsed: dict[str, _Parsed]) -> pd.Timestamp:
+    """The export date: end of the ISO week a folder is named after, else the latest date seen."""
+    match = _ISO_WEEK.match(folder.name)
+    if match:
+        sunday = dt.date.fromisocalendar(int(match[1]), int(match[2]), 7)
+        return pd.Timestamp(sunday)
+    latest = [
+        p.typed[c].max()
+        for p in parsed.values()
+        for c in ("valid_from", "survey_date", "event_date", "entry_date")
+        if c in p.typed.columns and p.typed[c].notna().any()
+    ]
+    return max(latest) if latest else pd.Timestamp.today().normalize()
+
+
+def _empty_table(table: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {f.name: pd.Series(dtype=contract._DTYPES[f.kind]) for f in contract.fields(table)}
+    )
+
+
+def _finish_table(typed: pd.DataFrame, drop: pd.Index, table: str) -> pd.DataFrame:
+    out = typed.drop(index=drop).reset_index(drop=True)
+    for f in contract.fields(table):
+        out[f.name] = out[f.name].astype(contract._DTYPES[f.kind])
+    return out[[f.name for f in contract.fields(table)]]
+
+
+def _read(files: dict[str, Path], *, label: Path, history, as_of,
+          check_references: bool) -> ReadResult:
+    notes: list[str] = []
+    parsed: dict[str, _Parsed] = {}
+    for table, path in files.items():
+        raw = _rename(_load(path), table, path.name, notes)
+        parsed[table] = _parse(raw, table, path.name, excel=path.suffix.lower() == ".xlsx")
+
+    as_of = pd.Timestamp(as_of) if as_of is not None else _as_of_from(label, parsed)
+    past = _history_tables(history)
+
+    known: set[str] = set()
+    if "households" in parsed:
+        known |= set(parsed["households"].typed["household_id"].dropna())
+    if past.get("households") is not None:
+        known |= set(past["households"]["household_id"].dropna())
+
+    for table, p in parsed.items():
+        p.lines += _schema_lines(p)
+        p.lines += _check_lines(p, as_of)
+        if check_references and (known or "households" in parsed) and table != "households":
+            if table in contract.HOUSEHOLD_REFERENCES:
+                p.lines += _reference_lines(p, known)
+
+    tables: dict[str, pd.DataFrame] = {}
+    valid_typed: dict[str, pd.DataFrame] = {}
+    quarantine_parts = []
+    bad_rows: dict[str, pd.Index] = {}
+    for table, p in parsed.items():
+        q = qt.combine(p.lines)
+        quarantine_parts.append(q)
+        bad_rows[table] = pd.Index(q["row"].unique())
+        valid_typed[table] = p.typed.drop(index=bad_rows[table])
+
+    flags = qt.combine(_flag_lines(parsed, valid_typed, past, as_of))
+    quarantine = qt.combine(quarantine_parts)
+
+    counts: dict[str, dict[str, int]] = {}
+    file_names = {}
+    for table in contract.TABLES:
+        if table not in parsed:
+            tables[table] = _empty_table(table)
+            counts[table] = dict.fromkeys(COUNT_KEYS, 0)
+            file_names[table] = None
+            continue
+        p = parsed[table]
+        tables[table] = _finish_table(p.typed, bad_rows[table], table)
+        flagged = flags.loc[flags["file"] == p.file, "row"].nunique()
+        counts[table] = {
+            "rows_in": len(p.typed),
+            "rows_valid": len(tables[table]),
+            "rows_quarantined": len(bad_rows[table]),
+            "rows_flagged": int(flagged),
+        }
+        file_names[table] = p.file
+        # Every row read is either used or quarantined, never lost.
+        assert counts[table]["rows_in"] == (
+            counts[table]["rows_valid"] + counts[table]["rows_quarantined"]
+        ), f"{p.file}: counts do not reconcile"
+
+    result = ReadResult(tables, quarantine, flags, counts, file_names, notes, as_of)
+    totals = result.totals
+    assert totals["rows_in"] == totals["rows_valid"] + totals["rows_quarantined"]
+    return result
+
+
+def read_folder(
+    path: str | Path,
+    *,
+    history: ReadResult | Mapping[str, pd.DataFrame] | None = None,
+    as_of: str | pd.Timestamp | None = None,
+) -> ReadResult:
+    """Read one export folder (or a county's ``history`` folder) into validated tables.
+
+    Args:
+        path: folder holding the table files.
+        history: tables already known (a ``ReadResult`` or name -> DataFrame), e.g. the county's
+            history when reading a weekly export: household references are checked against them
+            too, and income is compared with the household's past years.
+        as_of: export date for age and future-date checks; defaults to the end of the ISO week the
+            folder is named after (``2024-W10``), else the latest date in the data.
+
+    Returns:
+        A ``ReadResult``; missing optional tables are empty and mentioned in ``notes``.
+
+    Raises:
+        ContractError: a file cannot be read, a required table or a required column is missing.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise ContractError(f"{folder}: not a folder / 不是文件夹")
+    files = find_table_files(folder)
+    for table in REQUIRED_TABLES:
+        if table not in files:
+            title = contract.TABLES[table].title
+            raise ContractError(
+                f"{folder.name}: missing required table {table} ({title}): "
+                f"expected {table}.csv/.xlsx/.parquet or {title}.csv/.xlsx/.parquet"
+            )
+    result = _read(files, label=folder, history=history, as_of=as_of, check_references=True)
+    for table in contract.TABLES:
+        if table not in files:
+            result.notes.append(
+                f"{table} ({contract.TABLES[table].title}): no file, empty table / 无此表，按空表处理"
+            )
+    return result
+
+
+def read_table(
+    path: str | Path,
+    table: str,
+    *,
+    history: ReadResult | Mapping[str, pd.DataFrame] | None = None,
+    as_of: str | pd.Timestamp | None = None,
+) -> ReadResult:
+    """Read a single file as one contract table.
+
+    Household references are checked only against ``history`` (there is no households file).
+    The other tables of the result are empty.
+    """
+    file = Path(path)
+    if table not in contract.TABLES:
+        raise ContractError(f"{file.name}: unknown table {table!r}")
+    if not file.is_file() or file.suffix.lower() not in SUFFIXES:
+        raise ContractError(f"{file.name}: cannot read file (not a CSV, XLSX or Parquet file)")
+    return _read({table: file}, label=file.parent, history=history, as_of=as_of,
+                 check_references=history is not None)

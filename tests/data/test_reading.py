@@ -1,0 +1,382 @@
+"""Reading export folders: exactly the broken rows are quarantined, with the right reasons."""
+
+from __future__ import annotations
+
+import copy
+
+import pandas as pd
+import pytest
+
+from features import contract, quarantine
+from features.reading import ContractError, read_folder, read_table
+from tests.data.handmade_exports import (
+    household,
+    member,
+    survey,
+    to_chinese,
+    valid_tables,
+    write,
+    write_folder,
+)
+
+
+def _lines(result, file=None):
+    q = result.quarantine
+    if file is not None:
+        q = q[q["file"] == file]
+    return {(r.file, r.row, r.column, r.reason.split(" / ")[0]) for r in q.itertuples()}
+
+
+def _reconciles(result):
+    for table, c in result.counts.items():
+        assert c["rows_in"] == c["rows_valid"] + c["rows_quarantined"], table
+        assert len(result.tables[table]) == c["rows_valid"], table
+    t = result.totals
+    assert t["rows_in"] == t["rows_valid"] + t["rows_quarantined"]
+
+
+def test_clean_folder_reads_every_row_with_contract_dtypes(tmp_path):
+    write_folder(tmp_path, valid_tables())
+    result = read_folder(tmp_path)
+    assert result.quarantine.empty
+    assert result.flags.empty
+    assert result.counts["members"] == {
+        "rows_in": 12, "rows_valid": 12, "rows_quarantined": 0, "rows_flagged": 0
+    }
+    for table, frame in result.tables.items():
+        assert list(frame.columns) == list(contract.TABLES[table].columns)
+        contract.TABLES[table].validate(frame)  # typed tables satisfy the contract as they are
+    members = result.tables["members"]
+    assert str(members["birth_date"].dtype) == "datetime64[ns]"
+    assert str(members["migrant_months"].dtype) == "Int64"
+    assert str(members["medical_insurance"].dtype) == "boolean"
+    assert members["relation"].tolist()[:2] == ["head", "spouse"]
+    _reconciles(result)
+
+
+def test_exactly_the_broken_rows_are_quarantined(tmp_path):
+    t = valid_tables()
+    m = t["members"]
+    m[1]["migrant_months"] = "six"  # row 3: wrong type
+    m[2]["sex"] = "未知"  # row 4: unknown category
+    m[3]["birth_date"] = "1890-05-01"  # row 5: age over 120
+    m[4]["birth_date"] = "2031-01-01"  # row 6: born after the export
+    m[5]["disability_grade"] = "7"  # row 7: out of range
+    m[6]["relation"] = ""  # row 8: required value missing
+    m.append(copy.deepcopy(m[0]))  # row 14: duplicate of row 2's key
+    m.append(member(99, "H9999"))  # row 15: household not in the households table
+    m[8]["valid_to"] = "2022-01-01"  # row 10: ends before it starts
+    t["households"][2]["category"] = "贫困户"  # households row 4: unknown category
+    t["households"][4]["exit_year"] = "2018.5"  # households row 6: not a whole number
+    write_folder(tmp_path, t)
+
+    result = read_folder(tmp_path)
+
+    assert _lines(result) == {
+        ("members.csv", 3, "migrant_months", "not a whole number"),
+        ("members.csv", 4, "sex", "unknown value"),
+        ("members.csv", 5, "birth_date", "age over 120"),
+        ("members.csv", 6, "birth_date", "birth date after the export date"),
+        ("members.csv", 7, "disability_grade", "above the maximum 4"),
+        ("members.csv", 8, "relation", "missing value"),
+        ("members.csv", 10, "valid_to", "valid_to before valid_from"),
+        ("members.csv", 14, "member_id", "duplicate key, first row kept"),
+        ("members.csv", 14, "valid_from", "duplicate key, first row kept"),
+        ("members.csv", 15, "household_id", "household not in the households table"),
+        ("households.csv", 4, "category", "unknown value"),
+        ("households.csv", 6, "exit_year", "not a whole number"),
+    }
+    values = result.quarantine.set_index(["file", "row", "column"])["value"]
+    assert values[("members.csv", 3, "migrant_months")] == "six"
+    assert values[("members.csv", 4, "sex")] == "未知"
+    assert result.counts["members"] == {
+        "rows_in": 14, "rows_valid": 5, "rows_quarantined": 9, "rows_flagged": 0
+    }
+    assert result.counts["households"]["rows_quarantined"] == 2
+    # The first of the duplicates is kept; the quarantined ones are gone from the table.
+    kept = result.tables["members"]["member_id"].tolist()
+    assert kept.count("M00001") == 1
+    assert "M00099" not in kept and "M00002" not in kept
+    _reconciles(result)
+
+
+def test_one_row_with_two_problems_is_counted_once(tmp_path):
+    t = valid_tables()
+    t["members"][0]["sex"] = "?"
+    t["members"][0]["health"] = "很好"
+    write_folder(tmp_path, t)
+    result = read_folder(tmp_path)
+    assert len(result.quarantine) == 2
+    assert set(result.quarantine["row"]) == {2}
+    assert result.counts["members"]["rows_quarantined"] == 1
+    _reconciles(result)
+
+
+def test_gbk_csv_with_chinese_headers_and_labels(tmp_path):
+    t = valid_tables()
+    t["members"][1]["education"] = "博士后"  # row 3: unknown label, in Chinese
+    write_folder(tmp_path, t)
+    (tmp_path / "members.csv").unlink()
+    write(tmp_path, "members", to_chinese("members", t["members"]), encoding="gbk", name="家庭成员")
+
+    result = read_folder(tmp_path)
+
+    assert result.files["members"] == "家庭成员.csv"
+    assert _lines(result) == {("家庭成员.csv", 3, "education", "unknown value")}
+    assert result.quarantine["value"].tolist() == ["博士后"]
+    members = result.tables["members"]
+    assert set(members["relation"]) == {"head", "spouse"}
+    assert set(members["migrant_place"]) == {"out_province", "none"}
+    assert members["medical_insurance"].all()
+    _reconciles(result)
+
+
+def test_xlsx_with_chinese_headers_and_excel_dates(tmp_path):
+    t = valid_tables()
+    write_folder(tmp_path, t)
+    (tmp_path / "households.csv").unlink()
+    frame = to_chinese("households", t["households"])
+    # Real date cells and an Excel day number (45000 = 2023-03-15) as the county system writes.
+    frame["生效日期"] = [pd.Timestamp("2023-01-01")] * (len(frame) - 1) + [45000]
+    frame["耕地面积"] = [3.5, 2, 4, 0, 1.25, "abc"]  # last row: not a number
+    write(tmp_path, "households", frame, fmt="xlsx", name="农户信息")
+
+    result = read_folder(tmp_path)
+
+    assert _lines(result) == {("农户信息.xlsx", 7, "land_mu", "not a number")}
+    households = result.tables["households"]
+    assert households["valid_from"].tolist() == [pd.Timestamp("2023-01-01")] * 5
+    assert households["land_mu"].tolist() == [3.5, 2.0, 4.0, 0.0, 1.25]
+    assert households["category"].eq("exited").all()
+    assert households["housing_grade"].eq("A").all()
+    # The dropped household still exists in the file: its members are not orphans.
+    assert result.counts["members"]["rows_quarantined"] == 0
+    _reconciles(result)
+
+
+def test_excel_serial_date_is_read(tmp_path):
+    t = valid_tables(2)
+    write_folder(tmp_path, t)
+    frame = pd.DataFrame(t["households"])
+    frame["valid_from"] = [45000, "2023/1/1"]
+    (tmp_path / "households.csv").unlink()
+    write(tmp_path, "households", frame, fmt="xlsx")
+    result = read_folder(tmp_path)
+    assert result.quarantine.empty
+    assert result.tables["households"]["valid_from"].tolist() == [
+        pd.Timestamp("2023-03-15"), pd.Timestamp("2023-01-01")
+    ]
+
+
+def test_full_width_digits_spaces_bom_and_date_formats(tmp_path):
+    t = valid_tables(3)
+    t["households"][0].update(land_mu="８，４００".replace("８，", ""), household_id="\u3000H0001 ")
+    t["households"][1].update(land_mu=" 1,2.5", valid_from="2023年1月1日")  # row 3: bad number
+    t["households"][2].update(land_mu="１２.５", valid_from="20230101", phone="\xa0138 0000 0003")
+    t["members"][0].update(birth_date="1975/6/15", migrant_months="６")
+    t["members"][2].update(birth_date="1975.06.15", sex=" 女 ")
+    write_folder(tmp_path, t)
+    write(tmp_path, "households", t["households"], encoding="utf-8-sig")  # with a BOM
+    assert (tmp_path / "households.csv").read_bytes()[:3] == b"\xef\xbb\xbf"
+
+    result = read_folder(tmp_path)
+
+    assert _lines(result) == {("households.csv", 3, "land_mu", "not a number")}
+    households = result.tables["households"]
+    assert households["household_id"].tolist() == ["H0001", "H0003"]
+    assert households["land_mu"].tolist() == [400.0, 12.5]
+    assert households["valid_from"].eq(pd.Timestamp("2023-01-01")).all()
+    members = result.tables["members"]
+    assert members["birth_date"].iloc[0] == pd.Timestamp("1975-06-15")
+    assert members["migrant_months"].iloc[0] == 6
+    assert members["sex"].iloc[2] == "female"
+
+
+def test_thousands_separators_and_units(tmp_path):
+    t = valid_tables(2)
+    t["income_surveys"][0].update(wage_income="18,400", business_income="4,000元")
+    write_folder(tmp_path, t)
+    result = read_folder(tmp_path)
+    assert result.quarantine.empty
+    assert result.tables["income_surveys"]["wage_income"].iloc[0] == 18400.0
+    assert result.tables["income_surveys"]["business_income"].iloc[0] == 4000.0
+
+
+def test_parquet_tables_are_read(tmp_path):
+    t = valid_tables()
+    write_folder(tmp_path, t)
+    first = read_folder(tmp_path)
+    parquet = tmp_path / "pq"
+    for table, frame in first.tables.items():
+        write(parquet, table, frame, fmt="parquet")
+    again = read_folder(parquet)
+    assert again.quarantine.empty
+    for table in contract.TABLES:
+        pd.testing.assert_frame_equal(again.tables[table], first.tables[table])
+
+
+def test_missing_optional_table_is_an_empty_table_and_reported(tmp_path):
+    t = valid_tables()
+    del t["outcomes"], t["events"]
+    write_folder(tmp_path, t)
+    result = read_folder(tmp_path)
+    assert result.tables["outcomes"].empty
+    assert list(result.tables["outcomes"].columns) == list(contract.TABLES["outcomes"].columns)
+    assert result.counts["outcomes"]["rows_in"] == 0
+    assert result.files["outcomes"] is None
+    assert any(n.startswith("outcomes") for n in result.notes)
+
+
+def test_missing_required_column_stops_with_file_and_column(tmp_path):
+    t = valid_tables()
+    for row in t["members"]:
+        del row["birth_date"]
+    write_folder(tmp_path, t)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(ContractError) as error:
+        read_folder(tmp_path)
+    message = str(error.value)
+    assert message == "members.csv: missing required column 'birth_date' (出生日期)"
+    assert "\n" not in message
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written
+
+
+def test_missing_required_column_with_chinese_headers_names_the_label(tmp_path):
+    t = valid_tables()
+    write_folder(tmp_path, t)
+    frame = to_chinese("households", t["households"]).drop(columns=["户类型"])
+    (tmp_path / "households.csv").unlink()
+    write(tmp_path, "households", frame, fmt="xlsx", name="农户信息")
+    with pytest.raises(ContractError, match=r"^农户信息\.xlsx: .*'category' \(户类型\)$"):
+        read_folder(tmp_path)
+
+
+def test_unreadable_file_stops_with_the_file_name(tmp_path):
+    write_folder(tmp_path, valid_tables())
+    (tmp_path / "households.csv").unlink()
+    (tmp_path / "households.xlsx").write_bytes(b"this is not a zip file")
+    with pytest.raises(ContractError, match=r"^households\.xlsx: cannot read file"):
+        read_folder(tmp_path)
+
+
+def test_missing_required_table_stops(tmp_path):
+    t = valid_tables()
+    del t["members"]
+    write_folder(tmp_path, t)
+    with pytest.raises(ContractError, match="members"):
+        read_folder(tmp_path)
+
+
+def test_sensitive_values_are_masked_in_quarantine_and_flags(tmp_path):
+    t = valid_tables()
+    t["members"][0].update(sex="?", name="张三丰")
+    t["members"].append(copy.deepcopy(t["members"][1]))  # duplicate row with a real ID number
+    t["households"][0].update(category="??", phone="13812345678")
+    write_folder(tmp_path, t)
+    # A sensitive value that fails a check itself: a duplicated file where the ID is the problem
+    result = read_folder(tmp_path)
+    text = result.quarantine.to_csv() + result.flags.to_csv() + " ".join(result.notes)
+    for secret in ("张三丰", "13812345678", t["members"][1]["id_number"], "户主1"):
+        assert secret not in text
+    # The tables still hold them: the serving layer needs them.
+    assert "张三丰" not in result.tables["members"]["name"].tolist()  # row quarantined
+    assert t["members"][1]["id_number"] in result.tables["members"]["id_number"].tolist()
+
+
+def test_sensitive_value_failing_a_check_is_masked(tmp_path):
+    frame = pd.DataFrame([household(1), household(2, head_name="")])
+    lines = quarantine.lines("x.csv", [3], "head_name", ["王五"], quarantine.MISSING,
+                             sensitive=True)
+    assert lines["value"].tolist() == [quarantine.MASK]
+    write(tmp_path, "households", frame)
+    write(tmp_path, "members", [member(1, "H0001"), member(2, "H0002")])
+    result = read_folder(tmp_path)
+    assert _lines(result) == {("households.csv", 3, "head_name", "missing value")}
+    assert result.quarantine["value"].tolist() == [""]
+
+
+def test_flags_wan_yuan_income_against_history(tmp_path):
+    history = valid_tables()
+    history["income_surveys"] = [survey(h["household_id"], 2022) for h in history["households"]]
+    write_folder(tmp_path / "history", history)
+    past = read_folder(tmp_path / "history")
+
+    week = valid_tables()
+    # H0002 entered its income in 万元: 1.8 + 0.4 + 0.02 + 0.31 instead of yuan.
+    week["income_surveys"][1].update(wage_income="1.8", business_income="0.4",
+                                     property_income="0.02", transfer_income="0.31")
+    write_folder(tmp_path / "2024-W10", week)
+    result = read_folder(tmp_path / "2024-W10", history=past)
+
+    assert result.quarantine.empty
+    assert result.flags[["file", "row", "column", "value"]].values.tolist() == [
+        ["income_surveys.csv", 3, "wage_income", "1.8"]
+    ]
+    assert result.flags["reason"].iloc[0].startswith("income about 10,000x below")
+    assert result.counts["income_surveys"]["rows_flagged"] == 1
+    assert result.counts["income_surveys"]["rows_valid"] == 6  # flagged rows are still used
+    assert result.as_of == pd.Timestamp("2024-03-10")  # Sunday of ISO week 2024-W10
+
+
+def test_flags_tiny_income_with_able_labour_without_history(tmp_path):
+    t = valid_tables()
+    t["income_surveys"][0].update(wage_income="2.1", business_income="0",
+                                  property_income="0", transfer_income="0.3")
+    write_folder(tmp_path, t)
+    result = read_folder(tmp_path)
+    assert {(r.row, r.column) for r in result.flags.itertuples()} == {(2, "wage_income")}
+    assert "50 yuan" in result.flags["reason"].iloc[0]
+
+
+def test_flags_old_age_crowded_households_and_migrants_without_place(tmp_path):
+    t = valid_tables(3)
+    t["members"][0]["birth_date"] = "1910-01-01"  # 114 at the export: flagged, still valid
+    t["members"][2].update(migrant_months="5", migrant_place="none")
+    t["members"] += [member(100 + i, "H0003", relation="child") for i in range(15)]  # 17 members
+    write_folder(tmp_path, t)
+    result = read_folder(tmp_path)
+    assert result.quarantine.empty
+    reasons = {(r.file, r.row, r.column, r.reason.split(",")[0].split(" / ")[0])
+               for r in result.flags.itertuples()}
+    assert reasons == {
+        ("members.csv", 2, "birth_date", "age over 110"),
+        ("members.csv", 4, "migrant_place", "migrant-work months but no place of work"),
+        ("households.csv", 4, "household_id", "more than 15 current members"),
+    }
+    assert result.counts["members"]["rows_flagged"] == 2
+    assert result.counts["members"]["rows_valid"] == 21
+
+
+def test_weekly_export_checks_households_against_history(tmp_path):
+    write_folder(tmp_path / "history", valid_tables())
+    past = read_folder(tmp_path / "history")
+    week = valid_tables(2)
+    week["events"] = [
+        {**valid_tables()["events"][0], "household_id": "H0005", "event_id": "E1"},  # in history
+        {**valid_tables()["events"][0], "household_id": "H0404", "event_id": "E2"},  # nowhere
+    ]
+    write_folder(tmp_path / "2024-W10", week)
+    result = read_folder(tmp_path / "2024-W10", history=past)
+    assert _lines(result) == {
+        ("events.csv", 3, "household_id", "household not in the households table")
+    }
+
+
+def test_read_table_reads_one_file(tmp_path):
+    path = write(tmp_path, "members", to_chinese("members", valid_tables()["members"]),
+                 fmt="xlsx", name="家庭成员")
+    result = read_table(path, "members")
+    assert result.counts["members"]["rows_valid"] == 12
+    assert result.tables["households"].empty
+
+
+def test_quarantine_row_numbers_skip_blank_lines_like_excel(tmp_path):
+    t = valid_tables(2)
+    write_folder(tmp_path, t)
+    text = (tmp_path / "members.csv").read_text(encoding="utf-8").splitlines()
+    text.insert(2, ",,,,,,,,,,,,,,,,,,,")  # an empty line as row 3
+    text[4] = text[4].replace(",male,", ",M?,")  # now Excel row 5
+    (tmp_path / "members.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+    result = read_folder(tmp_path)
+    assert _lines(result) == {("members.csv", 5, "sex", "unknown value")}
+    assert result.counts["members"]["rows_in"] == 4
