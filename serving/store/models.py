@@ -1,0 +1,263 @@
+"""The store's tables (SQLAlchemy 2 declarative models).
+
+A week's published results are rows keyed by the *run* that produced them; ``weeks.published_run_id``
+says which run is visible. A weekly run stages all its rows under its own run id, then one short
+transaction points the week at it, so a reader never sees a half-written week and a killed run
+leaves the previous one in place. Direct identifiers (names, ID numbers, phones) are only in
+``household_snapshots`` and are masked per role when read (``serving.auth.mask_household``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+RUN_STATUSES = ("running", "published", "superseded", "failed")
+
+
+class Base(DeclarativeBase):
+    """Metadata of every fanpin table (Alembic's ``target_metadata``)."""
+
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Week(Base):
+    """An ISO week that has (or had) a published run."""
+
+    __tablename__ = "weeks"
+
+    week: Mapped[str] = mapped_column(String(8), primary_key=True)  # 2024-W10
+    cutoff: Mapped[date] = mapped_column(Date)  # Sunday that ends the ISO week
+    published_run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"), nullable=True)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class Run(Base):
+    """One execution of the weekly job for one week (kept after it is superseded)."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    week: Mapped[str] = mapped_column(String(8), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    started_by: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    model_name: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    model_version: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    model_run_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    data_fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    households_in: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    households_scored: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rows_quarantined: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    watchlist_size: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    drift_alerts: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    counts: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    stages: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class Score(Base):
+    """One household's score in one run (every scored household, not only the watch list)."""
+
+    __tablename__ = "scores"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    household_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    township: Mapped[str] = mapped_column(String(64))
+    village: Mapped[str] = mapped_column(String(64))
+    probability: Mapped[float] = mapped_column(Float)
+    level: Mapped[str] = mapped_column(String(8))
+    rank: Mapped[int] = mapped_column(Integer)  # county rank by probability, 1 = highest
+    township_rank: Mapped[int] = mapped_column(Integer)
+    change: Mapped[float | None] = mapped_column(Float, nullable=True)  # since last published week
+    on_watchlist: Mapped[bool] = mapped_column(Boolean, default=False)
+    flag_new: Mapped[bool] = mapped_column(Boolean, default=False)
+    flag_rising: Mapped[bool] = mapped_column(Boolean, default=False)
+    flag_rule: Mapped[bool] = mapped_column(Boolean, default=False)
+    under_monitoring: Mapped[bool] = mapped_column(Boolean, default=False)
+    criteria_met: Mapped[str] = mapped_column(String(255), default="")
+    top_reason_zh: Mapped[str | None] = mapped_column(Text, nullable=True)
+    top_reason_en: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (
+        Index("ix_scores_run_township", "run_id", "township", "rank"),
+        Index("ix_scores_run_watch", "run_id", "on_watchlist", "rank"),
+        Index("ix_scores_household", "household_id"),
+    )
+
+
+class WatchlistEntry(Base):
+    """Why a household is on a week's watch list (one row per listed household)."""
+
+    __tablename__ = "watchlist_entries"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    household_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    township: Mapped[str] = mapped_column(String(64))
+    reasons: Mapped[list[Any]] = mapped_column(JSON)  # criterion / capacity / rising
+
+
+class Explanation(Base):
+    """An explanation (``models.explanation.Explanation.to_dict()``), batch or cached on demand."""
+
+    __tablename__ = "explanations"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    household_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    on_demand: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RuleTrigger(Base):
+    """Official criteria met and screening flags of a household (only households with any)."""
+
+    __tablename__ = "rule_triggers"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    household_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class HouseholdSnapshot(Base):
+    """What a page shows about a household that week: facts, the model's input row, members.
+
+    ``identity`` and ``members`` hold direct identifiers; they leave the store only through
+    ``serving.auth.mask_household``.
+    """
+
+    __tablename__ = "household_snapshots"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    household_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    identity: Mapped[dict[str, Any]] = mapped_column(JSON)  # head_name, head_id_number, phone
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON)  # household frame row (model input)
+    members: Mapped[list[Any]] = mapped_column(JSON)
+
+
+class QuarantineRow(Base):
+    """A problem cell of a week's export (values of sensitive columns already masked by the reader)."""
+
+    __tablename__ = "quarantine_rows"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # quarantine | flag
+    file: Mapped[str] = mapped_column(String(255))
+    row: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    column: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    value: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class DriftResult(Base):
+    """The drift check of a run (``monitoring.drift.check_week``), or why it did not run."""
+
+    __tablename__ = "drift_results"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))  # ok | not run | failed
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+    feature_results: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    report_html: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class DriftAlert(Base):
+    """One drift or data-quality alert of a run."""
+
+    __tablename__ = "drift_alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    severity: Mapped[str] = mapped_column(String(16))
+    township: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    feature: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    message_zh: Mapped[str] = mapped_column(Text)
+    message_en: Mapped[str] = mapped_column(Text)
+    psi: Mapped[float | None] = mapped_column(Float, nullable=True)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class Feedback(Base):
+    """An officer's record of a visit (kept across re-runs: it belongs to the week, not a run)."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    household_id: Mapped[str] = mapped_column(String(64), index=True)
+    week: Mapped[str] = mapped_column(String(8), index=True)
+    township: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(32))
+    risk_types: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    note: Mapped[str] = mapped_column(Text, default="")
+    username: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+# --------------------------------------------------------------------------- people and access
+
+
+class User(Base):
+    """A person who signs in; ``township`` is set for township leaders only."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(32))
+    township: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Token(Base):
+    """A bearer token, stored as its SHA-256 (the token itself is shown once)."""
+
+    __tablename__ = "tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins per username; too many in a window lock the name for a while."""
+
+    __tablename__ = "login_throttle"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    first_failure_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class AuditEntry(Base):
+    """Who read or exported what, and when (never the identifiers themselves)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    username: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)

@@ -1,0 +1,163 @@
+"""Publishing a week: stage every row under a run id, then switch the week to it in one transaction.
+
+Readers only ever follow ``weeks.published_run_id``, so rows staged by a run that is still going,
+or that was killed, are invisible. The switch (and the run's final counts) is one short
+transaction: a crash before its commit leaves the previous run published; after it, the new run
+is complete. Rows of superseded and abandoned runs are purged afterwards (their run records stay:
+that is the run history).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Engine, delete, insert, select, update
+
+from serving.store import models as m
+
+CHUNK = 20_000  # rows per INSERT batch and per commit (short write locks while the API reads)
+# Tables whose rows belong to a run (everything a week publishes).
+RUN_TABLES: tuple[type[m.Base], ...] = (
+    m.Score,
+    m.WatchlistEntry,
+    m.Explanation,
+    m.RuleTrigger,
+    m.HouseholdSnapshot,
+    m.QuarantineRow,
+    m.DriftResult,
+    m.DriftAlert,
+)
+
+
+def utcnow() -> datetime:
+    """Naive UTC (the store keeps naive UTC timestamps on both SQLite and PostgreSQL)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def who() -> str:
+    """The operator starting a run (the OS user; CLI runs have no signed-in person)."""
+    try:
+        return os.environ.get("FANPIN_OPERATOR") or getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        return "unknown"
+
+
+def start_run(engine: Engine, week: str, *, started_by: str | None = None) -> int:
+    """Record a new run of ``week`` and abandon earlier unfinished runs of the same week."""
+    with engine.begin() as conn:
+        stale = conn.execute(
+            select(m.Run.id).where(m.Run.week == week, m.Run.status == "running")
+        ).scalars().all()
+        if stale:
+            conn.execute(
+                update(m.Run).where(m.Run.id.in_(stale)).values(status="failed", finished_at=utcnow())
+            )
+        run_id = conn.execute(
+            insert(m.Run).values(week=week, status="running", started_by=started_by or who(), started_at=utcnow())
+        ).inserted_primary_key[0]
+    purge(engine)
+    return int(run_id)
+
+
+def update_run(engine: Engine, run_id: int, **values: Any) -> None:
+    """Fill in run facts as stages finish (model version, fingerprint, stage statuses)."""
+    with engine.begin() as conn:
+        conn.execute(update(m.Run).where(m.Run.id == run_id).values(**values))
+
+
+def stage_rows(engine: Engine, table: type[m.Base], rows: Sequence[dict[str, Any]] | Iterable[dict[str, Any]],
+               run_id: int) -> int:
+    """Bulk-insert rows for a run (executemany in chunks). Returns the number of rows."""
+    batch: list[dict[str, Any]] = []
+    n = 0
+    target = table.__table__
+    for row in rows:
+        batch.append({**row, "run_id": run_id})
+        if len(batch) >= CHUNK:
+            with engine.begin() as conn:
+                conn.execute(insert(target), batch)
+            n += len(batch)
+            batch = []
+    if batch:
+        with engine.begin() as conn:
+            conn.execute(insert(target), batch)
+        n += len(batch)
+    return n
+
+
+def publish(engine: Engine, run_id: int, week: str, cutoff: date, facts: dict[str, Any],
+            before_commit: Callable[[], None] | None = None) -> None:
+    """Make ``run_id`` the published run of ``week`` (one transaction), then purge old rows.
+
+    Args:
+        engine: the store.
+        run_id: a run whose rows are all staged.
+        week: ISO week label.
+        cutoff: the week's cutoff date.
+        facts: final run columns (counts, seconds, ...).
+        before_commit: called inside the transaction just before it commits (tests pause here to
+            kill the process with the switch written but not committed).
+    """
+    now = utcnow()
+    with engine.begin() as conn:
+        previous = conn.execute(select(m.Week.published_run_id).where(m.Week.week == week)).scalar_one_or_none()
+        exists = conn.execute(select(m.Week.week).where(m.Week.week == week)).first() is not None
+        if exists:
+            conn.execute(
+                update(m.Week).where(m.Week.week == week).values(published_run_id=run_id, published_at=now, cutoff=cutoff)
+            )
+        else:
+            conn.execute(insert(m.Week).values(week=week, cutoff=cutoff, published_run_id=run_id, published_at=now))
+        if previous is not None and previous != run_id:
+            conn.execute(update(m.Run).where(m.Run.id == previous).values(status="superseded"))
+        conn.execute(
+            update(m.Run).where(m.Run.id == run_id).values(status="published", finished_at=now, **facts)
+        )
+        if before_commit is not None:
+            before_commit()
+    purge(engine)
+
+
+def fail_run(engine: Engine, run_id: int, error: str) -> None:
+    """Mark a run failed (its staged rows are purged; the published week is untouched)."""
+    stages = None
+    with engine.connect() as conn:
+        stages = conn.execute(select(m.Run.stages).where(m.Run.id == run_id)).scalar_one_or_none()
+    update_run(engine, run_id, status="failed", finished_at=utcnow(),
+               stages={**(stages or {}), "error": error[:500]})
+    purge(engine)
+
+
+def purge(engine: Engine) -> None:
+    """Delete the rows of runs that are neither published nor still running."""
+    with engine.connect() as conn:
+        dead = conn.execute(
+            select(m.Run.id).where(m.Run.status.in_(("superseded", "failed")))
+        ).scalars().all()
+    if not dead:
+        return
+    for table in RUN_TABLES:
+        with engine.begin() as conn:
+            conn.execute(delete(table).where(table.run_id.in_(dead)))
+
+
+def published_run_id(engine: Engine, week: str) -> int | None:
+    """The run a week currently shows (None when never published)."""
+    with engine.connect() as conn:
+        return conn.execute(select(m.Week.published_run_id).where(m.Week.week == week)).scalar_one_or_none()
+
+
+def previous_published(engine: Engine, week: str) -> tuple[str, int] | None:
+    """The latest published week before ``week`` and its run (for change and 'new' flags)."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(m.Week.week, m.Week.published_run_id)
+            .where(m.Week.week < week, m.Week.published_run_id.is_not(None))
+            .order_by(m.Week.week.desc())
+            .limit(1)
+        ).first()
+    return (row[0], int(row[1])) if row else None
