@@ -16,6 +16,8 @@ app = typer.Typer(
 # Commands: one import and one registration line each (imports are light; heavy ones are inside).
 from serving.commands.validate import validate  # noqa: E402
 from serving.commands.contract_doc import contract_doc  # noqa: E402
+from serving.commands.simulate import simulate  # noqa: E402
 
 app.command("validate")(validate)
 app.command("contract-doc")(contract_doc)
+app.command("simulate")(simulate)

@@ -1,0 +1,312 @@
+"""The registry's memory: records every version of a household or member row, every event,
+survey and monitoring outcome while the county is simulated, and turns them into contract tables.
+
+Versions are written only when a contract field changes, so a member whose state does not change
+keeps one row for the whole history.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from features import vocabulary as voc
+from features.simulator import identity
+from features.simulator import state as S
+from features.simulator.calendar import Week, to_datetime64
+
+EVENTS = tuple(voc.EVENT_TYPE)
+EV = {code: i for i, code in enumerate(EVENTS)}
+SOURCES = {
+    "hospitalisation": "医保局", "major_illness_diagnosis": "医保局", "chronic_diagnosis": "卫健局",
+    "disability_certified": "残联", "death": "民政局", "birth": "卫健局",
+    "disaster_damage": "应急管理局", "accident": "医保局", "job_loss": "人社局",
+    "job_start": "人社局", "school_enrolment": "教育局", "school_dropout": "教育局",
+    "housing_downgrade": "住建局", "housing_rebuilt": "住建局", "business_failure": "农业农村局",
+    "assistance_granted": "乡村振兴局",
+}
+MEMBER_FIELDS = ("rel", "edu", "school", "health", "dis_type", "dis_grade", "skill",
+                 "mig_months_rep", "place_rep", "ins_med", "ins_pen")
+HOUSEHOLD_FIELDS = ("category", "exit_year", "policy", "relocated", "crit_alone", "crit_dis",
+                    "crit_major", "crit_rebuilt", "social", "land", "housing", "water", "credit",
+                    "industry", "pwj", "head")
+SURVEY_FIELDS = ("wage_income", "business_income", "property_income", "transfer_income",
+                 "business_costs", "medical_out_of_pocket", "schooling_spending")
+
+
+class Recorder:
+    """Collects the registry history of the main simulated run (the oracle runs without one)."""
+
+    def __init__(self, county: S.County, start_day: int, rng: np.random.Generator):
+        self.rng = rng
+        self.start_day = start_day
+        self.off = np.zeros(county.n_households, np.int64)
+        self.week: Week | None = None
+        self.m_chunks: list[tuple[np.ndarray, np.ndarray, dict]] = []
+        self.h_chunks: list[tuple[np.ndarray, np.ndarray, dict]] = []
+        self.ev: list[tuple] = []
+        self.surveys: list[tuple] = []
+        self.entries: list[tuple] = []
+        self.eliminations: list[tuple] = []
+        self.h_end = np.full(county.n_households, -(10**9), np.int64)
+        used = np.flatnonzero(county.m["used"])
+        self.m_chunks.append((used, np.full(len(used), start_day), self._take(county.m, MEMBER_FIELDS, used)))
+        hs = np.arange(county.n_households)
+        self.h_chunks.append((hs, np.full(len(hs), start_day), self._take(county.h, HOUSEHOLD_FIELDS, hs)))
+        self.prev_m = {k: county.m[k].copy() for k in MEMBER_FIELDS}
+        self.prev_used = county.m["used"].copy()
+        self.prev_h = {k: county.h[k].copy() for k in HOUSEHOLD_FIELDS}
+
+    @staticmethod
+    def _take(arrays: dict, keys, idx) -> dict:
+        return {k: arrays[k][idx].copy() for k in keys}
+
+    def begin_week(self, week: Week) -> None:
+        """Each household's changes this week happen on one day of the week."""
+        self.week = week
+        self.off = self.rng.integers(0, 7, len(self.off))
+
+    def day_of(self, households: np.ndarray) -> np.ndarray:
+        return self.week.monday + self.off[households]
+
+    def event(self, code: str, households, members=None, amount=None) -> None:
+        households = np.asarray(households, dtype=np.int64)
+        if len(households) == 0:
+            return
+        n = len(households)
+        members = np.full(n, -1, np.int64) if members is None else np.asarray(members, np.int64)
+        amount = np.full(n, np.nan) if amount is None else np.broadcast_to(np.asarray(amount, float), (n,)).copy()
+        self.ev.append((np.full(n, EV[code], np.int16), households, members,
+                        self.day_of(households), amount))
+
+    def survey(self, households, year: int, values: dict) -> None:
+        self.surveys.append((households, np.full(len(households), year), self.day_of(households), values))
+
+    def entry(self, households, category, risks) -> None:
+        self.entries.append((households, self.day_of(households), category, risks))
+
+    def elimination(self, households) -> None:
+        self.eliminations.append((households, self.day_of(households)))
+
+    def end_week(self, county: S.County) -> None:
+        """Write a new version for every member or household whose contract fields changed."""
+        m = county.m
+        used = m["used"]
+        changed = np.zeros(len(used), bool)
+        for k in MEMBER_FIELDS:
+            changed |= m[k] != self.prev_m[k]
+        new = used & ~self.prev_used
+        changed &= used & m["alive"] & ~new
+        idx = np.flatnonzero(changed)
+        if len(idx):
+            self.m_chunks.append((idx, self.day_of(m["hh"][idx]), self._take(m, MEMBER_FIELDS, idx)))
+        nidx = np.flatnonzero(new)
+        if len(nidx):
+            self.m_chunks.append((nidx, m["born"][nidx].copy(), self._take(m, MEMBER_FIELDS, nidx)))
+        for k in MEMBER_FIELDS:
+            if len(idx) or len(nidx):
+                self.prev_m[k] = m[k].copy()
+        self.prev_used = used.copy()
+        h = county.h
+        hch = np.zeros(county.n_households, bool)
+        for k in HOUSEHOLD_FIELDS:
+            hch |= h[k] != self.prev_h[k]
+        hch &= h["size"] > 0
+        hidx = np.flatnonzero(hch)
+        if len(hidx):
+            self.h_chunks.append((hidx, self.day_of(hidx), self._take(h, HOUSEHOLD_FIELDS, hidx)))
+            for k in HOUSEHOLD_FIELDS:
+                self.prev_h[k] = h[k].copy()
+        gone = (h["size"] == 0) & (self.h_end < -10**8)
+        self.h_end[gone] = self.day_of(np.flatnonzero(gone))
+
+    # ------------------------------------------------------------------ tables
+    def tables(self, county: S.County, household_ids: np.ndarray) -> dict[str, pd.DataFrame]:
+        """The contract tables (English codes) of the recorded history."""
+        return {
+            "households": self._households(county, household_ids),
+            "members": self._members(county, household_ids),
+            "income_surveys": self._surveys(household_ids),
+            "events": self._events(county, household_ids),
+            "outcomes": self._outcomes(household_ids),
+        }
+
+    @staticmethod
+    def _versions(chunks, end_day: np.ndarray, keys) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+        idx = np.concatenate([c[0] for c in chunks])
+        day = np.concatenate([c[1] for c in chunks]).astype(np.int64)
+        vals = {k: np.concatenate([c[2][k] for c in chunks]) for k in keys}
+        seq = np.arange(len(idx))
+        order = np.lexsort((seq, day, idx))
+        idx, day = idx[order], day[order]
+        vals = {k: v[order] for k, v in vals.items()}
+        # several changes of one row on one day: the last one stands
+        last = np.ones(len(idx), bool)
+        last[:-1] = (idx[1:] != idx[:-1]) | (day[1:] != day[:-1])
+        idx, day = idx[last], day[last]
+        vals = {k: v[last] for k, v in vals.items()}
+        nxt = np.full(len(idx), -(10**9), np.int64)
+        same = idx[1:] == idx[:-1]
+        nxt[:-1] = np.where(same, day[1:], -(10**9))
+        is_last = np.ones(len(idx), bool)
+        is_last[:-1] = ~same
+        nxt[is_last] = end_day[idx[is_last]]
+        return idx, day, nxt, vals
+
+    def _members(self, county: S.County, household_ids: np.ndarray) -> pd.DataFrame:
+        m = county.m
+        idx, day, nxt, vals = self._versions(self.m_chunks, m["died"], MEMBER_FIELDS)
+        hh = m["hh"][idx]
+        hid = household_ids[hh]
+        born = m["born"][idx]
+        female = m["sex"][idx] == 1
+        mid = np.char.add(hid.astype(str), np.char.zfill(m["serial"][idx].astype(str), 2))
+        ids = identity.id_numbers(born.astype("datetime64[D]"), female, self._id_serial(county)[idx])
+        nm = identity.names(m["surname"][idx], m["given_a"][idx], m["given_b"][idx],
+                            county.h["miao"][hh] & (m["eth"][idx] == 1))
+        df = pd.DataFrame({
+            "household_id": hid,
+            "member_id": mid,
+            "relation": np.array(S.RELATION)[vals["rel"]],
+            "sex": np.array(S.SEX)[m["sex"][idx]],
+            "birth_date": to_datetime64(born),
+            "ethnicity": np.array(S.ETHNICITY)[m["eth"][idx]],
+            "education": np.array(S.EDUCATION)[vals["edu"]],
+            "schooling_status": np.array(S.SCHOOLING)[vals["school"]],
+            "health": np.array(S.HEALTH)[vals["health"]],
+            "disability_type": np.array(S.DISABILITY)[vals["dis_type"]],
+            "disability_grade": pd.array(np.where(vals["dis_grade"] > 0, vals["dis_grade"], 0), dtype="Int64"),
+            "labour_skill": np.array(S.SKILL)[vals["skill"]],
+            "migrant_months": pd.array(vals["mig_months_rep"].astype(np.int64), dtype="Int64"),
+            "migrant_place": np.array(S.PLACE)[vals["place_rep"]],
+            "medical_insurance": pd.array(vals["ins_med"], dtype="boolean"),
+            "pension_insurance": pd.array(vals["ins_pen"], dtype="boolean"),
+            "name": nm,
+            "id_number": ids,
+            "valid_from": to_datetime64(day),
+            "valid_to": to_datetime64(nxt),
+        })
+        df.loc[vals["dis_grade"] == 0, "disability_grade"] = pd.NA
+        return df.sort_values(["member_id", "valid_from"], kind="stable").reset_index(drop=True)
+
+    @staticmethod
+    def _id_serial(county: S.County) -> np.ndarray:
+        # Distinct serials for people of the same sex born on the same day.
+        m = county.m
+        key = m["born"] * 2 + m["sex"]
+        order = np.lexsort((np.arange(len(key)), key))
+        sk = key[order]
+        start = np.r_[0, np.flatnonzero(sk[1:] != sk[:-1]) + 1]
+        rank = np.arange(len(sk)) - np.repeat(start, np.diff(np.r_[start, len(sk)]))
+        serial = np.empty(len(key), np.int64)
+        serial[order] = rank + (m["given_a"][order] % 37)
+        return serial
+
+    def _households(self, county: S.County, household_ids: np.ndarray) -> pd.DataFrame:
+        h = county.h
+        idx, day, nxt, vals = self._versions(self.h_chunks, self.h_end, HOUSEHOLD_FIELDS)
+        head = vals["head"]
+        m = county.m
+        head_name = identity.names(m["surname"][head], m["given_a"][head], m["given_b"][head],
+                                   h["miao"][idx] & (m["eth"][head] == 1))
+        head_id = identity.id_numbers(m["born"][head].astype("datetime64[D]"), m["sex"][head] == 1,
+                                      self._id_serial(county)[head])
+        exit_year = vals["exit_year"].astype(np.int64)
+        df = pd.DataFrame({
+            "household_id": household_ids[idx],
+            "township": np.array(county.township_names)[h["township"][idx]],
+            "village": np.array(county.village_names)[h["village"][idx]],
+            "category": np.array(S.CATEGORY)[vals["category"]],
+            "exit_year": pd.array(np.where(exit_year > 0, exit_year, 0), dtype="Int64"),
+            "policy_status": np.array(S.POLICY)[vals["policy"]],
+            "relocated": pd.array(vals["relocated"], dtype="boolean"),
+            "critical_living_alone_elderly": pd.array(vals["crit_alone"], dtype="boolean"),
+            "critical_disabled": pd.array(vals["crit_dis"], dtype="boolean"),
+            "critical_major_illness": pd.array(vals["crit_major"], dtype="boolean"),
+            "critical_housing_rebuilt": pd.array(vals["crit_rebuilt"], dtype="boolean"),
+            "social_assistance": np.array(S.SOCIAL)[vals["social"]],
+            "land_mu": vals["land"].astype(np.float64).round(1),
+            "housing_grade": np.array(S.HOUSING)[vals["housing"]],
+            "safe_water": pd.array(vals["water"], dtype="boolean"),
+            "micro_credit": pd.array(vals["credit"], dtype="boolean"),
+            "industry_project": pd.array(vals["industry"], dtype="boolean"),
+            "public_welfare_job": pd.array(vals["pwj"], dtype="boolean"),
+            "head_name": head_name,
+            "head_id_number": head_id,
+            "phone": identity.phones(h["phone"][idx]),
+            "valid_from": to_datetime64(day),
+            "valid_to": to_datetime64(nxt),
+        })
+        df.loc[exit_year == 0, "exit_year"] = pd.NA
+        return df.sort_values(["household_id", "valid_from"], kind="stable").reset_index(drop=True)
+
+    def _surveys(self, household_ids: np.ndarray) -> pd.DataFrame:
+        if not self.surveys:
+            return pd.DataFrame({c: [] for c in ("household_id", "survey_year", "survey_date", *SURVEY_FIELDS)})
+        hh = np.concatenate([s[0] for s in self.surveys])
+        df = pd.DataFrame({
+            "household_id": household_ids[hh],
+            "survey_year": pd.array(np.concatenate([s[1] for s in self.surveys]).astype(np.int64), dtype="Int64"),
+            "survey_date": to_datetime64(np.concatenate([s[2] for s in self.surveys])),
+            **{k: np.concatenate([s[3][k] for s in self.surveys]).astype(np.float64).round(0)
+               for k in SURVEY_FIELDS},
+        })
+        return df.sort_values(["household_id", "survey_year"], kind="stable").reset_index(drop=True)
+
+    def _events(self, county: S.County, household_ids: np.ndarray) -> pd.DataFrame:
+        code = np.concatenate([e[0] for e in self.ev]) if self.ev else np.zeros(0, np.int16)
+        hh = np.concatenate([e[1] for e in self.ev]) if self.ev else np.zeros(0, np.int64)
+        mem = np.concatenate([e[2] for e in self.ev]) if self.ev else np.zeros(0, np.int64)
+        day = np.concatenate([e[3] for e in self.ev]) if self.ev else np.zeros(0, np.int64)
+        amount = np.concatenate([e[4] for e in self.ev]) if self.ev else np.zeros(0)
+        hid = household_ids[hh]
+        order = np.lexsort((code, mem, hid, day))
+        code, hh, mem, day, amount, hid = (a[order] for a in (code, hh, mem, day, amount, hid))
+        m = county.m
+        safe = np.maximum(mem, 0)
+        mid = np.char.add(household_ids[m["hh"][safe]].astype(str),
+                          np.char.zfill(m["serial"][safe].astype(str), 2)).astype(object)
+        mid[mem < 0] = None
+        types = np.array(EVENTS)[code]
+        return pd.DataFrame({
+            "event_id": np.char.add("E", np.char.zfill(np.arange(1, len(code) + 1).astype(str), 9)),
+            "household_id": hid,
+            "member_id": mid,
+            "event_date": to_datetime64(day),
+            "event_type": types,
+            "amount": np.round(amount, 0),
+            "source": np.array([SOURCES[t] for t in EVENTS])[code] if len(code) else np.zeros(0, str),
+        })
+
+    def _outcomes(self, household_ids: np.ndarray) -> pd.DataFrame:
+        cols = ["household_id", "entry_date", "monitoring_category",
+                *[f"risk_type_{i}" for i in range(1, 6)], "elimination_date"]
+        if not self.entries:
+            return pd.DataFrame({c: [] for c in cols})
+        hh = np.concatenate([e[0] for e in self.entries])
+        day = np.concatenate([e[1] for e in self.entries])
+        cat = np.concatenate([e[2] for e in self.entries])
+        risks = np.concatenate([e[3] for e in self.entries])
+        elim = np.full(len(hh), -(10**9), np.int64)
+        if self.eliminations:
+            ehh = np.concatenate([e[0] for e in self.eliminations])
+            eday = np.concatenate([e[1] for e in self.eliminations])
+            # each elimination closes the household's latest entry before it
+            order = np.lexsort((day, hh))
+            sorted_hh = hh[order]
+            for h_, d_ in zip(ehh, eday, strict=True):  # a few thousand rows: not the hot path
+                lo, hi = np.searchsorted(sorted_hh, [h_, h_ + 1])
+                cand = order[lo:hi]
+                cand = cand[(day[cand] <= d_) & (elim[cand] < -10**8)]
+                if len(cand):
+                    elim[cand[-1]] = d_
+        risk_codes = np.array(list(S.RISK) + [None], dtype=object)
+        df = pd.DataFrame({
+            "household_id": household_ids[hh],
+            "entry_date": to_datetime64(day),
+            "monitoring_category": np.array(S.MONITORING)[cat],
+            **{f"risk_type_{i + 1}": risk_codes[np.where(risks[:, i] < 0, len(S.RISK), risks[:, i])]
+               for i in range(5)},
+            "elimination_date": to_datetime64(elim),
+        })
+        return df.sort_values(["household_id", "entry_date"], kind="stable").reset_index(drop=True)

@@ -1,0 +1,206 @@
+"""Identification, entry into monitoring, assistance and risk elimination.
+
+A household *enters* monitoring when it meets an official criterion (per-capita net income under
+the year's line, necessary spending pushing it under the line, a 三保障/water failure, or a sudden
+severe loss) AND the county finds it: departments push warnings soon after a pushed event,
+cadres visit, households apply, and there is a concentrated screening each autumn. After the
+~15-day identification process the household is entered, assistance follows, and the risk is
+eliminated once income has been stably above the line for six months.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from features.simulator import state as S
+from features.simulator.calendar import Week
+from features.simulator.dynamics import household_sum
+from features.simulator.parameters import Parameters
+
+SCREENING_WEEKS = range(40, 46)
+RISK_PRIORITY = ("illness", "disability", "accident", "disaster", "business_failure",
+                 "unstable_work", "schooling", "lack_labour", "housing", "water")
+TRIGGER_INCOME, TRIGGER_SPENDING, TRIGGER_GUARANTEE, TRIGGER_SUDDEN = 1, 2, 3, 4
+
+
+def criteria(c: S.County, week: Week, age: np.ndarray, p: Parameters) -> tuple[np.ndarray, np.ndarray]:
+    """Which official criterion each household meets now (0 none, else the TRIGGER_* code)."""
+    m, h = c.m, c.h
+    size = np.maximum(h["size"], 1)
+    line = p.line(week.year)
+    pc = h["inc_ema"] / size
+    income = pc < line
+    spending = (h["inc_ema"] - h["spend_ema"]) / size < line
+    dropout = household_sum(c, (m["school"] == 6) & (age < 16)) > 0
+    uninsured = household_sum(c, ~m["ins_med"]) > 0
+    guarantee = dropout | uninsured | (h["housing"] >= 2) | ~h["water"]
+    sudden = h["shock_amount"] > np.maximum(10000.0, 0.5 * np.maximum(h["inc_ema"], 0))
+    trig = np.select([sudden, income, spending, guarantee],
+                     [TRIGGER_SUDDEN, TRIGGER_INCOME, TRIGGER_SPENDING, TRIGGER_GUARANTEE], 0)
+    trig = np.where(h["size"] > 0, trig, 0).astype(np.int8)
+    return trig, guarantee
+
+
+def risk_types(c: S.County, week: Week, age: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Up to five risk types (codes of state.RISK, -1 empty) for entering households."""
+    m, h = c.m, c.h
+    t = week.index
+    recent = lambda key, weeks: (t - h[key][idx]) <= weeks  # noqa: E731
+    major = household_sum(c, m["health"] == 2)[idx] > 0
+    chronic = household_sum(c, m["health"] == 1)[idx] > 0
+    severe_dis = household_sum(c, np.isin(m["dis_grade"], (1, 2)))[idx] > 0
+    any_dis = household_sum(c, m["dis_grade"] > 0)[idx] > 0
+    students = household_sum(c, np.isin(m["school"], (3, 4, 5)))[idx]
+    dropout = household_sum(c, m["school"] == 6)[idx] > 0
+    labour = household_sum(c, np.isin(m["skill"], (0, 1)) & (age >= 16) & (age < 60))[idx]
+    flags = {
+        "illness": major | (chronic & (recent("last_hosp", 52) | (h["ytd_medical"][idx] > 1500))),
+        "disability": severe_dis | (any_dis & recent("last_disability", 52)),
+        "accident": recent("last_accident", 26),
+        "disaster": recent("last_disaster", 26),
+        "business_failure": recent("last_business_fail", 52),
+        "unstable_work": recent("last_jobloss", 26),
+        "schooling": (students >= 1) & (h["ytd_school"][idx] > 0.1 * np.maximum(h["inc_ema"][idx], 1)) | dropout,
+        "lack_labour": labour == 0,
+        "housing": h["housing"][idx] >= 2,
+        "water": ~h["water"][idx],
+    }
+    out = np.full((len(idx), 5), -1, np.int16)
+    filled = np.zeros(len(idx), np.int64)
+    for name in RISK_PRIORITY:
+        f = flags[name] & (filled < 5)
+        rows = np.flatnonzero(f)
+        out[rows, filled[rows]] = S.RISK.index(name)
+        filled[rows] += 1
+    out[filled == 0, 0] = S.RISK.index("other")
+    return out
+
+
+def step(c: S.County, week: Week, age: np.ndarray, rng, p: Parameters, rec) -> np.ndarray:
+    """Discovery, entry, assistance and elimination for one week; returns the households that
+    entered monitoring this week."""
+    m, h = c.m, c.h
+    H = c.n_households
+    t = week.index
+    trig, guarantee = criteria(c, week, age, p)
+    eligible = (trig > 0) & ~h["monitored"]
+    u = rng.random((4, H))
+
+    # entry of households whose identification finishes this week (if they still qualify)
+    due = h["pending"] == t
+    enter = due & eligible
+    h["pending"][due] = S.NEVER
+    entered = np.flatnonzero(enter)
+    if len(entered):
+        h["monitored"][entered] = True
+        h["ever_monitored"][entered] = True
+        h["entry_week"][entered] = t
+        h["stable_weeks"][entered] = 0
+        h["last_assist"][entered] = t + rng.integers(1, 7, len(entered))
+        tr = h["trigger"][entered]
+        cat = np.where(tr == TRIGGER_SUDDEN, 2, np.where(h["category"][entered] == 0, 0, 1))
+        if rec is not None:
+            rec.entry(entered, cat.astype(np.int8), risk_types(c, week, age, entered))
+
+    # discovery: departments, cadres, the household itself, the autumn screening
+    pushed = np.zeros(H, bool)
+    for key in ("last_hosp", "last_major", "last_disability", "last_disaster", "last_accident",
+                "last_dropout"):
+        pushed |= (t - h[key]) <= 6
+    pushed |= guarantee
+    cadre = p.discovery_cadre * np.where(h["policy"] == 0, 2.0, 1.0) * np.where(h["category"] == 1, 1.5, 1.0)
+    selfr = p.discovery_self * np.exp(0.4 * h["ethic_h"])
+    screen = p.discovery_screening if week.iso_week in SCREENING_WEEKS else 0.0
+    miss = (1 - p.discovery_department * pushed) * (1 - cadre) * (1 - selfr) * (1 - screen)
+    found = eligible & (h["pending"] == S.NEVER) & (u[0] > miss)
+    h["pending"][found] = t + rng.integers(2, 5, found.sum())
+    h["trigger"][found] = trig[found]
+
+    _assist(c, week, age, rng, p, rec)
+    _eliminate(c, week, age, trig, p, rec)
+    _county_programmes(c, week, age, rng, p, rec)
+    return entered
+
+
+def _assist(c: S.County, week: Week, age, rng, p: Parameters, rec) -> None:
+    """Measures after entry: 低保, a public-welfare job, medical aid, school aid, housing and water."""
+    m, h = c.m, c.h
+    t = week.index
+    idx = np.flatnonzero(h["monitored"] & (h["last_assist"] == t))
+    if len(idx) == 0:
+        return
+    size = np.maximum(h["size"][idx], 1)
+    pc = h["inc_ema"][idx] / size
+    sel = np.zeros(c.n_households, bool)
+    sel[idx] = True
+    labour = household_sum(c, np.isin(m["skill"], (0, 1)) & (age >= 16) & (age < 60))[idx]
+    dibao = (h["social"][idx] == 0) & ((pc < p.dibao_line(week.year) * 1.15) | (labour == 0))
+    h["social"][idx[dibao]] = 1
+    # one public-welfare job per household with someone able to do it
+    cand = np.flatnonzero(sel[m["hh"]] & m["alive"] & (age >= 18) & (age < 66) & ~m["migrant"]
+                          & np.isin(m["skill"], (0, 1, 2)) & ~np.isin(m["school"], (1, 2, 3, 4, 5)))
+    if len(cand):
+        _, first = np.unique(m["hh"][cand], return_index=True)
+        pick = cand[first]
+        pick = pick[(h["inc_ema"][m["hh"][pick]] / np.maximum(h["size"][m["hh"][pick]], 1)
+                     < p.line(week.year) * 1.4) & (rng.random(len(pick)) < 0.7)]
+        m["pwj"][pick] = True
+    sick = household_sum(c, m["health"] > 0)[idx] > 0
+    h["med_aid"][idx[sick]] = True
+    m["ins_med"][sel[m["hh"]] & m["alive"]] = True
+    h["school_aid"][idx] = True
+    back = sel[m["hh"]] & m["alive"] & (m["school"] == 6)
+    m["school"][back] = 2
+    bad_house = idx[h["housing"][idx] >= 2]
+    h["rebuild_week"][bad_house] = t + rng.integers(8, 40, len(bad_house))
+    dry = idx[~h["water"][idx]]
+    h["water_fix_week"][dry] = np.minimum(h["water_fix_week"][dry], t + rng.integers(2, 12, len(dry)))
+    if rec is not None:
+        rec.event("assistance_granted", idx)
+        b = np.flatnonzero(back)
+        rec.event("school_enrolment", m["hh"][b], b)
+
+
+def _eliminate(c: S.County, week: Week, age, trig, p: Parameters, rec) -> None:
+    """Risk eliminated after six months stably above the line with no open failure; households
+    without labour stay under tracking."""
+    m, h = c.m, c.h
+    mon = h["monitored"]
+    stable = mon & (trig == 0)
+    h["stable_weeks"] = np.where(stable, h["stable_weeks"] + 1, 0).astype(np.int16)
+    labour = household_sum(c, np.isin(m["skill"], (0, 1, 2)) & (age >= 16) & (age < 65)) > 0
+    done = mon & (h["stable_weeks"] >= p.stable_weeks_to_eliminate) & labour & (
+        week.index - h["entry_week"] >= 26)
+    gone = mon & (h["size"] == 0)
+    idx = np.flatnonzero(done | gone)
+    if len(idx) == 0:
+        return
+    h["monitored"][idx] = False
+    h["med_aid"][idx] = False
+    h["school_aid"][idx] = False
+    h["pending"][idx] = S.NEVER
+    if rec is not None:
+        rec.elimination(np.flatnonzero(done))
+
+
+def _county_programmes(c: S.County, week: Week, age, rng, p: Parameters, rec) -> None:
+    """Housing rebuilt and water restored when their projects finish; the yearly 低保 review."""
+    h = c.h
+    t = week.index
+    rebuilt = np.flatnonzero(h["rebuild_week"] == t)
+    h["housing"][rebuilt] = 0
+    h["crit_rebuilt"][rebuilt] = True
+    fixed = h["water_fix_week"] == t
+    h["water"][fixed] = True
+    if rec is not None:
+        rec.event("housing_rebuilt", rebuilt)
+    if week.iso_week == 14:
+        # yearly 低保 review by civil affairs (independent of the monitoring system)
+        size = np.maximum(h["size"], 1)
+        pc = h["inc_ema"] / size
+        u = rng.random(c.n_households)
+        without = pc - (h["social"] == 1) * p.dibao_month * 12 * p.dibao_line(week.year) / 4400
+        leave = (h["social"] == 1) & (without > 1.4 * p.dibao_line(week.year)) & ~h["monitored"] & (u < 0.5)
+        join = (h["social"] == 0) & (pc < p.dibao_line(week.year)) & (u < 0.25) & (h["size"] > 0)
+        h["social"][leave] = 0
+        h["social"][join] = 1

@@ -1,0 +1,72 @@
+"""The realism summary of a simulated county (what `fanpin simulate --json` prints)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from features.simulator import oracle as O
+from features.simulator.calendar import from_day
+
+
+def current_rows(table: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
+    """Rows of a slowly changing table valid on ``day``."""
+    ok = (table["valid_from"] <= day) & (table["valid_to"].isna() | (table["valid_to"] > day))
+    return table[ok]
+
+
+def summarise(run) -> dict:
+    """Realism figures of a :class:`~features.simulator.county.CountyRun`, from its tables."""
+    t = run.tables
+    end = pd.Timestamp(from_day(run.weeks[-1].sunday))
+    hh = current_rows(t["households"], end)
+    mem = current_rows(t["members"], end)
+    age = (end - mem["birth_date"]).dt.days / 365.25
+    size = mem.groupby("household_id").size()
+    ill = mem[mem["health"].isin(["chronic", "major"])]["household_id"].unique()
+    dis = mem[mem["disability_type"] != "none"]["household_id"].unique()
+
+    # annual entry rate: entries in a year / households not under monitoring at its start
+    out = t["outcomes"]
+    years = sorted({w.year for w in run.weeks})
+    full_years = [y for y in years if sum(w.year == y for w in run.weeks) >= 50]
+    rates = []
+    for y in full_years:
+        y0 = pd.Timestamp(f"{y}-01-01")
+        present = current_rows(t["households"], y0)["household_id"]
+        open_ = out[(out["entry_date"] < y0) & (out["elimination_date"].isna() | (out["elimination_date"] >= y0))]
+        base = len(set(present) - set(open_["household_id"]))
+        n = (out["entry_date"].dt.year == y).sum()
+        if base:
+            rates.append(n / base)
+    risk = pd.concat([out[f"risk_type_{i}"] for i in range(1, 6)]).dropna()
+    risk_counts = risk.value_counts()
+
+    surveys = t["income_surveys"]
+    last_year = int(surveys["survey_year"].max()) if len(surveys) else None
+    last = surveys[surveys["survey_year"] == last_year].merge(
+        size.rename("size"), left_on="household_id", right_index=True)
+    net = (last["wage_income"] + last["business_income"] + last["property_income"]
+           + last["transfer_income"] - last["business_costs"]) / last["size"]
+
+    orc = run.oracle
+    auc = O.auc(orc["true_risk"], orc["entered_within_52_weeks"]) if len(orc) else float("nan")
+    return {
+        "households": int(len(hh)),
+        "members": int(len(mem)),
+        "mean_household_size": round(float(size.mean()), 3),
+        "share_members_60plus": round(float((age >= 60).mean()), 4),
+        "share_households_illness": round(len(ill) / max(len(hh), 1), 4),
+        "share_households_disabled": round(len(dis) / max(len(hh), 1), 4),
+        "annual_monitoring_entry_rate": round(float(np.mean(rates)), 4) if rates else None,
+        "monitoring_entry_rate_by_year": {int(y): round(float(r), 4) for y, r in zip(full_years, rates, strict=False)},
+        "monitored_now": int(out[out["elimination_date"].isna()]["household_id"].nunique()),
+        "top_risk_type": str(risk_counts.index[0]) if len(risk_counts) else None,
+        "risk_type_counts": {str(k): int(v) for k, v in risk_counts.items()},
+        "median_per_capita_income_last_year": round(float(net.median()), 1) if len(net) else None,
+        "income_year": last_year,
+        "oracle_auc": round(auc, 4) if auc == auc else None,
+        "oracle_rows": int(len(orc)),
+        "oracle_mean_true_risk": round(float(orc["true_risk"].mean()), 4) if len(orc) else None,
+        "oracle_realised_rate": round(float(orc["entered_within_52_weeks"].mean()), 4) if len(orc) else None,
+    }

@@ -1,0 +1,86 @@
+"""What the registry exports in a given week, and how it writes it (Chinese headers and values)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from features.contract import fields
+
+BOOL_ZH = {True: "是", False: "否"}
+
+
+def week_view(tables: dict[str, pd.DataFrame], monday: pd.Timestamp) -> dict[str, pd.DataFrame]:
+    """The export of the ISO week starting ``monday`` (English codes).
+
+    Current row of every household and member as of Sunday, each household's latest income
+    survey, the events dated in the week, and monitoring records open or changed in the week.
+    Nothing dated after Sunday is visible: a later ``valid_to`` or elimination shows as empty.
+    """
+    sunday = monday + pd.Timedelta(days=6)
+    out = {}
+    for name in ("households", "members"):
+        t = tables[name]
+        cur = t[(t["valid_from"] <= sunday) & (t["valid_to"].isna() | (t["valid_to"] > sunday))].copy()
+        cur["valid_to"] = pd.NaT
+        out[name] = cur.reset_index(drop=True)
+    present = set(out["households"]["household_id"])
+    s = tables["income_surveys"]
+    s = s[(s["survey_date"] <= sunday) & s["household_id"].isin(present)]
+    out["income_surveys"] = (s.sort_values(["household_id", "survey_year"], kind="stable")
+                             .groupby("household_id", sort=False).tail(1).reset_index(drop=True))
+    e = tables["events"]
+    out["events"] = e[(e["event_date"] >= monday) & (e["event_date"] <= sunday)].reset_index(drop=True)
+    o = tables["outcomes"]
+    o = o[(o["entry_date"] <= sunday) & (o["elimination_date"].isna() | (o["elimination_date"] >= monday))].copy()
+    o.loc[o["elimination_date"] > sunday, "elimination_date"] = pd.NaT
+    out["outcomes"] = o.reset_index(drop=True)
+    return out
+
+
+def _money(values: pd.Series) -> pd.Series:
+    # Integers print without decimals; fractional values (e.g. 万元 errors) with up to 4 places.
+    v = values.astype("float64")
+    text = v.map(lambda x: "" if pd.isna(x) else (f"{x:.0f}" if float(x).is_integer() else f"{x:.4f}".rstrip("0")))
+    return text
+
+
+def to_chinese(table: str, df: pd.DataFrame) -> pd.DataFrame:
+    """Render a contract table as the county system writes it: Chinese headers and labels,
+    booleans 是/否, dates YYYY-MM-DD, empty cells for missing values."""
+    cols = {}
+    for f in fields(table):
+        if f.name not in df.columns:
+            continue
+        col = df[f.name]
+        if f.kind == "code":
+            text = col.map(f.allowed).astype(object)
+        elif f.kind == "bool":
+            text = col.map(lambda x: "" if pd.isna(x) else BOOL_ZH[bool(x)]).astype(object)
+        elif f.kind == "date":
+            text = pd.to_datetime(col).dt.strftime("%Y-%m-%d").astype(object)
+        elif f.kind == "int":
+            text = col.astype("Int64").astype(str).replace("<NA>", "").astype(object)
+        elif f.kind == "float":
+            text = _money(col)
+        else:
+            text = col.astype(object)
+        cols[f.zh] = text.where(col.notna(), "") if f.kind != "float" else text
+    return pd.DataFrame(cols)
+
+
+def sort_keys(table: str) -> list[str]:
+    """Row order of each table in files (deterministic output)."""
+    return {
+        "households": ["household_id", "valid_from"],
+        "members": ["member_id", "valid_from"],
+        "income_surveys": ["household_id", "survey_year"],
+        "events": ["event_date", "event_id"],
+        "outcomes": ["household_id", "entry_date"],
+    }[table]
+
+
+def ordered(table: str, df: pd.DataFrame) -> pd.DataFrame:
+    """Contract column order and deterministic row order."""
+    names = [f.name for f in fields(table) if f.name in df.columns]
+    return df.sort_values(sort_keys(table), kind="stable")[names].reset_index(drop=True)
+
