@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from features import vocabulary as voc
 
@@ -34,6 +36,9 @@ _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
 
 DATE_DTYPE = "datetime64[ns]"
+# Nanosecond timestamps cover 1677-2262; a registry date outside these years is a typo anyway.
+_EARLIEST = pd.Timestamp("1700-01-01")
+_LATEST = pd.Timestamp("2200-12-31")
 
 
 def clean_text(value: str) -> str:
@@ -49,45 +54,61 @@ def squeeze(value: str) -> str:
 _INVALID = object()  # marks a value that did not parse (distinct from an empty cell)
 # Cells that mean "empty" in registry exports ("none" is a real code, so it is not here).
 EMPTY_WORDS = frozenset({"null", "nan", "nat", "n/a", "#n/a", "<na>"})
+_EMPTY_ARRAY = pa.array(sorted(EMPTY_WORDS), type=pa.string())
 
 
 def _is_empty_word(value: Any) -> bool:
     return isinstance(value, str) and squeeze(value).lower() in EMPTY_WORDS
 
 
-def _on_uniques(raw: pd.Series, parse: Callable[[Any], Any]) -> tuple[np.ndarray, np.ndarray]:
+def clean_column(raw: pd.Series) -> pd.Series | None:
+    """NFKC, stray spaces trimmed, empty words -> missing, for a whole text column at once.
+
+    Runs in Arrow's C++ kernels (a million cells in well under a second). Returns None for a
+    column that is not text (numbers or dates from Parquet), which the callers handle directly.
+    """
+    if not (raw.dtype == object or pd.api.types.is_string_dtype(raw.dtype)):
+        return None
+    try:
+        arr = pa.array(raw, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    arr = pc.utf8_trim(pc.utf8_normalize(arr, "NFKC"), _SPACES)
+    empty = pc.or_(pc.equal(arr, ""), pc.is_in(pc.utf8_lower(arr), value_set=_EMPTY_ARRAY))
+    arr = pc.if_else(empty, pa.scalar(None, pa.string()), arr)
+    out = arr.to_pandas()
+    out.index = raw.index
+    return out.astype("str")
+
+
+def _on_uniques(
+    raw: pd.Series, parse: Callable[[Any], Any], dtype: Any
+) -> tuple[pd.Series, pd.Series]:
     """Apply ``parse`` to each distinct non-empty value and broadcast back to the rows.
 
-    Returns the parsed values (object array, None where empty or invalid) and the mask of rows
+    Returns the parsed column in ``dtype`` (missing where empty or invalid) and the mask of rows
     whose value ``parse`` rejected by returning ``_INVALID``.
     """
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
-    parsed = np.empty(len(uniques) + 1, dtype=object)
-    parsed[:-1] = [None if _is_empty_word(u) else parse(u) for u in uniques]
-    parsed[-1] = None  # code -1 (missing) indexes the last slot
-    rejected = np.array([v is _INVALID for v in parsed], dtype=bool)
-    parsed[rejected] = None
-    return parsed[codes], rejected[codes]
-
-
-def _series(values: np.ndarray, raw: pd.Series, dtype: Any) -> pd.Series:
-    return pd.Series(values, index=raw.index, dtype=object).astype(dtype)
-
-
-def _strings(values: np.ndarray, raw: pd.Series) -> pd.Series:
-    out = pd.Series(values, index=raw.index, dtype=object)
-    return out.where(out.notna(), np.nan).astype("str")
+    parsed = [None if _is_empty_word(u) else parse(u) for u in uniques]
+    rejected = np.array([v is _INVALID for v in parsed] + [False], dtype=bool)
+    parsed = [None if v is _INVALID else v for v in parsed]
+    typed = pd.Series(parsed, dtype=object).astype(dtype).array
+    values = pd.Series(typed.take(codes, allow_fill=True), index=raw.index)
+    return values, pd.Series(rejected[codes], index=raw.index)  # code -1 hits the last False
 
 
 def text(raw: pd.Series) -> pd.Series:
     """Normalised text; empty cells become missing."""
-    values, _ = _on_uniques(raw, lambda v: clean_text(str(v)) or None)
-    return _strings(values, raw)
+    cleaned = clean_column(raw)
+    if cleaned is not None:
+        return cleaned
+    values, _ = _on_uniques(raw, lambda v: clean_text(str(v)) or None, "str")
+    return values
 
 
 def _typed(raw: pd.Series, parse: Callable[[Any], Any], dtype: Any) -> tuple[pd.Series, pd.Series]:
-    values, bad = _on_uniques(raw, parse)
-    return _series(values, raw, dtype), pd.Series(bad, index=raw.index)
+    return _on_uniques(raw, parse, dtype)
 
 
 def codes(raw: pd.Series, allowed: Mapping[str, str]) -> pd.Series:
@@ -109,8 +130,9 @@ def codes(raw: pd.Series, allowed: Mapping[str, str]) -> pd.Series:
         key = _INNER_SPACE.sub("", cleaned)
         return lookup.get(key) or lookup.get(key.lower()) or cleaned
 
-    values, _ = _on_uniques(raw, parse)
-    return _strings(values, raw)
+    cleaned = clean_column(raw)
+    values, _ = _on_uniques(raw if cleaned is None else cleaned, parse, "str")
+    return values
 
 
 _BOOLEANS = {word: flag for flag, words in voc.BOOLEAN_WORDS.items() for word in words}
@@ -131,7 +153,8 @@ def booleans(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
         key = {"1.0": "1", "0.0": "0"}.get(key, key)
         return _BOOLEANS.get(key, _INVALID)
 
-    return _typed(raw, parse, "boolean")
+    cleaned = clean_column(raw)
+    return _typed(raw if cleaned is None else cleaned, parse, "boolean")
 
 
 def _number(value: Any, unit: str | None) -> Any:
@@ -155,12 +178,43 @@ def _is_numeric(raw: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype)
 
 
+def _fast_then_slow(
+    raw: pd.Series,
+    fast: Callable[[pd.Series], pd.Series],
+    slow: Callable[[Any], Any],
+    dtype: str,
+) -> tuple[pd.Series, pd.Series]:
+    """Parse the common spelling of a whole column at once, the unusual rest value by value."""
+    cleaned = clean_column(raw)
+    if cleaned is None:
+        return _typed(raw, slow, dtype)
+    values = fast(cleaned)
+    rest = cleaned.notna() & values.isna()
+    bad = pd.Series(False, index=raw.index)
+    if rest.any():
+        slow_values, slow_bad = _typed(cleaned[rest], slow, dtype)
+        values = values.astype(dtype)
+        values[rest] = slow_values
+        bad[rest] = slow_bad
+    return values.astype(dtype), bad
+
+
+def _fast_number(cleaned: pd.Series) -> pd.Series:
+    try:
+        # Arrow's cast is all-or-nothing and fast: the usual case of a clean column.
+        numbers = pc.cast(pa.array(cleaned, type=pa.string(), from_pandas=True), pa.float64())
+        numbers = numbers.to_numpy(zero_copy_only=False)
+    except pa.ArrowInvalid:
+        numbers = pd.to_numeric(cleaned.to_numpy(dtype=object), errors="coerce")
+    numbers = pd.Series(numbers, index=cleaned.index, dtype="float64")
+    return numbers.where(np.isfinite(numbers))
+
+
 def floats(raw: pd.Series, unit: str | None = None) -> tuple[pd.Series, pd.Series]:
     """Numbers with thousands separators, full-width digits or a trailing unit -> float64."""
     if _is_numeric(raw):
         return raw.astype("float64"), pd.Series(False, index=raw.index)
-    values, bad = _typed(raw, lambda v: _number(v, unit), object)
-    return values.astype("float64"), bad
+    return _fast_then_slow(raw, _fast_number, lambda v: _number(v, unit), "float64")
 
 
 def integers(raw: pd.Series, unit: str | None = None) -> tuple[pd.Series, pd.Series]:
@@ -176,8 +230,12 @@ def integers(raw: pd.Series, unit: str | None = None) -> tuple[pd.Series, pd.Ser
             return number
         return int(number) if float(number).is_integer() else _INVALID
 
-    values, bad = _typed(raw, parse, object)
-    return values.astype("Int64"), bad
+    def fast(cleaned: pd.Series) -> pd.Series:
+        # Fractions fall through to ``parse``, which rejects them.
+        numbers = _fast_number(cleaned)
+        return numbers.where(numbers == np.floor(numbers))
+
+    return _fast_then_slow(raw, fast, parse, "Int64")
 
 
 def _date(value: Any, excel_serials: bool) -> Any:
@@ -200,9 +258,10 @@ def _date(value: Any, excel_serials: bool) -> Any:
     if len(parts) != 3 or not all(p.isdigit() for p in parts) or len(parts[0]) != 4:
         return _INVALID
     try:
-        return pd.Timestamp(year=int(parts[0]), month=int(parts[1]), day=int(parts[2]))
+        stamp = pd.Timestamp(year=int(parts[0]), month=int(parts[1]), day=int(parts[2]))
     except ValueError:
         return _INVALID
+    return stamp if _EARLIEST <= stamp <= _LATEST else _INVALID
 
 
 def dates(raw: pd.Series, *, excel_serials: bool = False) -> tuple[pd.Series, pd.Series]:
@@ -215,8 +274,12 @@ def dates(raw: pd.Series, *, excel_serials: bool = False) -> tuple[pd.Series, pd
     """
     if pd.api.types.is_datetime64_any_dtype(raw.dtype):
         return raw.astype(DATE_DTYPE).dt.normalize(), pd.Series(False, index=raw.index)
-    values, bad = _typed(raw, lambda v: _date(v, excel_serials), object)
-    return pd.to_datetime(values).astype(DATE_DTYPE), bad
+
+    def fast(cleaned: pd.Series) -> pd.Series:
+        parsed = pd.to_datetime(cleaned, format="%Y-%m-%d", errors="coerce")
+        return parsed.where(parsed.between(_EARLIEST, _LATEST)).astype(DATE_DTYPE)
+
+    return _fast_then_slow(raw, fast, lambda v: _date(v, excel_serials), DATE_DTYPE)
 
 
 def header_key(header: Any) -> str:

@@ -14,6 +14,7 @@ be read, and a missing required column. Nothing is written here at all: callers 
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import re
@@ -25,6 +26,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow.compute as pc
+from pyarrow import array as _arrow_array
+from pyarrow import string as _arrow_string
 
 from features import contract
 from features import normalising as norm
@@ -38,6 +42,11 @@ _ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 _ABLE_LABOUR = ("ordinary", "skilled")
 _INCOME_PARTS = ("wage_income", "business_income", "property_income", "transfer_income")
 _MAX_MEMBERS = 15
+
+
+def _text_array(values: pd.Series):
+    """A text column as an Arrow string array (for Arrow's vectorised kernels)."""
+    return _arrow_array(values, type=_arrow_string(), from_pandas=True)
 
 
 class ContractError(ValueError):
@@ -125,18 +134,24 @@ def export_folders(county: Path) -> list[tuple[str, Path]]:
 # --------------------------------------------------------------------------- loading raw cells
 
 
-def _decode(data: bytes, name: str) -> str:
+def _decode(data: bytes, name: str) -> tuple[str, str]:
     # utf-8-sig first: it also reads plain UTF-8 and strips a BOM; GB18030 is a superset of GBK.
     for encoding in ("utf-8-sig", "gb18030"):
         try:
-            return data.decode(encoding)
+            return data.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
     raise ContractError(f"{name}: cannot read file (not UTF-8 or GBK/GB18030 text)")
 
 
 def _load_csv(path: Path) -> pd.DataFrame:
-    text = _decode(path.read_bytes(), path.name)
+    data = path.read_bytes()
+    text, encoding = _decode(data, path.name)
+    # Arrow wants UTF-8 bytes: reuse the file's own when it is UTF-8 already.
+    utf8 = data.removeprefix(b"\xef\xbb\xbf") if encoding == "utf-8-sig" else text.encode()
+    fast = _load_csv_arrow(text, utf8)
+    if fast is not None:
+        return fast
     try:
         return pd.read_csv(
             io.StringIO(text),
@@ -148,6 +163,37 @@ def _load_csv(path: Path) -> pd.DataFrame:
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as error:
         kind = "empty file" if isinstance(error, pd.errors.EmptyDataError) else "not a valid CSV"
         raise ContractError(f"{path.name}: cannot read file ({kind})") from None
+
+
+def _load_csv_arrow(text: str, utf8: bytes) -> pd.DataFrame | None:
+    """Arrow's multithreaded CSV reader, all columns as text; None when pandas must do it.
+
+    Arrow skips blank lines, which would shift the row numbers people look up in Excel, and is
+    strict about ragged rows: both cases go to the (slower) pandas reader instead.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    end = text.find("\n")
+    if end < 0 or "\n\n" in text or "\n\r\n" in text:
+        return None
+    header = next(csv.reader([text[:end].rstrip("\r")]), [])
+    if not header or len(set(header)) != len(header) or "" in header:
+        return None
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(utf8),
+            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    return table.to_pandas()
 
 
 def _excel_cell(value: object) -> object:
@@ -366,9 +412,24 @@ def _age(members: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
     return (at - members["birth_date"]).dt.days / 365.25
 
 
-def _reference_lines(p: _Parsed, households: set[str]) -> list[pd.DataFrame]:
+def _isin(values: pd.Series, allowed: np.ndarray) -> pd.Series:
+    """``values.isin(allowed)`` for ID columns; Arrow's hash lookup (pandas' is slow for big sets)."""
+    arrow = _text_array(values)
+    hit = pc.is_in(arrow, value_set=_text_array(pd.Series(allowed, dtype=object)))
+    return pd.Series(hit.to_numpy(zero_copy_only=False), index=values.index).fillna(False)
+
+
+def _ids(*columns: pd.Series | None) -> np.ndarray:
+    """Distinct non-missing IDs of several columns as one object array."""
+    parts = [c.dropna().unique() for c in columns if c is not None and len(c)]
+    if not parts:
+        return np.array([], dtype=object)
+    return pd.unique(np.concatenate([np.asarray(p, dtype=object) for p in parts]))
+
+
+def _reference_lines(p: _Parsed, households: np.ndarray) -> list[pd.DataFrame]:
     ids = p.typed["household_id"]
-    unknown = ids.notna() & ~ids.isin(households)
+    unknown = ids.notna() & ~_isin(ids, households)
     if not unknown.any():
         return []
     rows = p.typed.index[unknown.to_numpy()]
@@ -444,12 +505,12 @@ def _income_flags(p: _Parsed, surveys: pd.DataFrame, valid: dict[str, pd.DataFra
     typical = pairs.groupby("row")["ref"].median().reindex(surveys.index)
     far_below = (total > 0) & (typical >= 1000) & (typical / total >= 1000)
 
-    able = set()
+    able = []
     for members in (valid.get("members"), history.get("members")):
         if members is not None and len(members):
             current_able = members["valid_to"].isna() & members["labour_skill"].isin(_ABLE_LABOUR)
-            able |= set(members.loc[current_able, "household_id"])
-    tiny = (total > 0) & (total < 50) & surveys["household_id"].isin(able)
+            able.append(members.loc[current_able, "household_id"])
+    tiny = (total > 0) & (total < 50) & _isin(surveys["household_id"], _ids(*able))
 
     out = []
     for mask, reason in ((far_below, qt.INCOME_FAR_BELOW_HISTORY),
@@ -504,16 +565,15 @@ def _read(files: dict[str, Path], *, label: Path, history, as_of,
     as_of = pd.Timestamp(as_of) if as_of is not None else _as_of_from(label, parsed)
     past = _history_tables(history)
 
-    known: set[str] = set()
-    if "households" in parsed:
-        known |= set(parsed["households"].typed["household_id"].dropna())
-    if past.get("households") is not None:
-        known |= set(past["households"]["household_id"].dropna())
+    known = _ids(
+        parsed["households"].typed["household_id"] if "households" in parsed else None,
+        past["households"]["household_id"] if past.get("households") is not None else None,
+    )
 
     for table, p in parsed.items():
         p.lines += _schema_lines(p)
         p.lines += _check_lines(p, as_of)
-        if check_references and (known or "households" in parsed) and table != "households":
+        if check_references and (len(known) or "households" in parsed) and table != "households":
             if table in contract.HOUSEHOLD_REFERENCES:
                 p.lines += _reference_lines(p, known)
 
