@@ -1,0 +1,106 @@
+"""Data and model: the week's drift and data-quality alerts in plain words, the full drift report,
+the quarantined rows with their reasons, and the champion model's card and metrics."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+
+from serving.store import queries as store
+from serving.web import identity, queries
+from serving.web.deps import PageError, WebUser, signed_in, web_state
+from serving.web.i18n import gettext
+from serving.web.pages.common import choose_week
+from serving.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+QUARANTINE_SHOWN = 200
+
+
+@lru_cache(maxsize=8)
+def model_card(tracking_uri: str, run_id: str) -> str | None:
+    """The champion run's ``model_card.md`` (None when it has none or MLflow is unreachable)."""
+    try:
+        import mlflow
+
+        mlflow.set_tracking_uri(tracking_uri)
+        path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="model_card.md")
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except Exception:  # no card logged, or the tracking store is elsewhere: the page says so
+        return None
+
+
+def champion_summary(request: Request) -> dict:
+    """What the page says about the champion (version, metrics, card), or why none is loaded."""
+    app_state = request.app.state
+    champion = getattr(app_state, "champion", None)
+    settings = app_state.settings
+    if champion is None:
+        return {"loaded": False, "name": settings.model_name, "error": getattr(app_state, "champion_error", None)}
+    metrics = {k: v for k, v in dict(champion.metrics or {}).items() if isinstance(v, (int, float))}
+    return {
+        "loaded": True,
+        "name": settings.model_name,
+        "alias": settings.model_alias,
+        "version": str(champion.version),
+        "run_id": str(champion.run_id),
+        "metrics": sorted(metrics.items()),
+        "card": model_card(settings.tracking_uri, str(champion.run_id)),
+    }
+
+
+def mlflow_ui_url(settings) -> str:
+    """Where researchers open MLflow (FANPIN_MLFLOW_UI_URL; default: `mlflow ui` on this machine)."""
+    return getattr(settings, "mlflow_ui_url", None) or os.environ.get("FANPIN_MLFLOW_UI_URL", "http://127.0.0.1:5000")
+
+
+@router.get("/data")
+def data_page(request: Request, week: str | None = None, user: WebUser = Depends(signed_in)) -> Response:
+    state = web_state(request)
+    lang = request.state.language
+    can_drift = identity.allowed(user, "drift:read")
+    can_quarantine = identity.allowed(user, "quarantine:read")
+    with state.sessions() as db:
+        weeks, run = choose_week(db, week, lang)
+        drift = store.drift(db, run.id) if run and can_drift else None
+        quarantine, quarantined = queries.quarantine_page(db, run, QUARANTINE_SHOWN) if run and can_quarantine else ([], 0)
+    settings = state.settings
+    return render(
+        request,
+        "data_model.html",
+        {
+            "weeks": weeks,
+            "run": run,
+            "week": run.week if run else None,
+            "drift": drift,
+            "can_drift": can_drift,
+            "can_quarantine": can_quarantine,
+            "quarantine": quarantine,
+            "quarantined": quarantined,
+            "quarantine_shown": QUARANTINE_SHOWN,
+            "model": champion_summary(request),
+            "mlflow_ui": mlflow_ui_url(settings) if user.role in ("researcher", "admin") else None,
+        },
+    )
+
+
+@router.get("/data/drift-report")
+def drift_report(request: Request, week: str | None = None, user: WebUser = Depends(signed_in)) -> Response:
+    """The full Evidently report of the week, for roles allowed to read drift results."""
+    state = web_state(request)
+    lang = request.state.language
+    if not identity.allowed(user, "drift:read"):
+        raise PageError(403, "drift", gettext(lang, "Your role cannot read the drift report."))
+    with state.sessions() as db:
+        _, run = choose_week(db, week, lang)
+        html = store.drift_report(db, run.id) if run else None
+    if not html:
+        raise PageError(404, "drift", gettext(lang, "There is no drift report for this week."))
+    identity.audit(state, user, "web:drift_report", run.week)
+    # The report is self-contained HTML from Evidently; forbid it from framing or posting anywhere.
+    return HTMLResponse(html, headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY",
+                                       "Content-Security-Policy": "form-action 'none'; frame-ancestors 'none'"})

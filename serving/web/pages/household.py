@@ -1,0 +1,122 @@
+"""A household's page: risk and trend, reasons and contributions, criteria, measures, facts,
+members, visit history and the feedback form; and its printable visit sheet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from features import vocabulary as voc
+from serving.api.households import on_demand_explanation
+from serving.store import queries as store
+from serving.web import charts, identity, queries
+from serving.web.deps import PageError, WebUser, checked_form, signed_in, web_state
+from serving.web.facts import fact_groups, member_rows
+from serving.web.i18n import gettext
+from serving.web.labels import OUTCOMES
+from serving.web.pages.common import choose_week, not_found_household, scope_of
+from serving.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def household_context(request: Request, user: WebUser, household_id: str, week: str | None) -> dict[str, Any]:
+    """Everything the household page and the visit sheet show (identity masked, read audited)."""
+    state = web_state(request)
+    lang = request.state.language
+    with state.sessions() as db:
+        _, run = choose_week(db, week, lang)
+        if run is None:
+            raise not_found_household(lang)
+        score = store.score(db, run.id, household_id)
+        if score is None or (scope_of(user) and score["township"] != scope_of(user)):
+            raise not_found_household(lang)
+        snap = store.snapshot(db, run.id, household_id)
+        trend = store.trend(db, household_id, run.week)
+        previous = trend[-2]["probability"] if len(trend) >= 2 else None
+        # The API's own path: the stored explanation, else one computed now with the champion.
+        explanation, explanation_status = on_demand_explanation(request, db, run.id, household_id, previous)
+        explanation = explanation or {}
+        rules = store.rule_triggers(db, run.id, household_id) or {}
+        history = store.feedback(db, household_id)
+        listed_because = store.watchlist_reasons(db, run.id, household_id)
+    identity.audit(state, user, "web:household_read", household_id, {"week": run.week})
+    suffix = "zh" if lang == "zh_CN" else "en"
+    concept_sums = explanation.get("concept_contributions") or {}
+    from features.household_frame import CONCEPTS
+
+    bars = charts.contribution_bars(
+        [
+            {"label": CONCEPTS.get(c, (c, c))[0 if suffix == "zh" else 1], "shap": v}
+            for c, v in concept_sums.items()
+        ],
+        "label",
+    )
+    facts = (snap.facts if snap else {}) or {}
+    return {
+        "week": run.week,
+        "run": run,
+        "household_id": household_id,
+        "score": score,
+        "identity": identity.mask(user, snap.identity if snap else {}),
+        "explanation": explanation,
+        "explanation_status": explanation_status,
+        "rules": rules,
+        "criteria": explanation.get("rule_triggers") or rules.get("criteria") or [],
+        "screening": explanation.get("screening_flags") or rules.get("screening") or [],
+        "measures": explanation.get("measures") or [],
+        "bars": bars,
+        "trend_svg": charts.trend_svg(
+            [(p["week"], float(p["probability"])) for p in trend], title=gettext(lang, "Risk over the weeks")
+        ),
+        "trend": trend,
+        "fact_groups": fact_groups(facts, lang),
+        "members": [identity.mask(user, m) for m in member_rows((snap.members if snap else []) or [], facts, lang)],
+        "history": history,
+        "listed_because": listed_because,
+        "can_feedback": identity.allowed(user, "feedback:write"),
+        "outcomes": [o for o in OUTCOMES if o != "none"],
+        "risk_types": voc.RISK_TYPE,
+    }
+
+
+@router.get("/households/{household_id}")
+def household_page(request: Request, household_id: str, week: str | None = None, saved: int = 0,
+                   user: WebUser = Depends(signed_in)) -> Response:
+    context = household_context(request, user, household_id, week)
+    context["saved"] = bool(saved)
+    return render(request, "household.html", context)
+
+
+@router.get("/households/{household_id}/sheet")
+def visit_sheet(request: Request, household_id: str, week: str | None = None, user: WebUser = Depends(signed_in)) -> Response:
+    context = household_context(request, user, household_id, week)
+    return render(request, "visit_sheet.html", {**context, "sheets": [context]})
+
+
+@router.post("/households/{household_id}/feedback")
+def submit_feedback(request: Request, household_id: str, form: FormData = Depends(checked_form),
+                    user: WebUser = Depends(signed_in)) -> Response:
+    state = web_state(request)
+    lang = request.state.language
+    if not identity.allowed(user, "feedback:write"):
+        raise PageError(403, "feedback", gettext(lang, "Your role cannot record visits."))
+    week = str(form.get("week", ""))
+    outcome = str(form.get("outcome", ""))
+    risk_types = [str(r) for r in form.getlist("risk_types") if str(r) in voc.RISK_TYPE][:5]
+    note = str(form.get("note", ""))[:2000]
+    if outcome not in OUTCOMES or outcome == "none":
+        raise PageError(400, "feedback", gettext(lang, "Choose what you found on the visit."))
+    with state.sessions() as db:
+        _, run = choose_week(db, week or None, lang)
+        score = store.score(db, run.id, household_id) if run else None
+        if score is None or (scope_of(user) and score["township"] != scope_of(user)):
+            raise not_found_household(lang)
+        queries.record_feedback(
+            db, user.principal, household_id=household_id, week=run.week, township=score["township"],
+            outcome=outcome, risk_types=risk_types if outcome == "confirmed_at_risk" else [], note=note,
+        )
+    return RedirectResponse(f"/households/{household_id}?week={run.week}&saved=1#history", status_code=303)

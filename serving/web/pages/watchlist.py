@@ -1,0 +1,116 @@
+"""The weekly watch list: counts, filters, sorting, paging, and the Excel export of the filter."""
+
+from __future__ import annotations
+
+import math
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from serving.web import identity, queries
+from serving.web.deps import WebUser, signed_in, web_state
+from serving.web.pages.common import choose_week, scope_of
+from serving.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+PER_PAGE = 50
+
+
+def read_filters(user: WebUser, township, village, level, flag, status, sort, direction) -> queries.Filters:
+    """Filters from the query string; a township leader's township is fixed to their own."""
+    scope = scope_of(user)
+    return queries.Filters(
+        township=scope or (township or None),
+        village=village or None,
+        level=level if level in ("high", "medium", "low") else None,
+        flags=[f for f in (flag or []) if f in queries.FLAGS],
+        status=status or None,
+        sort=sort if sort in queries.SORTS else "rank",
+        descending=direction == "desc",
+    )
+
+
+def rows_for_display(state, db, run, user, scored) -> list[dict]:
+    """Watch-list rows with the household's identity masked for the user's role."""
+    ids = [s.household_id for s, _ in scored]
+    raw = queries.identities(db, run, ids)
+    rows = []
+    for s, outcome in scored:
+        rows.append({"score": s, "outcome": outcome or "none", "identity": identity.mask(user, raw.get(s.household_id))})
+    return rows
+
+
+@router.get("/watchlist")
+def watchlist_page(
+    request: Request,
+    week: str | None = None,
+    township: str | None = None,
+    village: str | None = None,
+    level: str | None = None,
+    flag: list[str] | None = Query(None),
+    status: str | None = None,
+    sort: str | None = None,
+    dir: str | None = None,
+    page: int = 1,
+    user: WebUser = Depends(signed_in),
+) -> Response:
+    state = web_state(request)
+    lang = request.state.language
+    filters = read_filters(user, township, village, level, flag, status, sort, dir)
+    with state.sessions() as db:
+        weeks, run = choose_week(db, week, lang)
+        if run is None:
+            return render(request, "watchlist.html", {"weeks": [], "run": None})
+        scope = scope_of(user)
+        scored, total = queries.watchlist(db, run, scope, filters, page=page, per_page=PER_PAGE)
+        context = {
+            "weeks": weeks,
+            "run": run,
+            "week": run.week,
+            "counts": queries.counts(db, run, scope),
+            "filters": filters,
+            "base_query": {"week": run.week, **filters.as_query()},
+            "townships": [scope] if scope else queries.townships(db, run),
+            "villages": queries.villages(db, run, filters.township),
+            "rows": rows_for_display(state, db, run, user, scored),
+            "total": total,
+            "page": max(page, 1),
+            "pages": max(1, math.ceil(total / PER_PAGE)),
+            "per_page": PER_PAGE,
+            "scope": scope,
+        }
+    return render(request, "watchlist.html", context)
+
+
+@router.get("/watchlist/export.xlsx")
+def watchlist_export(
+    request: Request,
+    week: str | None = None,
+    township: str | None = None,
+    village: str | None = None,
+    level: str | None = None,
+    flag: list[str] | None = Query(None),
+    status: str | None = None,
+    sort: str | None = None,
+    dir: str | None = None,
+    user: WebUser = Depends(signed_in),
+) -> Response:
+    from serving.web.workbook import watchlist_workbook
+
+    state = web_state(request)
+    lang = request.state.language
+    filters = read_filters(user, township, village, level, flag, status, sort, dir)
+    with state.sessions() as db:
+        _, run = choose_week(db, week, lang)
+        if run is None:
+            return Response(status_code=404)
+        scored, total = queries.watchlist(db, run, scope_of(user), filters, per_page=0)
+        rows = rows_for_display(state, db, run, user, scored)
+    identity.audit(state, user, "web:export_watchlist", run.week, {"rows": total, **filters.as_query()})
+    content = watchlist_workbook(rows, run.week, lang)
+    name = f"fanpin-watchlist-{run.week}.xlsx"
+    return Response(
+        content,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+    )
