@@ -118,10 +118,16 @@ def codes(raw: pd.Series, allowed: Mapping[str, str]) -> pd.Series:
     reports them with the value the person typed.
     """
     lookup: dict[str, str] = {}
+    stems: dict[str, list[str]] = {}
     for code, label in allowed.items():
         for key in (str(code), label, squeeze(label)):
             lookup[key] = str(code)
             lookup[key.lower()] = str(code)
+        # "A级" for "A级（安全）": the label without its explanation in brackets.
+        stems.setdefault(squeeze(label).split("(")[0], []).append(str(code))
+    for stem, matches in stems.items():
+        if stem and len(matches) == 1:
+            lookup.setdefault(stem, matches[0])
 
     def parse(value: Any) -> str | None:
         cleaned = clean_text(str(value))
@@ -165,11 +171,14 @@ def _number(value: Any, unit: str | None) -> Any:
         key = key[: -len(unit)]
     if not key:
         return None
+    # "1.2万" is how people write 12,000; the multiplier is explicit, so it is safe to apply.
+    scale = 10_000.0 if key.endswith("万") else 1.0
+    key = key.removesuffix("万")
     if _THOUSANDS.match(key):
         key = key.replace(",", "")
     if not _NUMBER.match(key):
         return _INVALID
-    number = float(key)
+    number = float(key) * scale
     return number if np.isfinite(number) else _INVALID
 
 

@@ -28,6 +28,7 @@ import pandas as pd
 import pandera.pandas as pa
 import pyarrow.compute as pc
 from pyarrow import array as _arrow_array
+from pyarrow import chunked_array as _chunked_array
 from pyarrow import string as _arrow_string
 
 from features import contract
@@ -412,22 +413,21 @@ def _age(members: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
     return (at - members["birth_date"]).dt.days / 365.25
 
 
-def _isin(values: pd.Series, allowed: np.ndarray) -> pd.Series:
+def _isin(values: pd.Series, allowed) -> pd.Series:
     """``values.isin(allowed)`` for ID columns; Arrow's hash lookup (pandas' is slow for big sets)."""
-    arrow = _text_array(values)
-    hit = pc.is_in(arrow, value_set=_text_array(pd.Series(allowed, dtype=object)))
+    hit = pc.is_in(_text_array(values), value_set=allowed)
     return pd.Series(hit.to_numpy(zero_copy_only=False), index=values.index).fillna(False)
 
 
-def _ids(*columns: pd.Series | None) -> np.ndarray:
-    """Distinct non-missing IDs of several columns as one object array."""
-    parts = [c.dropna().unique() for c in columns if c is not None and len(c)]
+def _ids(*columns: pd.Series | None):
+    """Distinct non-missing IDs of several columns as one Arrow string array."""
+    parts = [_text_array(c) for c in columns if c is not None and len(c)]
     if not parts:
-        return np.array([], dtype=object)
-    return pd.unique(np.concatenate([np.asarray(p, dtype=object) for p in parts]))
+        return _arrow_array([], type=_arrow_string())
+    return pc.drop_null(pc.unique(_chunked_array(parts)))
 
 
-def _reference_lines(p: _Parsed, households: np.ndarray) -> list[pd.DataFrame]:
+def _reference_lines(p: _Parsed, households) -> list[pd.DataFrame]:
     ids = p.typed["household_id"]
     unknown = ids.notna() & ~_isin(ids, households)
     if not unknown.any():
@@ -547,8 +547,8 @@ def _empty_table(table: str) -> pd.DataFrame:
     )
 
 
-def _finish_table(typed: pd.DataFrame, drop: pd.Index, table: str) -> pd.DataFrame:
-    out = typed.drop(index=drop).reset_index(drop=True)
+def _finish_table(valid: pd.DataFrame, table: str) -> pd.DataFrame:
+    out = valid.reset_index(drop=True)
     for f in contract.fields(table):
         out[f.name] = out[f.name].astype(contract._DTYPES[f.kind])
     return out[[f.name for f in contract.fields(table)]]
@@ -585,7 +585,9 @@ def _read(files: dict[str, Path], *, label: Path, history, as_of,
         q = qt.combine(p.lines)
         quarantine_parts.append(q)
         bad_rows[table] = pd.Index(q["row"].unique())
-        valid_typed[table] = p.typed.drop(index=bad_rows[table])
+        valid_typed[table] = (
+            p.typed.drop(index=bad_rows[table]) if len(bad_rows[table]) else p.typed
+        )
 
     flags = qt.combine(_flag_lines(parsed, valid_typed, past, as_of))
     quarantine = qt.combine(quarantine_parts)
@@ -599,7 +601,7 @@ def _read(files: dict[str, Path], *, label: Path, history, as_of,
             file_names[table] = None
             continue
         p = parsed[table]
-        tables[table] = _finish_table(p.typed, bad_rows[table], table)
+        tables[table] = _finish_table(valid_typed[table], table)
         flagged = flags.loc[flags["file"] == p.file, "row"].nunique()
         counts[table] = {
             "rows_in": len(p.typed),

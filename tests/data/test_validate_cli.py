@@ -8,14 +8,22 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+from typer.testing import CliRunner
 
+from serving.cli import app
 from tests.data.handmade_exports import valid_tables, write_folder
 
 FANPIN = str(Path(sys.executable).parent / "fanpin")
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
+    """The installed console script in a real process (what a county office runs)."""
     return subprocess.run([FANPIN, *args], capture_output=True, text=True, timeout=120)
+
+
+def _invoke(*args: str):
+    """The same app in-process (faster) for the other cases."""
+    return CliRunner().invoke(app, list(args))
 
 
 def test_validate_reports_counts_and_writes_quarantine_with_bom(tmp_path):
@@ -50,9 +58,9 @@ def test_validate_county_folder_reads_history_and_every_week(tmp_path):
     write_folder(tmp_path / "exports" / "2024-W10", week)
     out = tmp_path / "reports" / "q.csv"
 
-    run = _run("validate", "--data", str(tmp_path), "--json", "--quarantine-out", str(out))
+    run = _invoke("validate", "--data", str(tmp_path), "--json", "--quarantine-out", str(out))
 
-    assert run.returncode == 0, run.stderr
+    assert run.exit_code == 0, run.stderr
     result = json.loads(run.stdout.strip().splitlines()[-1])
     assert result["rows_quarantined"] == 1
     assert set(result["folders"]) == {"history", "exports/2024-W09", "exports/2024-W10"}
@@ -68,9 +76,10 @@ def test_validate_missing_column_exits_2_with_one_line_and_writes_nothing(tmp_pa
         del row["township"]
     write_folder(tmp_path, t)
 
-    run = _run("validate", "--data", str(tmp_path), "--json")
+    run = _invoke("validate", "--data", str(tmp_path), "--json")
 
-    assert run.returncode == 2
+    assert run.exit_code == 2
+    assert run.stdout == ""
     error_lines = [line for line in run.stderr.splitlines() if line.strip()]
     assert error_lines == ["error: households.csv: missing required column 'township' (乡镇)"]
     assert not (tmp_path / "quarantine.csv").exists()
