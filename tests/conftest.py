@@ -62,3 +62,45 @@ def chromium_path() -> str:
 def pdf_tools() -> None:
     """poppler-utils (pdffonts, pdftotext, pdftoppm) for checking generated PDFs."""
     needs("poppler-utils", all(shutil.which(t) for t in ("pdffonts", "pdftotext", "pdftoppm")))
+
+
+# -- explanations (issue 5) ----------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def explain_county():
+    """(tables, frame, labels) of a random 1,500-household county with known risk directions."""
+    from tests.explain_county import county
+
+    return county(1500, seed=0)
+
+
+@pytest.fixture(scope="session")
+def explain_model(explain_county):
+    """A small RiskPipeline (120 trees x 15 leaves) fitted on the explanation county."""
+    from models.pipeline import RiskPipeline
+
+    _, frame, y = explain_county
+    params = {"n_estimators": 120, "num_leaves": 15, "min_child_samples": 20}
+    return RiskPipeline(lgbm_params=params, random_state=0).fit(frame, y)
+
+
+# -- a small simulated county shared by every test that needs one ----------------------------------
+SMALL_COUNTY = {"households": 1500, "seed": 7}
+
+
+@pytest.fixture(scope="session")
+def small_county(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 1,500-household simulated county folder (history, 12 weekly exports, truth), made once.
+
+    Share it: simulating is the slowest part of many tests. Never write into it; copy what you
+    need to change.
+    """
+    from datetime import date
+
+    from serving.commands.simulate import simulate_folder
+
+    out = tmp_path_factory.mktemp("small-county") / "county"
+    simulate_folder(
+        out, SMALL_COUNTY["households"], SMALL_COUNTY["seed"], date(2019, 1, 1), date(2025, 12, 31),
+        oracle_sample=500, oracle_replicas=50,
+    )
+    return out
