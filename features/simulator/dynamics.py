@@ -17,8 +17,9 @@ SPRING_FESTIVAL_WEEKS = (3, 4, 5, 6)  # migrants are home, earning nothing
 
 
 def weekly(rate) -> np.ndarray:
-    """Per-year rate -> probability within one week."""
-    return 1.0 - np.exp(-np.asarray(rate) / 52.0)
+    """Per-year rate -> probability within one week (rate/52: the rates are small, and this
+    avoids an exp over every member every week)."""
+    return np.minimum(np.asarray(rate) * (1 / 52.0), 0.9)
 
 
 def ages(c: S.County, week: Week) -> np.ndarray:
@@ -27,20 +28,30 @@ def ages(c: S.County, week: Week) -> np.ndarray:
 
 def household_sum(c: S.County, weights) -> np.ndarray:
     """Sum a member-level quantity over each household's living members."""
-    w = np.where(c.m["alive"], weights, 0)
-    return np.bincount(c.m["hh"], weights=w.astype(np.float64), minlength=c.n_households)
+    # Dead and unused slots are pointed at a dummy household H, set by derive().
+    key = c.meta.get("hh_alive")
+    if key is None or len(key) != len(c.m["hh"]):
+        key = _alive_key(c)
+    return np.bincount(key, weights=weights, minlength=c.n_households + 1)[: c.n_households]
+
+
+def _alive_key(c: S.County) -> np.ndarray:
+    key = np.where(c.m["alive"], c.m["hh"], c.n_households)
+    c.meta["hh_alive"] = key
+    return key
 
 
 def derive(c: S.County, age: np.ndarray) -> None:
     """Fields that follow from others: labour skill, household size and critical flags."""
     m, h = c.m, c.h
-    student = np.isin(m["school"], (1, 2, 3, 4, 5))
+    student = S.among(m["school"], (1, 2, 3, 4, 5))
     skill = np.where(m["skilled"], 1, 0)
-    skill = np.where((m["health"] == 1) | np.isin(m["dis_grade"], (3, 4)) | (age >= 62), 2, skill)
-    skill = np.where((m["health"] == 2) | np.isin(m["dis_grade"], (1, 2)), 3, skill)
+    skill = np.where((m["health"] == 1) | S.among(m["dis_grade"], (3, 4)) | (age >= 62), 2, skill)
+    skill = np.where((m["health"] == 2) | S.among(m["dis_grade"], (1, 2)), 3, skill)
     skill = np.where((age < 16) | student | (age >= 75), 4, skill)
     m["skill"] = np.where(m["used"], skill, m["skill"]).astype(np.int8)
-    h["size"] = np.bincount(m["hh"], weights=m["alive"], minlength=c.n_households).astype(np.int64)
+    _alive_key(c)
+    h["size"] = household_sum(c, m["alive"]).astype(np.int64)
     old = household_sum(c, age >= 60)
     h["crit_alone"] = (h["size"] == 1) & (old == 1)
     h["crit_dis"] = household_sum(c, m["dis_grade"] > 0) > 0
@@ -121,7 +132,7 @@ def deaths(c: S.County, week: Week, age, rng, p: Parameters, rec) -> None:
     m, h = c.m, c.h
     alive = m["alive"]
     mult = (1 + 0.8 * (m["health"] == 1) + 6.0 * (m["health"] == 2)
-            + 1.0 * np.isin(m["dis_grade"], (1, 2))) * np.sqrt(m["frailty"])
+            + 1.0 * S.among(m["dis_grade"], (1, 2))) * np.sqrt(m["frailty"])
     rate = p.mortality_a * np.exp(p.mortality_b * (age - 20)) * mult
     rate = np.where(age < 1, 0.006, rate)
     dead = alive & (rng.random(len(alive)) < weekly(np.minimum(rate, 5.0)))
@@ -164,7 +175,7 @@ def births(c: S.County, week: Week, age, rng, p: Parameters, rec) -> None:
     """Births to women 20-41 living with a partner; newborns join the mother's household."""
     m, h = c.m, c.h
     young_kids = np.bincount(m["hh"], weights=m["alive"] & (age < 12), minlength=c.n_households)
-    mothers = m["alive"] & (m["sex"] == 1) & (age >= 20) & (age < 42) & np.isin(m["rel"], (0, 1, 3))
+    mothers = m["alive"] & (m["sex"] == 1) & (age >= 20) & (age < 42) & S.among(m["rel"], (0, 1, 3))
     rate = p.fertility * np.where((age >= 22) & (age < 33), 2.0, 0.6) * np.where(
         young_kids[m["hh"]] >= 2, 0.25, 1.0)
     born = np.flatnonzero(mothers & (rng.random(len(age)) < weekly(rate)))
@@ -188,7 +199,7 @@ def births(c: S.County, week: Week, age, rng, p: Parameters, rec) -> None:
     m["died"][free] = -(10**9)
     m["sex"][free] = (rng.random(k) < 0.47).astype(np.int8)
     m["eth"][free] = m["eth"][born]
-    m["rel"][free] = np.where(np.isin(m["rel"][born], (0, 1)), 2, 4).astype(np.int8)
+    m["rel"][free] = np.where(S.among(m["rel"][born], (0, 1)), 2, 4).astype(np.int8)
     m["frailty"][free] = (m["frailty"][born] ** 0.5 * rng.lognormal(0, 0.4, k)).astype(np.float32)
     m["ethic"][free] = (h["ethic_h"][hh] + rng.normal(0, 0.6, k)).astype(np.float32)
     m["ability"][free] = (m["ability"][born] ** 0.5 * rng.lognormal(0, 0.2, k)).astype(np.float32)
@@ -216,7 +227,7 @@ def schooling(c: S.County, week: Week, age, rng, p: Parameters, rec) -> None:
     drop = np.zeros(n, bool)
     pre = alive & (age >= 3) & (age < 6) & (s == 0) & (u[0] < 0.85)
     s[pre] = 1
-    start = alive & (age >= 6) & (age < 7.5) & np.isin(s, (0, 1))
+    start = alive & (age >= 6) & (age < 7.5) & S.among(s, (0, 1))
     s[start] = 2
     m["edu"][start] = 2
     enrol |= start
@@ -233,13 +244,13 @@ def schooling(c: S.County, week: Week, age, rng, p: Parameters, rec) -> None:
     enrol |= go_senior | go_voc
     # dropouts: compulsory-age children of struggling households, older students more often
     cdrop = alive & (s == 2) & (age >= 12) & (u[2] < 0.004 * np.exp(0.6 * z))
-    odrop = alive & np.isin(s, (3, 4)) & ~(go_senior | go_voc) & (u[2] < 0.025 * np.exp(0.4 * z))
+    odrop = alive & S.among(s, (3, 4)) & ~(go_senior | go_voc) & (u[2] < 0.025 * np.exp(0.4 * z))
     s[cdrop] = 6
     s[odrop] = 0
     drop |= cdrop | odrop
     s[alive & (s == 6) & (age >= 16)] = 0
     # progression in senior / vocational / higher education
-    cont = alive & np.isin(s, (3, 4, 5)) & ~(go_senior | go_voc) & ~odrop
+    cont = alive & S.among(s, (3, 4, 5)) & ~(go_senior | go_voc) & ~odrop
     m["years_left"][cont] -= 1
     grad = cont & (m["years_left"] <= 0)
     sen = grad & (s == 3)
@@ -269,7 +280,7 @@ def migrant_work(c: S.County, week: Week, age, rng, p: Parameters, rec) -> None:
     alive = m["alive"]
     n = len(alive)
     u = rng.random((3, n))
-    able = alive & (age >= 16) & (age < 58) & np.isin(m["skill"], (0, 1)) & ~m["pwj"]
+    able = alive & (age >= 16) & (age < 58) & S.among(m["skill"], (0, 1)) & ~m["pwj"]
     mig = m["migrant"]
     quit_ = mig & ~able
     shock = 0.0
@@ -309,7 +320,7 @@ def year_start(c: S.County, week: Week, rng, p: Parameters) -> None:
     n = len(m["alive"])
     u = rng.random((2, n))
     exited = h["category"][m["hh"]] == 0
-    lapse = m["alive"] & m["ins_med"] & ~exited & (u[0] < 0.004)
+    lapse = m["alive"] & m["ins_med"] & ~exited & (u[0] < 0.0015)
     renew = m["alive"] & ~m["ins_med"] & (u[1] < 0.7)
     m["ins_med"][lapse] = False
     m["ins_med"][renew] = True

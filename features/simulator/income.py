@@ -12,7 +12,7 @@ import numpy as np
 
 from features.simulator import state as S
 from features.simulator.calendar import Week
-from features.simulator.dynamics import SPRING_FESTIVAL_WEEKS, household_sum
+from features.simulator.dynamics import household_sum
 from features.simulator.parameters import Parameters
 
 INCOME_WEIGHT = 1 / 26  # the running income forgets with a half-life of ~4 months
@@ -27,16 +27,17 @@ def week_money(c: S.County, week: Week, age: np.ndarray, p: Parameters) -> dict[
     y = week.year - 2019
     growth = (1 + p.wage_growth) ** y
     place_wage = np.r_[0.0, p.migrant_wage_month]
-    away = m["migrant"] & alive & (week.iso_week not in SPRING_FESTIVAL_WEEKS)
+    # wages are paid over the year: 11 months of work, the Spring Festival month at home
+    away = m["migrant"] & alive
     mig_wage = np.where(away, place_wage[m["place"]] * m["ability"] * np.where(m["skilled"], 1.25, 1.0), 0)
-    local = alive & ~m["migrant"] & (age >= 16) & (age < 72) & np.isin(m["skill"], (0, 1, 2)) & ~m["pwj"]
+    local = alive & ~m["migrant"] & (age >= 16) & (age < 72) & S.among(m["skill"], (0, 1, 2)) & ~m["pwj"]
     avail = np.clip(0.35 + 0.12 * m["ethic"], 0.05, 0.8) * np.where(m["skill"] == 2, 0.45, 1.0)
     remote = 1 - 0.35 * c.v["remoteness"][h["village"]][m["hh"]]
     local_wage = np.where(local, p.local_wage_week * avail * m["ability"] * remote, 0)
     pwj_wage = np.where(m["pwj"] & alive, p.public_job_month * 12 / 52, 0)
-    wage = household_sum(c, mig_wage * 12 / 52 * growth + local_wage * growth + pwj_wage)
+    wage = household_sum(c, mig_wage * 11 / 52 * growth + local_wage * growth + pwj_wage)
 
-    farmers = household_sum(c, (age >= 16) & (age < 76) & np.isin(m["skill"], (0, 1, 2)))
+    farmers = household_sum(c, (age >= 16) & (age < 76) & S.among(m["skill"], (0, 1, 2)))
     farming = farmers > 0
     price = 1.03 ** y
     gross_farm = np.where(farming, h["land"] * p.farm_net_per_mu / (1 - p.farm_cost_share) * price, 0)
@@ -46,7 +47,7 @@ def week_money(c: S.County, week: Week, age: np.ndarray, p: Parameters) -> dict[
     prop = (np.where(farming, 0, h["land"] * 320.0) + h["industry"] * p.dividend_year) / 52
 
     old = household_sum(c, age >= 60)
-    severe = household_sum(c, np.isin(m["dis_grade"], (1, 2)))
+    severe = household_sum(c, S.among(m["dis_grade"], (1, 2)))
     dibao_scale = p.dibao_line(week.year) / 4400
     transfer = (
         old * (p.pension_month + p.pension_growth * y) * 12
@@ -55,10 +56,10 @@ def week_money(c: S.County, week: Week, age: np.ndarray, p: Parameters) -> dict[
         + h["land"] * p.subsidy_per_mu
         + (h["policy"] == 0) * p.continuing_support_year
         + severe * 960.0
-        + household_sum(c, m["support"]) * 1.05 ** y
+        + household_sum(c, m["support"]) * 1.07 ** y
     ) / 52
     school = household_sum(c, SCHOOL_COST[m["school"]]) / 52
-    aid = np.minimum(household_sum(c, np.isin(m["school"], (3, 4, 5))) * 3000 / 52, school)
+    aid = np.minimum(household_sum(c, S.among(m["school"], (3, 4, 5))) * 3000 / 52, school)
     school = school - np.where(h["school_aid"], aid, 0)
     return {"wage": wage, "business": business, "property": prop, "transfer": transfer,
             "costs": costs, "school": school}
@@ -75,7 +76,7 @@ def accrue(c: S.County, money: dict[str, np.ndarray], medical: np.ndarray) -> No
     net = money["wage"] + money["business"] + money["property"] + money["transfer"] - money["costs"]
     h["inc_ema"] = h["inc_ema"] * (1 - INCOME_WEIGHT) + INCOME_WEIGHT * 52 * net
     h["spend_ema"] = h["spend_ema"] * (1 - SPENDING_DECAY) + medical + money["school"]
-    h["shock_amount"] *= 0.85
+    h["shock_amount"] *= 0.97  # a large loss weighs for a few months
 
 
 def initialise(c: S.County, week: Week, age: np.ndarray, p: Parameters) -> None:

@@ -30,7 +30,8 @@ def criteria(c: S.County, week: Week, age: np.ndarray, p: Parameters) -> tuple[n
     line = p.line(week.year)
     pc = h["inc_ema"] / size
     income = pc < line
-    spending = (h["inc_ema"] - h["spend_ema"]) / size < line
+    # 支出型: necessary spending large against income pushes what is left under the line
+    spending = ((h["inc_ema"] - h["spend_ema"]) / size < line) & (h["spend_ema"] > 0.4 * np.maximum(h["inc_ema"], 1))
     dropout = household_sum(c, (m["school"] == 6) & (age < 16)) > 0
     uninsured = household_sum(c, ~m["ins_med"]) > 0
     guarantee = dropout | uninsured | (h["housing"] >= 2) | ~h["water"]
@@ -48,13 +49,13 @@ def risk_types(c: S.County, week: Week, age: np.ndarray, idx: np.ndarray) -> np.
     recent = lambda key, weeks: (t - h[key][idx]) <= weeks  # noqa: E731
     major = household_sum(c, m["health"] == 2)[idx] > 0
     chronic = household_sum(c, m["health"] == 1)[idx] > 0
-    severe_dis = household_sum(c, np.isin(m["dis_grade"], (1, 2)))[idx] > 0
+    severe_dis = household_sum(c, S.among(m["dis_grade"], (1, 2)))[idx] > 0
     any_dis = household_sum(c, m["dis_grade"] > 0)[idx] > 0
-    students = household_sum(c, np.isin(m["school"], (3, 4, 5)))[idx]
+    students = household_sum(c, S.among(m["school"], (3, 4, 5)))[idx]
     dropout = household_sum(c, m["school"] == 6)[idx] > 0
-    labour = household_sum(c, np.isin(m["skill"], (0, 1)) & (age >= 16) & (age < 60))[idx]
+    labour = household_sum(c, S.among(m["skill"], (0, 1)) & (age >= 16) & (age < 60))[idx]
     flags = {
-        "illness": major | (chronic & (recent("last_hosp", 52) | (h["ytd_medical"][idx] > 1500))),
+        "illness": major | chronic,
         "disability": severe_dis | (any_dis & recent("last_disability", 52)),
         "accident": recent("last_accident", 26),
         "disaster": recent("last_disaster", 26),
@@ -79,7 +80,7 @@ def risk_types(c: S.County, week: Week, age: np.ndarray, idx: np.ndarray) -> np.
 def step(c: S.County, week: Week, age: np.ndarray, rng, p: Parameters, rec) -> np.ndarray:
     """Discovery, entry, assistance and elimination for one week; returns the households that
     entered monitoring this week."""
-    m, h = c.m, c.h
+    h = c.h
     H = c.n_households
     t = week.index
     trig, guarantee = criteria(c, week, age, p)
@@ -133,12 +134,12 @@ def _assist(c: S.County, week: Week, age, rng, p: Parameters, rec) -> None:
     pc = h["inc_ema"][idx] / size
     sel = np.zeros(c.n_households, bool)
     sel[idx] = True
-    labour = household_sum(c, np.isin(m["skill"], (0, 1)) & (age >= 16) & (age < 60))[idx]
+    labour = household_sum(c, S.among(m["skill"], (0, 1)) & (age >= 16) & (age < 60))[idx]
     dibao = (h["social"][idx] == 0) & ((pc < p.dibao_line(week.year) * 1.15) | (labour == 0))
     h["social"][idx[dibao]] = 1
     # one public-welfare job per household with someone able to do it
     cand = np.flatnonzero(sel[m["hh"]] & m["alive"] & (age >= 18) & (age < 66) & ~m["migrant"]
-                          & np.isin(m["skill"], (0, 1, 2)) & ~np.isin(m["school"], (1, 2, 3, 4, 5)))
+                          & S.among(m["skill"], (0, 1, 2)) & ~S.among(m["school"], (1, 2, 3, 4, 5)))
     if len(cand):
         _, first = np.unique(m["hh"][cand], return_index=True)
         pick = cand[first]
@@ -168,7 +169,7 @@ def _eliminate(c: S.County, week: Week, age, trig, p: Parameters, rec) -> None:
     mon = h["monitored"]
     stable = mon & (trig == 0)
     h["stable_weeks"] = np.where(stable, h["stable_weeks"] + 1, 0).astype(np.int16)
-    labour = household_sum(c, np.isin(m["skill"], (0, 1, 2)) & (age >= 16) & (age < 65)) > 0
+    labour = household_sum(c, S.among(m["skill"], (0, 1, 2)) & (age >= 16) & (age < 65)) > 0
     done = mon & (h["stable_weeks"] >= p.stable_weeks_to_eliminate) & labour & (
         week.index - h["entry_week"] >= 26)
     gone = mon & (h["size"] == 0)
@@ -201,6 +202,6 @@ def _county_programmes(c: S.County, week: Week, age, rng, p: Parameters, rec) ->
         u = rng.random(c.n_households)
         without = pc - (h["social"] == 1) * p.dibao_month * 12 * p.dibao_line(week.year) / 4400
         leave = (h["social"] == 1) & (without > 1.4 * p.dibao_line(week.year)) & ~h["monitored"] & (u < 0.5)
-        join = (h["social"] == 0) & (pc < p.dibao_line(week.year)) & (u < 0.25) & (h["size"] > 0)
+        join = (h["social"] == 0) & (pc < p.dibao_line(week.year) * 1.1) & (u < 0.4) & (h["size"] > 0)
         h["social"][leave] = 0
         h["social"][join] = 1

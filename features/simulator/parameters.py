@@ -37,8 +37,8 @@ class Parameters:
 
     lines: dict[int, tuple[float, float]] = field(default_factory=monitoring_lines)
     # --- health (per year, before the latent frailty multiplier) ---
-    chronic_base: float = 0.003
-    chronic_per_year_over_30: float = 0.0011
+    chronic_base: float = 0.0025
+    chronic_per_year_over_30: float = 0.0009
     chronic_recovery: float = 0.03
     major_base: float = 0.0008
     major_per_year_over_30: float = 0.00028
@@ -55,11 +55,11 @@ class Parameters:
     mortality_b: float = 0.088
     fertility: float = 0.045
     # --- work ---
-    migrant_start: float = 1.1
-    migrant_stop: float = 0.22
+    migrant_start: float = 2.5
+    migrant_stop: float = 0.3
     job_loss_share_2020: float = 0.35
-    migrant_wage_month: tuple[float, float, float] = (2600.0, 3500.0, 4300.0)  # county/prov/out
-    wage_growth: float = 0.05
+    migrant_wage_month: tuple[float, float, float] = (2000.0, 2650.0, 3250.0)  # county/prov/out
+    wage_growth: float = 0.045
     local_wage_week: float = 230.0
     public_job_month: float = 700.0
     # --- land, business, property ---

@@ -9,7 +9,7 @@ from features.simulator.layout import build_layout
 
 # Household types: elderly alone, elderly couple, couple with children, three generations,
 # couple with adult child, single adult.
-_TYPE_P = np.array([0.11, 0.17, 0.33, 0.24, 0.09, 0.06])
+_TYPE_P = np.array([0.13, 0.19, 0.30, 0.24, 0.09, 0.05])
 _CHILD_N = np.array([0.30, 0.50, 0.17, 0.03])  # 1..4 children in couple households
 
 
@@ -142,7 +142,7 @@ def build_county(n_households: int, start_day: int, rng: np.random.Generator,
 
     # initial health and disability (age- and frailty-dependent prevalence)
     a30 = np.maximum(age - 30, 0)
-    p_chronic = np.clip((0.015 + 0.0062 * a30) * frailty, 0, 0.7)
+    p_chronic = np.clip((0.011 + 0.0047 * a30) * frailty, 0, 0.6)
     p_major = np.clip((0.002 + 0.00045 * a30) * frailty, 0, 0.2)
     r = rng.random(n)
     health = np.where(r < p_major, 2, np.where(r < p_major + p_chronic, 1, 0)).astype(np.int8)
@@ -153,11 +153,11 @@ def build_county(n_households: int, start_day: int, rng: np.random.Generator,
                                              p=[0.40, 0.14, 0.17, 0.03, 0.08, 0.10, 0.08]), 0)
     dis_grade = np.where(disabled, rng.choice([1, 2, 3, 4], n, p=[0.10, 0.20, 0.30, 0.40]), 0)
     skilled = rng.random(n) < (0.10 + 0.25 * (edu >= 4))
-    ins_med = rng.random(n) < np.where(category[hh] == 0, 1.0, 0.99)
+    ins_med = rng.random(n) < np.where(category[hh] == 0, 1.0, 0.997)
     ins_pen = (age >= 16) & (school == 0) & (rng.random(n) < 0.93)
 
     # family support (赡养费) received by elderly parents from children living elsewhere
-    support = np.where(age >= 55, rng.lognormal(np.log(2200), 0.7, n) * (rng.random(n) < 0.7), 0)
+    support = np.where(age >= 55, rng.lognormal(np.log(2800), 0.7, n) * (rng.random(n) < 0.75), 0)
 
     slots = int(n * (1 + spare)) + 16
     m = {
@@ -210,7 +210,7 @@ def build_county(n_households: int, start_day: int, rng: np.random.Generator,
     }
     h["land"] = np.where(h["relocated"], h["land"] * 0.4, h["land"]).round(1)
     u = rng.random(H)
-    h["housing"] = np.where(u < 0.004, 3, np.where(u < 0.012, 2, np.where(u < 0.45 - 0.1 * (category == 0), 1, 0))).astype(np.int8)
+    h["housing"] = np.where(u < 0.0015, 3, np.where(u < 0.005, 2, np.where(u < 0.45 - 0.1 * (category == 0), 1, 0))).astype(np.int8)
     village_industry = lay["industry"][village]
     h["industry"] = village_industry & (rng.random(H) < np.where(category == 0, 0.55, 0.12))
     size = np.bincount(hh, minlength=H)

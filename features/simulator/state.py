@@ -9,6 +9,7 @@ a household's future as one batch.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -119,3 +120,15 @@ class County:
             self.village_names,
             dict(self.meta, replicas=replicas, base_households=n),
         )
+
+
+@lru_cache(maxsize=64)
+def _lut(codes: tuple[int, ...]) -> np.ndarray:
+    lut = np.zeros(256, bool)
+    lut[list(codes)] = True
+    return lut
+
+
+def among(x: np.ndarray, codes: tuple[int, ...]) -> np.ndarray:
+    """``np.isin`` for small integer codes, by table lookup (the hot path calls it often)."""
+    return _lut(tuple(codes))[x]
