@@ -492,17 +492,17 @@ def _income_flags(p: _Parsed, surveys: pd.DataFrame, valid: dict[str, pd.DataFra
     total = surveys[list(_INCOME_PARTS)].sum(axis=1, min_count=1)
     largest = surveys[list(_INCOME_PARTS)].fillna(-1).idxmax(axis=1)
 
-    # The household's other years, from history and from this file.
-    past = [surveys[["household_id", "survey_year"]].assign(ref=total)]
+    # The household's typical income over its years, from history and from this file. The row
+    # itself is one of them, which is fine: a unit error is 10,000x, so with two years the median
+    # (their mean) is still ~5,000x the wrong one, and a single year is never flagged.
+    years = [surveys[["household_id", "survey_year"]].assign(ref=total)]
     past_surveys = history.get("income_surveys")
     if past_surveys is not None and len(past_surveys):
-        past.append(past_surveys[["household_id", "survey_year"]].assign(
+        years.append(past_surveys[["household_id", "survey_year"]].assign(
             ref=past_surveys[list(_INCOME_PARTS)].sum(axis=1, min_count=1)))
-    reference = pd.concat(past, ignore_index=True).drop_duplicates(["household_id", "survey_year"])
-    current = surveys[["household_id", "survey_year"]].assign(total=total, row=surveys.index)
-    pairs = current.merge(reference, on="household_id", suffixes=("", "_ref"))
-    pairs = pairs[pairs["survey_year"] != pairs["survey_year_ref"]]
-    typical = pairs.groupby("row")["ref"].median().reindex(surveys.index)
+    years = pd.concat(years, ignore_index=True).drop_duplicates(["household_id", "survey_year"])
+    median = years.groupby("household_id")["ref"].median()
+    typical = surveys["household_id"].map(median).astype("float64")
     far_below = (total > 0) & (typical >= 1000) & (typical / total >= 1000)
 
     able = []
@@ -573,9 +573,9 @@ def _read(files: dict[str, Path], *, label: Path, history, as_of,
     for table, p in parsed.items():
         p.lines += _schema_lines(p)
         p.lines += _check_lines(p, as_of)
-        if check_references and (len(known) or "households" in parsed) and table != "households":
-            if table in contract.HOUSEHOLD_REFERENCES:
-                p.lines += _reference_lines(p, known)
+        has_households = len(known) > 0 or "households" in parsed
+        if check_references and has_households and table in contract.HOUSEHOLD_REFERENCES:
+            p.lines += _reference_lines(p, known)
 
     tables: dict[str, pd.DataFrame] = {}
     valid_typed: dict[str, pd.DataFrame] = {}

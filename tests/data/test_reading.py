@@ -305,6 +305,9 @@ def test_flags_wan_yuan_income_against_history(tmp_path):
     # H0002 entered its income in 万元: 1.8 + 0.4 + 0.02 + 0.31 instead of yuan.
     week["income_surveys"][1].update(wage_income="1.8", business_income="0.4",
                                      property_income="0.02", transfer_income="0.31")
+    # H0003 really lost most of its income (a 12x drop): that is risk, not an error.
+    week["income_surveys"][2].update(wage_income="0", business_income="1500",
+                                     property_income="0", transfer_income="600")
     write_folder(tmp_path / "2024-W10", week)
     result = read_folder(tmp_path / "2024-W10", history=past)
 
