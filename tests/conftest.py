@@ -104,3 +104,49 @@ def small_county(tmp_path_factory: pytest.TempPathFactory) -> Path:
         oracle_sample=500, oracle_replicas=50,
     )
     return out
+
+
+# -- weekly job, store and API (issue 6) -----------------------------------------------------------
+STORE_WEEKS = ("2025-W45", "2025-W46", "2025-W47")
+
+
+@pytest.fixture(scope="session")
+def fitted_champion(small_county):
+    """A real RiskPipeline fitted on the small county's matured history, shaped like
+    ``models.registry.Champion`` (model, version, run_id, metrics, reference)."""
+    from tests.store.champion import fit_champion
+
+    return fit_champion(small_county)
+
+
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def published_store(request, small_county, fitted_champion, tmp_path_factory):
+    """A store with three published weeks of the small county and one user per role."""
+    from tests.databases import fresh_database_url
+    from tests.store.published import publish_weeks
+
+    tmp = tmp_path_factory.mktemp(f"store-{request.param}")
+    with fresh_database_url(request.param, tmp) as url:
+        yield publish_weeks(small_county, fitted_champion, tmp / "home", url, STORE_WEEKS)
+
+
+# -- simulator (issue 3) -------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def sim_run():
+    """A small simulated county (800 households, 2021-2025, small oracle): a CountyRun."""
+    from datetime import date
+
+    from features.simulator import simulate_county
+
+    return simulate_county(800, seed=3, start=date(2021, 1, 1), end=date(2025, 12, 31),
+                           oracle_sample=300, oracle_replicas=30)
+
+
+@pytest.fixture(scope="session")
+def sim_folder(sim_run, tmp_path_factory):
+    """The small county written as a county folder (baseline scenario)."""
+    from features.simulator import summarise, write_county
+
+    out = tmp_path_factory.mktemp("sim-county")
+    write_county(sim_run, out, summarise(sim_run))
+    return out
