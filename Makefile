@@ -17,7 +17,7 @@ demo: $(STAMP)
 	$(BIN)/fanpin demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --nbmake $(PYTEST_ARGS) tests notebooks
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
