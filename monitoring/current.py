@@ -1,0 +1,69 @@
+"""This week's registry: the county history with the week's export laid over it.
+
+The export is what the county system says *now* (current rows, latest surveys, the week's events);
+the history supplies the past the features need (52-week event windows, last year's survey, the
+household's row a year ago). Where the two disagree, the export wins: a data-entry change in this
+week's export must reach the frame, or the monitor could never see it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from features.household_frame import valid_at
+
+_SLOWLY_CHANGING = {"households": "household_id", "members": "member_id"}
+_DATED_KEYS = {
+    "income_surveys": (["household_id", "survey_year"], "survey_date"),
+    "events": (["event_id"], "event_date"),
+    "outcomes": (["household_id", "entry_date"], "entry_date"),
+}
+
+
+def week_cutoff(week: str) -> pd.Timestamp:
+    """The Sunday ending ISO week ``YYYY-Www`` (the frame's cutoff)."""
+    try:
+        year, number = week.split("-W")
+        return pd.Timestamp(dt.date.fromisocalendar(int(year), int(number), 7))
+    except (ValueError, AttributeError) as error:
+        raise ValueError(f"week must look like 2025-W48, got {week!r}") from error
+
+
+def overlay_export(
+    history: dict[str, pd.DataFrame], export: dict[str, pd.DataFrame], cutoff: pd.Timestamp
+) -> dict[str, pd.DataFrame]:
+    """Contract tables as of ``cutoff``: history up to the cutoff, the export's rows winning.
+
+    Args:
+        history: contract tables of the county history.
+        export: contract tables of this week's export (possibly empty tables).
+        cutoff: the Sunday of the export's week.
+
+    Returns:
+        Contract tables ready for ``build_household_frame(tables, cutoff, policy)``.
+    """
+    cutoff = pd.Timestamp(cutoff)
+    out: dict[str, pd.DataFrame] = {}
+    for name, key in _SLOWLY_CHANGING.items():
+        past = history[name].loc[history[name]["valid_from"] <= cutoff]
+        new = export.get(name)
+        if new is None or new.empty:
+            out[name] = past
+            continue
+        # The versions the history holds as current at the cutoff are replaced by the export's.
+        current = valid_at(past, cutoff)
+        replaced = current.index[current[key].isin(new[key])]
+        kept = past.drop(index=replaced)
+        out[name] = pd.concat([kept, new.assign(valid_to=pd.NaT)], ignore_index=True)
+    for name, (keys, date_col) in _DATED_KEYS.items():
+        past = history[name].loc[history[name][date_col] <= cutoff]
+        new = export.get(name)
+        if new is None or new.empty:
+            out[name] = past.reset_index(drop=True)
+            continue
+        new = new.loc[new[date_col] <= cutoff]
+        both = pd.concat([past, new], ignore_index=True)
+        out[name] = both.drop_duplicates(keys, keep="last").reset_index(drop=True)
+    return out
