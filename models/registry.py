@@ -1,0 +1,100 @@
+"""Loading registered risk models from MLflow (the training side writes, everyone reads).
+
+The weekly job, drift monitoring and the API call :func:`load_champion`; the tracking URI is set
+by the caller (the CLI or the app, from ``serving.settings``) before the first call. Nothing
+happens at import time.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+class NoChampion(LookupError):
+    """No registered model version holds the requested alias."""
+
+
+@dataclass
+class Champion:
+    """A registered model version, ready to score.
+
+    Attributes:
+        model: the fitted ``models.pipeline.RiskPipeline`` (native object: ``raw_score``,
+            ``calibrate``, ``booster_`` are available to the explainer).
+        version: the registry version number (string).
+        run_id: the MLflow run that logged it.
+        metrics: ``evaluation/metrics.json`` of that run (the ``metrics`` block flattened in,
+            plus everything else under its own key); falls back to the run's metrics.
+        reference: the PII-free reference sample (training frame rows + ``prediction``), or None.
+        name: registered model name; alias: the alias it was loaded by (None for a version).
+    """
+
+    model: Any
+    version: str
+    run_id: str
+    metrics: dict[str, Any]
+    reference: pd.DataFrame | None
+    name: str = "fanpin-risk"
+    alias: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def uri(self) -> str:
+        return f"models:/{self.name}/{self.version}"
+
+
+def _load(name: str, version_info, alias: str | None, load_reference: bool) -> Champion:
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient()
+    version = str(version_info.version)
+    run_id = version_info.run_id
+    model = mlflow.sklearn.load_model(f"models:/{name}/{version}")
+    metrics: dict[str, Any] = {}
+    reference = None
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            path = client.download_artifacts(run_id, "evaluation/metrics.json", tmp)
+            doc = json.loads(Path(path).read_text(encoding="utf-8"))
+            metrics = {**doc.get("metrics", {}), **{k: v for k, v in doc.items() if k != "metrics"}}
+        except Exception:  # noqa: BLE001 - older runs without the file: use the run's metrics
+            metrics = dict(client.get_run(run_id).data.metrics)
+        if load_reference:
+            try:
+                path = client.download_artifacts(run_id, "reference/reference_sample.parquet", tmp)
+                reference = pd.read_parquet(path)
+            except Exception:  # noqa: BLE001 - a run without a reference sample
+                reference = None
+    return Champion(model=model, version=version, run_id=run_id, metrics=metrics, reference=reference,
+                    name=name, alias=alias, tags=dict(version_info.tags or {}))
+
+
+def load_champion(name: str = "fanpin-risk", alias: str = "champion", *, load_reference: bool = True) -> Champion:
+    """The model version holding ``alias`` (default: the champion).
+
+    Raises:
+        NoChampion: no version of ``name`` holds the alias (or the model is not registered).
+    """
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    try:
+        info = MlflowClient().get_model_version_by_alias(name, alias)
+    except MlflowException as error:
+        raise NoChampion(f"no version of {name!r} holds the alias {alias!r} / 尚无{alias}模型") from error
+    return _load(name, info, alias, load_reference)
+
+
+def load_version(name: str, version: str | int, *, load_reference: bool = True) -> Champion:
+    """A specific registered version (for comparison or rollback checks)."""
+    from mlflow.tracking import MlflowClient
+
+    info = MlflowClient().get_model_version(name, str(version))
+    return _load(name, info, None, load_reference)
