@@ -89,7 +89,7 @@ def health(c: S.County, week: Week, age, rng, p: Parameters, rec) -> np.ndarray:
     hh = m["hh"][hi]
     share = np.where(m["ins_med"][hi], p.oop_insured * rng.uniform(0.6, 1.4, len(hi)), p.oop_uninsured)
     share = share * np.where(h["med_aid"][hh], 0.5, 1.0)
-    oop = np.bincount(hh, weights=cost * share, minlength=c.n_households)
+    oop = np.bincount(hh, weights=cost * share, minlength=c.n_households).astype(np.float64)
     h["last_hosp"][hh] = week.index
     h["last_major"][m["hh"][major_on]] = week.index
     if rec is not None:
@@ -118,7 +118,8 @@ def disability_and_accidents(c: S.County, week: Week, age, rng, p: Parameters, r
     ai = np.flatnonzero(acc)
     cost = rng.lognormal(np.log(p.accident_cost) - 0.32, 0.8, len(ai))
     ins = m["ins_med"][ai]
-    oop = np.bincount(m["hh"][ai], weights=cost * np.where(ins, 0.35, 0.8), minlength=c.n_households)
+    oop = np.bincount(m["hh"][ai], weights=cost * np.where(ins, 0.35, 0.8),
+                      minlength=c.n_households).astype(np.float64)
     h["last_accident"][m["hh"][ai]] = week.index
     if rec is not None:
         rec.event("accident", m["hh"][ai], ai, cost.round(0))

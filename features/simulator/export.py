@@ -25,8 +25,8 @@ EXPORT_WEEKS = 12
 
 def write_parquet(df: pd.DataFrame, path: Path) -> None:
     """Parquet written the same way every time (byte-identical for identical frames)."""
+    # The pandas metadata stays: it restores nullable dtypes (boolean, Int64) on reading.
     table = pa.Table.from_pandas(df, preserve_index=False)
-    table = table.replace_schema_metadata(None)
     pq.write_table(table, path, compression="zstd", write_statistics=False)
 
 

@@ -199,7 +199,8 @@ class Recorder:
         start = np.r_[0, np.flatnonzero(sk[1:] != sk[:-1]) + 1]
         rank = np.arange(len(sk)) - np.repeat(start, np.diff(np.r_[start, len(sk)]))
         serial = np.empty(len(key), np.int64)
-        serial[order] = rank + (m["given_a"][order] % 37)
+        # a per-day offset so sequence numbers do not all start at 001; rank keeps them distinct
+        serial[order] = rank + (sk * 2654435761) % 400
         return serial
 
     def _households(self, county: S.County, household_ids: np.ndarray) -> pd.DataFrame:
