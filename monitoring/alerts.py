@@ -132,6 +132,13 @@ def _subgroup_alerts(checks: dict, prediction: dict | None) -> list[dict]:
         if g.get("risk_mean") is not None:
             pred_zh += f"，老人家庭{_risk_zh(g['risk_mean_reference'], g['risk_mean'])}"
             pred_en += f"; elderly households' {_risk_en(g['risk_mean_reference'], g['risk_mean'])}"
+        if g.get("revised_share"):
+            pred_zh = (f"；本周{_pct(g['revised_share'])}的老人家庭收入记录中转移性收入较上周改写"
+                       f"（中位数{g['revised_median_change']:+,.0f}元），其他家庭{_pct(g['revised_share_other_households'] or 0)}"
+                       + pred_zh)
+            pred_en = (f"; this week {_pct(g['revised_share'])} of elderly households' income records had their "
+                       f"transfer income rewritten since last week (median {g['revised_median_change']:+,.0f} yuan), "
+                       f"other households {_pct(g['revised_share_other_households'] or 0)}" + pred_en)
         zh = (f"有60岁以上老人的家庭转移性收入占比整体{direction_zh}（中位数{_pct(g['median_reference'])}→"
               f"{_pct(g['median_current'])}，PSI {g['psi']:.2f}），其他家庭基本不变"
               f"（变化{g['shift_other_households']:+.1%}）：属人群整体变化（如养老金提标），不是数据错误{pred_zh}")

@@ -56,7 +56,11 @@ def overlay_export(
         current = valid_at(past, cutoff)
         replaced = current.index[current[key].isin(new[key])]
         kept = past.drop(index=replaced)
-        out[name] = pd.concat([kept, new.assign(valid_to=pd.NaT)], ignore_index=True)
+        # Every row of an export is current at the export; a valid_from after the week's Sunday
+        # is an entry slip, and must not hide the row from the frame.
+        new = new.assign(valid_from=new["valid_from"].where(new["valid_from"] <= cutoff, cutoff),
+                         valid_to=pd.NaT)
+        out[name] = pd.concat([kept, new], ignore_index=True)
     for name, (keys, date_col) in _DATED_KEYS.items():
         past = history[name].loc[history[name][date_col] <= cutoff]
         new = export.get(name)

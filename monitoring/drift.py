@@ -80,6 +80,7 @@ class Thresholds:
     # A subgroup (elderly households) moving while the rest does not: a population change.
     subgroup_shift: float = 0.05  # median transfer share, absolute
     subgroup_contrast: float = 3.0  # elderly shift / other households' shift
+    revision_share: float = 0.2  # share of a group's income records rewritten since last week
     missing_rise: float = 0.05  # absolute rise of a feature's missing share
     out_of_range_share: float = 0.02  # share of values outside the reference's range (+10 %)
 
@@ -149,6 +150,11 @@ def _numeric(series: pd.Series) -> np.ndarray:
     if pd.api.types.is_bool_dtype(series):
         series = series.astype("float64")
     return pd.to_numeric(series, errors="coerce").astype("float64").to_numpy()
+
+
+def _finite_mean(values: np.ndarray) -> float:
+    values = values[np.isfinite(values)]
+    return float(np.mean(values)) if len(values) else float("nan")
 
 
 def _finite_median(values: np.ndarray) -> float:
@@ -271,8 +277,8 @@ def _township_table(ref: pd.DataFrame, cur: pd.DataFrame, features: list[str],
             if not _is_categorical(name, r_part[name]):
                 mc, mr = _finite_median(_numeric(c_part[name])), _finite_median(_numeric(r_part[name]))
                 row.update(median_current=mc, median_reference=mr,
-                           mean_current=float(np.nanmean(_numeric(c_part[name]))) if len(idx) else math.nan,
-                           mean_reference=float(np.nanmean(_numeric(r_part[name]))),
+                           mean_current=_finite_mean(_numeric(c_part[name])),
+                           mean_reference=_finite_mean(_numeric(r_part[name])),
                            median_ratio=mc / mr if mr and np.isfinite(mr) and mr > 0 else math.nan)
             rows.append(row)
         if pred_ref is not None and pred_cur is not None:
@@ -353,7 +359,8 @@ def _shock_checks(ref: pd.DataFrame, cur: pd.DataFrame, town: pd.DataFrame, th: 
 
 
 def _subgroup_checks(ref: pd.DataFrame, cur: pd.DataFrame, th: Thresholds,
-                     pred_ref: np.ndarray | None, pred_cur: np.ndarray | None) -> list[dict]:
+                     pred_ref: np.ndarray | None, pred_cur: np.ndarray | None,
+                     revisions: dict[str, Any] | None = None) -> list[dict]:
     """Elderly households' transfer income moving while other households' does not."""
     need = {"n_elderly_60", "transfer_share"}
     if not need <= set(ref.columns) or not need <= set(cur.columns):
@@ -368,15 +375,57 @@ def _subgroup_checks(ref: pd.DataFrame, cur: pd.DataFrame, th: Thresholds,
              "median_current": _finite_median(tc[old_c]), "median_reference": _finite_median(tr[old_r]),
              "shift": shift_old, "shift_other_households": shift_rest, "psi": value,
              "psi_other_households": psi(tr[~old_r], tc[~old_c]), "n_current": int(old_c.sum())}
-    entry["changed"] = bool(
-        abs(shift_old) >= th.subgroup_shift
-        and abs(shift_old) >= th.subgroup_contrast * abs(shift_rest)
-        and value > th.psi_act
-    )
+    against_reference = (abs(shift_old) >= th.subgroup_shift
+                         and abs(shift_old) >= th.subgroup_contrast * abs(shift_rest))
+    # Week over week: elderly households' transfer income rewritten while others' is not.
+    revised = False
+    if revisions is not None:
+        g = revisions["groups"]
+        old_t = g.get("elderly_households", {}).get("transfer_income", {})
+        rest_t = g.get("other_households", {}).get("transfer_income", {"share_changed": 0.0})
+        entry["revised_share"] = old_t.get("share_changed")
+        entry["revised_median_change"] = old_t.get("median_change")
+        entry["revised_share_other_households"] = rest_t.get("share_changed")
+        revised = bool(old_t and old_t["share_changed"] >= th.revision_share
+                       and old_t["share_changed"] >= th.subgroup_contrast * rest_t["share_changed"])
+    # Against an old reference the elderly share drifts a little every year (pensions grow), so
+    # the reference alone must show a clear jump; a week-over-week rewrite is direct evidence.
+    against_reference = against_reference and value > th.psi_act
+    entry["changed"] = bool(against_reference or revised)
+    entry["evidence"] = [e for e, hit in (("reference", against_reference), ("week_over_week", revised)) if hit]
     if pred_ref is not None and pred_cur is not None:
         entry["risk_mean"] = float(np.mean(pred_cur[old_c]))
         entry["risk_mean_reference"] = float(np.mean(pred_ref[old_r]))
     return [entry]
+
+
+def _revision_checks(raw_tables: dict[str, pd.DataFrame] | None, previous: dict[str, pd.DataFrame] | None,
+                     cur: pd.DataFrame) -> dict[str, Any] | None:
+    """Income records the export changed against the registry's previous values (same household
+    and income year), split by elderly and other households: how a pension rise or a unit slip
+    lands in a registry between two weeks."""
+    if not raw_tables or not previous:
+        return None
+    new, old = raw_tables.get("income_surveys"), previous.get("income_surveys")
+    if new is None or old is None or new.empty or old.empty:
+        return None
+    money = [c for c in (*_INCOME_PARTS, "business_costs") if c in new.columns and c in old.columns]
+    pairs = new.merge(old.drop_duplicates(["household_id", "survey_year"], keep="last"),
+                      on=["household_id", "survey_year"], suffixes=("", "_before"))
+    if pairs.empty:
+        return None
+    elderly = cur.set_index("household_id")["n_elderly_60"].gt(0) if "n_elderly_60" in cur.columns else None
+    group = pairs["household_id"].map(elderly).map({True: "elderly_households", False: "other_households"})
+    out: dict[str, Any] = {"records_compared": len(pairs), "groups": {}}
+    for name, part in pairs.groupby(group.fillna("other_households").to_numpy()):
+        entry: dict[str, Any] = {"records": len(part)}
+        for col in money:
+            delta = (part[col] - part[f"{col}_before"]).astype("float64")
+            changed = delta.abs() > np.maximum(1.0, 0.01 * part[f"{col}_before"].abs())
+            entry[col] = {"share_changed": float(changed.mean()),
+                          "median_change": float(delta[changed].median()) if changed.any() else 0.0}
+        out["groups"][name] = entry
+    return out
 
 
 def _raw_checks(raw_tables: dict[str, pd.DataFrame] | None, ref: pd.DataFrame,
@@ -431,6 +480,7 @@ def check_week(
     predictions=None,
     reference_predictions=None,
     raw_tables: dict[str, pd.DataFrame] | None = None,
+    previous_tables: dict[str, pd.DataFrame] | None = None,
     thresholds: Thresholds | dict[str, Any] | None = None,
     report_path: str | Path | None = None,
 ) -> DriftResult:
@@ -446,6 +496,8 @@ def check_week(
         reference_predictions: probabilities for the reference rows (default: its ``prediction``).
         raw_tables: the week's export tables (households, members, income_surveys) for the raw
             income, age and health checks.
+        previous_tables: the registry before this export (the history), to see which income
+            records the export rewrote since last week.
         thresholds: a ``Thresholds`` or a dict overriding some of its fields.
         report_path: where to save the full Evidently HTML report (when None, the HTML string
             is returned in ``report_html`` instead).
@@ -516,10 +568,12 @@ def check_week(
         seen = set(ref["township"].astype(str))
         counts = cur["township"].astype(str).value_counts()
         new_towns = [{"township": t, "households": int(n)} for t, n in counts.items() if t not in seen]
+    revisions = _revision_checks(raw_tables, previous_tables, cur)
     checks = {
         "unit_errors": _unit_checks(town, raw, th),
         "local_shocks": _shock_checks(ref, cur, town, th),
-        "subgroups": _subgroup_checks(ref, cur, th, pred_ref, pred_cur),
+        "subgroups": _subgroup_checks(ref, cur, th, pred_ref, pred_cur, revisions),
+        "revisions": revisions,
         "new_townships": new_towns,
         "raw": None if raw is None else _records(raw.reset_index()),
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -78,7 +79,7 @@ def drift_data(data: Path, week: str, report_dir: Path | None = None, settings=N
     result = check_week(frame, reference, week=week, predictions=predictions, raw_tables=current.tables,
                         report_path=report_path)
     s = result.summary
-    return {
+    out = {
         "reference": reference_source,
         "n_current": s["n_current"],
         "n_reference": s["n_reference"],
@@ -92,6 +93,12 @@ def drift_data(data: Path, week: str, report_dir: Path | None = None, settings=N
                    for a in result.alerts],
         "report_path": result.report_path,
     }
+    # The summary beside the report (no household rows): `fanpin performance` reads the newest.
+    summary_path = report_path.with_suffix(".json")
+    summary_path.write_text(json.dumps({**out, "alerts": [
+        {k: a.get(k) for k in ("severity", "kind", "township", "feature", "psi")} for a in result.alerts]},
+        ensure_ascii=False, default=str), encoding="utf-8")
+    return out
 
 
 def _print(result: dict[str, Any]) -> None:

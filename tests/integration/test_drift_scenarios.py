@@ -1,0 +1,153 @@
+"""The drift monitor on the simulator's scenarios (issue 8), on a 3,000-household county.
+
+The county is simulated once; each scenario folder differs from the baseline only in its exports
+from 2025-W49 on (``tests.drift_county``). The 20,000-household timing is in
+``benchmarks/drift_bench.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.drift_county import SCENARIO_WEEK, check
+
+BASELINE_WEEKS = [f"2025-W{w}" for w in range(41, 49)]  # eight consecutive weeks
+
+
+def _truth(county, scenario: str) -> dict:
+    record = json.loads((county.folders[scenario] / "truth" / "simulation.json").read_text(encoding="utf-8"))
+    return record["scenario"]
+
+
+@pytest.fixture(scope="module")
+def checked(drift_county, drift_champion, tmp_path_factory):
+    """Each scenario's first affected week, checked once (reports saved for the PII scan)."""
+    out = tmp_path_factory.mktemp("drift-reports")
+    results = {}
+    for scenario in ("unit-error", "flood", "pension-rise", "new-township"):
+        results[scenario] = check(drift_county, scenario, SCENARIO_WEEK, drift_champion,
+                                  report_path=out / f"{scenario}.html")
+    return results
+
+
+def _above_info(result) -> list[dict]:
+    return [a for a in result.alerts if a["severity"] != "info"]
+
+
+def test_baseline_eight_clean_weeks_raise_nothing_above_info(drift_county, drift_champion):
+    for week in BASELINE_WEEKS:
+        result, _, _ = check(drift_county, "baseline", week, drift_champion)
+        assert _above_info(result) == [], (week, _above_info(result))
+        # Evidently's verdicts and PSI are still reported for every feature.
+        fr = result.feature_results
+        assert fr["method"].notna().all() and fr["psi"].notna().all()
+        assert result.summary["prediction_drift"] is not None
+
+
+def test_unit_error_is_high_and_names_township_and_unit(drift_county, checked):
+    truth = _truth(drift_county, "unit-error")
+    result = checked["unit-error"][0]
+    high = [a for a in result.alerts if a["severity"] == "high"]
+    assert high, result.alerts
+    alert = high[0]
+    assert alert["kind"] == "unit_error"
+    assert alert["township"] == truth["township"]
+    assert alert["feature"] in ("pc_net_income", "net_income")
+    assert truth["township"] in alert["message_zh"] and "万元" in alert["message_zh"]
+    assert "万分之一" in alert["message_zh"]
+    assert "10,000" in alert["message_en"]
+    assert 1e-5 < alert["ratio"] < 1e-3
+    # Only the affected township is accused.
+    assert {a["township"] for a in high} == {truth["township"]}
+    # The raw export says the same: per-capita income of that township about 1/10,000.
+    raw = {r["township"]: r for r in result.checks["raw"]}
+    assert raw[truth["township"]]["pc_income_ratio"] < 1e-3
+    others = [r["pc_income_ratio"] for t, r in raw.items() if t != truth["township"]]
+    assert min(others) > 0.5
+
+
+def test_flood_is_a_local_shock_with_rising_risk(drift_county, drift_champion, checked):
+    from features.household_frame import build_household_frame
+    from features.policy import load_policy
+    from monitoring.current import overlay_export, week_cutoff
+
+    truth = _truth(drift_county, "flood")
+    result, frame, _ = checked["flood"]
+    shocks = [a for a in result.alerts if a["kind"] == "local_shock"]
+    assert [a["township"] for a in shocks] == [truth["township"]]
+    alert = shocks[0]
+    assert alert["severity"] == "medium"
+    assert "局部冲击" in alert["message_zh"] and "local shock" in alert["message_en"]
+    assert alert["feature"] in ("disaster_events_13w", "disaster_loss_13w", "disaster_loss_52w")
+    # Disaster and income features of the hit township drift against its reference rows.
+    town = result.township_results
+    hit = town[town["township"] == truth["township"]].set_index("feature")
+    assert hit.loc["disaster_events_13w", "psi"] > 0.25
+    # Its households' risk rose against the same week without the flood.
+    from features import reading
+
+    base = reading.read_folder(drift_county.folders["baseline"] / "exports" / SCENARIO_WEEK,
+                               history=drift_county.history)
+    cutoff = week_cutoff(SCENARIO_WEEK)
+    base_frame = build_household_frame(overlay_export(drift_county.history, base.tables, cutoff), cutoff,
+                                       load_policy())
+    in_town = frame["township"] == truth["township"]
+    flood_risk = drift_champion.model.predict_proba(frame[in_town])[:, 1].mean()
+    base_risk = drift_champion.model.predict_proba(base_frame[base_frame["township"] == truth["township"]])[:, 1].mean()
+    assert flood_risk > base_risk * 1.1
+    assert alert["risk_mean"] == pytest.approx(flood_risk, rel=1e-6)
+
+
+def test_pension_rise_is_a_population_change_with_the_prediction_figure(checked):
+    result = checked["pension-rise"][0]
+    changes = [a for a in result.alerts if a["kind"] == "population_change"]
+    assert len(changes) == 1, result.alerts
+    alert = changes[0]
+    assert alert["severity"] == "medium" and alert["township"] is None
+    assert alert["feature"] == "transfer_share"
+    assert "60岁以上老人" in alert["message_zh"] and "人群整体变化" in alert["message_zh"]
+    figure = result.summary["prediction_drift"]
+    assert f"PSI {figure['psi']:.2f}" in alert["message_zh"]
+    assert "predicted-risk distribution" in alert["message_en"]
+    assert not [a for a in result.alerts if a["severity"] == "high"]
+
+
+def test_new_township_is_reported_as_new_category_values(drift_county, checked):
+    truth = _truth(drift_county, "new-township")
+    result = checked["new-township"][0]
+    new = [a for a in result.alerts if a["kind"] == "new_category" and a["feature"] == "township"]
+    assert [a["township"] for a in new] == [truth["township"]]
+    assert new[0]["severity"] == "medium"
+    assert "新类别值" in new[0]["message_zh"] and "new category value" in new[0]["message_en"]
+    assert result.checks["new_townships"][0]["households"] == truth["affected_households"]
+
+
+def test_reports_hold_no_identifier(checked):
+    for scenario, (result, frame, export) in checked.items():
+        html = Path(result.report_html).read_text(encoding="utf-8")
+        blob = json.dumps(result.to_dict(), ensure_ascii=False, default=str)
+        h, m = export.tables["households"], export.tables["members"]
+        texts = set(h["head_name"].dropna()) | set(m["name"].dropna())
+        numbers = (set(h["head_id_number"].dropna()) | set(m["id_number"].dropna())
+                   | set(h["phone"].dropna().astype(str)) | set(frame["household_id"].astype(str)))
+        assert len(texts) > 100 and len(numbers) > 1000
+        for doc in (html, blob):
+            leaked_names = [t for t in texts if len(t) >= 2 and t in doc]
+            assert not leaked_names, (scenario, leaked_names[:5])
+            digits = set(re.findall(r"(?<![\d.])\d{11,18}X?(?![\d])", doc))
+            assert not (digits & numbers), (scenario, sorted(digits & numbers)[:5])
+
+
+def test_psi_sits_beside_evidently_verdicts(checked):
+    result = checked["unit-error"][0]
+    fr = result.feature_results.set_index("feature")
+    assert {"method", "score", "threshold", "drifted", "psi", "psi_band"} <= set(fr.columns)
+    assert set(fr["method"]) <= {"wasserstein", "jensenshannon"}
+    assert fr.loc["category", "method"] == "jensenshannon"
+    assert fr.loc["pc_net_income", "method"] == "wasserstein"
+    s = result.summary
+    assert 0 <= s["share_drifted"] <= 1 and s["n_drifted"] == len(s["drifted_features"])
