@@ -150,3 +150,21 @@ def sim_folder(sim_run, tmp_path_factory):
     out = tmp_path_factory.mktemp("sim-county")
     write_county(sim_run, out, summarise(sim_run))
     return out
+
+
+# -- drift monitor (issue 8) -----------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def drift_county(tmp_path_factory: pytest.TempPathFactory):
+    """A 3,000-household county simulated once, written once per drift scenario (the scenarios
+    change only the last exports, from 2025-W49): ``tests.drift_county.County``."""
+    from tests.drift_county import simulate_scenarios
+
+    return simulate_scenarios(tmp_path_factory.mktemp("drift-county"))
+
+
+@pytest.fixture(scope="session")
+def drift_champion(drift_county):
+    """A model and reference sample built the way training builds them, on the drift county."""
+    from tests.drift_county import fit_drift_champion
+
+    return fit_drift_champion(drift_county.history)
