@@ -17,11 +17,15 @@ app = typer.Typer(
 from serving.commands.validate import validate  # noqa: E402
 from serving.commands.contract_doc import contract_doc  # noqa: E402
 from serving.commands.simulate import simulate  # noqa: E402
+from serving.commands.drift import drift  # noqa: E402
+from serving.commands.performance import performance  # noqa: E402
 from serving.commands.train import train  # noqa: E402
 from serving.commands.promote import promote  # noqa: E402
 
 app.command("validate")(validate)
 app.command("contract-doc")(contract_doc)
 app.command("simulate")(simulate)
+app.command("drift")(drift)
+app.command("performance")(performance)
 app.command("train")(train)
 app.command("promote")(promote)
