@@ -17,15 +17,28 @@ app = typer.Typer(
 from serving.commands.validate import validate  # noqa: E402
 from serving.commands.contract_doc import contract_doc  # noqa: E402
 from serving.commands.simulate import simulate  # noqa: E402
+from serving.commands.weekly import weekly  # noqa: E402
+from serving.commands.serve import serve  # noqa: E402
+from serving.commands import db, feedback, history, users  # noqa: E402
 from serving.commands.drift import drift  # noqa: E402
 from serving.commands.performance import performance  # noqa: E402
 from serving.commands.train import train  # noqa: E402
 from serving.commands.promote import promote  # noqa: E402
+from serving.commands.explain import explain  # noqa: E402
+from serving.commands.visit_sheets import visit_sheets  # noqa: E402
 
 app.command("validate")(validate)
 app.command("contract-doc")(contract_doc)
 app.command("simulate")(simulate)
+app.command("weekly")(weekly)
+app.command("serve")(serve)
 app.command("drift")(drift)
 app.command("performance")(performance)
 app.command("train")(train)
 app.command("promote")(promote)
+app.command("explain")(explain)
+app.command("visit-sheets")(visit_sheets)
+app.add_typer(history.app, name="history")
+app.add_typer(users.app, name="users")
+app.add_typer(feedback.app, name="feedback")
+app.add_typer(db.app, name="db")

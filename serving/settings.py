@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     model_alias: str = "champion"
     secret_key: str | None = None
     token_minutes: int = 8 * 60
+    # County-editable files (None: the defaults shipped with fanpin).
+    policy_path: Path | None = None
+    watchlist_path: Path | None = None
 
     @cached_property
     def resolved_database_url(self) -> str:

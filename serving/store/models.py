@@ -144,7 +144,7 @@ class HouseholdSnapshot(Base):
 
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
     household_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    identity: Mapped[dict[str, Any]] = mapped_column(JSON)  # head_name, head_id_number, phone
+    identity: Mapped[dict[str, Any]] = mapped_column(JSON)  # the household's registry row
     facts: Mapped[dict[str, Any]] = mapped_column(JSON)  # household frame row (model input)
     members: Mapped[list[Any]] = mapped_column(JSON)
 

@@ -1,0 +1,111 @@
+"""The FastAPI application: JSON API under /api/v1, health at /healthz, web pages when installed.
+
+``create_app(settings)`` builds it; nothing is loaded at import. The store is migrated and the
+champion model loaded in ``lifespan`` (a missing champion leaves the API up: stored
+explanations are still served and /model says why none is loaded).
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from serving.settings import Settings, get_settings
+
+API_PREFIX = "/api/v1"
+log = logging.getLogger("fanpin.api")
+
+
+def load_champion_safely(settings: Settings):
+    """(champion, error message): the registry's champion, or None and why."""
+    try:
+        import mlflow
+
+        from models.registry import load_champion
+
+        mlflow.set_tracking_uri(settings.tracking_uri)
+        return load_champion(name=settings.model_name, alias=settings.model_alias), None
+    except Exception as error:  # no registry yet, no champion, unreachable tracking server
+        return None, f"no champion model / 未加载模型: {type(error).__name__}: {str(error)[:200]}"
+
+
+def _validation_message(error: RequestValidationError) -> str:
+    parts = []
+    for e in error.errors()[:5]:
+        where = ".".join(str(x) for x in e.get("loc", ()) if x not in ("path", "query", "body"))
+        if where == "week" or where.endswith(".week"):
+            parts.append("week: expected an ISO week like 2025-W48 / 周格式应为 2025-W48")
+        else:
+            parts.append(f"{where}: {e.get('msg')}")
+    return "invalid request / 请求无效: " + "; ".join(parts)
+
+
+def create_app(settings: Settings | None = None, *, web: bool = True, load_model: bool = True,
+               champion=None) -> FastAPI:
+    """Build the application.
+
+    Args:
+        settings: where the store and the model registry are (default: from the environment).
+        web: mount the server-rendered pages (``serving.web``) when that package is present.
+        load_model: load the champion in lifespan (on-demand explanations need it).
+        champion: an already loaded champion to serve with (skips the registry).
+    """
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        from features.policy import load_policy
+        from serving.store.database import get_engine, session_factory, upgrade
+
+        engine = get_engine(settings)
+        upgrade(engine)
+        app.state.sessions = session_factory(engine)
+        app.state.policy = load_policy(settings.policy_path)
+        if champion is not None:
+            app.state.champion, app.state.champion_error = champion, None
+        elif load_model:
+            app.state.champion, app.state.champion_error = load_champion_safely(settings)
+        else:
+            app.state.champion, app.state.champion_error = None, "model loading disabled"
+        if app.state.champion is None:
+            log.warning("serving without a champion model: %s", app.state.champion_error)
+        yield
+
+    app = FastAPI(
+        title="fanpin 防止返贫监测预警 API",
+        version="1",
+        description="Weekly return-to-poverty risk, reasons, rule triggers and watch lists, by role and township.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+
+    from serving.api import access, households, model, weeks
+
+    for router in (access.router, weeks.router, households.router, model.router):
+        app.include_router(router, prefix=API_PREFIX)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, error: RequestValidationError):
+        return JSONResponse({"detail": _validation_message(error)}, status_code=422)
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, error: HTTPException):
+        detail = error.detail if error.detail else "error"
+        return JSONResponse({"detail": detail}, status_code=error.status_code, headers=error.headers)
+
+    if web:
+        try:
+            from serving.web import install_web
+        except ImportError:
+            install_web = None
+        if install_web is not None:
+            install_web(app, settings)
+    return app

@@ -1,0 +1,262 @@
+"""Who may see what: passwords, tokens, roles, township scope, masking and the audit log.
+
+Shared by the JSON API (bearer tokens) and the web pages (session cookies): both resolve a
+``Principal`` and then ask the same questions here, so the role matrix is defined once.
+
+Roles:
+- ``admin``: everything, all townships (manages users).
+- ``county_officer``: all townships of the county.
+- ``township_leader``: their own township only; another township's household answers exactly like
+  an unknown one (404), so existence elsewhere never leaks.
+- ``researcher``: scores, explanations and drift without direct identifiers (no names, ID numbers
+  or phones); cannot record feedback.
+ID numbers are never shown whole to anyone (first 6 and last 4 digits), names and phones only to
+the roles that visit households.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from features.contract import sensitive_columns
+from serving.store import models as m
+from serving.store.publishing import utcnow
+
+ROLES = {
+    "admin": ("管理员", "administrator"),
+    "county_officer": ("县级监测员", "county officer"),
+    "township_leader": ("乡镇领导", "township leader"),
+    "researcher": ("研究人员", "researcher"),
+}
+ALL_TOWNSHIP_ROLES = ("admin", "county_officer", "researcher")
+
+# Action -> roles allowed. Township scope is checked separately (``in_scope``).
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "weeks:read": frozenset(ROLES),
+    "watchlist:read": frozenset(ROLES),
+    "household:read": frozenset(ROLES),
+    "feedback:write": frozenset({"admin", "county_officer", "township_leader"}),
+    "export:write": frozenset(ROLES),
+    "model:read": frozenset(ROLES),
+    "drift:read": frozenset({"admin", "county_officer", "researcher"}),
+    "quarantine:read": frozenset({"admin", "county_officer", "researcher"}),
+    "users:manage": frozenset({"admin"}),
+}
+
+# Throttle: this many failures within the window lock the username for the lock time.
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+LOCK_TIME = timedelta(minutes=15)
+
+_hasher = PasswordHasher()
+
+
+class AuthError(Exception):
+    """Sign-in refused (bad credentials); the message is safe to show."""
+
+
+class Throttled(AuthError):
+    """Too many failed sign-ins for this username."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The signed-in person as the rest of the code sees them."""
+
+    user_id: int
+    username: str
+    role: str
+    township: str | None
+
+    @property
+    def sees_identifiers(self) -> bool:
+        return self.role != "researcher"
+
+
+# --------------------------------------------------------------------------- passwords and users
+
+
+def hash_password(password: str) -> str:
+    """argon2id hash of a password."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """True when the password matches the stored hash."""
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def create_user(session: Session, username: str, password: str, role: str, township: str | None = None) -> m.User:
+    """Add a user (or reset an existing one's password, role and township)."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+    if role == "township_leader" and not township:
+        raise ValueError("a township leader needs --township / 乡镇领导必须指定乡镇")
+    if len(password) < 8:
+        raise ValueError("password too short (at least 8 characters) / 密码至少8位")
+    township = township if role == "township_leader" else None
+    user = session.scalar(select(m.User).where(m.User.username == username))
+    if user is None:
+        user = m.User(username=username, created_at=utcnow())
+        session.add(user)
+    user.password_hash = hash_password(password)
+    user.role = role
+    user.township = township
+    user.active = True
+    session.flush()
+    return user
+
+
+def principal(user: m.User) -> Principal:
+    return Principal(user.id, user.username, user.role, user.township)
+
+
+def authenticate(session: Session, username: str, password: str) -> Principal:
+    """Check a username and password, throttling repeated failures.
+
+    Raises:
+        Throttled: the username is locked after repeated failures.
+        AuthError: wrong username or password (one message for both).
+    """
+    now = utcnow()
+    throttle = session.get(m.LoginThrottle, username)
+    if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
+        raise Throttled("too many failed sign-ins, try again later / 登录失败次数过多，请稍后再试")
+    user = session.scalar(select(m.User).where(m.User.username == username))
+    # Hash even for unknown users so timing does not reveal which names exist.
+    ok = verify_password(user.password_hash if user else _DUMMY_HASH(), password) and user is not None
+    if ok and user.active:
+        if throttle is not None:
+            session.delete(throttle)
+        session.commit()
+        return principal(user)
+    if throttle is None:
+        throttle = m.LoginThrottle(username=username, failures=0, first_failure_at=now)
+        session.add(throttle)
+    if throttle.first_failure_at is None or now - throttle.first_failure_at > FAILURE_WINDOW:
+        throttle.failures, throttle.first_failure_at = 0, now
+    throttle.failures += 1
+    if throttle.failures >= MAX_FAILURES:
+        throttle.locked_until = now + LOCK_TIME
+        throttle.failures, throttle.first_failure_at = 0, None
+    session.commit()
+    raise AuthError("wrong username or password / 用户名或密码错误")
+
+
+_dummy: list[str] = []
+
+
+def _DUMMY_HASH() -> str:  # noqa: N802 - a lazily computed constant
+    if not _dummy:
+        _dummy.append(hash_password(secrets.token_hex(8)))
+    return _dummy[0]
+
+
+# --------------------------------------------------------------------------- tokens
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(session: Session, user_id: int, minutes: int) -> str:
+    """A new bearer token for a user; only its hash is stored. Expired tokens are cleaned up."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.execute(delete(m.Token).where(m.Token.expires_at < now))
+    session.execute(
+        insert(m.Token).values(
+            token_hash=_digest(token), user_id=user_id, created_at=now, expires_at=now + timedelta(minutes=minutes)
+        )
+    )
+    session.commit()
+    return token
+
+
+def principal_for_token(session: Session, token: str) -> Principal | None:
+    """The active user a valid, unexpired, unrevoked token belongs to (None otherwise)."""
+    row = session.execute(
+        select(m.User)
+        .join(m.Token, m.Token.user_id == m.User.id)
+        .where(m.Token.token_hash == _digest(token), m.Token.expires_at > utcnow(), m.Token.revoked.is_(False))
+    ).scalar_one_or_none()
+    if row is None or not row.active:
+        return None
+    return principal(row)
+
+
+def revoke_token(session: Session, token: str) -> None:
+    session.execute(update(m.Token).where(m.Token.token_hash == _digest(token)).values(revoked=True))
+    session.commit()
+
+
+# --------------------------------------------------------------------------- scope
+
+
+def allowed(who: Principal, action: str) -> bool:
+    """Whether the role may perform the action at all."""
+    return who.role in PERMISSIONS[action]
+
+
+def township_scope(who: Principal) -> str | None:
+    """The only township the person may see (None: all townships)."""
+    return who.township if who.role == "township_leader" else None
+
+
+def in_scope(who: Principal, township: str | None) -> bool:
+    """Whether the person may see households of ``township``."""
+    scope = township_scope(who)
+    return scope is None or township == scope
+
+
+# --------------------------------------------------------------------------- masking
+
+IDENTIFIERS = sensitive_columns()  # head_name, head_id_number, phone, name, id_number
+_ID_NUMBERS = {"head_id_number", "id_number"}
+
+
+def mask_id_number(value: str | None) -> str | None:
+    """Keep the region (first 6) and the last 4 characters: enough to tell people apart on a visit."""
+    if not value:
+        return value
+    text = str(value)
+    if len(text) <= 10:
+        return "*" * len(text)
+    return text[:6] + "*" * (len(text) - 10) + text[-4:]
+
+
+def mask_record(record: dict[str, Any], who: Principal) -> dict[str, Any]:
+    """A copy of one row with its direct identifiers masked for the role.
+
+    Researchers get None for every identifier; others see names and phones, and ID numbers
+    masked in the middle.
+    """
+    out = dict(record)
+    for key in IDENTIFIERS & out.keys():
+        if not who.sees_identifiers:
+            out[key] = None
+        elif key in _ID_NUMBERS:
+            out[key] = mask_id_number(out[key])
+    return out
+
+
+# --------------------------------------------------------------------------- audit
+
+
+def audit(session: Session, who: Principal, action: str, target: str | None = None,
+          detail: dict[str, Any] | None = None) -> None:
+    """Write who did what to the audit log (commit is the caller's, with its own work)."""
+    session.add(m.AuditEntry(at=utcnow(), username=who.username, role=who.role, action=action,
+                             target=target, detail=detail))

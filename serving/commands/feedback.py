@@ -1,0 +1,43 @@
+"""`fanpin feedback export`: officers' visit outcomes as labels for retraining."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from serving.output import emit
+
+app = typer.Typer(help="走访反馈 / visit feedback", no_args_is_help=True)
+
+# Outcome -> label for retraining (None: says nothing about risk).
+LABELS = {"confirmed_at_risk": 1, "not_at_risk": 0, "already_assisted": 1, "visited": None, "unreachable": None}
+
+
+@app.command("export")
+def export(
+    out: Annotated[Path, typer.Option("--out", help="CSV 或 Parquet 文件 / .csv or .parquet")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """导出反馈作为标签 / export feedback (with a label column) for retraining."""
+    import pandas as pd
+
+    from serving.settings import get_settings
+    from serving.store.database import get_engine, session_factory, upgrade
+    from serving.store.queries import all_feedback
+
+    engine = get_engine(get_settings())
+    upgrade(engine)
+    with session_factory(engine)() as session:
+        rows = all_feedback(session)
+    frame = pd.DataFrame(rows, columns=["household_id", "township", "week", "outcome", "risk_types", "note",
+                                        "username", "created_at"])
+    frame["label"] = frame["outcome"].map(LABELS).astype("Int64")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".parquet":
+        frame.to_parquet(out, index=False)
+    else:
+        frame.to_csv(out, index=False, encoding="utf-8-sig")
+    emit({"path": str(out), "rows": len(frame), "labelled": int(frame["label"].notna().sum())}, as_json,
+         summary=f"{len(frame)} 条反馈已导出 / exported to {out}")

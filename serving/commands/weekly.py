@@ -1,0 +1,44 @@
+"""`fanpin weekly`: score one ISO week's export and publish it to the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from serving.output import emit, fail, stderr
+
+SUMMARY_KEYS = ("week", "households_in", "households_scored", "rows_quarantined", "watchlist_size",
+                "model_version", "drift_alerts", "seconds")
+
+
+def weekly(
+    data: Annotated[Path, typer.Option("--data", help="县文件夹或本周导出文件夹 / county or export folder")],
+    week: Annotated[str, typer.Option("--week", help="ISO 周，如 2025-W48 / ISO week")],
+    as_json: Annotated[bool, typer.Option("--json", help="JSON 结果 / JSON result")] = False,
+) -> None:
+    """每周评分并发布 / score a week's export and publish it (one transaction)."""
+    from serving.settings import get_settings
+    from serving.weekly import WeeklyError, run_week
+
+    try:
+        with stderr.status("weekly run") as status:
+            result = run_week(data, week, get_settings(),
+                              progress=lambda stage: status.update(f"weekly {week}: {stage}"))
+    except WeeklyError as error:
+        fail(str(error))
+        return
+    except Exception as error:
+        from features.reading import ContractError
+
+        if isinstance(error, ContractError):
+            fail(str(error))
+            return
+        raise
+    summary = {k: result[k] for k in SUMMARY_KEYS}
+    emit(summary, as_json, summary=(
+        f"{week}: 读入 {result['households_in']} 户, 评分 {result['households_scored']} 户, "
+        f"隔离 {result['rows_quarantined']} 行, 名单 {result['watchlist_size']} 户, "
+        f"模型 v{result['model_version']}, 漂移告警 {result['drift_alerts']}, {result['seconds']} s"
+    ))

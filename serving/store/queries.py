@@ -1,0 +1,240 @@
+"""Reading published weeks: every query follows ``weeks.published_run_id`` (never staged rows).
+
+Functions return plain dicts with identifiers unmasked; callers mask them per role
+(``serving.auth.mask_record``) before anything leaves the process.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Integer, Select, and_, cast, func, select
+from sqlalchemy.orm import Session
+
+from serving.store import models as m
+
+SORTABLE = {
+    "rank": m.Score.rank,
+    "probability": m.Score.probability,
+    "change": m.Score.change,
+    "township": m.Score.township,
+    "village": m.Score.village,
+    "household_id": m.Score.household_id,
+    "township_rank": m.Score.township_rank,
+}
+FLAGS = ("new", "rising", "rule_triggered")
+_FLAG_COLUMNS = {"new": m.Score.flag_new, "rising": m.Score.flag_rising, "rule_triggered": m.Score.flag_rule}
+
+
+def published_run(session: Session, week: str) -> int | None:
+    return session.scalar(select(m.Week.published_run_id).where(m.Week.week == week))
+
+
+def weeks(session: Session) -> list[dict[str, Any]]:
+    """Published weeks, newest first, with their run's counts."""
+    rows = session.execute(
+        select(m.Week, m.Run).join(m.Run, m.Run.id == m.Week.published_run_id).order_by(m.Week.week.desc())
+    ).all()
+    out = []
+    for week, run in rows:
+        out.append(
+            {
+                "week": week.week,
+                "cutoff": week.cutoff,
+                "published_at": week.published_at,
+                "run_id": run.id,
+                "model_version": run.model_version,
+                "households_in": run.households_in,
+                "households_scored": run.households_scored,
+                "rows_quarantined": run.rows_quarantined,
+                "watchlist_size": run.watchlist_size,
+                "drift_alerts": run.drift_alerts,
+                "counts": run.counts or {},
+            }
+        )
+    return out
+
+
+def runs(session: Session, week: str | None = None) -> list[dict[str, Any]]:
+    """Run history (who, when, model, fingerprint, counts), newest first."""
+    q = select(m.Run).order_by(m.Run.id.desc())
+    if week:
+        q = q.where(m.Run.week == week)
+    return [
+        {c.name: getattr(r, c.name) for c in m.Run.__table__.columns}
+        for r in session.scalars(q)
+    ]
+
+
+def _score_dict(s: m.Score) -> dict[str, Any]:
+    return {
+        "household_id": s.household_id,
+        "township": s.township,
+        "village": s.village,
+        "probability": s.probability,
+        "level": s.level,
+        "rank": s.rank,
+        "township_rank": s.township_rank,
+        "change": s.change,
+        "on_watchlist": s.on_watchlist,
+        "flags": [f for f, v in (("new", s.flag_new), ("rising", s.flag_rising), ("rule_triggered", s.flag_rule)) if v],
+        "under_monitoring": s.under_monitoring,
+        "criteria_met": [c for c in s.criteria_met.split("|") if c],
+        "top_reason_zh": s.top_reason_zh,
+        "top_reason_en": s.top_reason_en,
+    }
+
+
+def _watchlist_query(run_id: int, *, township: str | None, village: str | None, level: str | None,
+                     flags: list[str] | None, only_watchlist: bool = True) -> Select:
+    q = select(m.Score).where(m.Score.run_id == run_id)
+    if only_watchlist:
+        q = q.where(m.Score.on_watchlist.is_(True))
+    if township:
+        q = q.where(m.Score.township == township)
+    if village:
+        q = q.where(m.Score.village == village)
+    if level:
+        q = q.where(m.Score.level == level)
+    for flag in flags or []:
+        q = q.where(_FLAG_COLUMNS[flag].is_(True))
+    return q
+
+
+def watchlist(session: Session, run_id: int, *, township: str | None = None, village: str | None = None,
+              level: str | None = None, flags: list[str] | None = None, sort: str = "rank",
+              descending: bool = False, offset: int = 0, limit: int | None = 50,
+              with_identity: bool = False) -> tuple[int, list[dict[str, Any]]]:
+    """One page of a week's watch list and the total matching the filters."""
+    q = _watchlist_query(run_id, township=township, village=village, level=level, flags=flags)
+    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
+    column = SORTABLE[sort]
+    q = q.order_by(column.desc() if descending else column.asc(), m.Score.household_id)
+    if limit is not None:
+        q = q.offset(offset).limit(limit)
+    scores = session.scalars(q).all()
+    rows = [_score_dict(s) for s in scores]
+    if with_identity and rows:
+        ids = [r["household_id"] for r in rows]
+        identities = dict(
+            session.execute(
+                select(m.HouseholdSnapshot.household_id, m.HouseholdSnapshot.identity).where(
+                    m.HouseholdSnapshot.run_id == run_id, m.HouseholdSnapshot.household_id.in_(ids)
+                )
+            ).all()
+        )
+        for r in rows:
+            record = identities.get(r["household_id"], {})
+            r.update({k: record.get(k) for k in ("head_name", "phone")})
+    return total, rows
+
+
+def week_counts(session: Session, run_id: int, township: str | None = None) -> dict[str, int]:
+    """Counts of a run (scored, listed, new, rising, rule-triggered), optionally for one township."""
+    q = select(
+        func.count(),
+        func.sum(cast(m.Score.on_watchlist, Integer)),
+        func.sum(cast(and_(m.Score.on_watchlist, m.Score.flag_new), Integer)),
+        func.sum(cast(and_(m.Score.on_watchlist, m.Score.flag_rising), Integer)),
+        func.sum(cast(and_(m.Score.on_watchlist, m.Score.flag_rule), Integer)),
+    ).where(m.Score.run_id == run_id)
+    if township:
+        q = q.where(m.Score.township == township)
+    n, listed, new, rising, rule = session.execute(q).one()
+    return {"scored": n or 0, "watchlist": listed or 0, "new": new or 0, "rising": rising or 0,
+            "rule_triggered": rule or 0}
+
+
+def townships(session: Session, run_id: int) -> list[str]:
+    return list(session.scalars(select(m.Score.township).where(m.Score.run_id == run_id).distinct()
+                                .order_by(m.Score.township)))
+
+
+def score(session: Session, run_id: int, household_id: str) -> dict[str, Any] | None:
+    s = session.get(m.Score, (run_id, household_id))
+    return _score_dict(s) if s else None
+
+
+def snapshot(session: Session, run_id: int, household_id: str) -> m.HouseholdSnapshot | None:
+    return session.get(m.HouseholdSnapshot, (run_id, household_id))
+
+
+def explanation(session: Session, run_id: int, household_id: str) -> dict[str, Any] | None:
+    e = session.get(m.Explanation, (run_id, household_id))
+    return e.payload if e else None
+
+
+def rule_triggers(session: Session, run_id: int, household_id: str) -> dict[str, Any] | None:
+    r = session.get(m.RuleTrigger, (run_id, household_id))
+    return r.payload if r else None
+
+
+def watchlist_reasons(session: Session, run_id: int, household_id: str) -> list[str]:
+    w = session.get(m.WatchlistEntry, (run_id, household_id))
+    return list(w.reasons) if w else []
+
+
+def trend(session: Session, household_id: str, up_to_week: str | None = None) -> list[dict[str, Any]]:
+    """The household's published score in every week (oldest first)."""
+    q = (
+        select(m.Week.week, m.Score.probability, m.Score.level, m.Score.rank, m.Score.on_watchlist)
+        .join(m.Score, and_(m.Score.run_id == m.Week.published_run_id, m.Score.household_id == household_id))
+        .order_by(m.Week.week)
+    )
+    if up_to_week:
+        q = q.where(m.Week.week <= up_to_week)
+    return [
+        {"week": w, "probability": p, "level": lv, "rank": r, "on_watchlist": ow}
+        for w, p, lv, r, ow in session.execute(q).all()
+    ]
+
+
+def feedback(session: Session, household_id: str) -> list[dict[str, Any]]:
+    rows = session.scalars(
+        select(m.Feedback).where(m.Feedback.household_id == household_id).order_by(m.Feedback.created_at.desc(),
+                                                                                   m.Feedback.id.desc())
+    )
+    return [
+        {"id": f.id, "week": f.week, "outcome": f.outcome, "risk_types": f.risk_types, "note": f.note,
+         "username": f.username, "created_at": f.created_at}
+        for f in rows
+    ]
+
+
+def all_feedback(session: Session) -> list[dict[str, Any]]:
+    rows = session.scalars(select(m.Feedback).order_by(m.Feedback.id))
+    return [
+        {"household_id": f.household_id, "township": f.township, "week": f.week, "outcome": f.outcome,
+         "risk_types": "|".join(f.risk_types or []), "note": f.note, "username": f.username,
+         "created_at": f.created_at}
+        for f in rows
+    ]
+
+
+def drift(session: Session, run_id: int) -> dict[str, Any]:
+    result = session.get(m.DriftResult, run_id)
+    alerts = session.scalars(select(m.DriftAlert).where(m.DriftAlert.run_id == run_id).order_by(m.DriftAlert.id))
+    return {
+        "status": result.status if result else "not run",
+        "summary": result.summary if result else {},
+        "feature_results": result.feature_results if result else None,
+        "has_report": bool(result and result.report_html),
+        "alerts": [
+            {"severity": a.severity, "township": a.township, "feature": a.feature, "message_zh": a.message_zh,
+             "message_en": a.message_en, "psi": a.psi}
+            for a in alerts
+        ],
+    }
+
+
+def drift_report(session: Session, run_id: int) -> str | None:
+    result = session.get(m.DriftResult, run_id)
+    return result.report_html if result else None
+
+
+def quarantine(session: Session, run_id: int, kind: str = "quarantine", limit: int = 1000) -> list[dict[str, Any]]:
+    rows = session.scalars(
+        select(m.QuarantineRow).where(m.QuarantineRow.run_id == run_id, m.QuarantineRow.kind == kind)
+        .order_by(m.QuarantineRow.id).limit(limit)
+    )
+    return [{"file": q.file, "row": q.row, "column": q.column, "value": q.value, "reason": q.reason} for q in rows]

@@ -1,0 +1,403 @@
+"""The weekly job: one ISO week's export in, one published week in the store out.
+
+Stages (each a call into the package that owns it):
+read + validate (``features.reading``) -> history append (``serving.history``) -> household frame
+at the week's cutoff (``features.household_frame``) -> score (the champion, ``models.registry``)
+-> rule triggers (``features.rules``) -> watch list (``serving.watchlist``) -> explanations for the
+watch list in one batch (``models.explanation``) -> drift (``monitoring.drift``; "not run" while
+that package has no ``check_week``) -> publish (``serving.store.publishing``: one transaction).
+
+``FANPIN_TEST_PAUSE_AT=<stage>`` makes the job stop and wait at that stage (after printing
+``paused at <stage>`` to stderr), so tests can SIGKILL it at a known point.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import os
+import re
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from serving.settings import Settings
+
+STAGES = ("read", "history", "frame", "score", "rules", "watchlist", "explain", "drift", "stage", "publish")
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+PAUSE_ENV = "FANPIN_TEST_PAUSE_AT"
+
+
+class WeeklyError(RuntimeError):
+    """The job cannot run (bad week, missing export, no history, no champion); one clear line."""
+
+
+def week_cutoff(week: str) -> pd.Timestamp:
+    """Sunday ending the ISO week (the point-in-time cutoff)."""
+    match = _WEEK.match(week)
+    if not match:
+        raise WeeklyError(f"bad week {week!r}: expected YYYY-Www, e.g. 2025-W48 / 周格式应为 2025-W48")
+    try:
+        return pd.Timestamp(dt.date.fromisocalendar(int(match[1]), int(match[2]), 7))
+    except ValueError:
+        raise WeeklyError(f"bad week {week!r}: no such ISO week / 无此周") from None
+
+
+def pause_point(stage: str) -> None:
+    """Wait here when the test hook names this stage (never set outside tests)."""
+    if os.environ.get(PAUSE_ENV) == stage:
+        print(f"paused at {stage}", file=sys.stderr, flush=True)
+        time.sleep(3600)
+
+
+def export_folder(data_dir: Path, week: str) -> Path:
+    """The week's export: DIR/exports/<week>, DIR/<week>, or DIR itself when it holds the tables."""
+    data_dir = Path(data_dir)
+    for candidate in (data_dir / "exports" / week, data_dir / week):
+        if candidate.is_dir():
+            return candidate
+    if data_dir.name == week or any(data_dir.glob("households.*")) or any(data_dir.glob("农户信息.*")):
+        return data_dir
+    raise WeeklyError(f"no export for {week} under {data_dir} (expected {data_dir}/exports/{week}/) / 未找到该周导出")
+
+
+def fingerprint(folder: Path) -> str:
+    """SHA-256 over the export's file names and bytes (what exactly was scored)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def load_champion(settings: Settings):
+    """The registry's champion (``models.registry.load_champion``) with fanpin's tracking URI."""
+    import mlflow
+
+    from models.registry import load_champion as load
+
+    mlflow.set_tracking_uri(settings.tracking_uri)
+    return load(name=settings.model_name, alias=settings.model_alias)
+
+
+def _levels(probability: np.ndarray, policy) -> np.ndarray:
+    high, medium = policy.risk_levels["high"], policy.risk_levels["medium"]
+    return np.where(probability >= high, "high", np.where(probability >= medium, "medium", "low"))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is pd.NA or value is pd.NaT or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    return value
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-safe records, vectorised (dates as YYYY-MM-DD, NaN/NaT/NA as None)."""
+    import json
+
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = out[col].dt.strftime("%Y-%m-%d")
+    return json.loads(out.to_json(orient="records", force_ascii=False, double_precision=15))
+
+
+def snapshots(tables: dict[str, pd.DataFrame], frame: pd.DataFrame, cutoff: pd.Timestamp) -> list[dict[str, Any]]:
+    """Per scored household: its registry row, model-input facts and members at the cutoff."""
+    from features.household_frame import valid_at
+    from serving.explaining import facts_of
+
+    ids = set(frame["household_id"])
+    hh = valid_at(tables["households"], cutoff)
+    hh = hh.loc[hh["household_id"].isin(ids)].sort_values("valid_from").drop_duplicates("household_id", keep="last")
+    members = valid_at(tables["members"], cutoff)
+    members = members.loc[members["household_id"].isin(ids)].sort_values("valid_from")
+    members = members.drop_duplicates("member_id", keep="last").drop(columns=["valid_to"])
+    by_household: dict[str, list[dict[str, Any]]] = {}
+    for rec in _records(members.sort_values(["household_id", "member_id"])):
+        by_household.setdefault(rec["household_id"], []).append(rec)
+    identity = {r["household_id"]: r for r in _records(hh.drop(columns=["valid_to"]))}
+    facts = facts_of(frame)
+    return [
+        {"household_id": f["household_id"], "identity": identity.get(f["household_id"], {}),
+         "facts": f, "members": by_household.get(f["household_id"], [])}
+        for f in facts
+    ]
+
+
+def _drift(champion, frame, week, probability, raw_tables) -> dict[str, Any]:
+    """Run ``monitoring.drift.check_week`` when it exists; otherwise say so."""
+    try:
+        from monitoring.drift import check_week
+    except ImportError:
+        return {"status": "not run", "summary": {"reason": "monitoring.drift.check_week not available yet"},
+                "alerts": [], "feature_results": None, "report_html": None}
+    reference = getattr(champion, "reference", None)
+    if reference is None:
+        return {"status": "not run", "summary": {"reason": "the champion has no reference sample"},
+                "alerts": [], "feature_results": None, "report_html": None}
+    result = check_week(frame, reference, week=week, predictions=probability, raw_tables=raw_tables)
+    report = result.report_html
+    if isinstance(report, (str, Path)) and Path(str(report)).suffix == ".html" and Path(str(report)).exists():
+        report = Path(str(report)).read_text(encoding="utf-8")
+    features = result.feature_results
+    return {
+        "status": "ok",
+        "summary": {k: _plain(v) for k, v in dict(result.summary).items()},
+        "alerts": [dict(a) if not hasattr(a, "__dict__") else dict(vars(a)) for a in result.alerts],
+        "feature_results": _records(features) if isinstance(features, pd.DataFrame) else None,
+        "report_html": report,
+    }
+
+
+def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=None, started_by: str | None = None,
+             progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Run the weekly job for one ISO week and publish it (see the module docstring).
+
+    Args:
+        data_dir: a county folder (``exports/<week>/``) or the week's export folder.
+        week: ISO week, ``YYYY-Www``.
+        settings: store, home (history) and model registry locations.
+        champion: a loaded champion (default: ``models.registry.load_champion``).
+        started_by: recorded as the run's operator (default: the OS user).
+        progress: called with each stage name as it starts.
+
+    Returns:
+        week, households_in, households_scored, rows_quarantined, watchlist_size, model_version,
+        drift_alerts, seconds, run_id, and the stage statuses.
+    """
+    from features.household_frame import build_household_frame
+    from features.policy import load_policy
+    from features.reading import read_folder
+    from features.rules import evaluate_rules
+    from serving import history as hist
+    from serving.explaining import explain_rows
+    from serving.store import models as m
+    from serving.store import publishing as pub
+    from serving.store.database import get_engine, upgrade
+    from serving.watchlist import load_watchlist_config, select_watchlist
+
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    clock = [started, None]
+
+    def say(stage: str) -> None:
+        now = time.perf_counter()
+        if clock[1] is not None:
+            timings[clock[1]] = round(now - clock[0], 3)
+        clock[0], clock[1] = now, stage
+        if progress is not None:
+            progress(stage)
+
+    cutoff = week_cutoff(week)
+    folder = export_folder(Path(data_dir), week)
+    policy = load_policy(settings.policy_path)
+    config = load_watchlist_config(settings.watchlist_path)
+    home = settings.ensure_home()
+
+    engine = get_engine(settings)
+    upgrade(engine)
+    if champion is None:
+        try:
+            champion = load_champion(settings)
+        except Exception as error:
+            raise WeeklyError(f"no champion model {settings.model_uri}: {error} / 未找到冠军模型") from None
+    run_id = pub.start_run(engine, week, started_by=started_by)
+    stages: dict[str, Any] = {"seconds": timings}
+    try:
+        say("read")
+        pause_point("read")
+        history = hist.load_history(home)
+        if history is None:
+            source = Path(data_dir) / "history"
+            if not source.is_dir():
+                raise WeeklyError("no history: run `fanpin history import --data DIR` first / 请先导入历史数据")
+            hist.import_history(source, home)
+            stages["history_import"] = str(source)
+            history = hist.load_history(home)
+        read = read_folder(folder, history=history.tables)
+        totals = read.totals
+        households_in = read.counts["households"]["rows_in"]
+        pub.update_run(engine, run_id, data_fingerprint=fingerprint(folder), households_in=households_in,
+                       rows_quarantined=totals["rows_quarantined"], model_name=settings.model_name,
+                       model_version=str(champion.version), model_run_id=str(champion.run_id))
+
+        say("history")
+        pause_point("history")
+        history, changed = hist.append_export(history, read.tables, week, cutoff)
+        if changed:
+            hist.save_history(home, history)
+        stages["history"] = "appended" if changed else "already covered"
+
+        say("frame")
+        pause_point("frame")
+        frame = build_household_frame(history.tables, cutoff, policy)
+
+        say("score")
+        pause_point("score")
+        probability = np.asarray(champion.model.predict_proba(frame)[:, 1], dtype="float64")
+
+        say("rules")
+        pause_point("rules")
+        rules = evaluate_rules(frame, policy)
+
+        say("watchlist")
+        pause_point("watchlist")
+        previous = pub.previous_published(engine, week)
+        prev_prob: dict[str, float] = {}
+        prev_listed: set[str] | None = None
+        if previous is not None:
+            with engine.connect() as conn:
+                rows = conn.execute(
+                    m.Score.__table__.select()
+                    .with_only_columns(m.Score.household_id, m.Score.probability, m.Score.on_watchlist)
+                    .where(m.Score.run_id == previous[1])
+                ).all()
+            prev_prob = {h: p for h, p, _ in rows}
+            prev_listed = {h for h, _, listed in rows if listed}
+        scored = pd.DataFrame({
+            "household_id": frame["household_id"].to_numpy(),
+            "township": frame["township"].to_numpy(),
+            "village": frame["village"].to_numpy(),
+            "probability": probability,
+            "level": _levels(probability, policy),
+            "under_monitoring": frame["under_monitoring"].astype(bool).to_numpy(),
+            "rules_triggered": rules["rules_triggered"].to_numpy(),
+            "criteria_met": rules["criteria_met"].to_numpy(),
+        })
+        scored["change"] = scored["probability"] - scored["household_id"].map(prev_prob).astype("float64")
+        scored = select_watchlist(scored, config, prev_listed)
+        order = scored.sort_values(["probability", "household_id"], ascending=[False, True])
+        scored.loc[order.index, "rank"] = np.arange(1, len(order) + 1)
+        scored["township_rank"] = (
+            scored.sort_values(["probability", "household_id"], ascending=[False, True])
+            .groupby("township").cumcount() + 1
+        )
+
+        say("explain")
+        pause_point("explain")
+        listed = scored["on_watchlist"].to_numpy()
+        explanations = explain_rows(
+            champion.model, frame.loc[listed].reset_index(drop=True), policy,
+            rules.loc[listed].reset_index(drop=True), {h: p for h, p in prev_prob.items()},
+        )
+        top = {e["household_id"]: (e["reasons"][0] if e["reasons"] else None) for e in explanations}
+
+        say("drift")
+        pause_point("drift")
+        drift = _drift(champion, frame, week, probability, read.tables)
+        stages["drift"] = drift["status"]
+
+        say("stage")
+        pause_point("stage")
+        score_rows = []
+        for r in scored.itertuples(index=False):
+            reason = top.get(r.household_id)
+            score_rows.append({
+                "household_id": r.household_id, "township": r.township, "village": r.village,
+                "probability": float(r.probability), "level": str(r.level), "rank": int(r.rank),
+                "township_rank": int(r.township_rank),
+                "change": None if pd.isna(r.change) else float(r.change),
+                "on_watchlist": bool(r.on_watchlist), "flag_new": bool(r.flag_new),
+                "flag_rising": bool(r.flag_rising), "flag_rule": bool(r.flag_rule),
+                "under_monitoring": bool(r.under_monitoring), "criteria_met": str(r.criteria_met),
+                "top_reason_zh": reason["text_zh"] if reason else None,
+                "top_reason_en": reason["text_en"] if reason else None,
+            })
+        pub.stage_rows(engine, m.Score, score_rows, run_id)
+        pause_point("stage-scores")
+        listed_rows = scored.loc[listed]
+        pub.stage_rows(engine, m.WatchlistEntry, (
+            {"household_id": h, "township": t, "reasons": list(rs)}
+            for h, t, rs in zip(listed_rows["household_id"], listed_rows["township"], listed_rows["reasons"],
+                                strict=True)
+        ), run_id)
+        pub.stage_rows(engine, m.Explanation, (
+            {"household_id": e["household_id"], "payload": e, "on_demand": False} for e in explanations
+        ), run_id)
+        pub.stage_rows(engine, m.RuleTrigger, _rule_payloads(rules), run_id)
+        pub.stage_rows(engine, m.HouseholdSnapshot, snapshots(history.tables, frame, cutoff), run_id)
+        pub.stage_rows(engine, m.QuarantineRow, _quarantine_rows(read), run_id)
+        pub.stage_rows(engine, m.DriftResult, [{
+            "status": drift["status"], "summary": drift["summary"],
+            "feature_results": drift["feature_results"], "report_html": drift["report_html"],
+        }], run_id)
+        pub.stage_rows(engine, m.DriftAlert, (_alert_row(a) for a in drift["alerts"]), run_id)
+
+        say("publish")
+        seconds = round(time.perf_counter() - started, 3)
+        result = {
+            "week": week,
+            "households_in": int(households_in),
+            "households_scored": int(len(frame)),
+            "rows_quarantined": int(totals["rows_quarantined"]),
+            "watchlist_size": int(listed.sum()),
+            "model_version": str(champion.version),
+            "drift_alerts": len(drift["alerts"]),
+            "seconds": seconds,
+        }
+        pub.publish(
+            engine, run_id, week, cutoff.date(),
+            {**{k: v for k, v in result.items() if k not in ("week", "model_version")},
+             "counts": {"read": read.counts, "flags": int(len(read.flags))}, "stages": stages},
+            before_commit=lambda: pause_point("publish"),
+        )
+    except BaseException as error:
+        if not isinstance(error, (KeyboardInterrupt, SystemExit)):
+            pub.fail_run(engine, run_id, f"{type(error).__name__}: {error}")
+        raise
+    result["seconds"] = round(time.perf_counter() - started, 3)
+    return {**result, "run_id": run_id, "stages": stages}
+
+
+def _rule_payloads(rules: pd.DataFrame):
+    from features.rules import CRITERIA, SCREENING
+
+    crit_cols = [f"rule_{n}" for n in CRITERIA]
+    scr_cols = [f"rule_{n}" for n in SCREENING]
+    crit = rules[crit_cols].to_numpy()
+    scr = rules[scr_cols].to_numpy()
+    any_flag = crit.any(axis=1) | scr.any(axis=1)
+    names_c, names_s = list(CRITERIA), list(SCREENING)
+    for i in np.flatnonzero(any_flag):
+        yield {
+            "household_id": str(rules["household_id"].iat[i]),
+            "payload": {
+                "criteria": [{"name": n, "zh": CRITERIA[n].zh, "en": CRITERIA[n].en}
+                             for n, hit in zip(names_c, crit[i], strict=True) if hit],
+                "screening": [{"name": n, "zh": SCREENING[n].zh, "en": SCREENING[n].en}
+                              for n, hit in zip(names_s, scr[i], strict=True) if hit],
+                "risk_types": [t for t in str(rules["rule_risk_types"].iat[i]).split("|") if t],
+                "priority_score": float(rules["rules_priority_score"].iat[i]),
+            },
+        }
+
+
+def _quarantine_rows(read):
+    for kind, table in (("quarantine", read.quarantine), ("flag", read.flags)):
+        for r in _records(table):
+            yield {"kind": kind, "file": str(r.get("file")), "row": r.get("row"), "column": r.get("column"),
+                   "value": None if r.get("value") is None else str(r.get("value")), "reason": str(r.get("reason"))}
+
+
+def _alert_row(alert: dict[str, Any]) -> dict[str, Any]:
+    psi = alert.get("psi")
+    return {
+        "severity": str(alert.get("severity", "info")),
+        "township": alert.get("township"),
+        "feature": alert.get("feature"),
+        "message_zh": str(alert.get("message_zh", "")),
+        "message_en": str(alert.get("message_en", "")),
+        "psi": None if psi is None or (isinstance(psi, float) and not math.isfinite(psi)) else float(psi),
+        "payload": {k: _plain(v) for k, v in alert.items()},
+    }
