@@ -1,9 +1,8 @@
-"""Small inline SVG charts (no JavaScript, print well): the risk trend and contribution bars."""
+"""A small inline SVG chart of the risk over the weeks (no JavaScript, prints well)."""
 
 from __future__ import annotations
 
 from html import escape
-from typing import Any
 
 
 def trend_svg(points: list[tuple[str, float]], *, width: int = 520, height: int = 150, title: str = "") -> str:
@@ -48,20 +47,3 @@ def trend_svg(points: list[tuple[str, float]], *, width: int = 520, height: int 
     )
     parts.append("</svg>")
     return "".join(parts)
-
-
-def contribution_bars(contributions: list[dict[str, Any]], label_key: str, limit: int = 8) -> list[dict[str, Any]]:
-    """The largest contributions as bar geometry (percent of half-width), biggest magnitude first."""
-    rows = [c for c in contributions if c.get("value") is not None or c.get("shap") is not None]
-    values = [float(c.get("shap", c.get("value", 0.0)) or 0.0) for c in rows]
-    ranked = sorted(zip(rows, values, strict=True), key=lambda rv: abs(rv[1]), reverse=True)[:limit]
-    biggest = max((abs(v) for _, v in ranked), default=0.0) or 1.0
-    return [
-        {
-            "label": c.get(label_key) or c.get("label") or c.get("feature", ""),
-            "value": v,
-            "width": 50 * abs(v) / biggest,
-            "positive": v > 0,
-        }
-        for c, v in ranked
-    ]

@@ -8,6 +8,7 @@ which refuses a form whose CSRF token does not match the session (403).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, Request
@@ -82,7 +83,7 @@ def optional_user(request: Request) -> WebUser | None:
     return user
 
 
-def signed_in(request: Request, user: WebUser | None = Depends(optional_user)) -> WebUser:
+def signed_in(request: Request, user: Annotated[WebUser | None, Depends(optional_user)]) -> WebUser:
     """The signed-in user; a visitor goes to the login page and comes back afterwards."""
     if user is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -90,10 +91,16 @@ def signed_in(request: Request, user: WebUser | None = Depends(optional_user)) -
     return user
 
 
-async def checked_form(request: Request, _user: WebUser | None = Depends(optional_user)) -> FormData:
+async def checked_form(request: Request, _user: Annotated[WebUser | None, Depends(optional_user)]) -> FormData:
     """The submitted form, after checking its CSRF token against this session's."""
     form = await request.form()
     submitted = form.get(CSRF_FIELD)
     if not web_state(request).signer.csrf_valid(request.state.csrf_seed, submitted if isinstance(submitted, str) else None):
         raise PageError(403, "csrf", "csrf")
     return form
+
+
+# Parameter types for page handlers (Annotated keeps FastAPI's dependencies out of defaults).
+SignedIn = Annotated[WebUser, Depends(signed_in)]
+MaybeUser = Annotated[WebUser | None, Depends(optional_user)]
+CheckedForm = Annotated[FormData, Depends(checked_form)]

@@ -38,12 +38,20 @@ def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+def money_text(value: Any, language: str) -> str:
+    """Yuan with thousands separators: 6,962元 / 6,962 yuan."""
+    yuan = gettext(language, "yuan")
+    return f"{float(value):,.0f}{yuan}" if language == "zh_CN" else f"{float(value):,.0f} {yuan}"
+
+
 def format_fact(name: str, value: Any, language: str) -> str:
     """One frame value in words: money in yuan, shares in percent, yes/no, grade letters."""
     if _missing(value):
         return "–"
     column = FRAME_COLUMNS.get(name)
     unit = (column.unit if column else None) or ""
+    if name == "head_age":
+        value = int(float(value))
     if name == "housing_grade_rank":
         return "ABCD"[int(value)] if 0 <= int(value) <= 3 else str(value)
     if isinstance(value, bool) or name in ("safe_water", "relocated", "micro_credit", "industry_project",
@@ -54,7 +62,7 @@ def format_fact(name: str, value: Any, language: str) -> str:
             return f"{float(value):.2f}"
         return f"{float(value) * 100:+.0f}%" if name == "income_change" else f"{float(value) * 100:.0f}%"
     if unit == "元":
-        return f"{float(value):,.0f} {gettext(language, 'yuan')}"
+        return money_text(value, language)
     number = float(value)
     text = f"{number:.0f}" if number == int(number) else f"{number:.1f}"
     if language == "zh_CN":
@@ -79,7 +87,7 @@ def fact_groups(facts: dict[str, Any], language: str) -> list[dict[str, Any]]:
                     from serving.web.labels import column_label
 
                     rows.append({"label": column_label("income_surveys", comp, language),
-                                 "value": f"{float(facts[comp]):,.0f} {gettext(language, 'yuan')}"})
+                                 "value": money_text(facts[comp], language)})
         if rows:
             out.append({"title": gettext(language, title), "rows": rows})
     return out
@@ -94,6 +102,16 @@ def _age(birth: Any, cutoff: Any) -> int | None:
     return at.year - born.year - ((at.month, at.day) < (born.month, born.day))
 
 
+def migrant_text(member: dict[str, Any], language: str) -> str:
+    """Where and how long a member works away: 省外 · 10个月 / out province · 10 months."""
+    place = value_label("members", "migrant_place", member.get("migrant_place"), language)
+    months = member.get("migrant_months")
+    if months in (None, "", 0) or _missing(months):
+        return place
+    unit = gettext(language, "months")
+    return f"{place} · {int(float(months))}{unit}" if language == "zh_CN" else f"{place} · {int(float(months))} {unit}"
+
+
 def member_rows(members: list[dict[str, Any]], facts: dict[str, Any], language: str) -> list[dict[str, Any]]:
     """Members with coded values in words and their age at the week's cutoff (identifiers untouched:
     the caller masks them)."""
@@ -101,7 +119,9 @@ def member_rows(members: list[dict[str, Any]], facts: dict[str, Any], language: 
     for m in members:
         disability = value_label("members", "disability_type", m.get("disability_type"), language)
         if m.get("disability_grade") not in (None, "") and m.get("disability_type") not in (None, "none"):
-            disability += f" ({gettext(language, 'grade')} {int(float(m['disability_grade']))})"
+            grade = gettext(language, "grade")
+            number = int(float(m["disability_grade"]))
+            disability += f"（{number}{grade}）" if language == "zh_CN" else f" (grade {number})"
         out.append(
             {
                 **m,
@@ -113,11 +133,7 @@ def member_rows(members: list[dict[str, Any]], facts: dict[str, Any], language: 
                 "labour_text": value_label("members", "labour_skill", m.get("labour_skill"), language),
                 "schooling_text": value_label("members", "schooling_status", m.get("schooling_status"), language),
                 "education_text": value_label("members", "education", m.get("education"), language),
-                "migrant_text": (
-                    f"{value_label('members', 'migrant_place', m.get('migrant_place'), language)}"
-                    + (f" · {int(float(m['migrant_months']))} {gettext(language, 'months')}"
-                       if m.get("migrant_months") not in (None, "", 0) else "")
-                ),
+                "migrant_text": migrant_text(m, language),
                 "insured": value_label("members", "medical_insurance", m.get("medical_insurance"), language),
             }
         )

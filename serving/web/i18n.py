@@ -8,7 +8,7 @@ missing translation falls back to the English id rather than failing.
 from __future__ import annotations
 
 import io
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -38,7 +38,7 @@ def po_path(language: str) -> Path:
     return CATALOG_DIR / language / "LC_MESSAGES" / "messages.po"
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(language: str) -> Translations:
     """The gettext translations of one language, compiled from its .po file."""
     with po_path(language).open("rb") as fh:

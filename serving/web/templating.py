@@ -7,7 +7,7 @@ new-style gettext), so concurrent requests in different languages never share st
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -51,7 +51,7 @@ def query(base: dict[str, Any], **changes: Any) -> str:
     return urlencode({k: v for k, v in merged.items() if v not in (None, "", [])}, doseq=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def environment(language: str) -> Environment:
     """The Jinja environment of one language."""
     env = Environment(

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import FormData
 
 from serving.web import identity
-from serving.web.deps import WebUser, checked_form, optional_user, web_state
+from serving.web.deps import CheckedForm, MaybeUser, WebUser, web_state
 from serving.web.i18n import LANGUAGES, gettext
 from serving.web.session import (
     LANGUAGE_COOKIE,
@@ -54,21 +53,21 @@ def _login_page(request: Request, next_url: str, error: str | None = None, usern
 
 
 @router.get("/")
-def start(request: Request, user: WebUser | None = Depends(optional_user)) -> Response:
+def start(request: Request, user: MaybeUser) -> Response:
     if user is None:
         return RedirectResponse("/login", status_code=303)
     return RedirectResponse(home_for(user), status_code=303)
 
 
 @router.get("/login")
-def login_form(request: Request, next: str | None = None, user: WebUser | None = Depends(optional_user)) -> Response:
+def login_form(request: Request, user: MaybeUser, next: str | None = None) -> Response:
     if user is not None:
         return RedirectResponse(local_path(next, home_for(user)), status_code=303)
     return _login_page(request, local_path(next, ""))
 
 
 @router.post("/login")
-def login(request: Request, form: FormData = Depends(checked_form)) -> Response:
+def login(request: Request, form: CheckedForm) -> Response:
     username = str(form.get("username", "")).strip()
     password = str(form.get("password", ""))
     state = web_state(request)
@@ -87,7 +86,7 @@ def login(request: Request, form: FormData = Depends(checked_form)) -> Response:
 
 
 @router.post("/logout")
-def logout(request: Request, form: FormData = Depends(checked_form)) -> Response:
+def logout(request: Request, form: CheckedForm) -> Response:
     user = request.state.user
     if user is not None:
         identity.sign_out(web_state(request), user)

@@ -6,12 +6,12 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from serving.store import queries as store
 from serving.web import identity, queries
-from serving.web.deps import PageError, WebUser, signed_in, web_state
+from serving.web.deps import PageError, SignedIn, web_state
 from serving.web.i18n import gettext
 from serving.web.pages.common import choose_week
 from serving.web.templating import render
@@ -59,7 +59,7 @@ def mlflow_ui_url(settings) -> str:
 
 
 @router.get("/data")
-def data_page(request: Request, week: str | None = None, user: WebUser = Depends(signed_in)) -> Response:
+def data_page(request: Request, user: SignedIn, week: str | None = None) -> Response:
     state = web_state(request)
     lang = request.state.language
     can_drift = identity.allowed(user, "drift:read")
@@ -89,7 +89,7 @@ def data_page(request: Request, week: str | None = None, user: WebUser = Depends
 
 
 @router.get("/data/drift-report")
-def drift_report(request: Request, week: str | None = None, user: WebUser = Depends(signed_in)) -> Response:
+def drift_report(request: Request, user: SignedIn, week: str | None = None) -> Response:
     """The full Evidently report of the week, for roles allowed to read drift results."""
     state = web_state(request)
     lang = request.state.language

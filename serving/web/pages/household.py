@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import FormData
 
 from features import vocabulary as voc
 from serving.api.households import on_demand_explanation
 from serving.store import queries as store
 from serving.web import charts, identity, queries
-from serving.web.deps import PageError, WebUser, checked_form, signed_in, web_state
+from serving.web.deps import CheckedForm, PageError, SignedIn, WebUser, web_state
 from serving.web.facts import fact_groups, member_rows
 from serving.web.i18n import gettext
 from serving.web.labels import OUTCOMES
@@ -44,17 +43,6 @@ def household_context(request: Request, user: WebUser, household_id: str, week: 
         history = store.feedback(db, household_id)
         listed_because = store.watchlist_reasons(db, run.id, household_id)
     identity.audit(state, user, "web:household_read", household_id, {"week": run.week})
-    suffix = "zh" if lang == "zh_CN" else "en"
-    concept_sums = explanation.get("concept_contributions") or {}
-    from features.household_frame import CONCEPTS
-
-    bars = charts.contribution_bars(
-        [
-            {"label": CONCEPTS.get(c, (c, c))[0 if suffix == "zh" else 1], "shap": v}
-            for c, v in concept_sums.items()
-        ],
-        "label",
-    )
     facts = (snap.facts if snap else {}) or {}
     return {
         "week": run.week,
@@ -68,7 +56,6 @@ def household_context(request: Request, user: WebUser, household_id: str, week: 
         "criteria": explanation.get("rule_triggers") or rules.get("criteria") or [],
         "screening": explanation.get("screening_flags") or rules.get("screening") or [],
         "measures": explanation.get("measures") or [],
-        "bars": bars,
         "trend_svg": charts.trend_svg(
             [(p["week"], float(p["probability"])) for p in trend], title=gettext(lang, "Risk over the weeks")
         ),
@@ -84,22 +71,20 @@ def household_context(request: Request, user: WebUser, household_id: str, week: 
 
 
 @router.get("/households/{household_id}")
-def household_page(request: Request, household_id: str, week: str | None = None, saved: int = 0,
-                   user: WebUser = Depends(signed_in)) -> Response:
+def household_page(request: Request, user: SignedIn, household_id: str, week: str | None = None, saved: int = 0) -> Response:
     context = household_context(request, user, household_id, week)
     context["saved"] = bool(saved)
     return render(request, "household.html", context)
 
 
 @router.get("/households/{household_id}/sheet")
-def visit_sheet(request: Request, household_id: str, week: str | None = None, user: WebUser = Depends(signed_in)) -> Response:
+def visit_sheet(request: Request, user: SignedIn, household_id: str, week: str | None = None) -> Response:
     context = household_context(request, user, household_id, week)
     return render(request, "visit_sheet.html", {**context, "sheets": [context]})
 
 
 @router.post("/households/{household_id}/feedback")
-def submit_feedback(request: Request, household_id: str, form: FormData = Depends(checked_form),
-                    user: WebUser = Depends(signed_in)) -> Response:
+def submit_feedback(request: Request, user: SignedIn, form: CheckedForm, household_id: str) -> Response:
     state = web_state(request)
     lang = request.state.language
     if not identity.allowed(user, "feedback:write"):
@@ -120,3 +105,25 @@ def submit_feedback(request: Request, household_id: str, form: FormData = Depend
             outcome=outcome, risk_types=risk_types if outcome == "confirmed_at_risk" else [], note=note,
         )
     return RedirectResponse(f"/households/{household_id}?week={run.week}&saved=1#history", status_code=303)
+
+
+@router.get("/households/{household_id}/chart.png")
+def contribution_png(request: Request, user: SignedIn, household_id: str, week: str | None = None) -> Response:
+    """The explanation's contribution chart (``models.chart``), in the reader's language."""
+    from models.chart import contribution_chart
+
+    state = web_state(request)
+    lang = request.state.language
+    with state.sessions() as db:
+        _, run = choose_week(db, week, lang)
+        score = store.score(db, run.id, household_id) if run else None
+        if score is None or (scope_of(user) and score["township"] != scope_of(user)):
+            raise not_found_household(lang)
+        explanation = store.explanation(db, run.id, household_id)
+    if not explanation or not explanation.get("concept_contributions"):
+        raise not_found_household(lang)
+    try:
+        png = contribution_chart(explanation, lang="zh" if lang == "zh_CN" else "en", fmt="png", dpi=110)
+    except RuntimeError:  # no CJK font on this machine: English labels rather than boxes
+        png = contribution_chart(explanation, lang="en", fmt="png", dpi=110)
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=600"})

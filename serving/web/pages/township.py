@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from serving.store import queries as store
 from serving.web import identity, queries
-from serving.web.deps import PageError, WebUser, signed_in, web_state
+from serving.web.deps import PageError, SignedIn, WebUser, web_state
 from serving.web.i18n import gettext
 from serving.web.pages.common import choose_week, scope_of
 from serving.web.pages.watchlist import rows_for_display
@@ -28,8 +28,7 @@ def _township(user: WebUser, requested: str | None, db, run, lang: str) -> str |
 
 
 @router.get("/township")
-def township_page(request: Request, week: str | None = None, township: str | None = None,
-                  user: WebUser = Depends(signed_in)) -> Response:
+def township_page(request: Request, user: SignedIn, week: str | None = None, township: str | None = None) -> Response:
     state = web_state(request)
     lang = request.state.language
     with state.sessions() as db:
@@ -53,8 +52,7 @@ def township_page(request: Request, week: str | None = None, township: str | Non
 
 
 @router.get("/township/visit-sheets.pdf")
-def township_sheets_pdf(request: Request, week: str | None = None, township: str | None = None,
-                        user: WebUser = Depends(signed_in)) -> Response:
+def township_sheets_pdf(request: Request, user: SignedIn, week: str | None = None, township: str | None = None) -> Response:
     from serving.web.sheets import township_pdf
 
     state = web_state(request)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from serving.store import queries as store
 from serving.web import identity, queries
-from serving.web.deps import WebUser, signed_in, web_state
+from serving.web.deps import SignedIn, WebUser, web_state
 from serving.web.pages.common import choose_week, scope_of
 from serving.web.templating import render
 
@@ -42,17 +44,16 @@ def rows_for_display(state, db, run, user, scored) -> list[dict]:
 
 @router.get("/watchlist")
 def watchlist_page(
-    request: Request,
+    request: Request, user: SignedIn,
     week: str | None = None,
     township: str | None = None,
     village: str | None = None,
     level: str | None = None,
-    flag: list[str] | None = Query(None),
+    flag: Annotated[list[str] | None, Query()] = None,
     status: str | None = None,
     sort: str | None = None,
     dir: str | None = None,
     page: int = 1,
-    user: WebUser = Depends(signed_in),
 ) -> Response:
     state = web_state(request)
     lang = request.state.language
@@ -70,7 +71,7 @@ def watchlist_page(
             "counts": queries.counts(db, run, scope),
             "filters": filters,
             "base_query": {"week": run.week, **filters.as_query()},
-            "townships": [scope] if scope else queries.townships(db, run),
+            "townships": [scope] if scope else store.townships(db, run.id),
             "villages": queries.villages(db, run, filters.township),
             "rows": rows_for_display(state, db, run, user, scored),
             "total": total,
@@ -84,16 +85,15 @@ def watchlist_page(
 
 @router.get("/watchlist/export.xlsx")
 def watchlist_export(
-    request: Request,
+    request: Request, user: SignedIn,
     week: str | None = None,
     township: str | None = None,
     village: str | None = None,
     level: str | None = None,
-    flag: list[str] | None = Query(None),
+    flag: Annotated[list[str] | None, Query()] = None,
     status: str | None = None,
     sort: str | None = None,
     dir: str | None = None,
-    user: WebUser = Depends(signed_in),
 ) -> Response:
     from serving.web.workbook import watchlist_workbook
 
