@@ -1,0 +1,96 @@
+"""Explain one household on demand from a county folder (``fanpin explain``).
+
+Reads the county's registry history (and the week's export when the history lacks it), builds the
+household frame at the week's cutoff exactly as the weekly job does, and explains the household
+with the champion model (or a model given by URI or path).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+def latest_week(data_dir: Path) -> str | None:
+    """The newest export week under DIR/exports, or None."""
+    exports = Path(data_dir) / "exports"
+    weeks = sorted(p.name for p in exports.iterdir() if p.is_dir()) if exports.is_dir() else []
+    return weeks[-1] if weeks else None
+
+
+def _tables(data_dir: Path, week: str) -> dict[str, pd.DataFrame]:
+    from features.reading import read_folder
+
+    data_dir = Path(data_dir)
+    history = data_dir / "history"
+    export = data_dir / "exports" / week
+    if history.is_dir():
+        tables = read_folder(history).tables
+        if export.is_dir():
+            # The week's export may hold rows the history was written before; newer wins.
+            new = read_folder(export, history=tables).tables
+            tables = {k: pd.concat([tables[k], new[k]], ignore_index=True).drop_duplicates() for k in tables}
+        return tables
+    if export.is_dir():
+        return read_folder(export).tables
+    return read_folder(data_dir).tables
+
+
+def _model(model_uri: str | None, settings: Any) -> tuple[Any, str]:
+    import mlflow
+
+    mlflow.set_tracking_uri(settings.tracking_uri)
+    if model_uri:
+        uri = model_uri if "://" in model_uri or model_uri.startswith("models:") else str(Path(model_uri).resolve())
+        return mlflow.sklearn.load_model(uri), model_uri
+    from models.registry import load_champion
+
+    champion = load_champion(name=settings.model_name, alias=settings.model_alias, load_reference=False)
+    return champion.model, f"models:/{settings.model_name}/{champion.version}"
+
+
+def explain_household(data_dir: str | Path, household_id: str, settings: Any, *, week: str | None = None,
+                      model_uri: str | None = None) -> dict[str, Any]:
+    """Explanation dict of one household at a week's cutoff.
+
+    Args:
+        data_dir: county folder (``history/`` and ``exports/YYYY-Www/``) or one export folder.
+        household_id: the household to explain.
+        settings: fanpin settings (tracking URI, model name, policy path).
+        week: ISO week (default: the newest export under ``DIR/exports``, else today's week).
+        model_uri: an MLflow model URI or a saved model folder (default: the champion).
+
+    Returns:
+        ``Explanation.to_dict()`` plus ``week`` and ``model``.
+
+    Raises:
+        LookupError: the household is not in the registry at the cutoff.
+    """
+    from features.household_frame import build_household_frame
+    from features.policy import load_policy
+    from features.rules import evaluate_rules
+    from models.explanation import explain
+    from models.measures import load_measures
+    from serving.weekly import week_cutoff
+
+    data_dir = Path(data_dir)
+    if week is None:
+        week = latest_week(data_dir)
+        if week is None:
+            year, number, _ = dt.date.today().isocalendar()
+            week = f"{year}-W{number:02d}"
+    cutoff = week_cutoff(week)
+    policy = load_policy(getattr(settings, "policy_path", None))
+    tables = _tables(data_dir, week)
+    frame = build_household_frame(tables, cutoff, policy)
+    # Village context features need the whole village, so the frame is built for all, then cut.
+    row = frame.loc[frame["household_id"].astype(str) == str(household_id)].reset_index(drop=True)
+    if row.empty:
+        raise LookupError(f"household {household_id} is not in the registry at {cutoff.date()} / 该户不在册")
+    model, used = _model(model_uri, settings)
+    rules = evaluate_rules(row, policy)
+    result = explain(model, row, rules, policy, load_measures())[0].to_dict()
+    return {**result, "week": week, "model": used}
