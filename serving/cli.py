@@ -26,8 +26,6 @@ from serving.commands.train import train  # noqa: E402
 from serving.commands.promote import promote  # noqa: E402
 from serving.commands.explain import explain  # noqa: E402
 from serving.commands.visit_sheets import visit_sheets  # noqa: E402
-from serving.commands.explain import explain  # noqa: E402
-from serving.commands.visit_sheets import visit_sheets  # noqa: E402
 
 app.command("validate")(validate)
 app.command("contract-doc")(contract_doc)
@@ -38,8 +36,6 @@ app.command("drift")(drift)
 app.command("performance")(performance)
 app.command("train")(train)
 app.command("promote")(promote)
-app.command("explain")(explain)
-app.command("visit-sheets")(visit_sheets)
 app.command("explain")(explain)
 app.command("visit-sheets")(visit_sheets)
 app.add_typer(history.app, name="history")
