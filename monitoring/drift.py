@@ -414,8 +414,11 @@ def _revision_checks(raw_tables: dict[str, pd.DataFrame] | None, previous: dict[
                       on=["household_id", "survey_year"], suffixes=("", "_before"))
     if pairs.empty:
         return None
-    elderly = cur.set_index("household_id")["n_elderly_60"].gt(0) if "n_elderly_60" in cur.columns else None
-    group = pairs["household_id"].map(elderly).map({True: "elderly_households", False: "other_households"})
+    if "n_elderly_60" in cur.columns:
+        elderly = cur.set_index("household_id")["n_elderly_60"].gt(0)
+        group = pairs["household_id"].map(elderly).map({True: "elderly_households", False: "other_households"})
+    else:
+        group = pd.Series("other_households", index=pairs.index)
     out: dict[str, Any] = {"records_compared": len(pairs), "groups": {}}
     for name, part in pairs.groupby(group.fillna("other_households").to_numpy()):
         entry: dict[str, Any] = {"records": len(part)}
