@@ -92,13 +92,25 @@ def _levels(probability: np.ndarray, policy) -> np.ndarray:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat()
+    """JSON-safe, recursively: numpy scalars and arrays, timestamps, NaN -> None (PostgreSQL's JSON
+    type refuses NaN)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, np.ndarray)):
+        return [_plain(v) for v in value]
+    if isinstance(value, pd.DataFrame):
+        return _records(value)
+    if isinstance(value, (pd.Timestamp, dt.date)):
+        return value.isoformat()[:10]
     if isinstance(value, np.generic):
         value = value.item()
-    if value is pd.NA or value is pd.NaT or (isinstance(value, float) and not math.isfinite(value)):
+    if value is None or value is pd.NA or value is pd.NaT:
         return None
-    return value
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -135,7 +147,7 @@ def snapshots(tables: dict[str, pd.DataFrame], frame: pd.DataFrame, cutoff: pd.T
     ]
 
 
-def _drift(champion, frame, week, probability, raw_tables) -> dict[str, Any]:
+def _drift(champion, frame, week, probability, raw_tables, previous_tables) -> dict[str, Any]:
     """Run ``monitoring.drift.check_week`` when it exists; otherwise say so."""
     try:
         from monitoring.drift import check_week
@@ -146,15 +158,16 @@ def _drift(champion, frame, week, probability, raw_tables) -> dict[str, Any]:
     if reference is None:
         return {"status": "not run", "summary": {"reason": "the champion has no reference sample"},
                 "alerts": [], "feature_results": None, "report_html": None}
-    result = check_week(frame, reference, week=week, predictions=probability, raw_tables=raw_tables)
+    result = check_week(frame, reference, week=week, predictions=probability, raw_tables=raw_tables,
+                        previous_tables=previous_tables)
     report = result.report_html
     if isinstance(report, (str, Path)) and Path(str(report)).suffix == ".html" and Path(str(report)).exists():
         report = Path(str(report)).read_text(encoding="utf-8")
     features = result.feature_results
     return {
         "status": "ok",
-        "summary": {k: _plain(v) for k, v in dict(result.summary).items()},
-        "alerts": [dict(a) if not hasattr(a, "__dict__") else dict(vars(a)) for a in result.alerts],
+        "summary": _plain(dict(result.summary)),
+        "alerts": [_plain(dict(a)) for a in result.alerts],
         "feature_results": _records(features) if isinstance(features, pd.DataFrame) else None,
         "report_html": report,
     }
@@ -234,6 +247,7 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
 
         say("history")
         pause_point("history")
+        before = history.tables
         history, changed = hist.append_export(history, read.tables, week, cutoff)
         if changed:
             hist.save_history(home, history)
@@ -295,7 +309,7 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
 
         say("drift")
         pause_point("drift")
-        drift = _drift(champion, frame, week, probability, read.tables)
+        drift = _drift(champion, frame, week, probability, read.tables, before)
         stages["drift"] = drift["status"]
 
         say("stage")

@@ -1,0 +1,159 @@
+"""Done-when of the weekly job and API: eight consecutive weeks published by `fanpin weekly` from a
+simulated county with a registered champion; the accumulated history gives the same features as
+the full history; the live API serves them (real HTTP); schemathesis finds no server error; no
+ID number appears in any log of the run."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pandas as pd
+import pytest
+
+from tests.integration.live_server import live_server
+from tests.integration.weekly_cli import cli_env, run
+
+pytestmark = pytest.mark.slow
+WEEKS = [f"2025-W{n}" for n in range(45, 53)]
+SEED_UNTIL = "2025-11-02"  # the Sunday before 2025-W45: history as the registry knew it then
+PASSWORD = "live-server-pass-1"
+USERS = {"admin": ("admin", None), "officer": ("county_officer", None), "leader": ("township_leader", "古邵镇"),
+         "researcher": ("researcher", None)}
+
+
+@pytest.fixture(scope="module")
+def county_service(small_county, registered_champion, tmp_path_factory):
+    """Eight weeks published into a fresh SQLite store by real CLI runs, and one user per role."""
+    tmp = tmp_path_factory.mktemp("eight-weeks")
+    env = cli_env(tmp / "home", None, MLFLOW_TRACKING_URI=os.environ["MLFLOW_TRACKING_URI"])
+    logs: list[str] = []
+    seeded = run(["history", "import", "--data", str(small_county), "--until", SEED_UNTIL], env, logs)
+    results = [run(["weekly", "--data", str(small_county), "--week", w], env, logs) for w in WEEKS]
+    for name, (role, township) in USERS.items():
+        args = ["users", "add", "--username", name, "--role", role, "--password-stdin"]
+        run(args + (["--township", township] if township else []), env, logs, stdin=PASSWORD + "\n")
+    return {"env": env, "home": tmp / "home", "logs": logs, "results": results, "seeded": seeded,
+            "county": small_county, "tmp": tmp}
+
+
+def test_eight_consecutive_weeks_are_published(county_service):
+    from sqlalchemy import select
+
+    from serving.settings import Settings
+    from serving.store import models as m
+    from serving.store.database import get_engine
+
+    results = county_service["results"]
+    assert [r["week"] for r in results] == WEEKS
+    for r in results:
+        assert set(r) == {"week", "households_in", "households_scored", "rows_quarantined", "watchlist_size",
+                          "model_version", "drift_alerts", "seconds"}
+        assert r["households_scored"] > 1000 and 0 < r["watchlist_size"] < r["households_scored"]
+    engine = get_engine(Settings(home=county_service["home"]))
+    with engine.connect() as conn:
+        weeks = conn.execute(select(m.Week.week, m.Run.status, m.Run.households_scored)
+                             .join(m.Run, m.Run.id == m.Week.published_run_id).order_by(m.Week.week)).all()
+        drift = conn.execute(select(m.DriftResult.status).join(m.Week, m.Week.published_run_id
+                                                                 == m.DriftResult.run_id)).scalars().all()
+    assert [w for w, _, _ in weeks] == WEEKS and {s for _, s, _ in weeks} == {"published"}
+    assert drift == ["ok"] * len(WEEKS)
+
+
+def test_accumulated_history_gives_the_features_of_the_full_history(county_service):
+    """Seeded once, then grown only by the weekly exports: the frames equal the full history's."""
+    from features.household_frame import build_household_frame
+    from features.policy import load_policy
+    from features.reading import read_folder
+    from serving.history import load_history
+    from serving.weekly import week_cutoff
+
+    accumulated = load_history(county_service["home"])
+    assert accumulated.weeks == WEEKS and str(accumulated.as_of.date()) == "2025-12-28"
+    full = read_folder(Path(county_service["county"]) / "history").tables
+    policy = load_policy()
+    for week in (WEEKS[0], WEEKS[3], WEEKS[-1]):
+        cutoff = week_cutoff(week)
+        got = build_household_frame(accumulated.tables, cutoff, policy)
+        want = build_household_frame(full, cutoff, policy)
+        pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-12)
+
+
+def _token(base: str, user: str) -> dict[str, str]:
+    r = httpx.post(f"{base}/api/v1/auth/token", data={"username": user, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def test_live_server_main_flow_and_schemathesis(county_service):
+    from openpyxl import load_workbook
+
+    log_path = county_service["tmp"] / "server.log"
+    with live_server(county_service["env"], log_path) as base:
+        assert httpx.get(f"{base}/openapi.json").json()["paths"]["/api/v1/weeks/{week}/watchlist"]
+        leader = _token(base, "leader")
+        weeks = httpx.get(f"{base}/api/v1/weeks", headers=leader).json()
+        assert [w["week"] for w in weeks] == WEEKS[::-1]
+        page = httpx.get(f"{base}/api/v1/weeks/{WEEKS[-1]}/watchlist?limit=500", headers=leader).json()
+        assert page["items"] and {i["township"] for i in page["items"]} == {"古邵镇"}
+        hid = page["items"][0]["household_id"]
+        detail = httpx.get(f"{base}/api/v1/households/{hid}", headers=leader).json()
+        assert [t["week"] for t in detail["trend"]] == WEEKS
+        assert detail["explanation"]["reasons"][0]["text_zh"]
+        assert detail["household"]["head_name"]
+        posted = httpx.post(f"{base}/api/v1/households/{hid}/feedback", headers=leader,
+                            json={"week": WEEKS[-1], "outcome": "confirmed_at_risk", "risk_types": ["illness"],
+                                  "note": "已走访，因病"})
+        assert posted.status_code == 201
+        again = httpx.get(f"{base}/api/v1/households/{hid}", headers=leader).json()
+        assert again["feedback"][0]["note"] == "已走访，因病"
+        xlsx = httpx.get(f"{base}/api/v1/weeks/{WEEKS[-1]}/export.xlsx?flag=rule_triggered", headers=leader)
+        rows = list(load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True))
+        listed = httpx.get(f"{base}/api/v1/weeks/{WEEKS[-1]}/watchlist?limit=500&flag=rule_triggered",
+                           headers=leader).json()["items"]
+        assert len(rows) - 1 == len(listed)
+        researcher = _token(base, "researcher")
+        seen = httpx.get(f"{base}/api/v1/households/{hid}", headers=researcher).json()
+        assert seen["household"]["head_name"] is None and all(m["name"] is None for m in seen["members"])
+        other = httpx.get(f"{base}/api/v1/weeks/{WEEKS[-1]}/watchlist?limit=1", headers=researcher).json()
+        assert other["total"] >= page["total"]
+        model = httpx.get(f"{base}/api/v1/model", headers=researcher).json()
+        assert model["loaded"] and model["version"] == county_service["results"][-1]["model_version"]
+        drift = httpx.get(f"{base}/api/v1/weeks/{WEEKS[-1]}/drift", headers=researcher).json()
+        assert drift["status"] == "ok"
+
+        # schemathesis against the live schema: no 5xx (bounded examples).
+        admin = _token(base, "admin")["Authorization"]
+        st = str(Path(sys.executable).parent / "st")
+        done = subprocess.run(
+            [st, "run", f"{base}/openapi.json", "--checks", "not_a_server_error", "--max-examples", "12",
+             "--seed", "1", "--phases", "examples,fuzzing", "--request-timeout", "30",
+             "--include-path-regex", "^/(api/v1|healthz)", "-H", f"Authorization: {admin}"],
+            capture_output=True, text=True, timeout=900,
+        )
+        county_service["logs"] += [done.stdout, done.stderr]
+        assert done.returncode == 0, done.stdout[-5000:]
+
+    county_service["logs"].append(log_path.read_text())
+
+    # Feedback leaves as labels for retraining.
+    out = county_service["tmp"] / "feedback.csv"
+    exported = run(["feedback", "export", "--out", str(out)], county_service["env"], county_service["logs"])
+    labels = pd.read_csv(out)
+    assert exported["rows"] >= 1 and (labels["outcome"] == "confirmed_at_risk").any()
+    assert labels.loc[labels["outcome"] == "confirmed_at_risk", "label"].eq(1).all()
+
+
+def test_no_id_number_in_any_log_of_the_run(county_service):
+    """Every command's stdout/stderr and the server log, grepped for every ID number of the county."""
+    county = Path(county_service["county"]) / "history"
+    ids = set(pd.read_parquet(county / "members.parquet", columns=["id_number"])["id_number"].dropna())
+    ids |= set(pd.read_parquet(county / "households.parquet", columns=["head_id_number"])["head_id_number"].dropna())
+    text = "\n".join(county_service["logs"])
+    assert len(text) > 1000 and len(ids) > 1000
+    leaked = [i for i in ids if i in text]
+    assert leaked == []
