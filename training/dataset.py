@@ -10,7 +10,8 @@ lies inside the data are used (matured labels), so no label is "not yet known" m
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import multiprocessing
+from collections.abc import Callable, Iterable, Iterator
 
 import pandas as pd
 
@@ -96,12 +97,41 @@ def label_frame(
     return eligible
 
 
+_SHARED: dict = {}
+
+
+def _build_shared(cutoff: pd.Timestamp) -> pd.DataFrame:
+    return build_household_frame(_SHARED["tables"], cutoff, _SHARED["policy"])
+
+
+def iter_frames(
+    tables: dict[str, pd.DataFrame], policy: Policy, cutoffs: Iterable[pd.Timestamp], workers: int = 1
+) -> Iterator[tuple[pd.Timestamp, pd.DataFrame]]:
+    """(cutoff, household frame) for each cutoff, in order, built by ``workers`` processes.
+
+    Frames at different cutoffs are independent, and building them is most of training's time;
+    forked workers share the tables without copying them.
+    """
+    cutoffs = [pd.Timestamp(c) for c in cutoffs]
+    if workers <= 1 or len(cutoffs) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        for c in cutoffs:
+            yield c, build_household_frame(tables, c, policy)
+        return
+    _SHARED.update(tables=tables, policy=policy)
+    try:
+        with multiprocessing.get_context("fork").Pool(min(workers, len(cutoffs))) as pool:
+            yield from zip(cutoffs, pool.imap(_build_shared, cutoffs), strict=True)
+    finally:
+        _SHARED.clear()
+
+
 def build_training_rows(
     tables: dict[str, pd.DataFrame],
     policy: Policy,
     cutoffs: Iterable[pd.Timestamp],
     *,
     horizon_weeks: int = 52,
+    workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
     """Household frames at every cutoff, eligible rows only, with ``label`` and ``next_entry_date``.
@@ -111,6 +141,7 @@ def build_training_rows(
         policy: the county policy (lines per year).
         cutoffs: past cutoffs whose label windows have matured (see :func:`cutoff_schedule`).
         horizon_weeks: the label window after each cutoff.
+        workers: processes building frames in parallel.
         progress: optional callback (done, total) for a progress bar.
 
     Returns:
@@ -119,12 +150,12 @@ def build_training_rows(
     """
     cutoffs = list(cutoffs)
     end = data_end(tables)
+    for cutoff in cutoffs:
+        if pd.Timestamp(cutoff) + horizon_weeks * WEEK > end:
+            raise ValueError(f"cutoff {pd.Timestamp(cutoff).date()} has not matured: "
+                             f"its label window ends after {end.date()}")
     parts = []
-    for i, cutoff in enumerate(cutoffs):
-        cutoff = pd.Timestamp(cutoff)
-        if cutoff + horizon_weeks * WEEK > end:
-            raise ValueError(f"cutoff {cutoff.date()} has not matured: its label window ends after {end.date()}")
-        frame = build_household_frame(tables, cutoff, policy)
+    for i, (cutoff, frame) in enumerate(iter_frames(tables, policy, cutoffs, workers)):
         parts.append(label_frame(frame, tables["outcomes"], cutoff, horizon_weeks))
         if progress is not None:
             progress(i + 1, len(cutoffs))

@@ -15,13 +15,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features.household_frame import FRAME_COLUMNS, build_household_frame
+from features.household_frame import FRAME_COLUMNS
 from features.policy import Policy
 from features.transformer import MODEL_FEATURES
 from models.pipeline import RiskPipeline
 from training import evaluate as ev
 from training.baselines import logistic_baseline, rules_score
-from training.dataset import LABEL, WEEK, cutoff_schedule, data_end, data_start, label_frame
+from training.dataset import (
+    LABEL,
+    WEEK,
+    build_training_rows,
+    cutoff_schedule,
+    data_end,
+    data_start,
+    iter_frames,
+    label_frame,
+)
 from training.split import TimeSplit, time_split
 from training.tuning import random_search
 
@@ -59,13 +68,9 @@ def _noop(stage: str, done: int, total: int) -> None:
     return None
 
 
-def _frames(tables, policy, cutoffs, horizon, progress: Progress, stage: str) -> pd.DataFrame:
-    parts = []
-    for i, c in enumerate(cutoffs):
-        frame = build_household_frame(tables, c, policy)
-        parts.append(label_frame(frame, tables["outcomes"], c, horizon))
-        progress(stage, i + 1, len(cutoffs))
-    return pd.concat(parts, ignore_index=True)
+def _frames(tables, policy, cutoffs, horizon, progress: Progress, stage: str, workers: int) -> pd.DataFrame:
+    return build_training_rows(tables, policy, cutoffs, horizon_weeks=horizon, workers=workers,
+                               progress=lambda d, t: progress(stage, d, t))
 
 
 def importance_table(model: RiskPipeline, frame: pd.DataFrame) -> pd.DataFrame:
@@ -80,7 +85,8 @@ def importance_table(model: RiskPipeline, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _oracle_comparison(
-    tables, policy, model: RiskPipeline, oracle: pd.DataFrame | None, split: TimeSplit, horizon: int, end
+    tables, policy, model: RiskPipeline, oracle: pd.DataFrame | None, split: TimeSplit, horizon: int, end,
+    workers: int = 1,
 ) -> dict[str, Any]:
     """Oracle AUC on its sample and the model's AUC on the same rows (out-of-sample cutoffs only).
 
@@ -97,9 +103,8 @@ def _oracle_comparison(
     if not usable:
         return {**empty, "note": "no oracle cutoff is out-of-sample and matured"}
     rows = []
-    for c in usable:
-        c = pd.Timestamp(c)
-        frame = label_frame(build_household_frame(tables, c, policy), tables["outcomes"], c, horizon)
+    for c, built in iter_frames(tables, policy, usable, workers):
+        frame = label_frame(built, tables["outcomes"], c, horizon)
         sample = oracle.loc[oracle["cutoff"] == c, ["household_id", "true_risk"]]
         joined = frame.merge(sample, on="household_id", how="inner")
         rows.append(joined)
@@ -134,8 +139,7 @@ def _lead_time_backtest(
         w -= step * WEEK
     weeks = sorted(weeks)
     listed: dict[str, list[pd.DataFrame]] = {"model": [], "rules": []}
-    for i, week in enumerate(weeks):
-        frame = build_household_frame(tables, week, policy)
+    for i, (week, frame) in enumerate(iter_frames(tables, policy, weeks, int(config.get("workers", 1)))):
         frame = frame.loc[~frame["under_monitoring"].to_numpy(dtype=bool)].reset_index(drop=True)
         scores = {"model": model.predict_proba(frame)[:, 1], "rules": rules_score(frame, policy)}
         group = np.zeros(len(frame))
@@ -182,9 +186,10 @@ def fit_and_evaluate(
     split = time_split(cutoffs, horizon_weeks=horizon, test_weeks=int(sp["test_weeks"]),
                        calibrate_weeks=int(sp["calibrate_weeks"]), gap_weeks=int(sp["gap_weeks"]))
 
-    train = _frames(tables, policy, split.train, horizon, progress, "training rows")
-    calib = _frames(tables, policy, split.calibrate, horizon, progress, "calibration rows")
-    test = _frames(tables, policy, split.test, horizon, progress, "test rows")
+    workers = int(config.get("workers", 1))
+    train = _frames(tables, policy, split.train, horizon, progress, "training rows", workers)
+    calib = _frames(tables, policy, split.calibrate, horizon, progress, "calibration rows", workers)
+    test = _frames(tables, policy, split.test, horizon, progress, "test rows", workers)
     clock["rows"] = time.perf_counter()
     y_train, y_calib, y_test = (d[LABEL].to_numpy() for d in (train, calib, test))
     for name, y in (("train", y_train), ("calibrate", y_calib), ("test", y_test)):
@@ -226,7 +231,7 @@ def fit_and_evaluate(
     scorers["model_calibration_part"] = ev.score_metrics(
         y_calib, model.predict_proba(calib)[:, 1], calib["cutoff"].to_numpy(), probability=True)
     slices = ev.slice_table(test, y_test, scores, groups)
-    oracle_info = _oracle_comparison(tables, policy, model, oracle, split, horizon, end)
+    oracle_info = _oracle_comparison(tables, policy, model, oracle, split, horizon, end, workers)
     clock["evaluate"] = time.perf_counter()
     lead, n_lists = _lead_time_backtest(tables, policy, model, split, end, config, progress)
     clock["lead"] = time.perf_counter()
