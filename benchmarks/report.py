@@ -1,0 +1,105 @@
+"""RESULTS.md from results.jsonl: the newest figure of every case, one table per case family."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TARGETS = {
+    "weekly_20k": "< 5 s",
+    "weekly_1m": "< 120 s, < 6 GB",
+    "simulate_20k": "< 120 s",
+    "drift_20k": "< 30 s",
+}
+
+
+def _fmt(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _load(r: dict) -> str:
+    la = r.get("machine", {}).get("load_average") or ["?"]
+    return _fmt(la[0])
+
+
+def render(lines: list[dict]) -> str:
+    latest: dict[str, dict] = {}
+    for r in lines:
+        latest[r["case"]] = r
+    families: dict[str, list[dict]] = {}
+    for r in latest.values():
+        families.setdefault(r.get("family", "other"), []).append(r)
+    out = ["# Benchmark results", "",
+           "Written by `python -m benchmarks.run` from `benchmarks/results.jsonl` (every run is kept there;",
+           "this page shows the newest run of each case). `load` is the 1-minute load average when the case",
+           "started: other work on the machine slows the figures down. Seconds exclude interpreter start-up.",
+           ""]
+    machines = {(r["machine"].get("nproc"), r["machine"].get("python"), r["machine"].get("platform"),
+                 r["machine"].get("memory_gb")) for r in latest.values() if "machine" in r}
+    for nproc, python, plat, mem in sorted(machines, key=str):
+        out.append(f"Machine: {nproc} cores, {mem} GB memory, Python {python}, {plat}.")
+    out.append("")
+    order = ["weekly", "simulate", "training", "explain", "drift", "api", "spark"]
+    for family in sorted(families, key=lambda f: (order.index(f) if f in order else 99, f)):
+        rows = sorted(families[family], key=lambda r: (r.get("households") or 0, r["case"]))
+        out += [f"## {family}", ""]
+        if family == "weekly":
+            stages: list[str] = []
+            for r in rows:
+                for s in r.get("stages", {}):
+                    if s not in stages:
+                        stages.append(s)
+            head = ["case", "households", "seconds", "households/s", "peak RSS MB", *stages, "target", "load", "date"]
+            out.append("| " + " | ".join(head) + " |")
+            out.append("|" + "---|" * len(head))
+            for r in rows:
+                cells = [r["case"], _fmt(r.get("households")), _fmt(r.get("seconds")),
+                         _fmt(r.get("households_per_second"), 0), _fmt(r.get("peak_rss_mb"), 0),
+                         *[_fmt(r.get("stages", {}).get(s)) for s in stages],
+                         TARGETS.get(r["case"], ""), _load(r), r.get("date", "")[:16]]
+                out.append("| " + " | ".join(cells) + " |")
+            per = [(r["households"], r["seconds"]) for r in rows if r.get("households") and r.get("seconds")]
+            if len(per) > 1:
+                out += ["", "Seconds per 100,000 households: " + ", ".join(
+                    f"{h:,}: {100_000 * s / h:.2f}" for h, s in per)]
+        elif family == "api":
+            head = ["case", "endpoint", "clients", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms",
+                    "target", "load", "date"]
+            out.append("| " + " | ".join(head) + " |")
+            out.append("|" + "---|" * len(head))
+            for r in rows:
+                for ep in r.get("endpoints", []):
+                    out.append("| " + " | ".join([
+                        r["case"], ep["endpoint"], _fmt(ep.get("clients")), _fmt(ep.get("requests")),
+                        _fmt(ep.get("errors")), _fmt(ep.get("throughput"), 1), _fmt(ep.get("p50_ms"), 1),
+                        _fmt(ep.get("p95_ms"), 1), _fmt(ep.get("p99_ms"), 1), ep.get("target", ""), _load(r),
+                        r.get("date", "")[:16]]) + " |")
+        elif family == "explain":
+            head = ["case", "trees", "leaves", "AUC", "explained/s", "ms per household", "load", "date"]
+            out.append("| " + " | ".join(head) + " |")
+            out.append("|" + "---|" * len(head))
+            for r in rows:
+                for s in r.get("sizes", []):
+                    out.append("| " + " | ".join([
+                        r["case"], _fmt(s.get("n_estimators")), _fmt(s.get("num_leaves")), _fmt(s.get("auc"), 3),
+                        _fmt(s.get("explained_per_second"), 0), _fmt(s.get("ms_per_household"), 3), _load(r),
+                        r.get("date", "")[:16]]) + " |")
+        else:
+            head = ["case", "households", "seconds", "peak RSS MB", "details", "target", "load", "date"]
+            out.append("| " + " | ".join(head) + " |")
+            out.append("|" + "---|" * len(head))
+            skip = {"case", "family", "households", "seconds", "peak_rss_mb", "machine", "date",
+                    "households_per_second", "wall_with_startup_seconds"}
+            for r in rows:
+                details = "; ".join(f"{k}={_fmt(v) if not isinstance(v, dict) else v}" for k, v in r.items()
+                                    if k not in skip)
+                out.append("| " + " | ".join([
+                    r["case"], _fmt(r.get("households")), _fmt(r.get("seconds")), _fmt(r.get("peak_rss_mb"), 0),
+                    details.replace("|", "/"), TARGETS.get(r["case"], ""), _load(r), r.get("date", "")[:16]]) + " |")
+        out.append("")
+    return "\n".join(out) + "\n"
