@@ -513,6 +513,9 @@ def check_week(
     th = _thresholds(thresholds)
     cur = current_frame.reset_index(drop=True)
     ref = reference.reset_index(drop=True)
+    # A reference assembled as context + features can name a column twice (category is both).
+    ref = ref.loc[:, ~ref.columns.duplicated()]
+    cur = cur.loc[:, ~cur.columns.duplicated()]
     if reference_predictions is None and PREDICTION in ref.columns:
         reference_predictions = ref[PREDICTION].to_numpy(dtype="float64")
     pred_cur = None if predictions is None else np.asarray(predictions, dtype="float64").reshape(-1)

@@ -65,13 +65,13 @@ def reference_from_history(tables: dict[str, pd.DataFrame], policy: Policy, *, s
     rows = pd.concat(frames, ignore_index=True)
     rows = rows.loc[~rows["under_monitoring"].to_numpy(dtype=bool)]  # the model's population
     sample = stratified_sample(rows, size=size, seed=seed)
-    columns = [c for c in REFERENCE_CONTEXT + list(MODEL_FEATURES) if c in sample.columns]
+    columns = [c for c in dict.fromkeys(REFERENCE_CONTEXT + list(MODEL_FEATURES)) if c in sample.columns]
     return sample[columns].reset_index(drop=True)
 
 
 def as_reference(frame: pd.DataFrame, predictions: np.ndarray | None = None) -> pd.DataFrame:
     """Strip a frame to what a reference may hold (context + model features [+ prediction])."""
-    columns = [c for c in REFERENCE_CONTEXT + list(MODEL_FEATURES) if c in frame.columns]
+    columns = [c for c in dict.fromkeys(REFERENCE_CONTEXT + list(MODEL_FEATURES)) if c in frame.columns]
     out = frame[columns].reset_index(drop=True)
     if predictions is not None:
         out["prediction"] = np.asarray(predictions, dtype="float64")
