@@ -420,11 +420,16 @@ def _isin(values: pd.Series, allowed) -> pd.Series:
 
 
 def _ids(*columns: pd.Series | None):
-    """Distinct non-missing IDs of several columns as one Arrow string array."""
-    parts = [_text_array(c) for c in columns if c is not None and len(c)]
-    if not parts:
+    """The non-missing IDs of several columns as one Arrow string array (a lookup set)."""
+    chunks = []
+    for column in columns:
+        if column is not None and len(column):
+            arrow = _text_array(column)
+            chunks += getattr(arrow, "chunks", [arrow])  # Arrays and ChunkedArrays alike
+    if not chunks:
         return _arrow_array([], type=_arrow_string())
-    return pc.drop_null(pc.unique(_chunked_array(parts)))
+    # No unique(): Arrow's is_in builds its own hash set, duplicates cost nothing there.
+    return pc.drop_null(_chunked_array(chunks, type=_arrow_string()))
 
 
 def _reference_lines(p: _Parsed, households) -> list[pd.DataFrame]:
