@@ -18,6 +18,10 @@ from pathlib import Path
 
 import pytest
 
+# The champion `fanpin train` registered on the shared small county (MLFLOW_TRACKING_URI of the
+# session); imported so the browser tests reuse the integration tests' fixture, not a copy of it.
+from tests.integration.conftest import registered_champion  # noqa: F401
+
 WEEKS = ("2025-W45", "2025-W46", "2025-W47")
 PASSWORD = "browser-test-password"
 ROLES = {"admin": "admin_b", "county_officer": "officer_b", "township_leader": "leader_b", "researcher": "research_b"}
@@ -75,14 +79,14 @@ def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 90) -> N
 
 
 @pytest.fixture(scope="session")
-def live_site(small_county: Path, tmp_path_factory: pytest.TempPathFactory):
-    """Train, import, publish three weeks and serve them, with the real commands."""
+def live_site(small_county: Path, registered_champion, tmp_path_factory: pytest.TempPathFactory):
+    """Import the history, publish three weeks, add one user per role and serve, all with the real
+    commands, on a home of its own (the champion comes from the session's MLflow store)."""
     import sqlite3
 
     home = tmp_path_factory.mktemp("browser-home")
-    env = {**os.environ, "FANPIN_HOME": str(home), "MLFLOW_TRACKING_URI": f"sqlite:///{home / 'mlflow.db'}"}
+    env = {**os.environ, "FANPIN_HOME": str(home)}
     env.pop("FANPIN_DATABASE_URL", None)
-    fanpin("train", "--data", str(small_county), "--fast", env=env, timeout=1800)
     fanpin("history", "import", "--data", str(small_county), "--until", "2025-11-02", env=env)
     for week in WEEKS:
         fanpin("weekly", "--data", str(small_county), "--week", week, env=env)

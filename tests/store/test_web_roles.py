@@ -1,0 +1,162 @@
+"""The web pages under the API's role matrix: every role x every page x own/other township, on
+SQLite and PostgreSQL (``published_store``), through the real login form and CSRF tokens."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from serving.app import create_app
+from tests.store.published import PASSWORD
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def sign_in(client: TestClient, username: str) -> str:
+    """Sign in through the form; returns the session's CSRF token."""
+    form = client.get("/login")
+    token = CSRF.search(form.text).group(1)
+    done = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token},
+                       follow_redirects=False)
+    assert done.status_code == 303, done.text[:500]
+    return CSRF.search(client.get("/data").text).group(1)
+
+
+@pytest.fixture(scope="module")
+def site(published_store):
+    app = create_app(published_store.settings, champion=published_store.champion)
+    with TestClient(app) as anonymous:
+        clients = {}
+        for role, username in published_store.users.items():
+            client = TestClient(app)
+            clients[role] = (client, sign_in(client, username))
+        yield anonymous, clients, published_store
+        for client, _ in clients.values():
+            client.close()
+
+
+def _pages(p):
+    week = p.weeks[-1]
+    return {
+        "watchlist": f"/watchlist?week={week}",
+        "watchlist_sorted": f"/watchlist?week={week}&sort=change&dir=desc&flag=rising&status=none",
+        "household_own": f"/households/{p.own_household}?week={week}",
+        "household_other": f"/households/{p.other_household}?week={week}",
+        "household_unknown": f"/households/NO-SUCH-HOUSEHOLD?week={week}",
+        "sheet_own": f"/households/{p.own_household}/sheet?week={week}",
+        "sheet_other": f"/households/{p.other_household}/sheet?week={week}",
+        "chart_own": f"/households/{p.own_household}/chart.png?week={week}",
+        "chart_other": f"/households/{p.other_household}/chart.png?week={week}",
+        "export": f"/watchlist/export.xlsx?week={week}",
+        "township": f"/township?week={week}",
+        "data": f"/data?week={week}",
+        "bad_week": "/watchlist?week=2025-48",
+    }
+
+
+ALL = ("admin", "county_officer", "township_leader", "researcher")
+
+
+def expected(status_all: int, **per_role: int) -> dict[str, int]:
+    return {role: per_role.get(role, status_all) for role in ALL}
+
+
+EXPECTED = {
+    "watchlist": expected(200),
+    "watchlist_sorted": expected(200),
+    "household_own": expected(200),
+    "household_other": expected(200, township_leader=404),
+    "household_unknown": expected(404),
+    "sheet_own": expected(200),
+    "sheet_other": expected(200, township_leader=404),
+    "chart_own": expected(200),
+    "chart_other": expected(200, township_leader=404),
+    "export": expected(200),
+    "township": expected(200),
+    "data": expected(200),
+    "bad_week": expected(400),
+}
+
+
+def test_page_role_matrix_is_exactly_the_expected_one(site):
+    anonymous, clients, p = site
+    seen = {}
+    for name, url in _pages(p).items():
+        seen[name] = {role: client.get(url).status_code for role, (client, _) in clients.items()}
+        # Without a session every page sends the visitor to the login form.
+        refused = anonymous.get(url, follow_redirects=False)
+        assert refused.status_code == 303 and refused.headers["location"].startswith("/login"), name
+    assert seen == EXPECTED
+
+
+def test_feedback_form_follows_the_role_matrix_and_needs_the_csrf_token(site):
+    _, clients, p = site
+    week = p.weeks[-1]
+    seen = {}
+    for role, (client, csrf) in clients.items():
+        for which, household in (("own", p.own_household), ("other", p.other_household)):
+            url = f"/households/{household}/feedback"
+            form = {"week": week, "outcome": "visited", "note": f"{role} {which}"}
+            assert client.post(url, data=form, follow_redirects=False).status_code == 403
+            assert client.post(url, data={**form, "csrf_token": "0" * 64}, follow_redirects=False).status_code == 403
+            seen[(role, which)] = client.post(url, data={**form, "csrf_token": csrf}, follow_redirects=False).status_code
+    assert seen == {
+        ("admin", "own"): 303, ("admin", "other"): 303,
+        ("county_officer", "own"): 303, ("county_officer", "other"): 303,
+        ("township_leader", "own"): 303, ("township_leader", "other"): 404,
+        ("researcher", "own"): 403, ("researcher", "other"): 403,
+    }
+    history = clients["admin"][0].get(f"/households/{p.own_household}?week={week}").text
+    assert "township_leader own" in history and "admin own" in history
+    assert "researcher own" not in history and "township_leader other" not in history
+
+
+def test_a_leader_cannot_widen_their_scope_with_query_parameters(site):
+    _, clients, p = site
+    client, _ = clients["township_leader"]
+    week = p.weeks[-1]
+    for url in (f"/watchlist?week={week}&township={p.other_township}", f"/township?week={week}&township={p.other_township}"):
+        page = client.get(url).text
+        assert p.own_township in page
+        assert f">{p.other_township}<" not in page
+    import io
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(client.get(f"/watchlist/export.xlsx?week={week}&township={p.other_township}").content))
+    rows = list(book.active.iter_rows(min_row=2, values_only=True))
+    assert rows and {r[3] for r in rows} == {p.own_township}
+
+
+def test_pages_mask_identifiers_per_role(site):
+    _, clients, p = site
+    week = p.weeks[-1]
+    for role, (client, _) in clients.items():
+        for url in (f"/watchlist?week={week}", f"/households/{p.own_household}?week={week}",
+                    f"/households/{p.own_household}/sheet?week={week}", f"/township?week={week}"):
+            text = client.get(url).text
+            leaked = {i for i in p.id_numbers if i in text}
+            assert not leaked, f"whole ID numbers on {url} for {role}"
+    officer = clients["county_officer"][0].get(f"/households/{p.own_household}?week={week}").text
+    researcher = clients["researcher"][0].get(f"/households/{p.own_household}?week={week}").text
+    assert "********" in officer and "********" not in researcher
+
+
+def test_logout_ends_the_session(site):
+    _, clients, p = site
+    from serving.auth import create_user
+    from serving.store.database import get_engine, session_factory
+
+    with session_factory(get_engine(p.settings))() as session:
+        create_user(session, "leaving_officer", PASSWORD, "county_officer")
+        session.commit()
+    client = TestClient(clients["admin"][0].app)
+    csrf = sign_in(client, "leaving_officer")
+    cookie = client.cookies.get("fanpin_session")
+    assert client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
+    # The old cookie no longer opens a page: its token was revoked, not only forgotten.
+    replay = TestClient(client.app)
+    replay.cookies.set("fanpin_session", cookie)
+    assert replay.get("/data", follow_redirects=False).status_code == 303
