@@ -68,7 +68,7 @@ def simulate_county(
     seed: int,
     start: date = date(2019, 1, 1),
     end: date = date(2025, 12, 31),
-    oracle_sample: int = 1000,
+    oracle_sample: int = 1500,
     oracle_replicas: int = 60,
     cutoffs: list[date] | None = None,
     params: Parameters | None = None,

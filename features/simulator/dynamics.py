@@ -59,6 +59,11 @@ def derive(c: S.County, age: np.ndarray) -> None:
     h["pwj"] = household_sum(c, m["pwj"]) > 0
 
 
+def derive_jobs(c: S.County) -> None:
+    """After assistance: which households hold a public-welfare job (the rest is unchanged)."""
+    c.h["pwj"] = household_sum(c, c.m["pwj"]) > 0
+
+
 def health(c: S.County, week: Week, age, rng, p: Parameters, rec) -> np.ndarray:
     """Chronic and major illness, hospitalisations and their costs; returns each household's
     out-of-pocket medical spending of the week."""

@@ -242,14 +242,14 @@ class Recorder:
         return df.sort_values(["household_id", "valid_from"], kind="stable").reset_index(drop=True)
 
     def _surveys(self, household_ids: np.ndarray) -> pd.DataFrame:
-        if not self.surveys:
-            return pd.DataFrame({c: [] for c in ("household_id", "survey_year", "survey_date", *SURVEY_FIELDS)})
-        hh = np.concatenate([s[0] for s in self.surveys])
+        surveys = self.surveys or [(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64),
+                                    {k: np.zeros(0) for k in SURVEY_FIELDS})]
+        hh = np.concatenate([s[0] for s in surveys])
         df = pd.DataFrame({
-            "household_id": household_ids[hh],
-            "survey_year": pd.array(np.concatenate([s[1] for s in self.surveys]).astype(np.int64), dtype="Int64"),
-            "survey_date": to_datetime64(np.concatenate([s[2] for s in self.surveys])),
-            **{k: np.concatenate([s[3][k] for s in self.surveys]).astype(np.float64).round(0)
+            "household_id": pd.array(household_ids[hh], dtype="str"),
+            "survey_year": pd.array(np.concatenate([s[1] for s in surveys]).astype(np.int64), dtype="Int64"),
+            "survey_date": to_datetime64(np.concatenate([s[2] for s in surveys])),
+            **{k: np.concatenate([s[3][k] for s in surveys]).astype(np.float64).round(0)
                for k in SURVEY_FIELDS},
         })
         return df.sort_values(["household_id", "survey_year"], kind="stable").reset_index(drop=True)
@@ -280,14 +280,12 @@ class Recorder:
         })
 
     def _outcomes(self, household_ids: np.ndarray) -> pd.DataFrame:
-        cols = ["household_id", "entry_date", "monitoring_category",
-                *[f"risk_type_{i}" for i in range(1, 6)], "elimination_date"]
-        if not self.entries:
-            return pd.DataFrame({c: [] for c in cols})
-        hh = np.concatenate([e[0] for e in self.entries])
-        day = np.concatenate([e[1] for e in self.entries])
-        cat = np.concatenate([e[2] for e in self.entries])
-        risks = np.concatenate([e[3] for e in self.entries])
+        entries = self.entries or [(np.zeros(0, np.int64), np.zeros(0, np.int64),
+                                    np.zeros(0, np.int8), np.zeros((0, 5), np.int16))]
+        hh = np.concatenate([e[0] for e in entries])
+        day = np.concatenate([e[1] for e in entries])
+        cat = np.concatenate([e[2] for e in entries])
+        risks = np.concatenate([e[3] for e in entries])
         elim = np.full(len(hh), -(10**9), np.int64)
         if self.eliminations:
             ehh = np.concatenate([e[0] for e in self.eliminations])
@@ -306,7 +304,8 @@ class Recorder:
             "household_id": household_ids[hh],
             "entry_date": to_datetime64(day),
             "monitoring_category": np.array(S.MONITORING)[cat],
-            **{f"risk_type_{i + 1}": risk_codes[np.where(risks[:, i] < 0, len(S.RISK), risks[:, i])]
+            **{f"risk_type_{i + 1}": pd.array(
+                risk_codes[np.where(risks[:, i] < 0, len(S.RISK), risks[:, i])], dtype="str")
                for i in range(5)},
             "elimination_date": to_datetime64(elim),
         })

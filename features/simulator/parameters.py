@@ -37,8 +37,8 @@ class Parameters:
 
     lines: dict[int, tuple[float, float]] = field(default_factory=monitoring_lines)
     # --- health (per year, before the latent frailty multiplier) ---
-    chronic_base: float = 0.0025
-    chronic_per_year_over_30: float = 0.0009
+    chronic_base: float = 0.0022
+    chronic_per_year_over_30: float = 0.0008
     chronic_recovery: float = 0.03
     major_base: float = 0.0008
     major_per_year_over_30: float = 0.00028

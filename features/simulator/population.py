@@ -142,7 +142,7 @@ def build_county(n_households: int, start_day: int, rng: np.random.Generator,
 
     # initial health and disability (age- and frailty-dependent prevalence)
     a30 = np.maximum(age - 30, 0)
-    p_chronic = np.clip((0.011 + 0.0047 * a30) * frailty, 0, 0.6)
+    p_chronic = np.clip((0.009 + 0.0040 * a30) * frailty, 0, 0.6)
     p_major = np.clip((0.002 + 0.00045 * a30) * frailty, 0, 0.2)
     r = rng.random(n)
     health = np.where(r < p_major, 2, np.where(r < p_major + p_chronic, 1, 0)).astype(np.int8)

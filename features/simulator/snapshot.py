@@ -19,6 +19,22 @@ from features.simulator.history import SURVEY_FIELDS, Recorder
 from features.simulator.parameters import Parameters
 from features.simulator.population import build_county
 from features.simulator.step import advance, prepare
+from features.simulator.views import week_view
+
+
+def _already_monitored(c, week, age, rng, p: Parameters, rec) -> None:
+    """Households meeting a criterion at the snapshot are under monitoring, entered during the
+    past two years (the snapshot has no history to have entered them)."""
+    from features.simulator import monitoring
+
+    trig, _ = monitoring.criteria(c, week, age, p)
+    idx = np.flatnonzero((trig > 0) & (rng.random(c.n_households) < 0.8))
+    c.h["monitored"][idx] = True
+    c.h["ever_monitored"][idx] = True
+    cat = np.where(trig[idx] == monitoring.TRIGGER_SUDDEN, 2, np.where(c.h["category"][idx] == 0, 0, 1))
+    back = rng.integers(7, 730, len(idx))
+    rec.entries.append((idx, week.monday - back, cat.astype(np.int8),
+                        monitoring.risk_types(c, week, age, idx)))
 
 
 def parse_week(week: str) -> date:
@@ -46,8 +62,9 @@ def snapshot_county(n_households: int, rng: np.random.Generator, monday: date,
     money = income.week_money(c, week, age, p)
     h = c.h
     rec = Recorder(c, start, rng)
+    _already_monitored(c, week, age, rng, p, rec)
     advance(c, week, rng, p, rec)
-    tables = rec.tables(c, ids)
+    tables = week_view(rec.tables(c, ids), pd.Timestamp(monday))
     # latest survey: last year's expected income with survey noise
     H = c.n_households
     noise = lambda: rng.lognormal(-0.02, 0.2, H)  # noqa: E731

@@ -118,7 +118,8 @@ class County:
             self.n_townships * replicas,
             self.township_names,
             self.village_names,
-            dict(self.meta, replicas=replicas, base_households=n),
+            {**{k: v for k, v in self.meta.items() if k != "hh_alive"}, "replicas": replicas,
+             "base_households": n},
         )
 
 

@@ -18,7 +18,6 @@ def advance(c: S.County, week: Week, rng: np.random.Generator, p: Parameters, re
     if week.year_start:
         D.year_start(c, week, rng, p)
     age = D.ages(c, week)
-    D.derive(c, age)
     oop = D.health(c, week, age, rng, p, rec)
     oop += D.disability_and_accidents(c, week, age, rng, p, rec)
     c.h["shock_amount"] += oop
@@ -35,7 +34,7 @@ def advance(c: S.County, week: Week, rng: np.random.Generator, p: Parameters, re
     if rec is not None:
         income.survey(c, week, rec)
     entered = monitoring.step(c, week, age, rng, p, rec)
-    D.derive(c, age)
+    D.derive_jobs(c)
     if rec is not None:
         rec.end_week(c)
     return entered
