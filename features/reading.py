@@ -652,6 +652,11 @@ def read_folder(
     if not folder.is_dir():
         raise ContractError(f"{folder}: not a folder / 不是文件夹")
     files = find_table_files(folder)
+    if not files and (folder / "history").is_dir():
+        raise ContractError(
+            f"{folder.name}: a county folder; read {folder.name}/history or "
+            f"{folder.name}/exports/YYYY-Www / 这是县文件夹，请读取其中的 history 或 exports/某周"
+        )
     for table in REQUIRED_TABLES:
         if table not in files:
             title = contract.TABLES[table].title

@@ -383,3 +383,17 @@ def test_quarantine_row_numbers_skip_blank_lines_like_excel(tmp_path):
     result = read_folder(tmp_path)
     assert _lines(result) == {("members.csv", 5, "sex", "unknown value")}
     assert result.counts["members"]["rows_in"] == 4
+
+
+def test_county_folder_root_gets_a_helpful_error(tmp_path):
+    write_folder(tmp_path / "history", valid_tables())
+    with pytest.raises(ContractError, match="county folder"):
+        read_folder(tmp_path)
+
+
+def test_two_files_for_one_table_is_an_error(tmp_path):
+    t = valid_tables()
+    write_folder(tmp_path, t)
+    write(tmp_path, "members", to_chinese("members", t["members"]), fmt="xlsx", name="家庭成员")
+    with pytest.raises(ContractError, match="two files for table members"):
+        read_folder(tmp_path)
