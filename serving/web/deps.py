@@ -87,7 +87,7 @@ def signed_in(request: Request, user: Annotated[WebUser | None, Depends(optional
     """The signed-in user; a visitor goes to the login page and comes back afterwards."""
     if user is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise LoginRequired(quote(target, safe="/?=&-_.~%"))
+        raise LoginRequired(quote(target, safe="/"))
     return user
 
 

@@ -107,4 +107,7 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
         **context,
     }
     html = environment(language).get_template(name).render(full)
-    return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
+    # Pages hold personal data: never cached, never framed by another site, no referrer leaks.
+    headers = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin",
+               "X-Content-Type-Options": "nosniff"}
+    return HTMLResponse(html, status_code=status_code, headers=headers)
