@@ -121,8 +121,26 @@ def _subgroup_alerts(checks: dict, prediction: dict | None) -> list[dict]:
     for g in checks.get("subgroups", []):
         if not g.get("changed"):
             continue
-        direction_zh = "上升" if g["shift"] > 0 else "下降"
-        direction_en = "rose" if g["shift"] > 0 else "fell"
+        weekly = "week_over_week" in g.get("evidence", [])
+        if weekly:
+            up = (g.get("revised_median_change") or 0) > 0
+            lead_zh = (f"本周{_pct(g['revised_share'])}有60岁以上老人的家庭转移性收入较登记原值"
+                       f"{'上调' if up else '下调'}（中位数{g['revised_median_change']:+,.0f}元），其他家庭仅"
+                       f"{_pct(g['revised_share_other_households'] or 0)}有变化")
+            lead_en = (f"This week {_pct(g['revised_share'])} of households with members aged 60+ had their transfer "
+                       f"income {'raised' if up else 'lowered'} against the registry's previous values (median "
+                       f"{g['revised_median_change']:+,.0f} yuan), other households only "
+                       f"{_pct(g['revised_share_other_households'] or 0)}")
+        else:
+            up = g["shift"] > 0
+            lead_zh = (f"有60岁以上老人的家庭转移性收入占比整体{'上升' if up else '下降'}，其他家庭基本不变"
+                       f"（变化{g['shift_other_households']:+.1%}）")
+            lead_en = (f"The transfer share of income in households with members aged 60+ {'rose' if up else 'fell'} "
+                       f"while other households barely moved ({g['shift_other_households']:+.1%})")
+        context_zh = (f"；与参考数据相比，老人家庭转移性收入占比中位数{_pct(g['median_reference'])}→"
+                      f"{_pct(g['median_current'])}（PSI {g['psi']:.2f}）")
+        context_en = (f"; against the reference their median transfer share is {_pct(g['median_reference'])} -> "
+                      f"{_pct(g['median_current'])} (PSI {g['psi']:.2f})")
         pred_zh = pred_en = ""
         if prediction is not None:
             pred_zh = (f"；全县预测风险分布漂移 PSI {prediction['psi']:.2f}，"
@@ -132,20 +150,8 @@ def _subgroup_alerts(checks: dict, prediction: dict | None) -> list[dict]:
         if g.get("risk_mean") is not None:
             pred_zh += f"，老人家庭{_risk_zh(g['risk_mean_reference'], g['risk_mean'])}"
             pred_en += f"; elderly households' {_risk_en(g['risk_mean_reference'], g['risk_mean'])}"
-        if g.get("revised_share"):
-            pred_zh = (f"；本周{_pct(g['revised_share'])}的老人家庭收入记录中转移性收入较上周改写"
-                       f"（中位数{g['revised_median_change']:+,.0f}元），其他家庭{_pct(g['revised_share_other_households'] or 0)}"
-                       + pred_zh)
-            pred_en = (f"; this week {_pct(g['revised_share'])} of elderly households' income records had their "
-                       f"transfer income rewritten since last week (median {g['revised_median_change']:+,.0f} yuan), "
-                       f"other households {_pct(g['revised_share_other_households'] or 0)}" + pred_en)
-        zh = (f"有60岁以上老人的家庭转移性收入占比整体{direction_zh}（中位数{_pct(g['median_reference'])}→"
-              f"{_pct(g['median_current'])}，PSI {g['psi']:.2f}），其他家庭基本不变"
-              f"（变化{g['shift_other_households']:+.1%}）：属人群整体变化（如养老金提标），不是数据错误{pred_zh}")
-        en = (f"Transfer share of income in households with members aged 60+ {direction_en} (median "
-              f"{_pct(g['median_reference'])} -> {_pct(g['median_current'])}, PSI {g['psi']:.2f}) while other "
-              f"households barely moved ({g['shift_other_households']:+.1%}): a population change (e.g. a "
-              f"pension rise), not a data error{pred_en}.")
+        zh = f"{lead_zh}：属人群整体变化（如养老金提标），不是数据错误{context_zh}{pred_zh}"
+        en = f"{lead_en}: a population change (e.g. a pension rise), not a data error{context_en}{pred_en}."
         out.append(_alert("medium", "population_change", None, g["feature"], zh, en, g["psi"],
                           group=g["group"], prediction_drift=prediction))
     return out

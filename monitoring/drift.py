@@ -82,7 +82,7 @@ class Thresholds:
     subgroup_contrast: float = 3.0  # elderly shift / other households' shift
     revision_share: float = 0.2  # share of a group's income records rewritten since last week
     missing_rise: float = 0.05  # absolute rise of a feature's missing share
-    out_of_range_share: float = 0.02  # share of values outside the reference's range (+10 %)
+    out_of_range_share: float = 0.02  # share of values outside the reference's range (+50 % span)
 
 
 def _thresholds(given: Thresholds | dict[str, Any] | None) -> Thresholds:
@@ -228,6 +228,19 @@ def _run_evidently(ref: pd.DataFrame, cur: pd.DataFrame, numeric: list[str], cat
     return columns, {**count, "num_method": num_method, "cat_method": cat_method}, saved
 
 
+def _became_constant(r: pd.Series, c: pd.Series) -> bool:
+    """One value for every household now, several in the reference, and that value was not
+    already the reference's usual one (every household insured now is progress, not a broken
+    column; a column all missing or stuck at an unusual value is)."""
+    if len(c) == 0 or c.nunique(dropna=True) > 1 or r.nunique(dropna=True) <= 1:
+        return False
+    values = c.dropna()
+    if values.empty:
+        return True
+    usual = float((r.astype("object") == values.iloc[0]).mean())
+    return usual < 0.5
+
+
 def _quality(ref: pd.DataFrame, cur: pd.DataFrame, features: list[str], th: Thresholds) -> pd.DataFrame:
     rows = []
     for name in features:
@@ -236,8 +249,7 @@ def _quality(ref: pd.DataFrame, cur: pd.DataFrame, features: list[str], th: Thre
             "feature": name,
             "missing_reference": float(r.isna().mean()),
             "missing_current": float(c.isna().mean()),
-            "constant_now": bool(c.nunique(dropna=True) <= 1 < r.nunique(dropna=True))
-            and not (name in RARE_EVENT_FEATURES and (c.fillna(0) == 0).all()),
+            "constant_now": _became_constant(r, c),
             "new_values": [],
             "out_of_range_share": 0.0,
         }
@@ -249,7 +261,9 @@ def _quality(ref: pd.DataFrame, cur: pd.DataFrame, features: list[str], th: Thre
             rv, cv = rv[np.isfinite(rv)], cv[np.isfinite(cv)]
             if len(rv) and len(cv) and name not in CALENDAR_FEATURES:
                 lo, hi = rv.min(), rv.max()
-                slack = 0.1 * (hi - lo)
+                # Half the span of slack: a sample's extremes move as a population ages or
+                # grows richer; what is flagged is far outside, not just a new record.
+                slack = 0.5 * (hi - lo)
                 row["out_of_range_share"] = float(((cv < lo - slack) | (cv > hi + slack)).mean())
                 row["reference_min"], row["reference_max"] = float(lo), float(hi)
         rows.append(row)
