@@ -24,8 +24,8 @@ WEEK = pd.Timedelta(weeks=1)
 REFERENCE_CONTEXT = ["cutoff", "township", "category", "minority_township", "housing_grade", "exit_year"]
 
 
-def reference_cutoffs(start: pd.Timestamp, end: pd.Timestamp, *, step_weeks: int = 4,
-                      horizon_weeks: int = 52, warmup_weeks: int = 52, max_cutoffs: int = 13) -> list[pd.Timestamp]:
+def reference_cutoffs(start: pd.Timestamp, end: pd.Timestamp, *, step_weeks: int = 8,
+                      horizon_weeks: int = 52, warmup_weeks: int = 52, max_cutoffs: int = 7) -> list[pd.Timestamp]:
     """Matured cutoffs every ``step_weeks``, newest first kept, at most ``max_cutoffs``."""
     last = pd.Timestamp(end) - horizon_weeks * WEEK
     first = pd.Timestamp(start) + warmup_weeks * WEEK
