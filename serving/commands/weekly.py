@@ -17,15 +17,28 @@ def weekly(
     data: Annotated[Path, typer.Option("--data", help="县文件夹或本周导出文件夹 / county or export folder")],
     week: Annotated[str, typer.Option("--week", help="ISO 周，如 2025-W48 / ISO week")],
     as_json: Annotated[bool, typer.Option("--json", help="JSON 结果 / JSON result")] = False,
+    engine: Annotated[str, typer.Option("--engine", help="local（单机）或 spark / local or spark")] = "local",
+    master: Annotated[str | None, typer.Option("--master", help="Spark master（默认 SPARK_MASTER 或 local[*]）")] = None,
 ) -> None:
     """每周评分并发布 / score a week's export and publish it (one transaction)."""
     from serving.settings import get_settings
     from serving.weekly import WeeklyError, run_week
 
+    if engine not in ("local", "spark"):
+        fail(f"unknown engine {engine!r}: local or spark / 引擎应为 local 或 spark")
+        return
+    if engine == "spark":
+        import importlib.util
+
+        if importlib.util.find_spec("pyspark") is None:
+            fail("pyspark is not installed: pip install 'fanpin[spark]' / 未安装 pyspark")
+            return
+        from serving.spark_engine import run_week_spark as run_week  # noqa: F811 - same contract
     try:
         with stderr.status("weekly run") as status:
+            kwargs = {"master": master} if engine == "spark" else {}
             result = run_week(data, week, get_settings(),
-                              progress=lambda stage: status.update(f"weekly {week}: {stage}"))
+                              progress=lambda stage: status.update(f"weekly {week}: {stage}"), **kwargs)
     except WeeklyError as error:
         fail(str(error))
         return

@@ -1,0 +1,359 @@
+"""The weekly job on Spark: the same computation as ``serving.weekly.run_week``, partitioned by
+township, for a province or the country.
+
+Steps:
+1. On the driver, exactly as the single-machine job: read + validate the week's export (quarantine)
+   and append it to the Parquet history under ``FANPIN_HOME/history/`` (the path Spark reads; on a
+   cluster FANPIN_HOME is shared storage).
+2. Spark reads the history Parquet, keeps each household's row valid at the cutoff to learn its
+   township, tags every row of every table with that township and hash-partitions by it. A whole
+   township is then in one partition, so the village and township context features, the
+   watch list's per-township capacity and the township rank come out exactly as on one machine.
+3. ``mapInArrow`` per partition: ``build_household_frame`` -> the champion's ``predict_proba`` ->
+   ``evaluate_rules`` -> ``select_watchlist`` -> batch TreeSHAP explanations of the watch list
+   (``models.explanation``) — the very functions the single-machine job calls.
+4. The county-wide rank by probability is a Spark window; scores, explanations and the watch list
+   are written as Parquet under ``<out>/<week>/``; the run's summary is published to the store.
+
+pyspark is an optional extra (``pip install fanpin[spark]``) and is imported only in functions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from serving.settings import Settings
+
+TABLE_NAMES = ("households", "members", "income_surveys", "events", "outcomes")
+PART = "_part"
+TAG = "_table"
+SEP = "__"
+SCORE_SCHEMA = (
+    "household_id string, township string, village string, probability double, level string, "
+    "township_rank long, change double, on_watchlist boolean, flag_new boolean, flag_rising boolean, "
+    "flag_rule boolean, under_monitoring boolean, rules_triggered boolean, criteria_met string, "
+    "top_reason_zh string, top_reason_en string, reasons string, explanation string"
+)
+
+
+def spark_master(master: str | None = None) -> str:
+    """``--master``, else ``SPARK_MASTER``, else ``local[*]``."""
+    return master or os.environ.get("SPARK_MASTER") or "local[*]"
+
+
+def spark_session(master: str | None = None, partitions: int | None = None):
+    """A Spark session; on a local master everything stays on 127.0.0.1 with no web UI."""
+    from pyspark.sql import SparkSession
+
+    master = spark_master(master)
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    builder = SparkSession.builder.master(master).appName("fanpin-weekly")
+    if master.startswith("local"):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        builder = (builder.config("spark.driver.host", "127.0.0.1")
+                   .config("spark.driver.bindAddress", "127.0.0.1")
+                   .config("spark.ui.enabled", "false"))
+    builder = (builder.config("spark.sql.session.timeZone", "UTC")
+               .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+               .config("spark.sql.legacy.parquet.nanosAsLong", "true")
+               .config("spark.sql.shuffle.partitions", str(partitions or 8)))
+    return builder.getOrCreate()
+
+
+def _arrow_schemas(folder: Path) -> dict[str, Any]:
+    """Each history table's Arrow schema (with pandas metadata: the dtypes pandas reads back)."""
+    import pyarrow.parquet as pq
+
+    return {name: pq.read_schema(folder / f"{name}.parquet") for name in TABLE_NAMES}
+
+
+def _tagged_rows(spark, folder: Path, cutoff: pd.Timestamp, schemas: dict[str, Any]):
+    """One wide DataFrame: every row of every table whose household is present at the cutoff,
+    columns prefixed by table, ``_table`` naming the table and ``_part`` the household's township."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    # pandas writes nanosecond timestamps, which Spark reads as nanoseconds since the epoch
+    # (spark.sql.legacy.parquet.nanosAsLong): compare them as integers, no time zone involved.
+    cut = F.lit(int(cutoff.value))
+
+    def valid(df):
+        return df.where((F.col("valid_from") <= cut) & (F.col("valid_to").isNull() | (F.col("valid_to") > cut)))
+
+    def latest(df, key):
+        w = Window.partitionBy(key).orderBy(F.col("valid_from").desc())
+        return df.withColumn("_n", F.row_number().over(w)).where("_n = 1").drop("_n")
+
+    read = {name: spark.read.parquet(str(folder / f"{name}.parquet")) for name in TABLE_NAMES}
+    keys = latest(valid(read["households"]), "household_id").select("household_id", F.col("township").alias(PART))
+    # A member's current version decides its household (a member who moved counts where they live).
+    members = latest(valid(read["members"]), "member_id")
+    sources = {**read, "members": members}
+    parts = []
+    for name in TABLE_NAMES:
+        df = sources[name]
+        cols = [F.col(c).alias(f"{name}{SEP}{c}") for c in schemas[name].names]
+        parts.append(df.join(keys, "household_id").select(F.lit(name).alias(TAG), F.col(PART), *cols))
+    wide = parts[0]
+    for p in parts[1:]:
+        wide = wide.unionByName(p, allowMissingColumns=True)
+    return wide
+
+
+def _tables_of(batch_table, schemas: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """Split a partition's wide Arrow table back into contract tables with the history's dtypes."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    tables = {}
+    tags = batch_table.column(TAG)
+    for name in TABLE_NAMES:
+        schema = schemas[name]
+        rows = batch_table.filter(pc.equal(tags, name))
+        cols = []
+        for field in schema:
+            col = rows.column(f"{name}{SEP}{field.name}")
+            cols.append(col.cast(field.type) if col.type != field.type else col)
+        t = pa.Table.from_arrays(cols, schema=schema)
+        tables[name] = t.to_pandas()
+    return tables
+
+
+def score_partition(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, model: Any, policy: Any,
+                    config: Any, prev_prob: dict[str, float], prev_listed: set[str] | None) -> pd.DataFrame:
+    """The weekly job's frame -> score -> rules -> watch list -> explanations for whole townships."""
+    from features.household_frame import build_household_frame
+    from features.rules import evaluate_rules
+    from serving.explaining import explain_rows
+    from serving.watchlist import select_watchlist
+    from serving.weekly import _levels
+
+    frame = build_household_frame(tables, cutoff, policy)
+    if not len(frame):
+        return pd.DataFrame()
+    probability = np.asarray(model.predict_proba(frame)[:, 1], dtype="float64")
+    rules = evaluate_rules(frame, policy)
+    scored = pd.DataFrame({
+        "household_id": frame["household_id"].to_numpy(),
+        "township": frame["township"].to_numpy(),
+        "village": frame["village"].to_numpy(),
+        "probability": probability,
+        "level": _levels(probability, policy),
+        "under_monitoring": frame["under_monitoring"].astype(bool).to_numpy(),
+        "rules_triggered": rules["rules_triggered"].to_numpy(),
+        "criteria_met": rules["criteria_met"].to_numpy(),
+    })
+    scored["change"] = scored["probability"] - scored["household_id"].map(prev_prob).astype("float64")
+    scored = select_watchlist(scored, config, prev_listed)
+    scored["township_rank"] = (
+        scored.sort_values(["probability", "household_id"], ascending=[False, True]).groupby("township").cumcount() + 1
+    )
+    listed = scored["on_watchlist"].to_numpy()
+    explanations = explain_rows(model, frame.loc[listed].reset_index(drop=True), policy,
+                                rules.loc[listed].reset_index(drop=True), dict(prev_prob))
+    by_id = {e["household_id"]: e for e in explanations}
+    top = [by_id.get(h, {}).get("reasons") or [None] for h in scored["household_id"]]
+    scored["top_reason_zh"] = [t[0]["text_zh"] if t[0] else None for t in top]
+    scored["top_reason_en"] = [t[0]["text_en"] if t[0] else None for t in top]
+    scored["reasons"] = [json.dumps(list(r), ensure_ascii=False) for r in scored["reasons"]]
+    scored["explanation"] = [json.dumps(by_id[h], ensure_ascii=False) if h in by_id else None
+                             for h in scored["household_id"]]
+    for col in ("on_watchlist", "flag_new", "flag_rising", "flag_rule", "under_monitoring", "rules_triggered"):
+        scored[col] = scored[col].astype(bool)
+    scored["criteria_met"] = scored["criteria_met"].astype(str)
+    scored["township_rank"] = scored["township_rank"].astype("int64")
+    return scored
+
+
+def _partition_function(schemas, cutoff, model, policy, config, prev_prob, prev_listed, out_schema):
+    """The function ``mapInArrow`` runs on each partition (every township in it, all at once)."""
+
+    def run(batches):
+        import pyarrow as pa
+
+        batches = list(batches)
+        if not batches or not sum(b.num_rows for b in batches):
+            return
+        table = pa.Table.from_batches(batches)
+        tables = _tables_of(table, schemas)
+        scored = score_partition(tables, cutoff, model, policy, config, prev_prob, prev_listed)
+        if not len(scored):
+            return
+        names = [f.name for f in out_schema]
+        out = pa.Table.from_pandas(scored[names], preserve_index=False)
+        yield from out.cast(out_schema).to_batches()
+
+    return run
+
+
+def _arrow_out_schema():
+    import pyarrow as pa
+
+    types = {"string": pa.string(), "double": pa.float64(), "long": pa.int64(), "boolean": pa.bool_()}
+    return pa.schema([(name, types[kind]) for name, kind in
+                      (part.strip().split(" ") for part in SCORE_SCHEMA.split(","))])
+
+
+def run_week_spark(data_dir: str | Path, week: str, settings: Settings, *, master: str | None = None,
+                   champion=None, out: str | Path | None = None, partitions: int | None = None,
+                   started_by: str | None = None, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Run the weekly job on Spark and publish its summary.
+
+    Args:
+        data_dir: a county folder (``exports/<week>/``) or the week's export folder.
+        week: ISO week, ``YYYY-Www``.
+        settings: store, home (history) and model registry locations.
+        master: Spark master URL (default ``SPARK_MASTER`` or ``local[*]``).
+        champion: a loaded champion (default: the registry's).
+        out: where the Parquet results go (default ``FANPIN_HOME/spark/``); ``<out>/<week>/``
+            gets ``scores/``, ``explanations/`` and ``watchlist/``.
+        partitions: Spark partitions for the township shuffle (default: 2 per core, at least 8).
+        started_by: the run's operator.
+        progress: called with each stage name as it starts.
+
+    Returns:
+        The single-machine job's summary keys plus ``engine``, ``master`` and ``outputs``.
+    """
+    from features.policy import load_policy
+    from features.reading import read_folder
+    from serving import history as hist
+    from serving.store import models as m
+    from serving.store import publishing as pub
+    from serving.store.database import get_engine, upgrade
+    from serving.watchlist import load_watchlist_config
+    from serving.weekly import WeeklyError, export_folder, fingerprint, load_champion, week_cutoff
+
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    clock = [started, None]
+
+    def say(stage: str | None) -> None:
+        now = time.perf_counter()
+        if clock[1] is not None:
+            timings[clock[1]] = round(now - clock[0], 3)
+        clock[0], clock[1] = now, stage
+        if progress is not None and stage:
+            progress(stage)
+
+    cutoff = week_cutoff(week)
+    folder = export_folder(Path(data_dir), week)
+    policy = load_policy(settings.policy_path)
+    config = load_watchlist_config(settings.watchlist_path)
+    home = settings.ensure_home()
+    engine = get_engine(settings)
+    upgrade(engine)
+    if champion is None:
+        try:
+            champion = load_champion(settings)
+        except Exception as error:
+            raise WeeklyError(f"no champion model {settings.model_uri}: {error} / 未找到冠军模型") from None
+    master = spark_master(master)
+    run_id = pub.start_run(engine, week, started_by=started_by)
+    out_dir = Path(out) if out else home / "spark"
+    target = out_dir / week
+    stages: dict[str, Any] = {"seconds": timings, "engine": "spark", "master": master}
+    try:
+        say("read")
+        history = hist.load_history(home)
+        if history is None:
+            source = Path(data_dir) / "history"
+            if not source.is_dir():
+                raise WeeklyError("no history: run `fanpin history import --data DIR` first / 请先导入历史数据")
+            hist.import_history(source, home)
+            history = hist.load_history(home)
+        read = read_folder(folder, history=history.tables)
+        households_in = read.counts["households"]["rows_in"]
+        pub.update_run(engine, run_id, data_fingerprint=fingerprint(folder), households_in=households_in,
+                       rows_quarantined=read.totals["rows_quarantined"], model_name=settings.model_name,
+                       model_version=str(champion.version), model_run_id=str(champion.run_id))
+
+        say("history")
+        history, changed = hist.append_export(history, read.tables, week, cutoff)
+        if changed:
+            hist.save_history(home, history)
+        stages["history"] = "appended" if changed else "already covered"
+        del history  # the executors read the Parquet, not the driver's copy
+        parquet = hist.history_root(home) / (hist.history_root(home) / "CURRENT").read_text().strip()
+
+        say("previous")
+        previous = pub.previous_published(engine, week)
+        prev_prob: dict[str, float] = {}
+        prev_listed: set[str] | None = None
+        if previous is not None:
+            with engine.connect() as conn:
+                rows = conn.execute(
+                    m.Score.__table__.select()
+                    .with_only_columns(m.Score.household_id, m.Score.probability, m.Score.on_watchlist)
+                    .where(m.Score.run_id == previous[1])
+                ).all()
+            prev_prob = {h: p for h, p, _ in rows}
+            prev_listed = {h for h, _, listed in rows if listed}
+
+        say("spark")
+        spark = spark_session(master, partitions)
+        n_parts = partitions or max(8, 2 * spark.sparkContext.defaultParallelism)
+        schemas = _arrow_schemas(parquet)
+        wide = _tagged_rows(spark, parquet, cutoff, schemas).repartition(n_parts, PART)
+        out_schema = _arrow_out_schema()
+        fn = _partition_function(schemas, cutoff, champion.model, policy, config, prev_prob, prev_listed,
+                                 out_schema)
+        scored = _ranked(wide.mapInArrow(fn, SCORE_SCHEMA)).persist()
+
+        say("write")
+        scores_path, expl_path, list_path = (target / "scores", target / "explanations", target / "watchlist")
+        scored.drop("explanation").write.mode("overwrite").parquet(str(scores_path))
+        scored.where("explanation IS NOT NULL").select("household_id", "township", "explanation") \
+            .write.mode("overwrite").parquet(str(expl_path))
+        scored.where("on_watchlist").select("household_id", "township", "village", "probability", "rank",
+                                            "township_rank", "reasons", "top_reason_zh", "top_reason_en") \
+            .write.mode("overwrite").parquet(str(list_path))
+        counts = scored.selectExpr("count(*) AS n", "sum(CAST(on_watchlist AS INT)) AS listed").first()
+        scored.unpersist()
+        households_scored, listed = int(counts["n"]), int(counts["listed"] or 0)
+
+        say("publish")
+        seconds = round(time.perf_counter() - started, 3)
+        result = {
+            "week": week,
+            "households_in": int(households_in),
+            "households_scored": households_scored,
+            "rows_quarantined": int(read.totals["rows_quarantined"]),
+            "watchlist_size": listed,
+            "model_version": str(champion.version),
+            "drift_alerts": 0,
+            "seconds": seconds,
+        }
+        stages["outputs"] = {"scores": str(scores_path), "explanations": str(expl_path), "watchlist": str(list_path)}
+        stages["drift"] = "not run (spark engine: run `fanpin drift` on the written scores)"
+        pub.publish(
+            engine, run_id, week, cutoff.date(),
+            {**{k: v for k, v in result.items() if k not in ("week", "model_version")},
+             "counts": {"read": read.counts, "flags": int(len(read.flags))}, "stages": stages},
+        )
+        say(None)
+    except BaseException as error:
+        if not isinstance(error, (KeyboardInterrupt, SystemExit)):
+            pub.fail_run(engine, run_id, f"{type(error).__name__}: {error}")
+        raise
+    result["seconds"] = round(time.perf_counter() - started, 3)
+    return {**result, "run_id": run_id, "stages": stages, "engine": "spark", "master": master,
+            "outputs": stages["outputs"]}
+
+
+def _ranked(scored):
+    """The county-wide rank (probability descending, then household id), as the single engine."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    w = Window.orderBy(F.col("probability").desc(), F.col("household_id").asc())
+    return scored.withColumn("rank", F.row_number().over(w).cast("long"))
