@@ -259,7 +259,10 @@ def _quality(ref: pd.DataFrame, cur: pd.DataFrame, features: list[str], th: Thre
         else:
             rv, cv = _numeric(r), _numeric(c)
             rv, cv = rv[np.isfinite(rv)], cv[np.isfinite(cv)]
-            if len(rv) and len(cv) and name not in CALENDAR_FEATURES:
+            if len(cv) and name.endswith("_share"):
+                # A share is implausible only outside 0..1; within it any value can happen.
+                row["out_of_range_share"] = float(((cv < -1e-9) | (cv > 1 + 1e-9)).mean())
+            elif len(rv) and len(cv) and name not in CALENDAR_FEATURES:
                 lo, hi = rv.min(), rv.max()
                 # Half the span of slack: a sample's extremes move as a population ages or
                 # grows richer; what is flagged is far outside, not just a new record.
