@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from tests.drift_county import SCENARIO_WEEK
+
+pytestmark = pytest.mark.slow  # a simulated county and Evidently reports: minutes, not seconds
 
 
 def test_fanpin_drift_json_without_a_champion(drift_county, tmp_path, monkeypatch):

@@ -15,6 +15,8 @@ import pytest
 
 from tests.drift_county import SCENARIO_WEEK, check
 
+pytestmark = pytest.mark.slow  # a simulated county and Evidently reports: minutes, not seconds
+
 BASELINE_WEEKS = [f"2025-W{w}" for w in range(41, 49)]  # eight consecutive weeks
 
 
