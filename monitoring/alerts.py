@@ -120,6 +120,15 @@ def _subgroup_alerts(checks: dict, prediction: dict | None) -> list[dict]:
     out = []
     for g in checks.get("subgroups", []):
         if not g.get("changed"):
+            if "reference" in g.get("evidence", []):
+                zh = (f"与参考数据相比，有60岁以上老人的家庭转移性收入占比中位数{_pct(g['median_reference'])}→"
+                      f"{_pct(g['median_current'])}（PSI {g['psi']:.2f}），其他家庭变化{g['shift_other_households']:+.1%}；"
+                      f"本周记录未见改写，可能是参考数据较旧，请结合再训练评估")
+                en = (f"Against the reference, the median transfer share of households with members aged 60+ moved "
+                      f"{_pct(g['median_reference'])} -> {_pct(g['median_current'])} (PSI {g['psi']:.2f}), other "
+                      f"households {g['shift_other_households']:+.1%}; no records were rewritten this week, so an old "
+                      f"reference may explain it: weigh it when deciding on retraining.")
+                out.append(_alert("info", "subgroup_drift", None, g["feature"], zh, en, g["psi"], group=g["group"]))
             continue
         weekly = "week_over_week" in g.get("evidence", [])
         if weekly:

@@ -407,8 +407,10 @@ def _subgroup_checks(ref: pd.DataFrame, cur: pd.DataFrame, th: Thresholds,
                        and old_t["share_changed"] >= th.subgroup_contrast * rest_t["share_changed"])
     # Against an old reference the elderly share drifts a little every year (pensions grow), so
     # the reference alone must show a clear jump; a week-over-week rewrite is direct evidence.
+    # The reference alone is reported (info) but not trusted to call a population change: an
+    # old reference differs from today in many slow ways.
     against_reference = against_reference and value > th.psi_act
-    entry["changed"] = bool(against_reference or revised)
+    entry["changed"] = bool(revised)
     entry["evidence"] = [e for e, hit in (("reference", against_reference), ("week_over_week", revised)) if hit]
     if pred_ref is not None and pred_cur is not None:
         entry["risk_mean"] = float(np.mean(pred_cur[old_c]))

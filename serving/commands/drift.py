@@ -77,7 +77,7 @@ def drift_data(data: Path, week: str, report_dir: Path | None = None, settings=N
     report_path = Path(folder) / f"drift-{week}.html"
     stderr.print(f"checking {len(frame)} households against {len(reference)} reference rows", highlight=False)
     result = check_week(frame, reference, week=week, predictions=predictions, raw_tables=current.tables,
-                        report_path=report_path)
+                        previous_tables=history.tables, report_path=report_path)
     s = result.summary
     out = {
         "reference": reference_source,
