@@ -25,29 +25,18 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
-import pyarrow.compute as pc
-from pyarrow import array as _arrow_array
-from pyarrow import chunked_array as _chunked_array
-from pyarrow import string as _arrow_string
+import pandera.pandas as pandera
 
 from features import contract
 from features import normalising as norm
 from features import quarantine as qt
+from features.id_sets import id_set, in_id_set
+from features.plausibility import Source, age, flag_lines
 
 SUFFIXES = (".csv", ".xlsx", ".parquet")
 REQUIRED_TABLES = ("households", "members")
 COUNT_KEYS = ("rows_in", "rows_valid", "rows_quarantined", "rows_flagged")
 _ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
-# Able labour for the 万元 check: people who could earn more than 50 yuan a year.
-_ABLE_LABOUR = ("ordinary", "skilled")
-_INCOME_PARTS = ("wage_income", "business_income", "property_income", "transfer_income")
-_MAX_MEMBERS = 15
-
-
-def _text_array(values: pd.Series):
-    """A text column as an Arrow string array (for Arrow's vectorised kernels)."""
-    return _arrow_array(values, type=_arrow_string(), from_pandas=True)
 
 
 class ContractError(ValueError):
@@ -369,7 +358,7 @@ def _schema_lines(p: _Parsed) -> list[pd.DataFrame]:
     try:
         contract.TABLES[p.table].validate(p.typed, lazy=True)
         return []
-    except pa.errors.SchemaErrors as errors:
+    except pandera.errors.SchemaErrors as errors:
         cases = errors.failure_cases
     sensitive = contract.sensitive_columns(p.table)
     out = []
@@ -403,46 +392,18 @@ def _check_lines(p: _Parsed, as_of: pd.Timestamp) -> list[pd.DataFrame]:
             qt.ELIMINATED_BEFORE_ENTRY)
     if p.table == "members":
         add(t["birth_date"] > as_of, "birth_date", qt.BIRTH_IN_FUTURE)
-        add(_age(t, as_of) > 120, "birth_date", qt.AGE_OVER_120)
+        add(age(t, as_of) > 120, "birth_date", qt.AGE_OVER_120)
     return out
-
-
-def _age(members: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
-    """Age in years at the end of the row's validity (or at the export date for current rows)."""
-    at = members["valid_to"].fillna(as_of).clip(upper=as_of)
-    return (at - members["birth_date"]).dt.days / 365.25
-
-
-def _isin(values: pd.Series, allowed) -> pd.Series:
-    """``values.isin(allowed)`` for ID columns; Arrow's hash lookup (pandas' is slow for big sets)."""
-    hit = pc.is_in(_text_array(values), value_set=allowed)
-    return pd.Series(hit.to_numpy(zero_copy_only=False), index=values.index).fillna(False)
-
-
-def _ids(*columns: pd.Series | None):
-    """The non-missing IDs of several columns as one Arrow string array (a lookup set)."""
-    chunks = []
-    for column in columns:
-        if column is not None and len(column):
-            arrow = _text_array(column)
-            chunks += getattr(arrow, "chunks", [arrow])  # Arrays and ChunkedArrays alike
-    if not chunks:
-        return _arrow_array([], type=_arrow_string())
-    # No unique(): Arrow's is_in builds its own hash set, duplicates cost nothing there.
-    return pc.drop_null(_chunked_array(chunks, type=_arrow_string()))
 
 
 def _reference_lines(p: _Parsed, households) -> list[pd.DataFrame]:
     ids = p.typed["household_id"]
-    unknown = ids.notna() & ~_isin(ids, households)
+    unknown = ids.notna() & ~in_id_set(ids, households)
     if not unknown.any():
         return []
     rows = p.typed.index[unknown.to_numpy()]
     return [qt.lines(p.file, rows, "household_id", p.raw.loc[rows, "household_id"],
                      qt.UNKNOWN_HOUSEHOLD)]
-
-
-# --------------------------------------------------------------------------- flags
 
 
 def _history_tables(history: ReadResult | Mapping[str, pd.DataFrame] | None) -> dict:
@@ -451,81 +412,6 @@ def _history_tables(history: ReadResult | Mapping[str, pd.DataFrame] | None) -> 
     if isinstance(history, ReadResult):
         return dict(history.tables)
     return dict(history)
-
-
-def _flag_lines(parsed: dict[str, _Parsed], valid: dict[str, pd.DataFrame],
-                history: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> list[pd.DataFrame]:
-    out: list[pd.DataFrame] = []
-
-    def add(p: _Parsed, mask: pd.Series, column: str, reason: str, values=None) -> None:
-        mask = mask.fillna(False).astype(bool)
-        if mask.any():
-            rows = mask.index[mask.to_numpy()]
-            shown = p.raw.loc[rows, column] if values is None else values.loc[rows]
-            out.append(qt.lines(p.file, rows, column, shown, reason,
-                                sensitive=column in contract.sensitive_columns(p.table)))
-
-    members = valid.get("members")
-    if members is not None and len(members):
-        p = parsed["members"]
-        add(p, _age(members, as_of) > 110, "birth_date", qt.AGE_OVER_110)
-        add(p, (members["migrant_months"] > 0) & (members["migrant_place"] == "none"),
-            "migrant_place", qt.MIGRANT_WITHOUT_PLACE)
-        current = members[members["valid_to"].isna()]
-        size = current.groupby("household_id").size()
-        crowded = set(size.index[size > _MAX_MEMBERS])
-        if crowded:
-            households = valid.get("households")
-            in_households = set()
-            if households is not None and "households" in parsed:
-                mask = households["household_id"].isin(crowded) & households["valid_to"].isna()
-                in_households = set(households.loc[mask, "household_id"])
-                add(parsed["households"], mask, "household_id", qt.TOO_MANY_MEMBERS)
-            rest = crowded - in_households
-            add(p, current["household_id"].isin(rest).reindex(members.index, fill_value=False),
-                "household_id", qt.TOO_MANY_MEMBERS)
-
-    surveys = valid.get("income_surveys")
-    if surveys is not None and len(surveys):
-        out += _income_flags(parsed["income_surveys"], surveys, valid, history)
-    return out
-
-
-def _income_flags(p: _Parsed, surveys: pd.DataFrame, valid: dict[str, pd.DataFrame],
-                  history: dict[str, pd.DataFrame]) -> list[pd.DataFrame]:
-    """A 万元 unit error: income ~10,000x below the household's other years, or absurdly tiny."""
-    total = surveys[list(_INCOME_PARTS)].sum(axis=1, min_count=1)
-    largest = surveys[list(_INCOME_PARTS)].fillna(-1).idxmax(axis=1)
-
-    # The household's typical income over its years, from history and from this file. The row
-    # itself is one of them, which is fine: a unit error is 10,000x, so with two years the median
-    # (their mean) is still ~5,000x the wrong one, and a single year is never flagged.
-    years = [surveys[["household_id", "survey_year"]].assign(ref=total)]
-    past_surveys = history.get("income_surveys")
-    if past_surveys is not None and len(past_surveys):
-        years.append(past_surveys[["household_id", "survey_year"]].assign(
-            ref=past_surveys[list(_INCOME_PARTS)].sum(axis=1, min_count=1)))
-    years = pd.concat(years, ignore_index=True).drop_duplicates(["household_id", "survey_year"])
-    median = years.groupby("household_id")["ref"].median()
-    typical = surveys["household_id"].map(median).astype("float64")
-    far_below = (total > 0) & (typical >= 1000) & (typical / total >= 1000)
-
-    able = []
-    for members in (valid.get("members"), history.get("members")):
-        if members is not None and len(members):
-            current_able = members["valid_to"].isna() & members["labour_skill"].isin(_ABLE_LABOUR)
-            able.append(members.loc[current_able, "household_id"])
-    tiny = (total > 0) & (total < 50) & _isin(surveys["household_id"], _ids(*able))
-
-    out = []
-    for mask, reason in ((far_below, qt.INCOME_FAR_BELOW_HISTORY),
-                         (tiny & ~far_below, qt.INCOME_TINY_WITH_LABOUR)):
-        mask = mask.fillna(False).astype(bool)
-        for column in _INCOME_PARTS:
-            rows = surveys.index[(mask & (largest == column)).to_numpy()]
-            if len(rows):
-                out.append(qt.lines(p.file, rows, column, p.raw.loc[rows, column], reason))
-    return out
 
 
 # --------------------------------------------------------------------------- reading
@@ -570,7 +456,7 @@ def _read(files: dict[str, Path], *, label: Path, history, as_of,
     as_of = pd.Timestamp(as_of) if as_of is not None else _as_of_from(label, parsed)
     past = _history_tables(history)
 
-    known = _ids(
+    known = id_set(
         parsed["households"].typed["household_id"] if "households" in parsed else None,
         past["households"]["household_id"] if past.get("households") is not None else None,
     )
@@ -594,7 +480,8 @@ def _read(files: dict[str, Path], *, label: Path, history, as_of,
             p.typed.drop(index=bad_rows[table]) if len(bad_rows[table]) else p.typed
         )
 
-    flags = qt.combine(_flag_lines(parsed, valid_typed, past, as_of))
+    sources = {t: Source(t, p.file, p.raw) for t, p in parsed.items()}
+    flags = qt.combine(flag_lines(sources, valid_typed, past, as_of))
     quarantine = qt.combine(quarantine_parts)
 
     counts: dict[str, dict[str, int]] = {}
