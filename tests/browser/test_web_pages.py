@@ -117,7 +117,7 @@ def test_township_leader_sees_only_their_township(page, live_site: LiveSite, scr
     page.goto(f"{site.base_url}/township?week={WEEKS[-1]}")
     # WeasyPrint lays out one A4 page per household: allow for a slow, busy machine.
     with page.expect_download(timeout=240_000) as download:
-        page.click("#sheets-pdf")
+        page.click("#sheets-pdf", timeout=240_000)
     pdf = saved(download, tmp_path, "sheets.pdf")
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert site.own_township in text and site.other_township not in text
