@@ -34,6 +34,22 @@ DEFAULT_LGBM_PARAMS: dict[str, Any] = {
     "verbose": -1,
 }
 
+# Domain knowledge the trees must respect, whatever noise the training period holds: more illness,
+# disability or hospital stays never lower a household's risk, and more able labour never raises
+# it (+1: risk non-decreasing in the feature, -1: non-increasing). Officers would rightly distrust a
+# model whose score fell when a member was diagnosed with a major illness.
+DEFAULT_MONOTONE: dict[str, int] = {
+    "n_major_illness": 1,
+    "n_chronic": 1,
+    "n_disabled": 1,
+    "n_severe_disabled": 1,
+    "hospitalisations_13w": 1,
+    "hospitalisations_52w": 1,
+    "major_diagnosis_13w": 1,
+    "able_labour": -1,
+    "labour_share": -1,
+}
+
 
 class RiskPipeline(ClassifierMixin, BaseEstimator):
     """Household frame -> calibrated probability of entering monitoring within 52 weeks.
@@ -44,6 +60,8 @@ class RiskPipeline(ClassifierMixin, BaseEstimator):
             margin always means a higher probability) or "isotonic".
         random_state: seed for LightGBM's sampling.
         features: optional subset of model features (default: all).
+        monotone: feature -> +1/-1 monotone constraints (default ``DEFAULT_MONOTONE``; ``{}`` for
+            none); features not in the model are ignored.
     """
 
     def __init__(
@@ -52,11 +70,13 @@ class RiskPipeline(ClassifierMixin, BaseEstimator):
         calibration: str = "sigmoid",
         random_state: int = 0,
         features: tuple[str, ...] | None = None,
+        monotone: dict[str, int] | None = None,
     ):
         self.lgbm_params = lgbm_params
         self.calibration = calibration
         self.random_state = random_state
         self.features = features
+        self.monotone = monotone
 
     # -- fitting -----------------------------------------------------------------------------
     def fit(self, X: pd.DataFrame, y, X_calib: pd.DataFrame | None = None, y_calib=None):  # noqa: N803
@@ -65,14 +85,22 @@ class RiskPipeline(ClassifierMixin, BaseEstimator):
         Calibrating on the training rows would learn the trees' over-confidence; pass the
         validation period as ``X_calib``/``y_calib`` (falls back to the training rows).
         """
-        self.builder_ = FeatureBuilder(self.features).fit(X)
+        self.builder_ = self._new_builder().fit(X)
         params = {**DEFAULT_LGBM_PARAMS, **(self.lgbm_params or {}), "random_state": self.random_state}
+        monotone = DEFAULT_MONOTONE if self.monotone is None else self.monotone
+        names = list(self.builder_.get_feature_names_out())
+        if any(n in monotone for n in names):
+            params["monotone_constraints"] = [int(monotone.get(n, 0)) for n in names]
         self.booster_ = lgb.LGBMClassifier(**params)
         self.booster_.fit(self.builder_.transform(X), np.asarray(y).astype(int))
         self.classes_ = np.array([0, 1])
         cal_X, cal_y = (X, y) if X_calib is None else (X_calib, y_calib)
         self.fit_calibrator(cal_X, cal_y)
         return self
+
+    def _new_builder(self):
+        """The transformer from input rows to the model matrix (subclasses for other tables)."""
+        return FeatureBuilder(self.features)
 
     def fit_calibrator(self, X: pd.DataFrame, y) -> RiskPipeline:  # noqa: N803
         """(Re)fit only the calibrator, keeping the trees."""

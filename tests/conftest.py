@@ -168,3 +168,30 @@ def drift_champion(drift_county):
     from tests.drift_county import fit_drift_champion
 
     return fit_drift_champion(drift_county.history)
+
+
+# -- training (issue 4) ----------------------------------------------------------------------------
+# Small and quick: fewer cutoffs, one tuning trial, small trees, a watch list every 4 weeks.
+FAST_TRAINING = {
+    "cutoff_step_weeks": 8,
+    "tuning": {"trials": 1, "sample_rows": 20000},
+    "model": {"lgbm": {"n_estimators": 80, "num_leaves": 15, "min_child_samples": 50}},
+    "lead_time": {"step_weeks": 4},
+    "logistic": {"max_train_rows": 20000},
+    "reference_rows": 1000,
+    "shap_rows": 1000,
+}
+
+
+@pytest.fixture(scope="session")
+def trained_small(small_county):
+    """(tables, policy, TrainingResult) of the fast training config on the small county."""
+    from features.policy import load_policy
+    from training.config import load_config
+    from training.county_data import read_history, read_oracle
+    from training.train import fit_and_evaluate
+
+    tables, _ = read_history(small_county)
+    policy = load_policy()
+    result = fit_and_evaluate(tables, policy, load_config(overrides=FAST_TRAINING), oracle=read_oracle(small_county))
+    return tables, policy, result

@@ -82,6 +82,8 @@ def cutoff_schedule(
 def next_entry(outcomes: pd.DataFrame, household_ids: pd.Series, cutoff: pd.Timestamp) -> pd.Series:
     """Each household's first monitoring entry strictly after the cutoff (NaT when none)."""
     later = outcomes.loc[outcomes["entry_date"] > cutoff, ["household_id", "entry_date"]]
+    if later.empty:
+        return pd.Series(pd.NaT, index=household_ids.index, dtype="datetime64[ns]")
     first = later.groupby("household_id")["entry_date"].min()
     return household_ids.map(first)
 
