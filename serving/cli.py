@@ -26,6 +26,7 @@ from serving.commands.train import train  # noqa: E402
 from serving.commands.promote import promote  # noqa: E402
 from serving.commands.explain import explain  # noqa: E402
 from serving.commands.visit_sheets import visit_sheets  # noqa: E402
+from serving.commands.demo import demo  # noqa: E402
 
 app.command("validate")(validate)
 app.command("contract-doc")(contract_doc)
@@ -38,6 +39,7 @@ app.command("train")(train)
 app.command("promote")(promote)
 app.command("explain")(explain)
 app.command("visit-sheets")(visit_sheets)
+app.command("demo")(demo)
 app.add_typer(history.app, name="history")
 app.add_typer(users.app, name="users")
 app.add_typer(feedback.app, name="feedback")
