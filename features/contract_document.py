@@ -6,7 +6,7 @@ committed file is out of date, so the document cannot drift from the schemas.
 
 from __future__ import annotations
 
-from features import contract
+from features import contract, quarantine
 
 _KIND_NAMES = {
     "string": "text / 文本",
@@ -81,4 +81,28 @@ def contract_markdown() -> str:
         if aliases:
             out += ["", "Other accepted headers: "
                     + ", ".join(f"{a} → `{c}`" for a, c in aliases.items()) + "."]
+    out += _quarantine_section()
     return "\n".join(out) + "\n"
+
+
+def _quarantine_section() -> list[str]:
+    """What the reader does with rows that break the contract (reasons come from the code)."""
+    columns = ", ".join(f"`{c}`" for c in quarantine.COLUMNS)
+    out = [
+        "",
+        "## Quarantine and flags / 隔离与存疑",
+        "",
+        "A row that breaks the contract is quarantined: left out of the tables and listed in the",
+        f"quarantine table with one line per problem cell ({columns}).",
+        "`row` is the row number Excel shows (the header is row 1). A row that is valid but",
+        "implausible is flagged: listed the same way and still used. Values of sensitive columns",
+        f"are shown as `{quarantine.MASK}`. A missing required column or an unreadable file stops",
+        "the run with one line naming the file and the column.",
+        "",
+        "Quarantine reasons:",
+        "",
+    ]
+    out += [f"- {r.format(limit='N')}" for r in quarantine.QUARANTINE_REASONS]
+    out += ["", "Flags (the row is still used):", ""]
+    out += [f"- {r}" for r in quarantine.FLAG_REASONS]
+    return out

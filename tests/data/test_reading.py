@@ -397,3 +397,19 @@ def test_two_files_for_one_table_is_an_error(tmp_path):
     write(tmp_path, "members", to_chinese("members", t["members"]), fmt="xlsx", name="家庭成员")
     with pytest.raises(ContractError, match="two files for table members"):
         read_folder(tmp_path)
+
+
+def test_ragged_csv_stops_with_the_file_name(tmp_path):
+    write_folder(tmp_path, valid_tables())
+    lines = (tmp_path / "members.csv").read_text(encoding="utf-8").splitlines()
+    lines[3] += ",extra,cells"
+    (tmp_path / "members.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ContractError, match=r"^members\.csv: cannot read file \(not a valid CSV\)$"):
+        read_folder(tmp_path)
+
+
+def test_quarantine_and_flag_reasons_are_bilingual():
+    for reason in quarantine.QUARANTINE_REASONS + quarantine.FLAG_REASONS:
+        english, chinese = reason.split(" / ", 1)
+        assert english[0].isascii() and english[0].isalpha()
+        assert any("\u4e00" <= c <= "\u9fff" for c in chinese)
