@@ -72,3 +72,17 @@ def column_label(table: str, column: str, language: str) -> str:
         if f.name == column:
             return f.zh if language == "zh_CN" else f.en
     return column
+
+
+def criteria_labels(names: str | list[str] | None, language: str) -> list[str]:
+    """Official criteria (``features.rules.CRITERIA`` names, a list or "a|b") in words."""
+    from features.rules import CRITERIA
+
+    if not names:
+        return []
+    items = names.split("|") if isinstance(names, str) else names
+    return [
+        (CRITERIA[n].zh if language == "zh_CN" else CRITERIA[n].en) if n in CRITERIA else n
+        for n in items
+        if n
+    ]

@@ -88,6 +88,7 @@ def helpers(language: str) -> dict[str, Any]:
         "severity_label": lambda code: labels.label(labels.SEVERITIES, code, language),
         "value_label": lambda table, column, code: labels.value_label(table, column, code, language),
         "column_label": lambda table, column: labels.column_label(table, column, language),
+        "criteria_labels": lambda names: labels.criteria_labels(names, language),
     }
 
 

@@ -57,7 +57,7 @@ def watchlist_workbook(rows: list[dict[str, Any]], week: str, language: str) -> 
                 None if s.change is None else round(float(s.change) * 100, 1),
                 "、".join(flags) if zh else ", ".join(flags),
                 (s.top_reason_zh if zh else s.top_reason_en) or "",
-                s.criteria_met or "",
+                ("；" if zh else "; ").join(labels.criteria_labels(s.criteria_met, language)),
                 labels.label(labels.OUTCOMES, row["outcome"], language),
             ]
         )
