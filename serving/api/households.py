@@ -42,25 +42,21 @@ def _score_in_scope(session: Session, who: auth.Principal, run_id: int, househol
 
 
 def on_demand_explanation(request: Request, session: Session, run_id: int, household_id: str,
-                          previous: float | None) -> tuple[dict[str, Any] | None, str]:
-    """The stored explanation, else one computed now with the champion (if it scored this week)."""
-    cached = queries.explanation(session, run_id, household_id)
-    if cached is not None:
-        return cached, "stored"
+                          facts: dict[str, Any] | None, previous: float | None) -> tuple[dict[str, Any] | None, str]:
+    """An explanation computed now with the champion (only if the champion scored this week), cached."""
     champion = getattr(request.app.state, "champion", None)
     run = session.get(m.Run, run_id)
     if champion is None:
         return None, "unavailable: no champion model loaded / 未加载模型"
     if run is None or str(champion.version) != str(run.model_version):
         return None, "unavailable: the champion changed since this week was scored / 模型已更新"
-    snap = queries.snapshot(session, run_id, household_id)
-    if snap is None:
+    if not facts:
         return None, "unavailable: no stored model input / 无模型输入"
     from features.rules import evaluate_rules
     from serving.explaining import explain_rows, frame_from_facts
 
     policy = request.app.state.policy
-    frame = frame_from_facts([snap.facts])
+    frame = frame_from_facts([facts])
     previous_of = {household_id: previous} if previous is not None else None
     payload = explain_rows(champion.model, frame, policy, evaluate_rules(frame, policy), previous_of)[0]
     try:
@@ -82,29 +78,35 @@ def household(
 ):
     """户详情 / one household in a published week (every read is audited)."""
     week, run_id = _week_run(session, week)
-    score = _score_in_scope(session, who, run_id, household_id)
+    bundle = queries.household_bundle(session, run_id, household_id)
+    # Unknown and other-township households get the same answer: nothing leaks about either.
+    if bundle is None or not auth.in_scope(who, bundle["score"]["township"]):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, HOUSEHOLD_NOT_FOUND)
     trend = queries.trend(session, household_id, up_to_week=week)
-    previous = trend[-2]["probability"] if len(trend) >= 2 else None
-    explanation, explanation_status = on_demand_explanation(request, session, run_id, household_id, previous)
-    snap = queries.snapshot(session, run_id, household_id)
-    record = auth.mask_record(snap.identity, who) if snap else {"household_id": household_id}
-    members = [auth.mask_record(x, who) for x in (snap.members if snap else [])]
+    explanation, explanation_status = bundle["explanation"], "stored"
+    if explanation is None:
+        previous = trend[-2]["probability"] if len(trend) >= 2 else None
+        explanation, explanation_status = on_demand_explanation(request, session, run_id, household_id,
+                                                                bundle["facts"], previous)
+    record = auth.mask_record(bundle["identity"], who) if bundle["identity"] else {"household_id": household_id}
+    members = [auth.mask_record(x, who) for x in (bundle["members"] or [])]
+    feedback = queries.feedback(session, household_id)
     auth.audit(session, who, "household.read", target=household_id, detail={"week": week})
     session.commit()
     return HouseholdOut(
         household_id=household_id,
         week=week,
-        score=score,
-        watchlist_reasons=queries.watchlist_reasons(session, run_id, household_id),
+        score=bundle["score"],
+        watchlist_reasons=bundle["watchlist_reasons"],
         trend=trend,
         explanation=explanation,
         explanation_status=explanation_status,
-        rule_triggers=queries.rule_triggers(session, run_id, household_id),
+        rule_triggers=bundle["rule_triggers"],
         measures=(explanation or {}).get("measures", []),
         household=record,
-        facts=snap.facts if snap else {},
+        facts=bundle["facts"] or {},
         members=members,
-        feedback=queries.feedback(session, household_id),
+        feedback=feedback,
     )
 
 

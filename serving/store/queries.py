@@ -238,3 +238,34 @@ def quarantine(session: Session, run_id: int, kind: str = "quarantine", limit: i
         .order_by(m.QuarantineRow.id).limit(limit)
     )
     return [{"file": q.file, "row": q.row, "column": q.column, "value": q.value, "reason": q.reason} for q in rows]
+
+
+def household_bundle(session: Session, run_id: int, household_id: str) -> dict[str, Any] | None:
+    """Everything a household page needs from one run, in one query (the API's hot path):
+    ``score``, ``explanation``, ``rule_triggers``, ``watchlist_reasons``, ``identity``, ``facts``,
+    ``members`` (None when the household was not scored that week)."""
+    s, e, r, w, h = (t.__table__ for t in (m.Score, m.Explanation, m.RuleTrigger, m.WatchlistEntry,
+                                           m.HouseholdSnapshot))
+
+    def on(t):
+        return and_(t.c.run_id == s.c.run_id, t.c.household_id == s.c.household_id)
+
+    q = (
+        select(s, e.c.payload.label("explanation"), r.c.payload.label("rule_triggers"),
+               w.c.reasons.label("watchlist_reasons"), h.c.identity, h.c.facts, h.c.members)
+        .select_from(s.outerjoin(e, on(e)).outerjoin(r, on(r)).outerjoin(w, on(w)).outerjoin(h, on(h)))
+        .where(s.c.run_id == run_id, s.c.household_id == household_id)
+    )
+    row = session.execute(q).mappings().first()
+    if row is None:
+        return None
+    score = _score_dict(m.Score(**{c.name: row[c.name] for c in s.columns}))
+    return {
+        "score": score,
+        "explanation": row["explanation"],
+        "rule_triggers": row["rule_triggers"],
+        "watchlist_reasons": list(row["watchlist_reasons"] or []),
+        "identity": row["identity"],
+        "facts": row["facts"],
+        "members": row["members"],
+    }
