@@ -6,7 +6,6 @@ ID number appears in any log of the run."""
 from __future__ import annotations
 
 import io
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -30,7 +29,7 @@ USERS = {"admin": ("admin", None), "officer": ("county_officer", None), "leader"
 def county_service(small_county, registered_champion, tmp_path_factory):
     """Eight weeks published into a fresh SQLite store by real CLI runs, and one user per role."""
     tmp = tmp_path_factory.mktemp("eight-weeks")
-    env = cli_env(tmp / "home", None, MLFLOW_TRACKING_URI=os.environ["MLFLOW_TRACKING_URI"])
+    env = cli_env(tmp / "home", None, MLFLOW_TRACKING_URI=registered_champion["tracking_uri"])
     logs: list[str] = []
     seeded = run(["history", "import", "--data", str(small_county), "--until", SEED_UNTIL], env, logs)
     results = [run(["weekly", "--data", str(small_county), "--week", w], env, logs) for w in WEEKS]

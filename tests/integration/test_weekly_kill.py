@@ -4,8 +4,6 @@ PostgreSQL."""
 
 from __future__ import annotations
 
-import os
-
 import pandas as pd
 import pytest
 from sqlalchemy import func, select
@@ -22,7 +20,7 @@ W1, W2 = "2025-W45", "2025-W46"
 @pytest.fixture(params=database_params())
 def weekly_env(request, tmp_path, small_county, registered_champion):
     with fresh_database_url(request.param, tmp_path) as url:
-        env = cli_env(tmp_path / "home", url, MLFLOW_TRACKING_URI=os.environ["MLFLOW_TRACKING_URI"])
+        env = cli_env(tmp_path / "home", url, MLFLOW_TRACKING_URI=registered_champion["tracking_uri"])
         run(["history", "import", "--data", str(small_county), "--until", "2025-11-02"], env)
         engine = make_engine(url)
         yield env, engine, small_county
