@@ -53,7 +53,8 @@ def risk_types(c: S.County, week: Week, age: np.ndarray, idx: np.ndarray) -> np.
     any_dis = household_sum(c, m["dis_grade"] > 0)[idx] > 0
     students = household_sum(c, S.among(m["school"], (3, 4, 5)))[idx]
     dropout = household_sum(c, m["school"] == 6)[idx] > 0
-    labour = household_sum(c, S.among(m["skill"], (0, 1)) & (age >= 16) & (age < 60))[idx]
+    # 缺劳动力: nobody of working age who can work at all (weak labour still counts)
+    labour = household_sum(c, S.among(m["skill"], (0, 1, 2)) & (age >= 16) & (age < 65))[idx]
     flags = {
         "illness": major | chronic,
         "disability": severe_dis | (any_dis & recent("last_disability", 52)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from features.contract import fields
@@ -38,10 +39,15 @@ def week_view(tables: dict[str, pd.DataFrame], monday: pd.Timestamp) -> dict[str
 
 
 def _money(values: pd.Series) -> pd.Series:
-    # Integers print without decimals; fractional values (e.g. 万元 errors) with up to 4 places.
-    v = values.astype("float64")
-    text = v.map(lambda x: "" if pd.isna(x) else (f"{x:.0f}" if float(x).is_integer() else f"{x:.4f}".rstrip("0")))
-    return text
+    # Whole yuan print without decimals; fractional values (e.g. 万元 errors) with up to 4 places.
+    v = values.astype("float64").to_numpy()
+    na = np.isnan(v)
+    whole = ~na & (v == np.round(v))
+    out = np.full(len(v), "", dtype=object)
+    out[whole] = v[whole].astype(np.int64).astype(str)
+    frac = ~na & ~whole
+    out[frac] = [f"{x:.4f}".rstrip("0").rstrip(".") for x in v[frac]]
+    return pd.Series(out, index=values.index, dtype=object)
 
 
 def to_chinese(table: str, df: pd.DataFrame) -> pd.DataFrame:
@@ -55,7 +61,10 @@ def to_chinese(table: str, df: pd.DataFrame) -> pd.DataFrame:
         if f.kind == "code":
             text = col.map(f.allowed).astype(object)
         elif f.kind == "bool":
-            text = col.map(lambda x: "" if pd.isna(x) else BOOL_ZH[bool(x)]).astype(object)
+            na = col.isna().to_numpy()
+            yes = col.fillna(False).astype(bool).to_numpy()
+            text = pd.Series(np.where(na, "", np.where(yes, BOOL_ZH[True], BOOL_ZH[False])),
+                             index=col.index, dtype=object)
         elif f.kind == "date":
             text = pd.to_datetime(col).dt.strftime("%Y-%m-%d").astype(object)
         elif f.kind == "int":

@@ -50,10 +50,12 @@ def test_default_county_illness_is_top_risk_type(default_county):
 @pytest.mark.slow
 def test_default_county_summary_fields_and_speed(default_county):
     out, summary = default_county
-    for key in ("households", "members", "top_risk_type", "seconds", "out"):
+    for key in ("households", "members", "top_risk_type", "seconds", "cpu_seconds", "out"):
         assert key in summary
     assert summary["out"] == str(out)
-    assert summary["seconds"] < 240  # issue: < 120 s on 2 idle cores; loose for loaded CI
+    # issue: < 120 s on 2 cores. The run is single-threaded, so its CPU time is what an idle
+    # machine's clock shows; wall time on a shared, loaded test machine says nothing.
+    assert summary["cpu_seconds"] < 120
 
 
 def test_small_county_is_plausible(sim_run):
