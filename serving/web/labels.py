@@ -40,7 +40,7 @@ SEVERITIES = {
     "warning": N_("Warning"),
     "medium": N_("Warning"),
     "info": N_("For information"),
-    "low": N_("For information"),
+    "low": N_("Minor"),
 }
 
 
