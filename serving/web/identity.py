@@ -37,7 +37,7 @@ def sign_in(state, username: str, password: str) -> SignIn:
         except auth.AuthError:
             return SignIn(None)
         token = auth.issue_token(db, who.user_id, minutes=max(1, state.signer.max_age_seconds // 60))
-        auth.audit(db, who, "web:login")
+        auth.audit(db, who, "login", detail={"via": "web"})
         db.commit()
         return SignIn(_web_user(who, token))
 

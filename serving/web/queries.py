@@ -155,7 +155,7 @@ def record_feedback(db: Session, who: Any, *, household_id: str, week: str, town
     row = Feedback(household_id=household_id, week=week, township=township, outcome=outcome,
                    risk_types=risk_types, note=note, username=who.username, created_at=utcnow())
     db.add(row)
-    audit(db, who, "web:feedback", household_id, {"week": week, "outcome": outcome})
+    audit(db, who, "feedback.write", household_id, {"week": week, "outcome": outcome, "via": "web"})
     db.commit()
     return row
 

@@ -100,7 +100,7 @@ def drift_report(request: Request, user: SignedIn, week: str | None = None) -> R
         html = store.drift_report(db, run.id) if run else None
     if not html:
         raise PageError(404, "drift", gettext(lang, "There is no drift report for this week."))
-    identity.audit(state, user, "web:drift_report", run.week)
+    identity.audit(state, user, "drift.report", run.week)
     # The report is self-contained HTML from Evidently; forbid it from framing or posting anywhere.
     return HTMLResponse(html, headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY",
                                        "Content-Security-Policy": "form-action 'none'; frame-ancestors 'none'"})

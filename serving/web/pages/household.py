@@ -42,7 +42,7 @@ def household_context(request: Request, user: WebUser, household_id: str, week: 
         rules = store.rule_triggers(db, run.id, household_id) or {}
         history = store.feedback(db, household_id)
         listed_because = store.watchlist_reasons(db, run.id, household_id)
-    identity.audit(state, user, "web:household_read", household_id, {"week": run.week})
+    identity.audit(state, user, "household.read", household_id, {"week": run.week, "via": "web"})
     facts = (snap.facts if snap else {}) or {}
     return {
         "week": run.week,

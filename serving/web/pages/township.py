@@ -63,7 +63,7 @@ def township_sheets_pdf(request: Request, user: SignedIn, week: str | None = Non
             raise PageError(404, "week", gettext(lang, "No results have been published for this week."))
         chosen = _township(user, township, db, run, lang)
     content, count = township_pdf(request, user, run, chosen, lang)
-    identity.audit(state, user, "web:export_visit_sheets", chosen, {"week": run.week, "households": count})
+    identity.audit(state, user, "export.visit_sheets", chosen, {"week": run.week, "households": count})
     name = f"fanpin-visit-sheets-{run.week}.pdf"
     return Response(content, media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})

@@ -106,7 +106,7 @@ def watchlist_export(
             return Response(status_code=404)
         scored, total = queries.watchlist(db, run, scope_of(user), filters, per_page=0)
         rows = rows_for_display(state, db, run, user, scored)
-    identity.audit(state, user, "web:export_watchlist", run.week, {"rows": total, **filters.as_query()})
+    identity.audit(state, user, "export.xlsx", run.week, {"rows": total, "via": "web", **filters.as_query()})
     content = watchlist_workbook(rows, run.week, lang)
     name = f"fanpin-watchlist-{run.week}.xlsx"
     return Response(
