@@ -192,6 +192,8 @@ def _excel_cell(value: object) -> object:
         return ""
     if isinstance(value, bool):
         return "1" if value else "0"
+    if isinstance(value, str):
+        return value
     if isinstance(value, dt.datetime):
         if value.time() == dt.time(0):
             return value.strftime("%Y-%m-%d")
@@ -204,16 +206,16 @@ def _excel_cell(value: object) -> object:
 
 
 def _load_xlsx(path: Path) -> pd.DataFrame:
-    import openpyxl  # imported here: only XLSX exports need it
+    # calamine (Rust) reads a sheet ~15x faster than openpyxl, which matters for a county's
+    # members sheet; imported here because only XLSX exports need it.
+    from python_calamine import CalamineWorkbook
 
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        book = CalamineWorkbook.from_path(str(path))
+        # skip_empty_area=False keeps leading blank rows, so row numbers stay Excel's.
+        rows = book.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except Exception:  # calamine raises its own error types for zip, XML and sheet problems
         raise ContractError(f"{path.name}: cannot read file (not a valid XLSX)") from None
-    try:
-        rows = list(book.worksheets[0].iter_rows(values_only=True))
-    finally:
-        book.close()
     if not rows:
         raise ContractError(f"{path.name}: cannot read file (empty sheet)")
     header = [_excel_cell(h) for h in rows[0]]
