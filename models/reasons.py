@@ -166,6 +166,60 @@ def _years_since_exit(v: float, row: Mapping[str, Any]) -> Clause:
     return f"脱贫已{n}年", f"left poverty {n} year{'s' if n != 1 else ''} ago"
 
 
+def _labour(v: float, row: Mapping[str, Any]) -> Clause | None:
+    # Able workers and their share of the household are one fact to a reader.
+    able, share = _num(row.get("able_labour")), _num(row.get("labour_share"))
+    if able is None:
+        return None
+    n = _n(able)
+    if n <= 0:
+        return "家中无有劳动能力的成员", "no able worker in the household"
+    zh, en = f"家中有{n}名有劳动能力的成员", f"{n} able worker{'s' if n != 1 else ''} in the household"
+    if share is not None:
+        zh += f"，占家庭人口的{pct(share)}%"
+        en += f", {pct(share)}% of its members"
+    return zh, en
+
+
+def _window_pair(short: str, long: str, zh_short: str, zh_long: str, en_short: Callable[[str], str],
+                 en_long: Callable[[str], str], zh_none: str, en_none: str, money: bool) -> ClauseFn:
+    """One clause for a count or amount seen over three months and over a year."""
+
+    def fmt(v: float) -> str:
+        return yuan(v) if money else str(_n(v))
+
+    def clause(v: float, row: Mapping[str, Any]) -> Clause | None:
+        a, b = _num(row.get(short)), _num(row.get(long))
+        if a is None and b is None:
+            return None
+        a, b = a or 0.0, b or 0.0
+        if round(b) <= 0 and round(a) <= 0:
+            return zh_none, en_none
+        if round(a) > 0:
+            zh, en = zh_short.format(v=fmt(a)), en_short(fmt(a))
+            if round(b) > round(a):
+                zh += f"，近一年共{fmt(b)}{'元' if money else '次'}"
+                en += f" ({fmt(b)}{' yuan' if money else ''} in the past year)"
+            return zh, en
+        return zh_long.format(v=fmt(b)), en_long(fmt(b))
+
+    return clause
+
+
+_hospital = _window_pair(
+    "hospitalisations_13w", "hospitalisations_52w", "近三个月住院{v}次", "近一年住院{v}次",
+    lambda v: f"in hospital {_times_en(int(v))} in the past three months",
+    lambda v: f"in hospital {_times_en(int(v))} in the past year",
+    "近一年无住院", "no hospital stay in the past year", money=False,
+)
+_disaster_loss = _window_pair(
+    "disaster_loss_13w", "disaster_loss_52w", "近三个月灾害损失{v}元", "近一年灾害损失{v}元",
+    lambda v: f"disaster losses of {v} yuan in the past three months",
+    lambda v: f"disaster losses of {v} yuan in the past year",
+    "近一年无灾害损失", "no disaster losses in the past year", money=True,
+)
+
+
 def _dependency(v: float, row: Mapping[str, Any]) -> Clause:
     return f"抚养比为{v:.1f}", f"dependency ratio is {v:.1f}"
 
@@ -197,8 +251,8 @@ CLAUSES: dict[str, ClauseFn] = {
     # illness
     "n_chronic": _count("家中{n}人患长期慢性病", "家中无人患长期慢性病", lambda n: f"{_people_en(n)} {'has' if n == 1 else 'have'} a chronic illness", "no member has a chronic illness"),
     "n_major_illness": _count("家中{n}人患大病", "家中无人患大病", lambda n: f"{_people_en(n)} {'has' if n == 1 else 'have'} a major illness", "no member has a major illness"),
-    "hospitalisations_13w": _count("近三个月住院{n}次", "近三个月无住院", lambda n: f"in hospital {_times_en(n)} in the past three months", "no hospital stay in the past three months"),
-    "hospitalisations_52w": _count("近一年住院{n}次", "近一年无住院", lambda n: f"in hospital {_times_en(n)} in the past year", "no hospital stay in the past year"),
+    "hospitalisations_13w": _hospital,
+    "hospitalisations_52w": _hospital,
     "illness_diagnoses_52w": _count("近一年新确诊疾病{n}例", "近一年无新确诊疾病", lambda n: f"{n} new diagnos{'is' if n == 1 else 'es'} in the past year", "no new diagnosis in the past year"),
     "major_diagnosis_13w": _count("近三个月新确诊大病{n}例", "近三个月无新确诊大病", lambda n: f"{n} new major-illness diagnos{'is' if n == 1 else 'es'} in the past three months", "no new major illness in the past three months"),
     # medical spending
@@ -223,9 +277,9 @@ CLAUSES: dict[str, ClauseFn] = {
     "deaths_52w": _count("近一年家庭成员去世{n}人", "近一年无家庭成员去世", lambda n: f"{_people_en(n)} died in the past year", "no death in the past year"),
     "births_52w": _count("近一年新生儿{n}人", "近一年无新生儿", lambda n: f"{n} birth{'s' if n != 1 else ''} in the past year", "no birth in the past year"),
     # lack of labour
-    "able_labour": _count("家中有{n}名有劳动能力的成员", "家中无有劳动能力的成员", lambda n: f"{n} able worker{'s' if n != 1 else ''} in the household", "no able worker in the household"),
+    "able_labour": _labour,
     "weak_labour": _count("{n}人为弱劳动力或半劳动力", "无弱劳动力或半劳动力", lambda n: f"{n} weak or half worker{'s' if n != 1 else ''}", "no weak or half workers"),
-    "labour_share": _share("有劳动能力的成员占家庭人口的{p}%", "able workers are {p}% of the household"),
+    "labour_share": _labour,
     # schooling
     "schooling_spending": _amount("上年教育支出{v}元", "上年无教育支出", "schooling cost {v} yuan last year", "no schooling costs last year"),
     "n_compulsory_students": _count("义务教育在校生{n}人", "无义务教育在校生", lambda n: f"{n} pupil{'s' if n != 1 else ''} in compulsory school", "no pupils in compulsory school"),
@@ -238,8 +292,8 @@ CLAUSES: dict[str, ClauseFn] = {
     "safe_water": _flag("饮水安全有保障", "饮水安全无保障", "drinking water is safe", "drinking water is not safe"),
     # disaster and accident
     "disaster_events_13w": _count("近三个月受灾{n}次", "近三个月未受灾", lambda n: f"hit by disaster {_times_en(n)} in the past three months", "no disaster damage in the past three months"),
-    "disaster_loss_13w": _amount("近三个月灾害损失{v}元", "近三个月无灾害损失", "disaster losses of {v} yuan in the past three months", "no disaster losses in the past three months"),
-    "disaster_loss_52w": _amount("近一年灾害损失{v}元", "近一年无灾害损失", "disaster losses of {v} yuan in the past year", "no disaster losses in the past year"),
+    "disaster_loss_13w": _disaster_loss,
+    "disaster_loss_52w": _disaster_loss,
     "accidents_52w": _count("近一年发生意外事故{n}次", "近一年无意外事故", lambda n: f"{n} accident{'s' if n != 1 else ''} in the past year", "no accident in the past year"),
     "accident_loss_13w": _amount("近三个月意外事故损失{v}元", "近三个月无意外事故损失", "accident losses of {v} yuan in the past three months", "no accident losses in the past three months"),
     "events_4w": _count("近四周部门推送事件{n}件", "近四周无部门推送事件", lambda n: f"{n} event{'s' if n != 1 else ''} reported by departments in the past four weeks", "no events reported in the past four weeks"),
@@ -264,7 +318,12 @@ CLAUSES: dict[str, ClauseFn] = {
 }
 
 # Features stated in the same words share one clause (the income and its ratio to the line).
-_SAME_CLAUSE = {"income_to_line": "pc_net_income"}
+_SAME_CLAUSE = {
+    "income_to_line": "pc_net_income",
+    "labour_share": "able_labour",
+    "hospitalisations_13w": "hospitalisations_52w",
+    "disaster_loss_13w": "disaster_loss_52w",
+}
 _CATEGORICAL = {"policy_status", "social_assistance", "category"}
 # A missing value that is itself a fact worth stating (no survey, nothing to compare with).
 _MISSING_FACTS: dict[str, Clause] = {

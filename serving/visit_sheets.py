@@ -20,6 +20,8 @@ from features import vocabulary as voc
 # Fonts tried in order; the first installed one is named first in the CSS.
 CJK_FAMILIES = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "WenQuanYi Zen Hei", "Source Han Sans SC")
 MAX_MEASURES = 6  # what fits on the page beside everything else
+# Tighter settings tried in turn until a household's sheet fits one A4 page.
+DENSITIES = ("", "dense", "denser")
 
 
 def _num(value: Any) -> float | None:
@@ -145,8 +147,11 @@ def font_family() -> str:
 
 
 def render_html(sheets: Sequence[Mapping[str, Any]], *, week: str, township: str,
-                generated: str | None = None) -> str:
-    """The sheets as one HTML document (one ``section.sheet`` per household)."""
+                generated: str | None = None, density: str = "") -> str:
+    """The sheets as one HTML document (one ``section.sheet`` per household).
+
+    ``density`` ("", "dense", "denser") tightens type and spacing for a crowded sheet.
+    """
     import jinja2
 
     folder = resources.files("serving").joinpath("templates")
@@ -158,16 +163,33 @@ def render_html(sheets: Sequence[Mapping[str, Any]], *, week: str, township: str
         township=township,
         font_family=font_family(),
         generated=generated or dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        density=density,
+        footer=" · ".join([township, week] + ([f"户编号 {sheets[0]['household_id']}"] if len(sheets) == 1 else [])),
     )
 
 
 def render_pdf(sheets: Sequence[Mapping[str, Any]], *, week: str, township: str,
                generated: str | None = None) -> bytes:
-    """The sheets as a PDF: one A4 page per household (WeasyPrint, CJK font embedded)."""
+    """The sheets as a PDF: one A4 page per household (WeasyPrint, CJK font embedded).
+
+    Each household is laid out on its own and set tighter until it fits one page (a household
+    of more than about ten members may still take two); the pages are then joined.
+    """
     from weasyprint import HTML
 
-    html = render_html(sheets, week=week, township=township, generated=generated)
-    return HTML(string=html).write_pdf(presentational_hints=True)
+    if not sheets:
+        raise ValueError("no visit sheets to render / 没有可生成的走访表")
+    generated = generated or dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    documents = []
+    for sheet in sheets:
+        for density in DENSITIES:
+            html = render_html([sheet], week=week, township=township, generated=generated, density=density)
+            document = HTML(string=html).render(presentational_hints=True)
+            if len(document.pages) == 1:
+                break
+        documents.append(document)
+    pages = [page for document in documents for page in document.pages]
+    return documents[0].copy(pages).write_pdf()
 
 
 def store_sheets(session: Any, run_id: int, township: str) -> list[dict[str, Any]]:
