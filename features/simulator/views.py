@@ -32,7 +32,9 @@ def week_view(tables: dict[str, pd.DataFrame], monday: pd.Timestamp) -> dict[str
     e = tables["events"]
     out["events"] = e[(e["event_date"] >= monday) & (e["event_date"] <= sunday)].reset_index(drop=True)
     o = tables["outcomes"]
-    o = o[(o["entry_date"] <= sunday) & (o["elimination_date"].isna() | (o["elimination_date"] >= monday))].copy()
+    # households whose last member died are closed (销户): their records leave the export too
+    o = o[(o["entry_date"] <= sunday) & (o["elimination_date"].isna() | (o["elimination_date"] >= monday))
+          & o["household_id"].isin(present)].copy()
     o.loc[o["elimination_date"] > sunday, "elimination_date"] = pd.NaT
     out["outcomes"] = o.reset_index(drop=True)
     return out

@@ -138,3 +138,16 @@ def test_new_township_appears_only_in_exports(folders):
         assert not new_ids & set(hist["household_id"])
         sm = _read(scn, week, "members")
         assert set(sm["household_id"]) >= new_ids
+
+
+def test_scenario_week_sets_the_first_affected_week(sim_run, folders, tmp_path):
+    weeks = _weeks(folders["baseline"])
+    write_county(sim_run, tmp_path, summarise(sim_run), scenario="unit-error", scenario_week=weeks[-7])
+    assert _record(tmp_path)["scenario"]["first_week"] == weeks[-7]
+    base = folders["baseline"]
+    for i, week in enumerate(weeks):
+        same = (base / "exports" / week / "income_surveys.csv").read_bytes() == (
+            tmp_path / "exports" / week / "income_surveys.csv").read_bytes()
+        assert same == (i < len(weeks) - 7), week
+    with pytest.raises(ValueError):
+        write_county(sim_run, tmp_path / "x", summarise(sim_run), scenario="flood", scenario_week="2019-W01")
