@@ -62,7 +62,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 90) -> None:
+def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 300) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -174,7 +174,7 @@ def sign_in(page, site: LiveSite, role: str) -> None:
     page.fill("#username", site.users[role])
     page.fill("#password", site.password)
     page.click("form[action='/login'] button[type=submit]")
-    page.wait_for_load_state()
+    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def set_language(page, site: LiveSite, code: str, next_path: str = "/") -> None:

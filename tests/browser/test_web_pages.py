@@ -131,8 +131,8 @@ def test_household_reasons_and_feedback_round_trip(page, live_site: LiveSite, sc
     sign_in(page, site, "township_leader")
     page.goto(f"{site.base_url}/township?week={WEEKS[-1]}")
     page.locator("table tbody a").first.click()
-    page.wait_for_load_state()
-    assert "/households/" in page.url
+    page.wait_for_url("**/households/**")
+    page.locator("ul.reasons li").first.wait_for()
     reasons = page.locator("ul.reasons").first.locator("li").all_inner_texts()
     assert reasons, "a listed household has reasons"
     assert all(CJK.search(r) for r in reasons)
@@ -148,7 +148,7 @@ def test_household_reasons_and_feedback_round_trip(page, live_site: LiveSite, sc
     page.check("input[name=risk_types][value=illness]")
     page.fill("#note", note)
     page.click("form.feedback-form button[type=submit]")
-    page.wait_for_load_state()
+    page.wait_for_url("**saved=1**")
     assert "走访记录已保存" in page.locator("[role=status]").inner_text()
     history = page.locator("#history table").inner_text()
     assert note in history and "确认存在风险" in history and "因病" in history
@@ -161,7 +161,7 @@ def test_household_reasons_and_feedback_round_trip(page, live_site: LiveSite, sc
     # The print view (visit sheet).
     page.goto(f"{site.base_url}/township?week={WEEKS[-1]}")
     page.locator("table tbody td a", has_text="走访单").first.click()
-    page.wait_for_load_state()
+    page.wait_for_url("**/sheet?**")
     assert "走访单" in page.locator("h1").first.inner_text()
     shoot(page, screens, "visit-sheet-zh")
 
@@ -217,6 +217,7 @@ def test_every_main_page_reads_in_both_languages(page, live_site: LiveSite, scre
 
     # Sorting by risk and filtering by a flag are links and forms that work without scripts.
     page.click("th a:has-text('%s')" % ("风险" if language == "zh_CN" else "Risk"))
+    page.wait_for_url("**sort=probability**")
     values = [float(v.rstrip("%")) for v in page.locator("table.watch tbody td.num:nth-child(5)").all_inner_texts()]
     assert values == sorted(values, reverse=True)
 
