@@ -20,11 +20,12 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from features.contract import sensitive_columns
@@ -185,16 +186,23 @@ def issue_token(session: Session, user_id: int, minutes: int) -> str:
     return token
 
 
+@lru_cache(maxsize=1)
+def _token_statement():
+    # Built once: every API request runs it.
+    u, t = m.User.__table__, m.Token.__table__
+    return (
+        select(u.c.id, u.c.username, u.c.role, u.c.township, u.c.active)
+        .join(t, t.c.user_id == u.c.id)
+        .where(t.c.token_hash == bindparam("digest"), t.c.expires_at > bindparam("now"), t.c.revoked.is_(False))
+    )
+
+
 def principal_for_token(session: Session, token: str) -> Principal | None:
     """The active user a valid, unexpired, unrevoked token belongs to (None otherwise)."""
-    row = session.execute(
-        select(m.User)
-        .join(m.Token, m.Token.user_id == m.User.id)
-        .where(m.Token.token_hash == _digest(token), m.Token.expires_at > utcnow(), m.Token.revoked.is_(False))
-    ).scalar_one_or_none()
+    row = session.execute(_token_statement(), {"digest": _digest(token), "now": utcnow()}).first()
     if row is None or not row.active:
         return None
-    return principal(row)
+    return Principal(row.id, row.username, row.role, row.township)
 
 
 def revoke_token(session: Session, token: str) -> None:
@@ -258,5 +266,10 @@ def mask_record(record: dict[str, Any], who: Principal) -> dict[str, Any]:
 def audit(session: Session, who: Principal, action: str, target: str | None = None,
           detail: dict[str, Any] | None = None) -> None:
     """Write who did what to the audit log (commit is the caller's, with its own work)."""
-    session.add(m.AuditEntry(at=utcnow(), username=who.username, role=who.role, action=action,
-                             target=target, detail=detail))
+    session.execute(_audit_statement(), {"at": utcnow(), "username": who.username, "role": who.role,
+                                         "action": action, "target": target, "detail": detail})
+
+
+@lru_cache(maxsize=1)
+def _audit_statement():
+    return insert(m.AuditEntry.__table__)

@@ -20,7 +20,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -124,27 +124,59 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return json.loads(out.to_json(orient="records", force_ascii=False, double_precision=15))
 
 
-def snapshots(tables: dict[str, pd.DataFrame], frame: pd.DataFrame, cutoff: pd.Timestamp) -> list[dict[str, Any]]:
-    """Per scored household: its registry row, model-input facts and members at the cutoff."""
+def snapshots(tables: dict[str, pd.DataFrame], frame: pd.DataFrame, cutoff: pd.Timestamp,
+              chunk: int = 20_000) -> Iterator[dict[str, Any]]:
+    """Per scored household: its registry row, model-input facts and members at the cutoff.
+
+    Yielded a chunk of households at a time, so a province-sized week never holds every
+    household's JSON-ready dict in memory at once (the store stages them in batches anyway).
+    """
     from features.household_frame import valid_at
     from serving.explaining import facts_of
 
     ids = set(frame["household_id"])
     hh = valid_at(tables["households"], cutoff)
     hh = hh.loc[hh["household_id"].isin(ids)].sort_values("valid_from").drop_duplicates("household_id", keep="last")
+    hh = hh.drop(columns=["valid_to"]).set_index("household_id", drop=False)
     members = valid_at(tables["members"], cutoff)
     members = members.loc[members["household_id"].isin(ids)].sort_values("valid_from")
     members = members.drop_duplicates("member_id", keep="last").drop(columns=["valid_to"])
-    by_household: dict[str, list[dict[str, Any]]] = {}
-    for rec in _records(members.sort_values(["household_id", "member_id"])):
-        by_household.setdefault(rec["household_id"], []).append(rec)
-    identity = {r["household_id"]: r for r in _records(hh.drop(columns=["valid_to"]))}
-    facts = facts_of(frame)
-    return [
-        {"household_id": f["household_id"], "identity": identity.get(f["household_id"], {}),
-         "facts": f, "members": by_household.get(f["household_id"], [])}
-        for f in facts
-    ]
+    members = members.sort_values(["household_id", "member_id"]).reset_index(drop=True)
+    member_ids = members["household_id"].to_numpy()
+    for start in range(0, len(frame), chunk):
+        part = frame.iloc[start:start + chunk]
+        part_ids = part["household_id"].to_numpy()
+        keep = np.isin(member_ids, part_ids)
+        by_household: dict[str, list[dict[str, Any]]] = {}
+        for rec in _records(members.loc[keep]):
+            by_household.setdefault(rec["household_id"], []).append(rec)
+        present = hh.index.intersection(part_ids)
+        identity = {r["household_id"]: r for r in _records(hh.loc[present])}
+        for f in facts_of(part):
+            yield {"household_id": f["household_id"], "identity": identity.get(f["household_id"], {}),
+                   "facts": f, "members": by_household.get(f["household_id"], [])}
+
+
+def _score_rows(scored: pd.DataFrame, top: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The scores table's rows (plain Python values), one household at a time."""
+    cols = {c: scored[c].to_numpy() for c in (
+        "household_id", "township", "village", "probability", "level", "rank", "township_rank", "change",
+        "on_watchlist", "flag_new", "flag_rising", "flag_rule", "under_monitoring", "criteria_met")}
+    for i in range(len(scored)):
+        hid = cols["household_id"][i]
+        reason = top.get(hid)
+        change = cols["change"][i]
+        yield {
+            "household_id": hid, "township": cols["township"][i], "village": cols["village"][i],
+            "probability": float(cols["probability"][i]), "level": str(cols["level"][i]),
+            "rank": int(cols["rank"][i]), "township_rank": int(cols["township_rank"][i]),
+            "change": None if pd.isna(change) else float(change),
+            "on_watchlist": bool(cols["on_watchlist"][i]), "flag_new": bool(cols["flag_new"][i]),
+            "flag_rising": bool(cols["flag_rising"][i]), "flag_rule": bool(cols["flag_rule"][i]),
+            "under_monitoring": bool(cols["under_monitoring"][i]), "criteria_met": str(cols["criteria_met"][i]),
+            "top_reason_zh": reason["text_zh"] if reason else None,
+            "top_reason_en": reason["text_en"] if reason else None,
+        }
 
 
 def _drift(champion, frame, week, probability, raw_tables, previous_tables) -> dict[str, Any]:
@@ -309,26 +341,16 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
 
         say("drift")
         pause_point("drift")
-        drift = _drift(champion, frame, week, probability, read.tables, before)
+        try:
+            drift = _drift(champion, frame, week, probability, read.tables, before)
+        except Exception as error:  # a broken monitor must not stop officers getting their list
+            drift = {"status": "failed", "summary": {"error": f"{type(error).__name__}: {str(error)[:300]}"},
+                     "alerts": [], "feature_results": None, "report_html": None}
         stages["drift"] = drift["status"]
 
         say("stage")
         pause_point("stage")
-        score_rows = []
-        for r in scored.itertuples(index=False):
-            reason = top.get(r.household_id)
-            score_rows.append({
-                "household_id": r.household_id, "township": r.township, "village": r.village,
-                "probability": float(r.probability), "level": str(r.level), "rank": int(r.rank),
-                "township_rank": int(r.township_rank),
-                "change": None if pd.isna(r.change) else float(r.change),
-                "on_watchlist": bool(r.on_watchlist), "flag_new": bool(r.flag_new),
-                "flag_rising": bool(r.flag_rising), "flag_rule": bool(r.flag_rule),
-                "under_monitoring": bool(r.under_monitoring), "criteria_met": str(r.criteria_met),
-                "top_reason_zh": reason["text_zh"] if reason else None,
-                "top_reason_en": reason["text_en"] if reason else None,
-            })
-        pub.stage_rows(engine, m.Score, score_rows, run_id)
+        pub.stage_rows(engine, m.Score, _score_rows(scored, top), run_id)
         pause_point("stage-scores")
         listed_rows = scored.loc[listed]
         pub.stage_rows(engine, m.WatchlistEntry, (
@@ -383,16 +405,20 @@ def _rule_payloads(rules: pd.DataFrame):
     scr = rules[scr_cols].to_numpy()
     any_flag = crit.any(axis=1) | scr.any(axis=1)
     names_c, names_s = list(CRITERIA), list(SCREENING)
+    # Plain arrays once, not a DataFrame column lookup per row (a third of the week's publishing).
+    ids = rules["household_id"].to_numpy()
+    types = rules["rule_risk_types"].to_numpy()
+    priority = rules["rules_priority_score"].to_numpy()
     for i in np.flatnonzero(any_flag):
         yield {
-            "household_id": str(rules["household_id"].iat[i]),
+            "household_id": str(ids[i]),
             "payload": {
                 "criteria": [{"name": n, "zh": CRITERIA[n].zh, "en": CRITERIA[n].en}
                              for n, hit in zip(names_c, crit[i], strict=True) if hit],
                 "screening": [{"name": n, "zh": SCREENING[n].zh, "en": SCREENING[n].en}
                               for n, hit in zip(names_s, scr[i], strict=True) if hit],
-                "risk_types": [t for t in str(rules["rule_risk_types"].iat[i]).split("|") if t],
-                "priority_score": float(rules["rules_priority_score"].iat[i]),
+                "risk_types": [t for t in str(types[i]).split("|") if t],
+                "priority_score": float(priority[i]),
             },
         }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -93,7 +93,7 @@ def household(
     feedback = queries.feedback(session, household_id)
     auth.audit(session, who, "household.read", target=household_id, detail={"week": week})
     session.commit()
-    return HouseholdOut(
+    body = HouseholdOut(
         household_id=household_id,
         week=week,
         score=bundle["score"],
@@ -108,6 +108,9 @@ def household(
         members=members,
         feedback=feedback,
     )
+    # Already a validated HouseholdOut: serialise once instead of letting FastAPI validate it again
+    # (the household page is the hot path; the response model still documents the schema).
+    return Response(body.model_dump_json(), media_type="application/json")
 
 
 @router.post("/households/{household_id}/feedback", response_model=FeedbackOut, status_code=201,

@@ -6,9 +6,10 @@ Functions return plain dicts with identifiers unmasked; callers mask them per ro
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, Select, and_, cast, func, select
+from sqlalchemy import Integer, Select, and_, bindparam, cast, func, select
 from sqlalchemy.orm import Session
 
 from serving.store import models as m
@@ -26,8 +27,41 @@ FLAGS = ("new", "rising", "rule_triggered")
 _FLAG_COLUMNS = {"new": m.Score.flag_new, "rising": m.Score.flag_rising, "rule_triggered": m.Score.flag_rule}
 
 
+# The household page is the API's hot path: its statements are built once, with bind parameters,
+# so a request only binds values (building SQLAlchemy expressions costs more than running them).
+@cache
+def _statements() -> dict[str, Any]:
+    s, e, r, w, h = (t.__table__ for t in (m.Score, m.Explanation, m.RuleTrigger, m.WatchlistEntry,
+                                           m.HouseholdSnapshot))
+    wk, fb = m.Week.__table__, m.Feedback.__table__
+
+    def on(t):
+        return and_(t.c.run_id == s.c.run_id, t.c.household_id == s.c.household_id)
+
+    return {
+        "published_run": select(wk.c.published_run_id).where(wk.c.week == bindparam("week")),
+        "bundle": (
+            select(s, e.c.payload.label("explanation"), r.c.payload.label("rule_triggers"),
+                   w.c.reasons.label("watchlist_reasons"), h.c.identity, h.c.facts, h.c.members)
+            .select_from(s.outerjoin(e, on(e)).outerjoin(r, on(r)).outerjoin(w, on(w)).outerjoin(h, on(h)))
+            .where(s.c.run_id == bindparam("run_id"), s.c.household_id == bindparam("household_id"))
+        ),
+        "trend": (
+            select(wk.c.week, s.c.probability, s.c.level, s.c.rank, s.c.on_watchlist)
+            .join(s, and_(s.c.run_id == wk.c.published_run_id, s.c.household_id == bindparam("household_id")))
+            .where(wk.c.week <= bindparam("week"))
+            .order_by(wk.c.week)
+        ),
+        "feedback": (
+            select(fb.c.id, fb.c.week, fb.c.outcome, fb.c.risk_types, fb.c.note, fb.c.username, fb.c.created_at)
+            .where(fb.c.household_id == bindparam("household_id"))
+            .order_by(fb.c.created_at.desc(), fb.c.id.desc())
+        ),
+    }
+
+
 def published_run(session: Session, week: str) -> int | None:
-    return session.scalar(select(m.Week.published_run_id).where(m.Week.week == week))
+    return session.execute(_statements()["published_run"], {"week": week}).scalar()
 
 
 def weeks(session: Session) -> list[dict[str, Any]]:
@@ -176,29 +210,16 @@ def watchlist_reasons(session: Session, run_id: int, household_id: str) -> list[
 
 def trend(session: Session, household_id: str, up_to_week: str | None = None) -> list[dict[str, Any]]:
     """The household's published score in every week (oldest first)."""
-    q = (
-        select(m.Week.week, m.Score.probability, m.Score.level, m.Score.rank, m.Score.on_watchlist)
-        .join(m.Score, and_(m.Score.run_id == m.Week.published_run_id, m.Score.household_id == household_id))
-        .order_by(m.Week.week)
-    )
-    if up_to_week:
-        q = q.where(m.Week.week <= up_to_week)
+    rows = session.execute(_statements()["trend"], {"household_id": household_id, "week": up_to_week or "9999-W99"})
     return [
         {"week": w, "probability": p, "level": lv, "rank": r, "on_watchlist": ow}
-        for w, p, lv, r, ow in session.execute(q).all()
+        for w, p, lv, r, ow in rows.all()
     ]
 
 
 def feedback(session: Session, household_id: str) -> list[dict[str, Any]]:
-    rows = session.scalars(
-        select(m.Feedback).where(m.Feedback.household_id == household_id).order_by(m.Feedback.created_at.desc(),
-                                                                                   m.Feedback.id.desc())
-    )
-    return [
-        {"id": f.id, "week": f.week, "outcome": f.outcome, "risk_types": f.risk_types, "note": f.note,
-         "username": f.username, "created_at": f.created_at}
-        for f in rows
-    ]
+    rows = session.execute(_statements()["feedback"], {"household_id": household_id}).mappings().all()
+    return [dict(r) for r in rows]
 
 
 def all_feedback(session: Session) -> list[dict[str, Any]]:
@@ -244,22 +265,19 @@ def household_bundle(session: Session, run_id: int, household_id: str) -> dict[s
     """Everything a household page needs from one run, in one query (the API's hot path):
     ``score``, ``explanation``, ``rule_triggers``, ``watchlist_reasons``, ``identity``, ``facts``,
     ``members`` (None when the household was not scored that week)."""
-    s, e, r, w, h = (t.__table__ for t in (m.Score, m.Explanation, m.RuleTrigger, m.WatchlistEntry,
-                                           m.HouseholdSnapshot))
-
-    def on(t):
-        return and_(t.c.run_id == s.c.run_id, t.c.household_id == s.c.household_id)
-
-    q = (
-        select(s, e.c.payload.label("explanation"), r.c.payload.label("rule_triggers"),
-               w.c.reasons.label("watchlist_reasons"), h.c.identity, h.c.facts, h.c.members)
-        .select_from(s.outerjoin(e, on(e)).outerjoin(r, on(r)).outerjoin(w, on(w)).outerjoin(h, on(h)))
-        .where(s.c.run_id == run_id, s.c.household_id == household_id)
-    )
-    row = session.execute(q).mappings().first()
+    row = session.execute(_statements()["bundle"], {"run_id": run_id, "household_id": household_id}).mappings().first()
     if row is None:
         return None
-    score = _score_dict(m.Score(**{c.name: row[c.name] for c in s.columns}))
+    score = {
+        "household_id": row["household_id"], "township": row["township"], "village": row["village"],
+        "probability": row["probability"], "level": row["level"], "rank": row["rank"],
+        "township_rank": row["township_rank"], "change": row["change"], "on_watchlist": row["on_watchlist"],
+        "flags": [f for f, c in (("new", "flag_new"), ("rising", "flag_rising"), ("rule_triggered", "flag_rule"))
+                  if row[c]],
+        "under_monitoring": row["under_monitoring"],
+        "criteria_met": [c for c in (row["criteria_met"] or "").split("|") if c],
+        "top_reason_zh": row["top_reason_zh"], "top_reason_en": row["top_reason_en"],
+    }
     return {
         "score": score,
         "explanation": row["explanation"],
