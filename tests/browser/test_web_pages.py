@@ -81,14 +81,14 @@ def test_township_leader_sees_only_their_township(page, live_site: LiveSite, scr
     sign_in(page, site, "township_leader")
     assert page.url.rstrip("/").endswith("/township")
     assert site.own_township in page.locator("h1").inner_text()
-    shoot(page, screens, "township-zh")
+    shoot(page, screens, "leader-township-zh")
 
     # The watch list offers and shows only the leader's township.
     page.goto(f"{site.base_url}/watchlist?week={WEEKS[-1]}&township={site.other_township}")
     options = page.locator("#township option").all_inner_texts()
     assert options == [site.own_township]
     assert site.other_township not in page.locator("table.watch").inner_text()
-    shoot(page, screens, "watchlist-leader-zh")
+    shoot(page, screens, "leader-watchlist-zh")
     total = int(page.locator("#match-count").get_attribute("data-total"))
 
     # Guessing another township's household in the URL gets the same answer as an unknown one.
@@ -141,7 +141,7 @@ def test_household_reasons_and_feedback_round_trip(page, live_site: LiveSite, sc
     chart.scroll_into_view_if_needed()
     page.wait_for_function("img => img.complete", arg=chart.element_handle())
     assert chart.evaluate("img => img.naturalWidth") > 300  # the contribution chart PNG loaded
-    shoot(page, screens, "household-zh")
+    shoot(page, screens, "leader-household-zh")
 
     note = "测试走访：家中老人住院，已联系村医"
     page.check("input[name=outcome][value=confirmed_at_risk]")
@@ -163,7 +163,7 @@ def test_household_reasons_and_feedback_round_trip(page, live_site: LiveSite, sc
     page.locator("table tbody td a", has_text="走访单").first.click()
     page.wait_for_url("**/sheet?**")
     assert "走访单" in page.locator("h1").first.inner_text()
-    shoot(page, screens, "visit-sheet-zh")
+    shoot(page, screens, "leader-visit-sheet-zh")
 
 
 def test_researcher_sees_no_names_or_id_numbers(page, live_site: LiveSite, screens, tmp_path):
@@ -177,7 +177,7 @@ def test_researcher_sees_no_names_or_id_numbers(page, live_site: LiveSite, scree
     for i, href in enumerate(hrefs):
         page.goto(site.base_url + href)
         pages[f"household{i}"] = page.content()
-    shoot(page, screens, "household-researcher-zh")
+    shoot(page, screens, "researcher-household-zh")
     page.goto(f"{site.base_url}/township?week={WEEKS[-1]}")
     pages["township"] = page.content()
     page.goto(f"{site.base_url}/data?week={WEEKS[-1]}")
@@ -213,7 +213,7 @@ def test_every_main_page_reads_in_both_languages(page, live_site: LiveSite, scre
     page.goto(f"{site.base_url}/watchlist?week={WEEKS[-1]}")
     header = page.locator("header").inner_text()
     assert all(word in header for word in expected)
-    shoot(page, screens, f"watchlist-{suffix}")
+    shoot(page, screens, f"officer-watchlist-{suffix}")
 
     # Sorting by risk and filtering by a flag are links and forms that work without scripts.
     page.click("th a:has-text('%s')" % ("风险" if language == "zh_CN" else "Risk"))
@@ -225,13 +225,13 @@ def test_every_main_page_reads_in_both_languages(page, live_site: LiveSite, scre
     page.goto(site.base_url + href)
     body = page.locator("main").inner_text()
     assert ("预警原因" if language == "zh_CN" else "Why this household is flagged") in body
-    shoot(page, screens, f"household-{suffix}")
+    shoot(page, screens, f"officer-household-{suffix}")
     page.goto(site.base_url + href.replace("?", "/sheet?"))
-    shoot(page, screens, f"visit-sheet-{suffix}")
+    shoot(page, screens, f"officer-visit-sheet-{suffix}")
     page.goto(f"{site.base_url}/township?week={WEEKS[-1]}")
-    shoot(page, screens, f"township-{suffix}")
+    shoot(page, screens, f"officer-township-{suffix}")
     page.goto(f"{site.base_url}/data?week={WEEKS[-1]}")
     assert ("当前使用的模型" if language == "zh_CN" else "The model in use") in page.locator("main").inner_text()
-    shoot(page, screens, f"data-{suffix}")
+    shoot(page, screens, f"officer-data-{suffix}")
     if language == "en":
         assert not CJK.search(page.locator("header nav").inner_text())
