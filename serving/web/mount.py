@@ -48,7 +48,6 @@ def install_web(app: FastAPI, settings: Any | None = None) -> None:
 
     @app.exception_handler(deps.PageError)
     async def _page_error(request: Request, exc: deps.PageError):
-
         if not hasattr(request.state, "language"):
             deps.language(request)
         lang = request.state.language

@@ -160,3 +160,15 @@ def test_logout_ends_the_session(site):
     replay = TestClient(client.app)
     replay.cookies.set("fanpin_session", cookie)
     assert replay.get("/data", follow_redirects=False).status_code == 303
+
+
+def test_drift_report_only_for_roles_that_read_drift(site):
+    _, clients, p = site
+    seen = {role: client.get(f"/data/drift-report?week={p.weeks[-1]}").status_code
+            for role, (client, _) in clients.items()}
+    assert seen["township_leader"] == 403
+    others = {seen[r] for r in ("admin", "county_officer", "researcher")}
+    # 200 with the Evidently report when the week's drift check ran, else 404 for everyone.
+    assert len(others) == 1 and others <= {200, 404}
+    leader_page = clients["township_leader"][0].get(f"/data?week={p.weeks[-1]}").text
+    assert "drift-report" not in leader_page and 'id="quarantine"' not in leader_page
