@@ -45,6 +45,7 @@ class CountyRun:
     latent: pd.DataFrame
     entries: list[np.ndarray]
     parameters: dict = field(default_factory=dict)
+    entry_lead_weeks: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
 def household_ids(c: S.County) -> np.ndarray:
@@ -137,7 +138,8 @@ def simulate_county(
                      {"households": n_households, "seed": seed, "start": str(start),
                       "end": str(end), "oracle_sample": oracle_sample,
                       "oracle_replicas": oracle_replicas,
-                      "cutoffs": [str(from_day(weeks[k].sunday)) for k in sorted(snapshots)]})
+                      "cutoffs": [str(from_day(weeks[k].sunday)) for k in sorted(snapshots)]},
+                     np.concatenate(rec.lead_weeks) if rec.lead_weeks else np.zeros(0, np.int64))
 
 
 def latent_traits(c: S.County, ids: np.ndarray) -> pd.DataFrame:

@@ -48,6 +48,7 @@ class Recorder:
         self.surveys: list[tuple] = []
         self.entries: list[tuple] = []
         self.eliminations: list[tuple] = []
+        self.lead_weeks: list[np.ndarray] = []  # weeks each entrant had met a criterion
         self.h_end = np.full(county.n_households, -(10**9), np.int64)
         used = np.flatnonzero(county.m["used"])
         self.m_chunks.append((used, np.full(len(used), start_day), self._take(county.m, MEMBER_FIELDS, used)))

@@ -86,6 +86,9 @@ def step(c: S.County, week: Week, age: np.ndarray, rng, p: Parameters, rec) -> n
     t = week.index
     trig, guarantee = criteria(c, week, age, p)
     eligible = (trig > 0) & ~h["monitored"]
+    # how long a household has met a criterion without being entered (the model's lead time)
+    since = h["eligible_since"]
+    h["eligible_since"] = np.where(eligible, np.where(since == S.NEVER, t, since), S.NEVER)
     u = rng.random((4, H))
 
     # entry of households whose identification finishes this week (if they still qualify)
@@ -103,6 +106,7 @@ def step(c: S.County, week: Week, age: np.ndarray, rng, p: Parameters, rec) -> n
         cat = np.where(tr == TRIGGER_SUDDEN, 2, np.where(h["category"][entered] == 0, 0, 1))
         if rec is not None:
             rec.entry(entered, cat.astype(np.int8), risk_types(c, week, age, entered))
+            rec.lead_weeks.append(t - h["eligible_since"][entered])
 
     # discovery: departments, cadres, the household itself, the autumn screening
     pushed = np.zeros(H, bool)

@@ -65,6 +65,10 @@ def summarise(run) -> dict:
         "risk_type_counts": {str(k): int(v) for k, v in risk_counts.items()},
         "median_per_capita_income_last_year": round(float(net.median()), 1) if len(net) else None,
         "income_year": last_year,
+        # weeks between first meeting a criterion and entry (discovery + identification)
+        "median_weeks_criteria_to_entry": float(np.median(run.entry_lead_weeks)) if len(run.entry_lead_weeks) else None,
+        "share_entries_after_4_weeks_or_more": round(float((run.entry_lead_weeks >= 4).mean()), 4)
+        if len(run.entry_lead_weeks) else None,
         "oracle_auc": round(auc, 4) if auc == auc else None,
         "oracle_rows": int(len(orc)),
         "oracle_mean_true_risk": round(float(orc["true_risk"].mean()), 4) if len(orc) else None,
