@@ -78,11 +78,11 @@ def _member_row(m: Mapping[str, Any], cutoff: dt.date) -> dict[str, str]:
 def _change(explanation: Mapping[str, Any], score: Mapping[str, Any]) -> str:
     change = _num(score.get("change", explanation.get("change")))
     if change is None:
-        return "无上周数据"
+        return "上周无评分，无法比较"
     points = change * 100
     if abs(points) < 0.05:
-        return "持平"
-    return f"{'上升' if points > 0 else '下降'} {abs(points):.1f} 个百分点"
+        return "与上周持平"
+    return f"较上周{'上升' if points > 0 else '下降'} {abs(points):.1f} 个百分点"
 
 
 def sheet_context(sheet: Mapping[str, Any]) -> dict[str, Any]:

@@ -55,7 +55,8 @@ def test_sheet_context_states_the_households_facts(sheets):
     assert len(ctx["members"]) == len(s["members"])
     assert ctx["level_zh"] in ("高", "中", "低")
     assert ctx["reasons"] == s["explanation"]["reasons"]
-    assert "个百分点" in ctx["change"] or ctx["change"] == "持平"
+    assert "个百分点" in ctx["change"] or ctx["change"] == "与上周持平"
+    assert sheet_context({**s, "explanation": {**s["explanation"], "change": None}})["change"] == "上周无评分，无法比较"
     # ID numbers never reach the sheet.
     html = render_html(sheets, week="2025-W26", township="古邵镇")
     for m in s["members"]:
