@@ -21,18 +21,23 @@ def latest_week(data_dir: Path) -> str | None:
     return weeks[-1] if weeks else None
 
 
-def _tables(data_dir: Path, week: str) -> dict[str, pd.DataFrame]:
+def _tables(data_dir: Path, week: str, cutoff: pd.Timestamp) -> dict[str, pd.DataFrame]:
+    """Registry tables as they stood at the cutoff: the history, plus the week's export only when
+    the history ends before it (merged by the weekly job's own rules, so no row is doubled)."""
     from features.reading import read_folder
+    from serving.history import DATED, History, append_export
 
     data_dir = Path(data_dir)
     history = data_dir / "history"
     export = data_dir / "exports" / week
     if history.is_dir():
         tables = read_folder(history).tables
-        if export.is_dir():
-            # The week's export may hold rows the history was written before; newer wins.
+        dates = [tables[name][column].max() for name, column in DATED.items() if len(tables[name])]
+        dates.append(tables["households"]["valid_from"].max())
+        as_of = max(pd.Timestamp(d) for d in dates if pd.notna(d))
+        if export.is_dir() and cutoff > as_of:
             new = read_folder(export, history=tables).tables
-            tables = {k: pd.concat([tables[k], new[k]], ignore_index=True).drop_duplicates() for k in tables}
+            tables = append_export(History(tables, as_of), new, week, cutoff)[0].tables
         return tables
     if export.is_dir():
         return read_folder(export).tables
@@ -84,7 +89,7 @@ def explain_household(data_dir: str | Path, household_id: str, settings: Any, *,
             week = f"{year}-W{number:02d}"
     cutoff = week_cutoff(week)
     policy = load_policy(getattr(settings, "policy_path", None))
-    tables = _tables(data_dir, week)
+    tables = _tables(data_dir, week, cutoff)
     frame = build_household_frame(tables, cutoff, policy)
     # Village context features need the whole village, so the frame is built for all, then cut.
     row = frame.loc[frame["household_id"].astype(str) == str(household_id)].reset_index(drop=True)
