@@ -68,7 +68,8 @@ class Recorder:
         self.off = self.rng.integers(0, 7, len(self.off))
 
     def day_of(self, households: np.ndarray) -> np.ndarray:
-        return self.week.monday + self.off[households]
+        # the first week may start before the history does: nothing is dated before its start
+        return np.maximum(self.week.monday + self.off[households], self.start_day)
 
     def event(self, code: str, households, members=None, amount=None) -> None:
         households = np.asarray(households, dtype=np.int64)

@@ -81,6 +81,11 @@ def test_slowly_changing_rows_are_consistent(sim_folder):
     closed = nxt.notna()
     assert (m.loc[closed, "valid_to"] == nxt[closed]).all()
     assert (m["valid_to"].isna() | (m["valid_to"] >= m["valid_from"])).all()
+    # nothing is dated before the history starts (the first ISO week begins in 2020)
+    start = pd.Timestamp("2021-01-01")
+    assert (m["valid_from"] >= start).all() and (m["valid_to"].dropna() >= start).all()
+    ev = pd.read_parquet(sim_folder / "history" / "events.parquet")
+    assert (ev["event_date"] >= start).all()
     # versions stay moderate: a member has a handful of rows over five years, not weekly ones
     assert m.groupby("member_id").size().mean() < 6
     h = pd.read_parquet(sim_folder / "history" / "households.parquet")
