@@ -120,6 +120,143 @@ def _drift_run(n: int) -> dict[str, Any]:
             "summary": {k: v for k, v in dict(result.summary).items() if isinstance(v, (int, float, str, bool))}}
 
 
+# -- explanations: AUC against explanation cost (benchmarks/explain_bench.py) -------------------------
+EXPLAIN_COUNTY = 3000
+
+
+def _explain_prepare() -> None:
+    prep.county(EXPLAIN_COUNTY)
+
+
+def _explain_run() -> dict[str, Any]:
+    from benchmarks import explain_bench
+
+    started = time.perf_counter()
+    result = explain_bench.run(EXPLAIN_COUNTY, explain_rows=2000)
+    return {"households": 2000, "seconds": time.perf_counter() - started, "county_households": EXPLAIN_COUNTY,
+            "train_rows": result["train_rows"], "test_rows": result["test_rows"], "sizes": result["sizes"]}
+
+
+# -- the API under load (benchmarks/api_load.py for the household detail) ------------------------------
+API_HOUSEHOLDS = 20_000
+API_TARGETS = {"GET /api/v1/households/{id}": (20, "p99 < 50 ms"), "GET /api/v1/weeks/{week}/watchlist": (20, "p99 < 150 ms")}
+
+
+def _api_home() -> Path:
+    return prep.cache_dir() / f"api-home-{API_HOUSEHOLDS}"
+
+
+def _api_prepare() -> None:
+    """A store with one published 20,000-household week (the weekly job on the snapshot)."""
+    from serving.settings import Settings
+    from serving.weekly import run_week
+
+    home = _api_home()
+    if (home / "READY").exists():
+        return
+    if home.exists():
+        shutil.rmtree(home)
+    paths = prep.snapshot_home(API_HOUSEHOLDS)
+    champion = prep.champion()
+    shutil.copytree(paths["home"], home)
+    run_week(paths["folder"], prep.WEEK, Settings(home=home, database_url=f"sqlite:///{home / 'fanpin.db'}"),
+             champion=champion)
+    (home / "READY").write_text("ok")
+
+
+def _list_load(base: str, token: str, week: str, total: int, *, clients: int, requests: int,
+               seconds: float) -> dict[str, Any]:
+    """Watch-list pages (50 rows, offsets spread over the list) with ``clients`` threads, bounded."""
+    import statistics
+    import threading
+
+    import httpx
+
+    from benchmarks.api_load import _percentile
+
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    counter = [0]
+    stop_at = time.perf_counter() + seconds
+    pages = max(1, total // 50)
+
+    def worker(n: int) -> None:
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+            i = n
+            while time.perf_counter() < stop_at:
+                with lock:
+                    if counter[0] >= requests:
+                        return
+                    counter[0] += 1
+                t0 = time.perf_counter()
+                r = client.get(f"/api/v1/weeks/{week}/watchlist", params={"limit": 50, "offset": 50 * (i % pages)})
+                elapsed = (time.perf_counter() - t0) * 1000
+                i += clients
+                with lock:
+                    latencies.append(elapsed)
+                    if r.status_code != 200:
+                        errors[0] += 1
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    return {"endpoint": "GET /api/v1/weeks/{week}/watchlist", "clients": clients, "requests": len(latencies),
+            "errors": errors[0], "p50_ms": round(_percentile(latencies, 50), 2),
+            "p95_ms": round(_percentile(latencies, 95), 2), "p99_ms": round(_percentile(latencies, 99), 2),
+            "mean_ms": round(statistics.fmean(latencies), 2) if latencies else None,
+            "throughput_rps": round(len(latencies) / wall, 1) if wall else None, "seconds": round(wall, 2)}
+
+
+def _api_run(clients: int, requests: int = 2000, seconds: float = 20.0) -> dict[str, Any]:
+    """`fanpin serve` on 127.0.0.1 over the prepared store; detail and list pages, bounded load."""
+    import os
+
+    import httpx
+    import psutil
+
+    home = _api_home()
+    os.environ["FANPIN_HOME"] = str(home)
+    os.environ["FANPIN_DATABASE_URL"] = f"sqlite:///{home / 'fanpin.db'}"
+    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{home / 'mlflow.db'}"
+    from benchmarks import api_load
+
+    proc, base, username, password = api_load._local_server_and_user()
+    started = time.perf_counter()
+    server_rss = 0.0
+    try:
+        token = httpx.post(f"{base}/api/v1/auth/token", data={"username": username, "password": password}).json()
+        access = token["access_token"]
+        headers = {"Authorization": f"Bearer {access}"}
+        week = httpx.get(f"{base}/api/v1/weeks", headers=headers).json()[0]["week"]
+        page = httpx.get(f"{base}/api/v1/weeks/{week}/watchlist", params={"limit": 500}, headers=headers).json()
+        ids = [i["household_id"] for i in page["items"]]
+        total = int(page.get("total") or len(ids))
+        with httpx.Client(base_url=base, headers=headers, timeout=60) as client:  # warm up
+            for hid in ids[:200]:
+                client.get(f"/api/v1/households/{hid}", params={"week": week})
+        detail = api_load.load(base, access, ids, week, clients=clients, requests=requests, seconds=seconds)
+        listing = _list_load(base, access, week, total, clients=clients, requests=requests, seconds=seconds)
+        server_rss = psutil.Process(proc.pid).memory_info().rss / 2**20
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        api_load._remove_user(username)
+    endpoints = []
+    for ep in (detail, listing):
+        ep = {**ep, "throughput": ep.get("throughput_rps")}
+        wanted = API_TARGETS.get(ep["endpoint"])
+        ep["target"] = wanted[1] if wanted and wanted[0] == clients else ""
+        endpoints.append(ep)
+    return {"households": None, "seconds": time.perf_counter() - started, "clients": clients,
+            "store_households": API_HOUSEHOLDS, "store": "sqlite", "endpoints": endpoints,
+            "_children_rss_mb": [server_rss]}
+
+
 CASES: dict[str, Case] = {
     **{
         f"weekly_{label}": Case("weekly", f"weekly job end to end, {n:,} households (snapshot export)",
@@ -130,6 +267,13 @@ CASES: dict[str, Case] = {
                          partial(_simulate_run, 20_000)),
     "train_20k": Case("training", "fit_and_evaluate on the simulated 20,000-household county",
                       partial(_train_run, 20_000), partial(_train_prepare, 20_000)),
+    "explain_models": Case("explain", "AUC against TreeSHAP cost for 4 model sizes (2,000 households explained)",
+                           _explain_run, _explain_prepare),
+    **{
+        f"api_{c}": Case("api", f"API load: household detail and watch-list page, {c} concurrent clients",
+                         partial(_api_run, c), _api_prepare)
+        for c in (1, 20, 100)
+    },
     "drift_20k": Case("drift", "monitoring.drift.check_week on one week of 20,000 households",
                       partial(_drift_run, 20_000), partial(_drift_prepare, 20_000)),
 }

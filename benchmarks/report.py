@@ -54,11 +54,12 @@ def render(lines: list[dict]) -> str:
                 for s in r.get("stages", {}):
                     if s not in stages:
                         stages.append(s)
-            head = ["case", "households", "seconds", "households/s", "peak RSS MB", *stages, "target", "load", "date"]
+            head = ["case", "households", "seconds", "CPU s", "households/s", "peak RSS MB", *stages, "target", "load",
+                    "date"]
             out.append("| " + " | ".join(head) + " |")
             out.append("|" + "---|" * len(head))
             for r in rows:
-                cells = [r["case"], _fmt(r.get("households")), _fmt(r.get("seconds")),
+                cells = [r["case"], _fmt(r.get("households")), _fmt(r.get("seconds")), _fmt(r.get("cpu_seconds")),
                          _fmt(r.get("households_per_second"), 0), _fmt(r.get("peak_rss_mb"), 0),
                          *[_fmt(r.get("stages", {}).get(s)) for s in stages],
                          TARGETS.get(r["case"], ""), _load(r), r.get("date", "")[:16]]
@@ -80,26 +81,28 @@ def render(lines: list[dict]) -> str:
                         _fmt(ep.get("p95_ms"), 1), _fmt(ep.get("p99_ms"), 1), ep.get("target", ""), _load(r),
                         r.get("date", "")[:16]]) + " |")
         elif family == "explain":
-            head = ["case", "trees", "leaves", "AUC", "explained/s", "ms per household", "load", "date"]
+            head = ["case", "trees", "leaves", "AUC", "TreeSHAP ms/household", "explained households/s",
+                    "max additivity error", "load", "date"]
             out.append("| " + " | ".join(head) + " |")
             out.append("|" + "---|" * len(head))
             for r in rows:
                 for s in r.get("sizes", []):
                     out.append("| " + " | ".join([
-                        r["case"], _fmt(s.get("n_estimators")), _fmt(s.get("num_leaves")), _fmt(s.get("auc"), 3),
-                        _fmt(s.get("explained_per_second"), 0), _fmt(s.get("ms_per_household"), 3), _load(r),
+                        r["case"], _fmt(s.get("trees")), _fmt(s.get("leaves")), _fmt(s.get("auc"), 3),
+                        _fmt(s.get("treeshap_ms_per_household"), 3), _fmt(s.get("explain_households_per_second"), 0),
+                        f"{s.get('max_additivity_error', 0):.1e}", _load(r),
                         r.get("date", "")[:16]]) + " |")
         else:
-            head = ["case", "households", "seconds", "peak RSS MB", "details", "target", "load", "date"]
+            head = ["case", "households", "seconds", "CPU s", "peak RSS MB", "details", "target", "load", "date"]
             out.append("| " + " | ".join(head) + " |")
             out.append("|" + "---|" * len(head))
-            skip = {"case", "family", "households", "seconds", "peak_rss_mb", "machine", "date",
+            skip = {"case", "family", "households", "seconds", "cpu_seconds", "peak_rss_mb", "machine", "date",
                     "households_per_second", "wall_with_startup_seconds"}
             for r in rows:
                 details = "; ".join(f"{k}={_fmt(v) if not isinstance(v, dict) else v}" for k, v in r.items()
                                     if k not in skip)
                 out.append("| " + " | ".join([
-                    r["case"], _fmt(r.get("households")), _fmt(r.get("seconds")), _fmt(r.get("peak_rss_mb"), 0),
-                    details.replace("|", "/"), TARGETS.get(r["case"], ""), _load(r), r.get("date", "")[:16]]) + " |")
+                    r["case"], _fmt(r.get("households")), _fmt(r.get("seconds")), _fmt(r.get("cpu_seconds")),
+                    _fmt(r.get("peak_rss_mb"), 0), details.replace("|", "/"), TARGETS.get(r["case"], ""), _load(r), r.get("date", "")[:16]]) + " |")
         out.append("")
     return "\n".join(out) + "\n"

@@ -80,8 +80,13 @@ def child(name: str) -> None:
     """Inside the fresh interpreter: run the case, add peak RSS, print one JSON line."""
     cases = registry()
     mach = machine()
+    before = resource.getrusage(resource.RUSAGE_SELF)
     out = cases[name].run()
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    # CPU seconds of the case (this process; threads included): unlike wall time, barely moved
+    # by other work on the machine, so figures taken under load stay comparable.
+    cpu = (usage.ru_utime - before.ru_utime) + (usage.ru_stime - before.ru_stime)
+    peak_mb = usage.ru_maxrss / 1024  # Linux: KiB
     for extra in out.pop("_children_rss_mb", []):
         peak_mb = max(peak_mb, extra)
     households = out.get("households")
@@ -91,6 +96,7 @@ def child(name: str) -> None:
         "family": cases[name].family,
         "households": households,
         "seconds": round(seconds, 3),
+        "cpu_seconds": round(cpu, 2),
         "peak_rss_mb": round(peak_mb, 1),
         "households_per_second": round(households / seconds, 1) if households and seconds else None,
         **{k: v for k, v in out.items() if k not in ("seconds", "households")},
