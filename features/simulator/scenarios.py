@@ -14,7 +14,6 @@ Each scenario changes only what it says, from its first affected week on:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -173,8 +172,3 @@ def _flood(view, flood: pd.DataFrame, first: bool):
         out["events"] = pd.concat([view["events"], dmg, hd], ignore_index=True)
     return out
 
-
-def first_week_date(label: str) -> date:
-    from features.simulator.snapshot import parse_week
-
-    return parse_week(label)
