@@ -54,19 +54,33 @@ def decide(
     slices: pd.DataFrame | None,
     champion: dict[str, float] | None,
     gates: dict[str, float] | None = None,
+    logistic: dict[str, float] | None = None,
 ) -> Decision:
     """Choose ``champion`` or ``challenger`` for a candidate.
 
     Args:
         candidate: the candidate's test metrics (auc, recall_at_5pct, ece).
-        rules: the rules baseline's metrics on the same rows.
+        rules: the rules baseline's metrics on the same rows (None for a table without the
+            contract fields the rules need: the first version must then reach AUC 0.55).
         slices: the slice table with ``model_recall_at_10pct`` and ``entrants`` columns.
         champion: the current champion's metrics on the same rows, or None when there is none.
         gates: thresholds (``DEFAULT_GATES`` keys).
+        logistic: the logistic baseline's metrics (reported in the reason when there are no rules).
     """
     g = {**DEFAULT_GATES, **(gates or {})}
     reasons: list[str] = []
     checks: dict[str, Any] = {}
+    if champion is None and rules is None:
+        # A researcher's own table has no official ranking to beat: the first version must be
+        # clearly better than chance; the logistic baseline is reported beside it, not a gate.
+        bar = (logistic or {}).get("auc", float("nan"))
+        ok = candidate["auc"] >= g.get("first_auc_min", 0.55)
+        checks.update(above_chance=ok, logistic_auc=bar)
+        if not ok:
+            return Decision("challenger", [f"AUC {candidate['auc']:.3f} is not clearly above chance (0.55); "
+                                           "no rules baseline in this table"], checks)
+        return Decision("champion", [f"first version; no rules baseline in this table; AUC {candidate['auc']:.3f} "
+                                     f"(logistic baseline {bar:.3f}) / 首个版本（无规则基线）"], checks)
     if champion is None:
         beats_auc = candidate["auc"] > rules["auc"]
         beats_recall = candidate["recall_at_5pct"] > rules["recall_at_5pct"]

@@ -174,13 +174,14 @@ def log_training(
     mlflow.set_experiment(experiment)
     test = result.test_frame
     y_test = test["label"].to_numpy()
-    groups = test["cutoff"].to_numpy()
+    groups = test["cutoff"].to_numpy() if "cutoff" in test else np.zeros(len(test))
     champion = champion_metrics_on(model_name, test, y_test, groups)
-    decision = decide(result.metrics, result.scorers["rules"], result.slices,
-                      None if champion is None else champion, result.config.get("gates"))
+    decision = decide(result.metrics, result.scorers.get("rules"), result.slices,
+                      None if champion is None else champion, result.config.get("gates"),
+                      logistic=result.scorers.get("logistic"))
 
     assert_no_identifiers(result.reference, "the reference sample")
-    example = signature_frame(result.reference.head(5))
+    example = signature_frame(result.reference.head(5), result.input_columns)
     assert_no_identifiers(example, "the input example")
     prediction = result.model.predict_proba(example)
     signature = model_signature(example, prediction)
@@ -234,7 +235,8 @@ def log_training(
             (tmp / "evaluation" / "report.html").write_text(report.render(result), encoding="utf-8")
             features_table(result.model.feature_names_).to_csv(tmp / "features.csv", index=False, encoding="utf-8")
             (tmp / "model_card.md").write_text(
-                model_card.render(result, model_name=model_name, decision=decision, data_fingerprint=data_fingerprint),
+                model_card.render(result, model_name=model_name, decision=decision, data_fingerprint=data_fingerprint,
+                                  target=result.target_description),
                 encoding="utf-8")
             result.reference.to_parquet(tmp / "reference" / "reference_sample.parquet", index=False)
             mlflow.log_artifacts(str(tmp))
@@ -277,7 +279,7 @@ def promote(model_name: str, version: str | int, *, reason: str, user: str | Non
     user = current_user(user)
     client.get_model_version(model_name, version)  # raises when the version does not exist
     try:
-        previous = client.get_model_version_by_alias(model_name, alias).version
+        previous = str(client.get_model_version_by_alias(model_name, alias).version)
     except MlflowException:
         previous = None
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
@@ -293,7 +295,7 @@ def promote(model_name: str, version: str | int, *, reason: str, user: str | Non
             client.set_registered_model_alias(model_name, "challenger", previous)
     elif alias == "champion":
         try:
-            if client.get_model_version_by_alias(model_name, "challenger").version == version:
+            if str(client.get_model_version_by_alias(model_name, "challenger").version) == version:
                 client.delete_registered_model_alias(model_name, "challenger")
         except MlflowException:
             pass

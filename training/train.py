@@ -17,7 +17,7 @@ import pandas as pd
 
 from features.household_frame import FRAME_COLUMNS
 from features.policy import Policy
-from features.transformer import MODEL_FEATURES
+from features.transformer import CATEGORICAL_FEATURES, MODEL_FEATURES
 from models.pipeline import RiskPipeline
 from training import evaluate as ev
 from training.baselines import logistic_baseline, rules_score
@@ -62,6 +62,9 @@ class TrainingResult:
     counts: dict[str, int]
     seconds: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # The raw input columns the logged model's signature lists (default: the household frame's).
+    input_columns: list[str] = field(default_factory=lambda: list(MODEL_FEATURES))
+    target_description: str = "进入监测 / entering monitoring within 52 weeks"
 
 
 def _noop(stage: str, done: int, total: int) -> None:
@@ -80,7 +83,8 @@ def importance_table(model: RiskPipeline, frame: pd.DataFrame) -> pd.DataFrame:
     names = model.feature_names_
     out = pd.DataFrame({"feature": names, "mean_abs_shap": np.abs(contrib).mean(axis=0)})
     out["zh"] = [FRAME_COLUMNS[n].zh if n in FRAME_COLUMNS else n for n in names]
-    out["concept"] = [FRAME_COLUMNS[n].concept if n in FRAME_COLUMNS else "policy_support" for n in names]
+    out["concept"] = [FRAME_COLUMNS[n].concept if n in FRAME_COLUMNS
+                      else "policy_support" if n in CATEGORICAL_FEATURES else "" for n in names]
     return out.sort_values("mean_abs_shap", ascending=False, ignore_index=True)
 
 

@@ -115,8 +115,8 @@ def test_worse_retrain_stays_challenger_with_its_reason(first_version, small_cou
     assert result["model_version"] == "2" and result["alias"] == "challenger"
     assert "AUC" in result["alias_reason"] and "champion" in result["alias_reason"]
     client = MlflowClient()
-    assert client.get_model_version_by_alias(MODEL, "champion").version == "1"
-    assert client.get_model_version_by_alias(MODEL, "challenger").version == "2"
+    assert str(client.get_model_version_by_alias(MODEL, "champion").version) == "1"
+    assert str(client.get_model_version_by_alias(MODEL, "challenger").version) == "2"
     assert "AUC" in client.get_model_version(MODEL, "2").tags["alias_reason"]
 
 
@@ -127,15 +127,15 @@ def test_promote_and_roll_back_record_who_and_why(first_version):
     assert out.exit_code == 0, out.output
     assert json.loads(out.stdout.strip().splitlines()[-1])["previous"] == "1"
     client = MlflowClient()
-    assert client.get_model_version_by_alias(MODEL, "champion").version == "2"
+    assert str(client.get_model_version_by_alias(MODEL, "champion").version) == "2"
     tags = client.get_model_version(MODEL, "2").tags
     assert tags["champion_set_by"] == "li.officer" and tags["champion_set_reason"] == "试运行 / trial week"
 
     out = runner.invoke(app, ["promote", "--version", "1", "--reason", "rollback", "--user", "wang.lead", "--json"])
     assert out.exit_code == 0, out.output
-    assert client.get_model_version_by_alias(MODEL, "champion").version == "1"
+    assert str(client.get_model_version_by_alias(MODEL, "champion").version) == "1"
     assert client.get_model_version(MODEL, "2").tags["champion_removed_by"] == "wang.lead"
-    assert client.get_model_version_by_alias(MODEL, "challenger").version == "2"
+    assert str(client.get_model_version_by_alias(MODEL, "challenger").version) == "2"
 
     out = runner.invoke(app, ["promote", "--version", "99", "--reason", "no such version", "--json"])
     assert out.exit_code != 0
