@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
@@ -9,7 +10,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from serving import auth
 from serving.api.deps import SessionDep
-from serving.api.schemas import Message, TokenOut
+from serving.api.schemas import NAME_PATTERN, Message, TokenOut
 
 router = APIRouter(tags=["auth"])
 
@@ -18,6 +19,10 @@ router = APIRouter(tags=["auth"])
              responses={401: {"model": Message}, 429: {"model": Message}})
 def token(request: Request, session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenOut:
     """登录取令牌 / sign in and get a bearer token."""
+    if not form.username or len(form.username) > 64 or not re.fullmatch(NAME_PATTERN, form.username):
+        # Not a name anyone could have: refuse like a wrong password, before touching the store.
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username or password / 用户名或密码错误",
+                            headers={"WWW-Authenticate": "Bearer"})
     try:
         who = auth.authenticate(session, form.username, form.password)
     except auth.Throttled as error:

@@ -11,14 +11,15 @@ from sqlalchemy.orm import Session
 from features import vocabulary as voc
 from serving import auth
 from serving.api.deps import HOUSEHOLD_NOT_FOUND, WEEK_NOT_FOUND, SessionDep, require
-from serving.api.schemas import WEEK_PATTERN, FeedbackIn, FeedbackOut, HouseholdOut, Message
+from serving.api.schemas import NAME_PATTERN, WEEK_PATTERN, FeedbackIn, FeedbackOut, HouseholdOut, Message
 from serving.store import models as m
 from serving.store import queries
 from serving.store.publishing import utcnow
 
 router = APIRouter(tags=["households"])
 
-HouseholdPath = Annotated[str, Path(min_length=1, max_length=64, description="户编号 / household ID")]
+HouseholdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=NAME_PATTERN,
+                                    description="户编号 / household ID")]
 
 
 def _week_run(session: Session, week: str | None) -> tuple[str, int]:

@@ -15,6 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from features.contract import fields
 
 WEEK_PATTERN = r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$"
+# Free text from clients: no control characters (PostgreSQL refuses NUL in text).
+TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+NAME_PATTERN = r"^[^\x00-\x1f\x7f]+$"
 LEVELS = ("high", "medium", "low")
 FEEDBACK_OUTCOMES = {
     "visited": ("已走访", "visited"),
@@ -122,7 +125,7 @@ class FeedbackIn(BaseModel):
     outcome: Literal["visited", "confirmed_at_risk", "not_at_risk", "already_assisted", "unreachable"]
     risk_types: list[str] = Field(default_factory=list, max_length=5,
                                   description="risk types (codes of the contract's risk_type) when confirmed at risk")
-    note: str = Field(default="", max_length=2000)
+    note: str = Field(default="", max_length=2000, pattern=TEXT_PATTERN)
 
 
 class FeedbackOut(BaseModel):

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 
 from serving import auth
 from serving.api.deps import WEEK_NOT_FOUND, SessionDep, WeekPath, require
-from serving.api.schemas import DriftOut, Message, WatchlistPage, WatchlistRow, WeekOut
+from serving.api.schemas import NAME_PATTERN, DriftOut, Message, WatchlistPage, WatchlistRow, WeekOut
 from serving.exporting import watchlist_workbook
 from serving.store import queries
 
@@ -62,8 +62,8 @@ class Filters:
 
     def __init__(
         self,
-        township: Annotated[str | None, Query(max_length=64, description="乡镇")] = None,
-        village: Annotated[str | None, Query(max_length=64, description="行政村")] = None,
+        township: Annotated[str | None, Query(max_length=64, pattern=NAME_PATTERN, description="乡镇")] = None,
+        village: Annotated[str | None, Query(max_length=64, pattern=NAME_PATTERN, description="行政村")] = None,
         level: Annotated[Level | None, Query(description="风险等级")] = None,
         flag: Annotated[list[Flag] | None, Query(description="标记 (repeatable): new, rising, rule_triggered")] = None,
         sort: Annotated[Sort, Query()] = Sort.rank,
