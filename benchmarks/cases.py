@@ -98,14 +98,13 @@ def _drift_prepare(n: int) -> None:
         return
     from features.household_frame import build_household_frame
     from features.policy import load_policy
-    from serving.history import load_history
     from serving.weekly import week_cutoff
+    from training.county_data import read_history
 
-    history = load_history(Path(prep.snapshot_home(n)["home"]))
-    frame = build_household_frame(history.tables, week_cutoff(prep.WEEK) - __import__("pandas").Timedelta(days=7),
-                                  load_policy())
+    tables, _ = read_history(prep.snapshot_home(n)["folder"])
+    frame = build_household_frame(tables, week_cutoff(prep.WEEK), load_policy())
     probability = prep.champion().model.predict_proba(frame)[:, 1]
-    path.write_bytes(pickle.dumps((frame, probability, history.tables)))
+    path.write_bytes(pickle.dumps((frame, probability, tables)))
 
 
 def _drift_run(n: int) -> dict[str, Any]:

@@ -142,13 +142,21 @@ def snapshots(tables: dict[str, pd.DataFrame], frame: pd.DataFrame, cutoff: pd.T
     members = members.loc[members["household_id"].isin(ids)].sort_values("valid_from")
     members = members.drop_duplicates("member_id", keep="last").drop(columns=["valid_to"])
     members = members.sort_values(["household_id", "member_id"]).reset_index(drop=True)
-    member_ids = members["household_id"].to_numpy()
+    member_ids = members["household_id"].to_numpy(dtype=object)
+    ordered = bool(frame["household_id"].is_monotonic_increasing)
     for start in range(0, len(frame), chunk):
         part = frame.iloc[start:start + chunk]
-        part_ids = part["household_id"].to_numpy()
-        keep = np.isin(member_ids, part_ids)
+        part_ids = part["household_id"].to_numpy(dtype=object)
+        if ordered:
+            # The frame is sorted by household (build_household_frame) and so are the members:
+            # a chunk's members are one contiguous slice, found by binary search.
+            lo = np.searchsorted(member_ids, part_ids[0], side="left")
+            hi = np.searchsorted(member_ids, part_ids[-1], side="right")
+            chunk_members = members.iloc[lo:hi]
+        else:
+            chunk_members = members.loc[members["household_id"].isin(part_ids)]
         by_household: dict[str, list[dict[str, Any]]] = {}
-        for rec in _records(members.loc[keep]):
+        for rec in _records(chunk_members):
             by_household.setdefault(rec["household_id"], []).append(rec)
         present = hh.index.intersection(part_ids)
         identity = {r["household_id"]: r for r in _records(hh.loc[present])}
