@@ -30,26 +30,30 @@ def household_context(request: Request, user: WebUser, household_id: str, week: 
         _, run = choose_week(db, week, lang)
         if run is None:
             raise not_found_household(lang)
-        score = store.score(db, run.id, household_id)
-        if score is None or (scope_of(user) and score["township"] != scope_of(user)):
+        # The API's own reads: one joined query, then (when nothing is stored) the explanation
+        # computed now with the champion.
+        bundle = store.household_bundle(db, run.id, household_id)
+        if bundle is None or (scope_of(user) and bundle["score"]["township"] != scope_of(user)):
             raise not_found_household(lang)
-        snap = store.snapshot(db, run.id, household_id)
         trend = store.trend(db, household_id, run.week)
-        previous = trend[-2]["probability"] if len(trend) >= 2 else None
-        # The API's own path: the stored explanation, else one computed now with the champion.
-        explanation, explanation_status = on_demand_explanation(request, db, run.id, household_id, previous)
+        explanation, explanation_status = bundle["explanation"], "stored"
+        if explanation is None:
+            previous = trend[-2]["probability"] if len(trend) >= 2 else None
+            explanation, explanation_status = on_demand_explanation(
+                request, db, run.id, household_id, bundle["facts"], previous
+            )
         explanation = explanation or {}
-        rules = store.rule_triggers(db, run.id, household_id) or {}
         history = store.feedback(db, household_id)
-        listed_because = store.watchlist_reasons(db, run.id, household_id)
     identity.audit(state, user, "household.read", household_id, {"week": run.week, "via": "web"})
-    facts = (snap.facts if snap else {}) or {}
+    score, rules = bundle["score"], bundle["rule_triggers"] or {}
+    facts = bundle["facts"] or {}
+    listed_because = bundle["watchlist_reasons"]
     return {
         "week": run.week,
         "run": run,
         "household_id": household_id,
         "score": score,
-        "identity": identity.mask(user, snap.identity if snap else {}),
+        "identity": identity.mask(user, bundle["identity"] or {}),
         "explanation": explanation,
         "explanation_status": explanation_status,
         "rules": rules,
@@ -61,7 +65,7 @@ def household_context(request: Request, user: WebUser, household_id: str, week: 
         ),
         "trend": trend,
         "fact_groups": fact_groups(facts, lang),
-        "members": [identity.mask(user, m) for m in member_rows((snap.members if snap else []) or [], facts, lang)],
+        "members": [identity.mask(user, m) for m in member_rows(bundle["members"] or [], facts, lang)],
         "history": history,
         "listed_because": listed_because,
         "can_feedback": identity.allowed(user, "feedback:write"),
