@@ -183,6 +183,12 @@ def _run_evidently(ref: pd.DataFrame, cur: pd.DataFrame, numeric: list[str], cat
     from evidently import DataDefinition, Dataset, Report
     from evidently.metrics import DriftedColumnsCount, ValueDrift
 
+    # Evidently refuses a column with no value at all on either side; such a column is reported by
+    # the data-quality check (its missing share), not compared for drift.
+    def usable(cols: list[str]) -> list[str]:
+        return [c for c in cols if ref[c].notna().any() and cur[c].notna().any()]
+
+    numeric, categorical = usable(numeric), usable(categorical)
     small = min(len(ref), len(cur)) < th.small_rows
     num_method = th.small_num_method if small else th.num_method
     cat_method = th.small_cat_method if small else th.cat_method
