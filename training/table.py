@@ -141,7 +141,7 @@ def binarise_target(col: pd.Series) -> tuple[np.ndarray, str]:
         for order in ORDERED_WORDS:
             if values <= set(order):
                 rank = {w: i for i, w in enumerate(order)}
-                ranks = col.astype(object).map(lambda v: np.nan if pd.isna(v) else rank[str(v).strip()]).astype(float)
+                ranks = col.astype(object).map(lambda v, r=rank: np.nan if pd.isna(v) else r[str(v).strip()]).astype(float)
                 labels = {float(i): w for w, i in rank.items()}
                 break
         if ranks is None:

@@ -96,10 +96,16 @@ def signature_frame(frame: pd.DataFrame, features: list[str] | None = None) -> p
 def model_signature(example: pd.DataFrame, prediction: np.ndarray):
     """Signature with every input column required (present), whatever the example's missing values:
     a five-row example must not decide which features may be absent."""
+    import warnings
+
     from mlflow.models import infer_signature
     from mlflow.types.schema import ColSpec, Schema
 
-    inferred = infer_signature(example, prediction)
+    with warnings.catch_warnings():
+        # The frame builder's counts are always integers (every household has members): the
+        # "integers cannot be missing" hint does not apply.
+        warnings.filterwarnings("ignore", message=".*integer column", category=UserWarning)
+        inferred = infer_signature(example, prediction)
     inputs = Schema([ColSpec(c.type, c.name, required=True) for c in inferred.inputs.inputs])
     inferred.inputs = inputs
     return inferred
