@@ -60,8 +60,8 @@ class RiskPipeline(ClassifierMixin, BaseEstimator):
             margin always means a higher probability) or "isotonic".
         random_state: seed for LightGBM's sampling.
         features: optional subset of model features (default: all).
-        monotone: feature -> +1/-1 monotone constraints (default ``DEFAULT_MONOTONE``; ``{}`` for
-            none); features not in the model are ignored.
+        monotone: feature -> +1/-1 monotone constraints (training passes ``DEFAULT_MONOTONE``;
+            None: unconstrained); features not in the model are ignored.
     """
 
     def __init__(
@@ -87,7 +87,7 @@ class RiskPipeline(ClassifierMixin, BaseEstimator):
         """
         self.builder_ = self._new_builder().fit(X)
         params = {**DEFAULT_LGBM_PARAMS, **(self.lgbm_params or {}), "random_state": self.random_state}
-        monotone = DEFAULT_MONOTONE if self.monotone is None else self.monotone
+        monotone = self.monotone or {}
         names = list(self.builder_.get_feature_names_out())
         if any(n in monotone for n in names):
             params["monotone_constraints"] = [int(monotone.get(n, 0)) for n in names]

@@ -18,7 +18,7 @@ import pandas as pd
 from features.household_frame import FRAME_COLUMNS
 from features.policy import Policy
 from features.transformer import CATEGORICAL_FEATURES, MODEL_FEATURES
-from models.pipeline import RiskPipeline
+from models.pipeline import DEFAULT_MONOTONE, RiskPipeline
 from training import evaluate as ev
 from training.baselines import logistic_baseline, rules_score
 from training.dataset import (
@@ -203,15 +203,16 @@ def fit_and_evaluate(
     model_cfg = config["model"]
     base = dict(model_cfg["lgbm"])
     tcfg = config["tuning"]
+    monotone = DEFAULT_MONOTONE if model_cfg.get("monotone", True) else {}
     best, trials = random_search(
         train, y_train, calib, y_calib, base=base, space=tcfg.get("space", {}), trials=int(tcfg["trials"]),
         seed=int(tcfg["seed"]), sample_rows=int(tcfg["sample_rows"]), random_state=int(model_cfg["random_state"]),
-        progress=lambda d, t: progress("tuning", d, t),
+        monotone=monotone, progress=lambda d, t: progress("tuning", d, t),
     )
     clock["tuning"] = time.perf_counter()
     progress("fitting", 0, 1)
     model = RiskPipeline(lgbm_params=best, calibration=model_cfg["calibration"],
-                         random_state=int(model_cfg["random_state"]))
+                         random_state=int(model_cfg["random_state"]), monotone=monotone)
     model.fit(train, y_train, calib, y_calib)
     progress("fitting", 1, 1)
     clock["fit"] = time.perf_counter()

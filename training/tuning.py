@@ -47,6 +47,7 @@ def random_search(
     seed: int,
     sample_rows: int,
     random_state: int = 0,
+    monotone: dict[str, int] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Return (best parameters, one record per candidate with its validation AUC)."""
@@ -58,7 +59,7 @@ def random_search(
     Xs, ys = X_train.iloc[take], np.asarray(y_train)[take]  # noqa: N806
     records = []
     for i, params in enumerate(candidates):
-        model = RiskPipeline(lgbm_params=params, random_state=random_state)
+        model = RiskPipeline(lgbm_params=params, random_state=random_state, monotone=monotone)
         # Calibration does not change a ranking: fit it on the training sample to save time.
         model.fit(Xs, ys)
         auc = float(roc_auc_score(y_valid, model.raw_score(X_valid)))

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from features.household_frame import build_household_frame
-from models.pipeline import RiskPipeline
+from models.pipeline import DEFAULT_MONOTONE, RiskPipeline
 from training.dataset import LABEL
 
 
@@ -79,10 +79,10 @@ def test_same_seed_same_scores(trained_small):
     _, _, result = trained_small
     train = result.test_frame  # any labelled rows will do; refit twice from scratch
     params = {**result.best_params, "n_estimators": 40}
-    a = RiskPipeline(lgbm_params=params, random_state=3).fit(train, train[LABEL])
-    b = RiskPipeline(lgbm_params=params, random_state=3).fit(train, train[LABEL])
+    a = RiskPipeline(lgbm_params=params, random_state=3, monotone=DEFAULT_MONOTONE).fit(train, train[LABEL])
+    b = RiskPipeline(lgbm_params=params, random_state=3, monotone=DEFAULT_MONOTONE).fit(train, train[LABEL])
     np.testing.assert_array_equal(a.predict_proba(train), b.predict_proba(train))
-    c = RiskPipeline(lgbm_params=params, random_state=4).fit(train, train[LABEL])
+    c = RiskPipeline(lgbm_params=params, random_state=4, monotone=DEFAULT_MONOTONE).fit(train, train[LABEL])
     assert not np.array_equal(a.predict_proba(train), c.predict_proba(train))  # the seed is used
 
 
