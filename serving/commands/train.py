@@ -30,14 +30,16 @@ def train_model(
     user: str | None,
 ) -> dict[str, Any]:
     """Set the tracking URI from the settings, then train on a county folder or a table."""
+    import os
+
     import mlflow
 
     from serving.settings import get_settings
     from training.config import load_config
 
     settings = get_settings()
-    if settings.tracking_uri.startswith("sqlite:///") and "MLFLOW_TRACKING_URI" not in __import__("os").environ:
-        settings.ensure_home()
+    if "MLFLOW_TRACKING_URI" not in os.environ:
+        settings.ensure_home()  # the default SQLite store lives under FANPIN_HOME
     mlflow.set_tracking_uri(settings.tracking_uri)
     config = load_config(config_path)
     with _progress_bar() as bar:
