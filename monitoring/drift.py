@@ -6,9 +6,9 @@ training-frame rows with the model's ``prediction``):
 - county-wide, per model feature, with Evidently 0.7 (``ValueDrift`` per column with an explicit
   method for its type and the sample size: normed Wasserstein distance for numbers and
   Jensen-Shannon distance for categories when both sides have at least 1,000 rows, else the
-  Kolmogorov-Smirnov and chi-square tests), the share of drifted features
-  (``DriftedColumnsCount``) and the drift of the predicted risk; the verdict read is each test's
-  status, never the raw score;
+  Kolmogorov-Smirnov and chi-square tests), the share of drifted features (counted from those
+  tests' statuses) and the drift of the predicted risk; the verdict read is each test's status,
+  never the raw score;
 - beside it, the PSI of every feature (``monitoring.psi``; under 0.1 stable, 0.1-0.25 watch,
   over 0.25 act);
 - per township, the same PSI and medians against the reference rows of that township, because a
@@ -181,7 +181,7 @@ def _run_evidently(ref: pd.DataFrame, cur: pd.DataFrame, numeric: list[str], cat
                    th: Thresholds, report_path: str | Path | None) -> tuple[dict[str, dict], dict, str | None]:
     """Per-column Evidently verdicts, the drifted-columns count, and the saved HTML report."""
     from evidently import DataDefinition, Dataset, Report
-    from evidently.metrics import DriftedColumnsCount, ValueDrift
+    from evidently.metrics import ValueDrift
 
     # Evidently refuses a column with no value at all on either side; such a column is reported by
     # the data-quality check (its missing share), not compared for drift.
@@ -196,8 +196,9 @@ def _run_evidently(ref: pd.DataFrame, cur: pd.DataFrame, numeric: list[str], cat
     num_cols = numeric + ([PREDICTION] if has_pred else [])
     definition = DataDefinition(numerical_columns=num_cols, categorical_columns=categorical)
     features = numeric + categorical
+    # No DriftedColumnsCount: it recomputes every column's drift through the legacy path (about
+    # a sixth of the run on 20,000 households); the share is counted from the same statuses.
     metrics: list = [
-        DriftedColumnsCount(columns=features, num_method=num_method, cat_method=cat_method),
         *[ValueDrift(column=c, method=num_method) for c in num_cols],
         *[ValueDrift(column=c, method=cat_method) for c in categorical],
     ]
@@ -208,7 +209,6 @@ def _run_evidently(ref: pd.DataFrame, cur: pd.DataFrame, numeric: list[str], cat
     data = json.loads(snapshot.json())
     scores = {m["id"]: m.get("value") for m in data["metrics"]}
     columns: dict[str, dict] = {}
-    count: dict[str, Any] = {}
     for test in data["tests"]:
         params = test["metric_config"]["params"]
         kind = params.get("type", "")
@@ -220,9 +220,8 @@ def _run_evidently(ref: pd.DataFrame, cur: pd.DataFrame, numeric: list[str], cat
                 # FAIL means drifted; the status is the verdict, whatever the method's direction.
                 "drifted": test["status"] == "FAIL",
             }
-    for metric in data["metrics"]:
-        if metric["config"]["type"].endswith("DriftedColumnsCount"):
-            count = {"count": int(metric["value"]["count"]), "share": float(metric["value"]["share"])}
+    drifted = sum(columns[c]["drifted"] for c in features if c in columns)
+    count = {"count": int(drifted), "share": drifted / max(1, len(features))}
     if report_path is not None:
         path = Path(report_path)
         path.parent.mkdir(parents=True, exist_ok=True)
