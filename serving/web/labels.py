@@ -34,6 +34,16 @@ OUTCOMES = {
     "already_assisted": N_("Already assisted"),
     "unreachable": N_("Could not reach"),
 }
+METRICS = {
+    "auc": N_("AUC (ranking quality)"),
+    "pr_auc": N_("PR-AUC"),
+    "recall_at_10pct": N_("Share of entrants in the top 10%"),
+    "precision_at_10pct": N_("Precision in the top 10%"),
+    "brier": N_("Brier score"),
+    "ece": N_("Calibration error (ECE)"),
+    "rules_auc": N_("AUC of the official rules"),
+    "median_lead_weeks": N_("Median warning lead (weeks)"),
+}
 SEVERITIES = {
     "high": N_("Serious"),
     "critical": N_("Serious"),

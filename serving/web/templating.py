@@ -86,6 +86,7 @@ def helpers(language: str) -> dict[str, Any]:
         "flag_label": lambda code: labels.label(labels.FLAGS, code, language),
         "outcome_label": lambda code: labels.label(labels.OUTCOMES, code or "none", language),
         "severity_label": lambda code: labels.label(labels.SEVERITIES, code, language),
+        "metric_label": lambda code: labels.label(labels.METRICS, code, language),
         "value_label": lambda table, column, code: labels.value_label(table, column, code, language),
         "column_label": lambda table, column: labels.column_label(table, column, language),
         "criteria_labels": lambda names: labels.criteria_labels(names, language),

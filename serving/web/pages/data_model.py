@@ -18,6 +18,9 @@ from serving.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 QUARANTINE_SHOWN = 200
+# The figures a reader checks first (the rest stay one click away).
+HEADLINE_METRICS = ("auc", "pr_auc", "recall_at_10pct", "precision_at_10pct", "brier", "ece", "rules_auc",
+                    "median_lead_weeks")
 
 
 @lru_cache(maxsize=8)
@@ -42,12 +45,14 @@ def champion_summary(request: Request) -> dict:
     if champion is None:
         return {"loaded": False, "name": settings.model_name, "error": getattr(app_state, "champion_error", None)}
     metrics = {k: v for k, v in dict(champion.metrics or {}).items() if isinstance(v, (int, float))}
+    headline = [(k, metrics[k]) for k in HEADLINE_METRICS if k in metrics]
     return {
         "loaded": True,
         "name": settings.model_name,
         "alias": settings.model_alias,
         "version": str(champion.version),
         "run_id": str(champion.run_id),
+        "headline": headline,
         "metrics": sorted(metrics.items()),
         "card": model_card(settings.tracking_uri, str(champion.run_id)),
     }
