@@ -64,10 +64,12 @@ def render(lines: list[dict]) -> str:
                          *[_fmt(r.get("stages", {}).get(s)) for s in stages],
                          TARGETS.get(r["case"], ""), _load(r), r.get("date", "")[:16]]
                 out.append("| " + " | ".join(cells) + " |")
-            per = [(r["households"], r["seconds"]) for r in rows if r.get("households") and r.get("seconds")]
+            per = [(r["households"], r["seconds"], r.get("cpu_seconds")) for r in rows
+                   if r.get("households") and r.get("seconds")]
             if len(per) > 1:
-                out += ["", "Seconds per 100,000 households: " + ", ".join(
-                    f"{h:,}: {100_000 * s / h:.2f}" for h, s in per)]
+                out += ["", "Per 100,000 households (wall s / CPU s; CPU is the figure that load does not move): "
+                        + ", ".join(f"{h:,}: {100_000 * s / h:.1f} / {100_000 * (c or 0) / h:.1f}"
+                                    for h, s, c in per)]
         elif family == "api":
             head = ["case", "endpoint", "clients", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms",
                     "target", "load", "date"]
