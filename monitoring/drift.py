@@ -556,8 +556,9 @@ def check_week(
     # Evidently on a township-stratified sample of each side (bound in monitoring.sample).
     cur_s = sampling.stratified_sample(cur, th.sample_size, seed=th.seed)
     ref_s = sampling.stratified_sample(ref, th.reference_size, seed=th.seed + 1)
+    # Prediction drift needs both sides: a reference without predictions compares features only.
     ev_cur = _evidently_frame(cur_s, numeric, categorical,
-                              None if pred_cur is None else pred_cur[cur_s.index.to_numpy()])
+                              None if pred_cur is None or pred_ref is None else pred_cur[cur_s.index.to_numpy()])
     ev_ref = _evidently_frame(ref_s, numeric, categorical,
                               None if pred_ref is None else pred_ref[ref_s.index.to_numpy()])
     verdicts, count, saved = _run_evidently(ev_ref, ev_cur, numeric, categorical, th, report_path)
