@@ -17,8 +17,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import re
-import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,11 +30,11 @@ from features import normalising as norm
 from features import quarantine as qt
 from features.id_sets import id_set, in_id_set
 from features.plausibility import Source, age, flag_lines
+from features.weeks import WEEK_PATTERN, week_cutoff
 
 SUFFIXES = (".csv", ".xlsx", ".parquet")
 REQUIRED_TABLES = ("households", "members")
 COUNT_KEYS = ("rows_in", "rows_valid", "rows_quarantined", "rows_flagged")
-_ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
 class ContractError(ValueError):
@@ -421,10 +419,8 @@ def _history_tables(history: ReadResult | Mapping[str, pd.DataFrame] | None) -> 
 
 def _as_of_from(folder: Path, parsed: dict[str, _Parsed]) -> pd.Timestamp:
     """The export date: end of the ISO week a folder is named after, else the latest date seen."""
-    match = _ISO_WEEK.match(folder.name)
-    if match:
-        sunday = dt.date.fromisocalendar(int(match[1]), int(match[2]), 7)
-        return pd.Timestamp(sunday)
+    if WEEK_PATTERN.match(folder.name):
+        return week_cutoff(folder.name)
     latest = [
         p.typed[c].max()
         for p in parsed.values()

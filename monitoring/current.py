@@ -8,11 +8,10 @@ week's export must reach the frame, or the monitor could never see it.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 
 from features.household_frame import valid_at
+from features.weeks import week_cutoff  # noqa: F401 - re-exported for callers
 
 _SLOWLY_CHANGING = {"households": "household_id", "members": "member_id"}
 _DATED_KEYS = {
@@ -20,15 +19,6 @@ _DATED_KEYS = {
     "events": (["event_id"], "event_date"),
     "outcomes": (["household_id", "entry_date"], "entry_date"),
 }
-
-
-def week_cutoff(week: str) -> pd.Timestamp:
-    """The Sunday ending ISO week ``YYYY-Www`` (the frame's cutoff)."""
-    try:
-        year, number = week.split("-W")
-        return pd.Timestamp(dt.date.fromisocalendar(int(year), int(number), 7))
-    except (ValueError, AttributeError) as error:
-        raise ValueError(f"week must look like 2025-W48, got {week!r}") from error
 
 
 def overlay_export(

@@ -17,7 +17,6 @@ import datetime as dt
 import hashlib
 import math
 import os
-import re
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -30,7 +29,6 @@ import pandas as pd
 from serving.settings import Settings
 
 STAGES = ("read", "history", "frame", "score", "rules", "watchlist", "explain", "drift", "stage", "publish")
-_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 PAUSE_ENV = "FANPIN_TEST_PAUSE_AT"
 
 
@@ -39,14 +37,13 @@ class WeeklyError(RuntimeError):
 
 
 def week_cutoff(week: str) -> pd.Timestamp:
-    """Sunday ending the ISO week (the point-in-time cutoff)."""
-    match = _WEEK.match(week)
-    if not match:
-        raise WeeklyError(f"bad week {week!r}: expected YYYY-Www, e.g. 2025-W48 / 周格式应为 2025-W48")
+    """Sunday ending the ISO week (the point-in-time cutoff), as a WeeklyError when malformed."""
+    from features.weeks import week_cutoff as cutoff
+
     try:
-        return pd.Timestamp(dt.date.fromisocalendar(int(match[1]), int(match[2]), 7))
-    except ValueError:
-        raise WeeklyError(f"bad week {week!r}: no such ISO week / 无此周") from None
+        return cutoff(week)
+    except ValueError as error:
+        raise WeeklyError(str(error)) from None
 
 
 def pause_point(stage: str) -> None:

@@ -20,6 +20,7 @@ from features.simulator.parameters import Parameters
 from features.simulator.population import build_county
 from features.simulator.step import advance, prepare
 from features.simulator.views import week_view
+from features.weeks import week_monday
 
 
 def _already_monitored(c, week, age, rng, p: Parameters, rec) -> None:
@@ -39,8 +40,7 @@ def _already_monitored(c, week, age, rng, p: Parameters, rec) -> None:
 
 def parse_week(week: str) -> date:
     """'2025-W40' -> the Monday of that ISO week."""
-    year, w = week.split("-W")
-    return date.fromisocalendar(int(year), int(w), 1)
+    return week_monday(week)
 
 
 def snapshot_county(n_households: int, rng: np.random.Generator, monday: date,

@@ -73,6 +73,7 @@ def _users(settings, township: str) -> list[dict[str, str]]:
 
 def run_demo(households: int, seed: int, weeks: int) -> dict[str, Any]:
     """Prepare the demo under FANPIN_HOME; returns what was made or reused and the users."""
+    from features.weeks import week_label, week_monday
     from serving.commands.simulate import simulate_folder
     from serving.commands.train import train_model
     from serving.history import import_history, load_history
@@ -90,9 +91,8 @@ def run_demo(households: int, seed: int, weeks: int) -> dict[str, Any]:
     if not truth.exists():
         end = date(2025, 12, 31)
         last_sunday = end - timedelta(days=end.isoweekday() % 7)
-        iso = last_sunday.isocalendar()
         simulate_folder(county, households, seed, date(2019, 1, 1), end,
-                        scenario=DEMO_SCENARIO, scenario_week=f"{iso.year}-W{iso.week:02d}")
+                        scenario=DEMO_SCENARIO, scenario_week=week_label(last_sunday))
     else:
         stderr.print(f"已有 / reusing {county}")
     timings["simulate"] = time.perf_counter() - t
@@ -112,7 +112,7 @@ def run_demo(households: int, seed: int, weeks: int) -> dict[str, Any]:
     t = _step("3/5 每周任务 / weekly runs")
     if load_history(home) is None:
         # What the registry knew the Sunday before the first demo week; the weekly exports add the rest.
-        first_monday = date.fromisocalendar(int(demo_weeks[0][:4]), int(demo_weeks[0][6:]), 1)
+        first_monday = week_monday(demo_weeks[0])
         import_history(county, home, until=str(first_monday - timedelta(days=1)))
     published = _published_weeks(settings)
     todo = [w for w in demo_weeks if w not in published]
