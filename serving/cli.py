@@ -13,6 +13,17 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
+
+
+@app.callback()
+def _quiet_third_party_warnings() -> None:
+    """Runs before every command. pandera imports pyspark.pandas whenever pyspark is installed
+    (the Spark extra), and pyspark warns about the pandas version on every start: noise for an
+    officer reading the output, so it is silenced here rather than at import time."""
+    import warnings
+
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+
 # Commands: one import and one registration line each (imports are light; heavy ones are inside).
 from serving.commands.validate import validate  # noqa: E402
 from serving.commands.contract_doc import contract_doc  # noqa: E402
