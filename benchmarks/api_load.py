@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -32,9 +33,13 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[k]
 
 
-def load(base: str, token: str, household_ids: list[str], week: str, *, clients: int = 20,
-         requests: int = 4000, seconds: float = 30.0) -> dict:
-    """Run the load and return latency percentiles (ms), throughput and error count."""
+def load_endpoint(base: str, token: str, endpoint: str, url_for: Callable[[int], tuple[str, dict]], *,
+                  clients: int = 20, requests: int = 4000, seconds: float = 30.0) -> dict:
+    """GET ``url_for(i)`` from ``clients`` threads until ``requests`` are made or ``seconds`` pass.
+
+    Returns latency percentiles (ms), throughput and the error count; a timeout under overload counts
+    as an error, not a crash.
+    """
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -49,14 +54,17 @@ def load(base: str, token: str, household_ids: list[str], week: str, *, clients:
                     if counter[0] >= requests:
                         return
                     counter[0] += 1
-                hid = household_ids[i % len(household_ids)]
+                path, params = url_for(i)
                 i += clients
                 t0 = time.perf_counter()
-                r = client.get(f"/api/v1/households/{hid}", params={"week": week})
+                try:
+                    ok = client.get(path, params=params).status_code == 200
+                except httpx.HTTPError:
+                    ok = False
                 elapsed = (time.perf_counter() - t0) * 1000
                 with lock:
                     latencies.append(elapsed)
-                    if r.status_code != 200:
+                    if not ok:
                         errors[0] += 1
 
     started = time.perf_counter()
@@ -67,7 +75,7 @@ def load(base: str, token: str, household_ids: list[str], week: str, *, clients:
         t.join()
     wall = time.perf_counter() - started
     return {
-        "endpoint": "GET /api/v1/households/{id}",
+        "endpoint": endpoint,
         "clients": clients,
         "requests": len(latencies),
         "errors": errors[0],
@@ -78,6 +86,16 @@ def load(base: str, token: str, household_ids: list[str], week: str, *, clients:
         "throughput_rps": round(len(latencies) / wall, 1) if wall else None,
         "seconds": round(wall, 2),
     }
+
+
+def load(base: str, token: str, household_ids: list[str], week: str, *, clients: int = 20,
+         requests: int = 4000, seconds: float = 30.0) -> dict:
+    """Household detail pages, cycling through ``household_ids``."""
+    return load_endpoint(
+        base, token, "GET /api/v1/households/{id}",
+        lambda i: (f"/api/v1/households/{household_ids[i % len(household_ids)]}", {"week": week}),
+        clients=clients, requests=requests, seconds=seconds,
+    )
 
 
 def _free_port() -> int:

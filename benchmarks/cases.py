@@ -187,53 +187,14 @@ def _api_prepare() -> None:
 def _list_load(base: str, token: str, week: str, total: int, *, clients: int, requests: int,
                seconds: float) -> dict[str, Any]:
     """Watch-list pages (50 rows, offsets spread over the list) with ``clients`` threads, bounded."""
-    import statistics
-    import threading
+    from benchmarks.api_load import load_endpoint
 
-    import httpx
-
-    from benchmarks.api_load import _percentile
-
-    latencies: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
-    counter = [0]
-    stop_at = time.perf_counter() + seconds
     pages = max(1, total // 50)
-
-    def worker(n: int) -> None:
-        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
-            i = n
-            while time.perf_counter() < stop_at:
-                with lock:
-                    if counter[0] >= requests:
-                        return
-                    counter[0] += 1
-                t0 = time.perf_counter()
-                try:
-                    r = client.get(f"/api/v1/weeks/{week}/watchlist", params={"limit": 50, "offset": 50 * (i % pages)})
-                    ok = r.status_code == 200
-                except httpx.HTTPError:  # a timeout under overload counts as an error, not a crash
-                    ok = False
-                elapsed = (time.perf_counter() - t0) * 1000
-                i += clients
-                with lock:
-                    latencies.append(elapsed)
-                    if not ok:
-                        errors[0] += 1
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - started
-    return {"endpoint": "GET /api/v1/weeks/{week}/watchlist", "clients": clients, "requests": len(latencies),
-            "errors": errors[0], "p50_ms": round(_percentile(latencies, 50), 2),
-            "p95_ms": round(_percentile(latencies, 95), 2), "p99_ms": round(_percentile(latencies, 99), 2),
-            "mean_ms": round(statistics.fmean(latencies), 2) if latencies else None,
-            "throughput_rps": round(len(latencies) / wall, 1) if wall else None, "seconds": round(wall, 2)}
+    return load_endpoint(
+        base, token, "GET /api/v1/weeks/{week}/watchlist",
+        lambda i: (f"/api/v1/weeks/{week}/watchlist", {"limit": 50, "offset": 50 * (i % pages)}),
+        clients=clients, requests=requests, seconds=seconds,
+    )
 
 
 def _api_run(clients: int, requests: int = 2000, seconds: float = 20.0) -> dict[str, Any]:
