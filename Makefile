@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# Both cores: test files are spread over two workers (each keeps its own session fixtures).
+PYTEST_WORKERS ?= 2
 
 .PHONY: demo test bench lint docs clean-demo
 
@@ -17,7 +19,7 @@ demo: $(STAMP)
 	$(BIN)/fanpin demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest --nbmake $(PYTEST_ARGS) tests notebooks
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --nbmake $(PYTEST_ARGS) tests notebooks
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
