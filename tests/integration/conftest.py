@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 # Fast but real: no tuning, a smaller forest (the default config is for production counties).
@@ -26,3 +28,21 @@ def registered_champion(small_county, tmp_path_factory):
         # The gates may keep a first small model a challenger; the weekly tests need a champion.
         run(["promote", "--version", str(result["model_version"]), "--reason", "integration tests"], env)
     return {**result, "tracking_uri": uri}
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """A fresh SQLite MLflow tracking store for one test module (and the CLI it runs)."""
+    import mlflow
+
+    home = tmp_path_factory.mktemp("mlflow-module")
+    uri = f"sqlite:///{home / 'mlflow.db'}"
+    saved = os.environ.get("MLFLOW_TRACKING_URI")
+    os.environ["MLFLOW_TRACKING_URI"] = uri
+    mlflow.set_tracking_uri(uri)
+    yield home
+    if saved is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = saved
+        mlflow.set_tracking_uri(saved)

@@ -5,13 +5,11 @@ or logged."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import mlflow
 import numpy as np
 import pandas as pd
-import pytest
 from typer.testing import CliRunner
 
 from serving.cli import app
@@ -46,21 +44,6 @@ def survey(n: int = 1500, seed: int = 11) -> pd.DataFrame:
         "备注": [f"走访记录 {i} 号" for i in range(n)],
         "返贫风险等级": level,
     })
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    home = tmp_path_factory.mktemp("mlflow-table")
-    uri = f"sqlite:///{home / 'mlflow.db'}"
-    saved = os.environ.get("MLFLOW_TRACKING_URI")
-    os.environ["MLFLOW_TRACKING_URI"] = uri
-    mlflow.set_tracking_uri(uri)
-    yield home
-    if saved is None:
-        os.environ.pop("MLFLOW_TRACKING_URI", None)
-    else:
-        os.environ["MLFLOW_TRACKING_URI"] = saved
-        mlflow.set_tracking_uri(saved)
 
 
 def _train(args: list[str]) -> dict:

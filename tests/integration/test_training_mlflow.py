@@ -5,7 +5,6 @@ and no logged artifact holds a name, ID number or phone from the input data."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import mlflow
@@ -21,22 +20,6 @@ from tests.conftest import FAST_TRAINING
 from training.tracking import log_training
 
 MODEL = "fanpin-risk"
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    """A fresh SQLite tracking store for this module (and the CLI it runs)."""
-    home = tmp_path_factory.mktemp("mlflow-training")
-    uri = f"sqlite:///{home / 'mlflow.db'}"
-    saved = os.environ.get("MLFLOW_TRACKING_URI")
-    os.environ["MLFLOW_TRACKING_URI"] = uri
-    mlflow.set_tracking_uri(uri)
-    yield home
-    if saved is None:
-        os.environ.pop("MLFLOW_TRACKING_URI", None)
-    else:
-        os.environ["MLFLOW_TRACKING_URI"] = saved
-        mlflow.set_tracking_uri(saved)
 
 
 @pytest.fixture(scope="module")
