@@ -112,9 +112,13 @@ def _train_run(n: int) -> dict[str, Any]:
 
 
 # -- drift -------------------------------------------------------------------------------------------
+def _drift_frame_path(n: int) -> Path:
+    return prep.cache_dir("features", "models", "training", "monitoring") / f"drift-frame-{n}.pkl"
+
+
 def _drift_prepare(n: int) -> None:
     _weekly_prepare(n)
-    path = prep.cache_dir() / f"drift-frame-{n}.pkl"
+    path = _drift_frame_path(n)
     if path.exists():
         return
     from features.household_frame import build_household_frame
@@ -131,7 +135,7 @@ def _drift_prepare(n: int) -> None:
 def _drift_run(n: int) -> dict[str, Any]:
     from monitoring.drift import check_week
 
-    frame, probability, tables = pickle.loads((prep.cache_dir() / f"drift-frame-{n}.pkl").read_bytes())
+    frame, probability, tables = pickle.loads((_drift_frame_path(n)).read_bytes())
     reference = prep.champion().reference
     started = time.perf_counter()
     result = check_week(frame, reference, week=prep.WEEK, predictions=probability, raw_tables=tables)
@@ -163,7 +167,7 @@ API_TARGETS = {"GET /api/v1/households/{id}": (20, "p99 < 50 ms"), "GET /api/v1/
 
 
 def _api_home() -> Path:
-    return prep.cache_dir() / f"api-home-{API_HOUSEHOLDS}"
+    return prep.cache_dir("features", "models", "training", "serving/migrations") / f"api-home-{API_HOUSEHOLDS}"
 
 
 def _api_prepare() -> None:

@@ -27,7 +27,7 @@ def county_folder(households: int, scenario: str, seed: int = 5) -> Path:
     from benchmarks.prepare import cache_dir
     from features.simulator import simulate_county, write_county
 
-    out = cache_dir() / f"drift-county-{households}-{seed}-{scenario}"
+    out = cache_dir("features") / f"drift-county-{households}-{seed}-{scenario}"
     if (out / "truth" / "simulation.json").exists():
         return out
     started = time.perf_counter()

@@ -1,6 +1,7 @@
 """Data the benchmark cases need, made once and cached outside the repository.
 
-Cache folder: ``FANPIN_BENCH_CACHE`` (default ``/tmp/fanpin-bench``). Everything here is set-up:
+Cache folder: ``FANPIN_BENCH_CACHE`` (default ``/tmp/fanpin-bench``), one subfolder per digest of
+the sources the data was made by (a simulator fix makes new snapshots). Everything here is set-up:
 it runs in its own subprocess before a timed case, so it never counts in a case's seconds or
 peak memory.
 
@@ -15,6 +16,7 @@ peak memory.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 import shutil
@@ -29,8 +31,22 @@ WEEK = "2025-W40"
 CHAMPION_COUNTY = {"households": 3000, "seed": 11, "start": date(2021, 1, 1), "end": date(2025, 9, 28)}
 
 
-def cache_dir() -> Path:
+def source_digest(*packages: str) -> str:
+    """A short digest of the packages' Python sources: cached data made by older code is stale."""
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for package in packages:
+        for path in sorted((root / package).rglob("*.py")):
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
+def cache_dir(*packages: str) -> Path:
+    """The cache folder; with packages, a subfolder keyed by their sources (made by this code)."""
     path = Path(os.environ.get("FANPIN_BENCH_CACHE", "/tmp/fanpin-bench"))
+    if packages:
+        path = path / f"src-{source_digest(*packages)}"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -40,7 +56,7 @@ def county(households: int, seed: int = 1, start: date = date(2019, 1, 1), end: 
     """A simulated county folder (cached); returns (folder, seconds spent simulating or None)."""
     from serving.commands.simulate import simulate_folder
 
-    out = cache_dir() / f"county-{households}-{seed}-{start:%Y}-{end:%Y%m%d}"
+    out = cache_dir("features") / f"county-{households}-{seed}-{start:%Y}-{end:%Y%m%d}"
     if (out / "truth" / "simulation.json").exists() and not force:
         return out, None
     if out.exists():
@@ -82,7 +98,7 @@ def _fit_champion(tables: dict[str, pd.DataFrame], lgbm: dict | None = None) -> 
 
 def champion(*, force: bool = False) -> SimpleNamespace:
     """The benchmark champion (cached pickle): default parameters, a 3,000-household county."""
-    path = cache_dir() / "champion.pkl"
+    path = cache_dir("features", "models", "training") / "champion.pkl"
     if path.exists() and not force:
         return pickle.loads(path.read_bytes())
     from training.county_data import read_history
@@ -140,7 +156,7 @@ def snapshot_home(households: int, seed: int = 3, week: str = WEEK, *, force: bo
     from serving.history import import_history
     from serving.weekly import week_cutoff
 
-    base = cache_dir() / f"snapshot-{households}-{seed}-{week}"
+    base = cache_dir("features") / f"snapshot-{households}-{seed}-{week}"
     folder, home = base / "county", base / "home"
     done = base / "READY"
     if done.exists() and not force:
