@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
 from argon2 import PasswordHasher
+from cachetools import TTLCache
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
@@ -191,23 +193,59 @@ def _token_statement():
     # Built once: every API request runs it.
     u, t = m.User.__table__, m.Token.__table__
     return (
-        select(u.c.id, u.c.username, u.c.role, u.c.township, u.c.active)
+        select(u.c.id, u.c.username, u.c.role, u.c.township, u.c.active, t.c.expires_at)
         .join(t, t.c.user_id == u.c.id)
         .where(t.c.token_hash == bindparam("digest"), t.c.expires_at > bindparam("now"), t.c.revoked.is_(False))
     )
 
 
+# Every API request presents its token. A valid token's principal is kept for a few seconds so
+# most requests skip the store: expiry is still checked on every hit against the token's own
+# expires_at, a revocation in this process evicts at once, and a revocation or role change made
+# by another process (another worker, the CLI) takes effect within TOKEN_CACHE_SECONDS.
+TOKEN_CACHE_SECONDS = 5.0
+_token_cache: TTLCache = TTLCache(maxsize=10_000, ttl=TOKEN_CACHE_SECONDS)
+_token_cache_lock = threading.Lock()
+
+
+def _token_key(session: Session, token: str) -> tuple[str, str]:
+    return str(session.get_bind().url), _digest(token)  # token hashes are only unique per store
+
+
+def cached_principal(session: Session, token: str) -> Principal | None:
+    """The principal of a recently verified, still unexpired token (None: ask the store)."""
+    key = _token_key(session, token)
+    with _token_cache_lock:
+        hit = _token_cache.get(key)
+    if hit is None:
+        return None
+    who, expires_at = hit
+    if expires_at <= utcnow():
+        with _token_cache_lock:
+            _token_cache.pop(key, None)
+        return None
+    return who
+
+
 def principal_for_token(session: Session, token: str) -> Principal | None:
     """The active user a valid, unexpired, unrevoked token belongs to (None otherwise)."""
+    who = cached_principal(session, token)
+    if who is not None:
+        return who
     row = session.execute(_token_statement(), {"digest": _digest(token), "now": utcnow()}).first()
     if row is None or not row.active:
         return None
-    return Principal(row.id, row.username, row.role, row.township)
+    who = Principal(row.id, row.username, row.role, row.township)
+    with _token_cache_lock:
+        _token_cache[_token_key(session, token)] = (who, row.expires_at)
+    return who
 
 
 def revoke_token(session: Session, token: str) -> None:
     session.execute(update(m.Token).where(m.Token.token_hash == _digest(token)).values(revoked=True))
     session.commit()
+    with _token_cache_lock:
+        _token_cache.pop(_token_key(session, token), None)
 
 
 # --------------------------------------------------------------------------- scope

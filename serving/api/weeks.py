@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 
 from serving import auth
 from serving.api.deps import WEEK_NOT_FOUND, SessionDep, WeekPath, require
-from serving.api.schemas import NAME_PATTERN, DriftOut, Message, WatchlistPage, WatchlistRow, WeekOut
+from serving.api.schemas import NAME_PATTERN, DriftOut, Message, WatchlistPage, WeekOut
 from serving.exporting import watchlist_workbook
 from serving.store import queries
 
@@ -98,9 +98,13 @@ def watchlist(
         sort=filters.sort, descending=filters.descending, offset=offset, limit=limit,
         with_identity=who.sees_identifiers,
     )
-    items = [WatchlistRow(**auth.mask_record(r, who)) for r in rows]
-    counts = queries.week_counts(session, run_id, township)
-    return WatchlistPage(week=week, total=total, offset=offset, limit=limit, counts=counts, items=items)
+    page = WatchlistPage.model_validate({
+        "week": week, "total": total, "offset": offset, "limit": limit,
+        "counts": queries.week_counts(session, run_id, township),
+        "items": [auth.mask_record(r, who) for r in rows],
+    })
+    # Validated once here; returning the model would make FastAPI validate it again before encoding.
+    return Response(page.model_dump_json(), media_type="application/json")
 
 
 @router.get("/weeks/{week}/export.xlsx", responses={

@@ -270,9 +270,30 @@ def test_tokens_are_stored_hashed_and_expire(api):
     assert value not in hashes and all(len(x) == 64 for x in hashes)
     assert client.get("/api/v1/weeks", headers=bearer(value)).status_code == 200
     import hashlib
+    import time
+
+    from serving import auth
 
     digest = hashlib.sha256(value.encode()).hexdigest()
     with engine.begin() as conn:
         conn.execute(update(m.Token).where(m.Token.token_hash == digest)
                      .values(expires_at=m.Token.created_at - timedelta(minutes=1)))
+    # The API keeps a verified token for a few seconds (serving.auth.TOKEN_CACHE_SECONDS); an
+    # expiry written to the store behind its back counts once that entry lapses.
+    auth._token_cache.expire(time.monotonic() + auth.TOKEN_CACHE_SECONDS + 1)
+    assert client.get("/api/v1/weeks", headers=bearer(value)).status_code == 401
+
+
+def test_a_cached_token_still_expires_on_time(api, monkeypatch):
+    from datetime import timedelta
+
+    from serving import auth
+
+    client, _, p = api
+    value = token(client, "officer1")
+    assert client.get("/api/v1/weeks", headers=bearer(value)).status_code == 200  # now cached
+    assert client.get("/api/v1/weeks", headers=bearer(value)).status_code == 200  # from the cache
+    real_now = auth.utcnow
+    later = timedelta(minutes=p.settings.token_minutes + 1)
+    monkeypatch.setattr(auth, "utcnow", lambda: real_now() + later)
     assert client.get("/api/v1/weeks", headers=bearer(value)).status_code == 401
