@@ -216,7 +216,7 @@ def _api_run(clients: int, requests: int = 2000, seconds: float = 20.0) -> dict[
 
     proc, base, username, password = api_load._local_server_and_user()
     started = time.perf_counter()
-    server_rss = 0.0
+    server_rss, workers = 0.0, []
     try:
         token = httpx.post(f"{base}/api/v1/auth/token", data={"username": username, "password": password}).json()
         access = token["access_token"]
@@ -230,7 +230,10 @@ def _api_run(clients: int, requests: int = 2000, seconds: float = 20.0) -> dict[
                 client.get(f"/api/v1/households/{hid}", params={"week": week})
         detail = api_load.load(base, access, ids, week, clients=clients, requests=requests, seconds=seconds)
         listing = _list_load(base, access, week, total, clients=clients, requests=requests, seconds=seconds)
-        server_rss = psutil.Process(proc.pid).memory_info().rss / 2**20
+        server = psutil.Process(proc.pid)
+        helpers = server.children(recursive=True)  # `fanpin serve` runs one worker process per core
+        workers = [p for p in helpers if "spawn_main" in " ".join(p.cmdline())]
+        server_rss = sum(p.memory_info().rss for p in [server, *helpers]) / 2**20
     finally:
         proc.terminate()
         try:
@@ -247,6 +250,7 @@ def _api_run(clients: int, requests: int = 2000, seconds: float = 20.0) -> dict[
         endpoints.append(ep)
     return {"households": None, "seconds": time.perf_counter() - started, "clients": clients,
             "store_households": API_HOUSEHOLDS, "store": "sqlite", "endpoints": endpoints,
+            "server_workers": len(workers) or 1,
             "_children_rss_mb": [server_rss]}
 
 

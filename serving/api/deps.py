@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from starlette.concurrency import run_in_threadpool
@@ -31,14 +33,20 @@ WeekPath = Annotated[str, Path(pattern=WEEK_PATTERN, description="ISO week, e.g.
                                examples=["2025-W48"])]
 
 
+# Closing a session that still holds a connection (a read-only request) may be a round trip, so
+# it goes to a thread, but to threads of its own: if it queued behind request threads that wait
+# for a free connection, the connection it returns would never come back (a deadlock under load).
+_CLOSERS = anyio.CapacityLimiter(8)
+
+
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """A store session for the request; it connects on first use (in the endpoint's thread)."""
     session = request.app.state.sessions()
     try:
         yield session
     finally:
-        if session.in_transaction():  # still holds a connection: its rollback may be a round trip
-            await run_in_threadpool(session.close)
+        if session.in_transaction():
+            await anyio.to_thread.run_sync(session.close, limiter=_CLOSERS)
         else:
             session.close()
 
@@ -46,12 +54,18 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
+def _verify(session: Session, token: str) -> auth.Principal | None:
+    try:
+        return auth.principal_for_token(session, token)
+    finally:
+        session.rollback()  # hand the connection back: the endpoint's thread takes one when it needs it
+
+
 async def current_principal(session: SessionDep, token: Annotated[str | None, Depends(oauth2)]) -> auth.Principal:
     """The token's user: from the short-lived cache on the event loop, else the store in a thread."""
     who = None
     if token:
-        who = auth.cached_principal(session, token) or await run_in_threadpool(auth.principal_for_token,
-                                                                               session, token)
+        who = auth.cached_principal(session, token) or await run_in_threadpool(_verify, session, token)
     if who is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, NOT_SIGNED_IN, headers={"WWW-Authenticate": "Bearer"})
     return who

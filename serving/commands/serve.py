@@ -2,27 +2,44 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
 
 
+def default_workers() -> int:
+    """One worker process per core: a request is CPU-bound Python, so threads share one core."""
+    return max(1, os.cpu_count() or 1)
+
+
 def serve(
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 8000,
-    workers: Annotated[int, typer.Option("--workers", help="进程数 / worker processes")] = 1,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=1, help="进程数，默认每核一个 / worker processes (default: one per core)")] = None,
+    access_log: Annotated[bool, typer.Option(
+        "--access-log/--no-access-log",
+        help="逐请求访问日志（户详情读取总是写入审计日志）/ one log line per request "
+             "(household reads are always in the audit log)")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """启动服务 / serve the API (/api/v1, /openapi.json) and the web pages."""
     import uvicorn
 
     from serving.output import stderr
+    from serving.settings import get_settings
+    from serving.store.database import get_engine, upgrade
 
-    stderr.print(f"fanpin: http://{host}:{port}/  (API /api/v1, docs /docs)", highlight=False)
+    workers = workers or default_workers()
+    # Migrate once here, before the workers start: their lifespans then find the schema at head
+    # instead of racing each other to create it on an empty store.
+    upgrade(get_engine(get_settings()))
+    stderr.print(f"fanpin: http://{host}:{port}/  (API /api/v1, docs /docs), {workers} worker(s)", highlight=False)
     if workers > 1:
         uvicorn.run("serving.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level="info")
+                    log_level="info", access_log=access_log)
     else:
         from serving.app import create_app
 
-        uvicorn.run(create_app(), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(), host=host, port=port, log_level="info", access_log=access_log)
