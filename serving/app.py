@@ -73,7 +73,13 @@ def create_app(settings: Settings | None = None, *, web: bool = True, load_model
             app.state.champion, app.state.champion_error = None, "model loading disabled"
         if app.state.champion is None:
             log.warning("serving without a champion model: %s", app.state.champion_error)
-        yield
+        from serving.api.audit_log import AuditLog
+
+        app.state.audit_log = AuditLog(engine, settings.audit_flush_seconds).start()
+        try:
+            yield
+        finally:
+            app.state.audit_log.close()  # after the last request: nothing read goes unaudited
 
     app = FastAPI(
         title="fanpin 防止返贫监测预警 API",

@@ -301,13 +301,20 @@ def mask_record(record: dict[str, Any], who: Principal) -> dict[str, Any]:
 # --------------------------------------------------------------------------- audit
 
 
+def audit_entry(who: Principal, action: str, target: str | None = None,
+                detail: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One audit-log row (who, when, what), stamped now."""
+    return {"at": utcnow(), "username": who.username, "role": who.role, "action": action, "target": target,
+            "detail": detail}
+
+
 def audit(session: Session, who: Principal, action: str, target: str | None = None,
           detail: dict[str, Any] | None = None) -> None:
     """Write who did what to the audit log (commit is the caller's, with its own work)."""
-    session.execute(_audit_statement(), {"at": utcnow(), "username": who.username, "role": who.role,
-                                         "action": action, "target": target, "detail": detail})
+    session.execute(audit_statement(), audit_entry(who, action, target, detail))
 
 
 @lru_cache(maxsize=1)
-def _audit_statement():
+def audit_statement():
+    """The insert of audit-log rows (built once)."""
     return insert(m.AuditEntry.__table__)

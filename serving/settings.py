@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     model_alias: str = "champion"
     secret_key: str | None = None
     token_minutes: int = 8 * 60
+    audit_flush_seconds: float = 0.2  # household reads reach the audit log within this (serving.api.audit_log)
     # County-editable files (None: the defaults shipped with fanpin).
     policy_path: Path | None = None
     watchlist_path: Path | None = None

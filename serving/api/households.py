@@ -92,8 +92,8 @@ def household(
     record = auth.mask_record(bundle["identity"], who) if bundle["identity"] else {"household_id": household_id}
     members = [auth.mask_record(x, who) for x in (bundle["members"] or [])]
     feedback = queries.feedback(session, household_id)
-    auth.audit(session, who, "household.read", target=household_id, detail={"week": week})
-    session.commit()
+    session.close()  # done reading: the connection goes back in this thread, not in another hop
+    request.app.state.audit_log.record(who, "household.read", target=household_id, detail={"week": week})
     body = HouseholdOut(
         household_id=household_id,
         week=week,

@@ -227,6 +227,7 @@ def test_reads_and_exports_are_audited(api):
     client, tokens, p = api
     client.get(f"/api/v1/households/{p.own_household}", headers=bearer(tokens["researcher"]))
     client.get(f"/api/v1/weeks/{p.weeks[-1]}/export.xlsx", headers=bearer(tokens["researcher"]))
+    client.app.state.audit_log.flush()  # household reads reach the store in batches (serving.api.audit_log)
     with session_factory(get_engine(p.settings))() as session:
         entries = session.scalars(select(m.AuditEntry).where(m.AuditEntry.username == "research1")).all()
     actions = {(e.action, e.target) for e in entries}
