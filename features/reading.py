@@ -55,6 +55,8 @@ class ReadResult:
         notes: things a person should know that are not row problems (missing optional table,
             ignored columns, optional column absent).
         as_of: the export date used for age and future-date checks.
+        held: table -> positions in ``tables`` of flagged rows that must not feed scores until a
+            person corrects them (``quarantine.HELD_REASONS``: a suspected 万元 income).
     """
 
     tables: dict[str, pd.DataFrame]
@@ -64,11 +66,25 @@ class ReadResult:
     files: dict[str, str | None] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     as_of: pd.Timestamp | None = None
+    held: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def totals(self) -> dict[str, int]:
         """Counts summed over the tables."""
         return {k: sum(c[k] for c in self.counts.values()) for k in COUNT_KEYS}
+
+    @property
+    def rows_held(self) -> int:
+        """Flagged rows held out of scoring (see ``held``)."""
+        return int(sum(len(p) for p in self.held.values()))
+
+    def scoring_tables(self) -> dict[str, pd.DataFrame]:
+        """The tables without the held rows: what the features and rules may use."""
+        out = dict(self.tables)
+        for table, positions in self.held.items():
+            if len(positions):
+                out[table] = self.tables[table].drop(index=self.tables[table].index[positions]).reset_index(drop=True)
+        return out
 
 
 # --------------------------------------------------------------------------- finding files
@@ -484,6 +500,7 @@ def _read(files: dict[str, Path], *, label: Path, history, as_of,
 
     counts: dict[str, dict[str, int]] = {}
     file_names = {}
+    held: dict[str, np.ndarray] = {}
     for table in contract.TABLES:
         if table not in parsed:
             tables[table] = _empty_table(table)
@@ -493,6 +510,10 @@ def _read(files: dict[str, Path], *, label: Path, history, as_of,
         p = parsed[table]
         tables[table] = _finish_table(valid_typed[table], table)
         flagged = flags.loc[flags["file"] == p.file, "row"].nunique()
+        held_rows = flags.loc[(flags["file"] == p.file) & flags["reason"].isin(qt.HELD_REASONS), "row"].unique()
+        if len(held_rows):
+            # valid_typed is indexed by row number and tables[table] keeps its order.
+            held[table] = np.flatnonzero(valid_typed[table].index.isin(held_rows))
         counts[table] = {
             "rows_in": len(p.typed),
             "rows_valid": len(tables[table]),
@@ -505,7 +526,7 @@ def _read(files: dict[str, Path], *, label: Path, history, as_of,
             counts[table]["rows_valid"] + counts[table]["rows_quarantined"]
         ), f"{p.file}: counts do not reconcile"
 
-    result = ReadResult(tables, quarantine, flags, counts, file_names, notes, as_of)
+    result = ReadResult(tables, quarantine, flags, counts, file_names, notes, as_of, held)
     totals = result.totals
     assert totals["rows_in"] == totals["rows_valid"] + totals["rows_quarantined"]
     return result

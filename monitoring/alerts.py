@@ -80,13 +80,19 @@ def _unit_alerts(checks: dict) -> list[dict]:
         frac_zh, frac_en, unit_zh, unit_en = _UNITS.get(power, _UNITS[-4])
         zh_name, en_name = label(u["feature"])
         town = u["township"]
+        if u.get("held"):
+            effect_zh = "这些收入记录已暂停用于评分，该镇风险分值沿用上次核实的收入；"
+            effect_en = ("These income rows were held out of scoring, so the township's scores use the last "
+                         "confirmed income;")
+        else:
+            effect_zh = "该镇的收入特征和风险分值不可信，"
+            effect_en = "This township's income features and risk scores cannot be trusted;"
         zh = (f"{town}本周{zh_name}整体约为参考数据的{frac_zh}（中位数{u['median_current']:.2f}元，参考"
-              f"{u['median_reference']:.0f}元），疑似收入单位录入为{unit_zh}；该镇的收入特征和风险分值不可信，"
-              f"请核对本周导出的收入调查表")
+              f"{u['median_reference']:.0f}元），疑似收入单位录入为{unit_zh}；{effect_zh}"
+              f"请核对并更正本周导出的收入调查表")
         en = (f"{town}: {en_name} this week is about {frac_en} of the reference (median "
               f"{u['median_current']:.2f} vs {u['median_reference']:.0f} yuan); income was probably entered "
-              f"in {unit_en}. This township's income features and risk scores cannot be trusted; check the "
-              f"income survey file of this week's export.")
+              f"in {unit_en}. {effect_en} check and correct the income survey file of this week's export.")
         out.append(_alert("high", "unit_error", town, u["feature"], zh, en, u.get("psi"),
                           ratio=u["ratio"], unit=unit_zh))
     return out

@@ -41,6 +41,7 @@ from monitoring import sample as sampling
 from monitoring.psi import psi, psi_band
 
 PREDICTION = "prediction"
+SIDE = "__side"  # which sample a row of ``report_samples`` belongs to
 # Never sent to Evidently or written to a report: direct identifiers and the household key.
 IDENTIFIERS = frozenset(sensitive_columns()) | {"household_id", "member_id"}
 # Money features compared by their median (the 万元 unit error divides them by 10,000).
@@ -109,7 +110,8 @@ class DriftResult:
         township_results: one row per township and feature (PSI, medians, ratio).
         checks: pattern evidence (units, shocks, subgroups, new categories, raw fields).
         report_html: path of the saved Evidently report when a path was given, else the
-            self-contained HTML as a string.
+            self-contained HTML as a string (None when the check was run with ``render=False``).
+        report_samples: the compared samples (``report_samples``), to render the report later.
     """
 
     summary: dict[str, Any]
@@ -118,6 +120,7 @@ class DriftResult:
     township_results: pd.DataFrame
     checks: dict[str, Any] = field(default_factory=dict)
     report_html: str | None = None
+    report_samples: bytes | None = None
 
     @property
     def report_path(self) -> str | None:
@@ -137,7 +140,9 @@ class DriftResult:
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return json.loads(frame.to_json(orient="records", force_ascii=False))
+    import orjson
+
+    return orjson.loads(frame.to_json(orient="records", force_ascii=False))
 
 
 def _is_categorical(name: str, series: pd.Series) -> bool:
@@ -177,12 +182,9 @@ def _evidently_frame(frame: pd.DataFrame, numeric: list[str], categorical: list[
     return pd.DataFrame(out)
 
 
-def _run_evidently(ref: pd.DataFrame, cur: pd.DataFrame, numeric: list[str], categorical: list[str],
-                   th: Thresholds, report_path: str | Path | None) -> tuple[dict[str, dict], dict, str | None]:
-    """Per-column Evidently verdicts, the drifted-columns count, and the saved HTML report."""
-    from evidently import DataDefinition, Dataset, Report
-    from evidently.metrics import ValueDrift
-
+def _report_columns(ref: pd.DataFrame, cur: pd.DataFrame, numeric: list[str], categorical: list[str],
+                    th: Thresholds) -> dict[str, Any]:
+    """Which columns Evidently compares, and with which methods (the same for verdicts and report)."""
     # Evidently refuses a column with no value at all on either side; such a column is reported by
     # the data-quality check (its missing share), not compared for drift.
     def usable(cols: list[str]) -> list[str]:
@@ -190,47 +192,82 @@ def _run_evidently(ref: pd.DataFrame, cur: pd.DataFrame, numeric: list[str], cat
 
     numeric, categorical = usable(numeric), usable(categorical)
     small = min(len(ref), len(cur)) < th.small_rows
-    num_method = th.small_num_method if small else th.num_method
-    cat_method = th.small_cat_method if small else th.cat_method
     has_pred = PREDICTION in cur.columns
-    num_cols = numeric + ([PREDICTION] if has_pred else [])
-    definition = DataDefinition(numerical_columns=num_cols, categorical_columns=categorical)
-    features = numeric + categorical
-    # No DriftedColumnsCount: it recomputes every column's drift through the legacy path (about
-    # a sixth of the run on 20,000 households); the share is counted from the same statuses.
+    return {"numeric": numeric + ([PREDICTION] if has_pred else []), "categorical": categorical,
+            "features": numeric + categorical,
+            "num_method": th.small_num_method if small else th.num_method,
+            "cat_method": th.small_cat_method if small else th.cat_method}
+
+
+def _verdicts(ref: pd.DataFrame, cur: pd.DataFrame, cols: dict[str, Any]) -> tuple[dict[str, dict], dict]:
+    """Per-column Evidently verdicts and the drifted-columns count.
+
+    Evidently's own stattests, called as its ``ValueDrift`` metric calls them (infinities and
+    missing values dropped, the method's default threshold), without building the report's
+    plots: those are ~90 % of a Report's cost and are rendered only when someone opens the report
+    (``render_report``), from the same samples, so the page and these verdicts agree.
+    """
+    from evidently.legacy.calculations.stattests import get_stattest
+    from evidently.legacy.core import ColumnType
+
+    columns: dict[str, dict] = {}
+    for kind, names, method in ((ColumnType.Numerical, cols["numeric"], cols["num_method"]),
+                                (ColumnType.Categorical, cols["categorical"], cols["cat_method"])):
+        for c in names:
+            r = ref[c].replace([-np.inf, np.inf], np.nan).dropna()
+            k = cur[c].replace([-np.inf, np.inf], np.nan).dropna()
+            test = get_stattest(r, k, kind, method)
+            result = test(r, k, kind, None)
+            columns[c] = {"method": method, "threshold": float(result.actual_threshold),
+                          "score": float(result.drift_score), "drifted": bool(result.drifted)}
+    drifted = sum(columns[c]["drifted"] for c in cols["features"] if c in columns)
+    count = {"count": int(drifted), "share": drifted / max(1, len(cols["features"]))}
+    return columns, {**count, "num_method": cols["num_method"], "cat_method": cols["cat_method"]}
+
+
+def report_samples(ref: pd.DataFrame, cur: pd.DataFrame, cols: dict[str, Any]) -> bytes:
+    """The two Evidently-ready samples as one Parquet file (a few hundred KB), enough to render the
+    full report later; column roles and methods travel in the file's metadata."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    both = pd.concat([ref.assign(**{SIDE: "reference"}), cur.assign(**{SIDE: "current"})], ignore_index=True)
+    table = pa.Table.from_pandas(both, preserve_index=False)
+    meta = {**(table.schema.metadata or {}), b"fanpin.report": json.dumps(cols).encode()}
+    buffer = pa.BufferOutputStream()
+    pq.write_table(table.replace_schema_metadata(meta), buffer, compression="zstd")
+    return buffer.getvalue().to_pybytes()
+
+
+def render_report(samples: bytes, report_path: str | Path | None = None) -> str:
+    """The full Evidently report (HTML) from ``report_samples``; saved to ``report_path`` when given
+    (its path is returned), else returned as a self-contained HTML string."""
+    import io
+
+    import pyarrow.parquet as pq
+    from evidently import DataDefinition, Dataset, Report
+    from evidently.metrics import ValueDrift
+
+    table = pq.read_table(io.BytesIO(samples))
+    cols = json.loads(table.schema.metadata[b"fanpin.report"])
+    both = table.to_pandas()
+    ref = both[both[SIDE] == "reference"].drop(columns=SIDE).reset_index(drop=True)
+    cur = both[both[SIDE] == "current"].drop(columns=SIDE).reset_index(drop=True)
+    definition = DataDefinition(numerical_columns=cols["numeric"], categorical_columns=cols["categorical"])
     metrics: list = [
-        *[ValueDrift(column=c, method=num_method) for c in num_cols],
-        *[ValueDrift(column=c, method=cat_method) for c in categorical],
+        *[ValueDrift(column=c, method=cols["num_method"]) for c in cols["numeric"]],
+        *[ValueDrift(column=c, method=cols["cat_method"]) for c in cols["categorical"]],
     ]
     snapshot = Report(metrics, include_tests=True).run(
         current_data=Dataset.from_pandas(cur, data_definition=definition),
         reference_data=Dataset.from_pandas(ref, data_definition=definition),
     )
-    data = json.loads(snapshot.json())
-    scores = {m["id"]: m.get("value") for m in data["metrics"]}
-    columns: dict[str, dict] = {}
-    for test in data["tests"]:
-        params = test["metric_config"]["params"]
-        kind = params.get("type", "")
-        if kind.endswith("ValueDrift"):
-            columns[params["column"]] = {
-                "method": params.get("method"),
-                "threshold": params.get("threshold"),
-                "score": scores.get(test["metric_config"]["metric_id"]),
-                # FAIL means drifted; the status is the verdict, whatever the method's direction.
-                "drifted": test["status"] == "FAIL",
-            }
-    drifted = sum(columns[c]["drifted"] for c in features if c in columns)
-    count = {"count": int(drifted), "share": drifted / max(1, len(features))}
-    if report_path is not None:
-        path = Path(report_path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        snapshot.save_html(str(path))
-        saved = str(path)
-    else:
-        # No path: the caller (the weekly job) stores the self-contained HTML itself.
-        saved = snapshot.get_html_str(as_iframe=False)
-    return columns, {**count, "num_method": num_method, "cat_method": cat_method}, saved
+    if report_path is None:
+        return snapshot.get_html_str(as_iframe=False)
+    path = Path(report_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    snapshot.save_html(str(path))
+    return str(path)
 
 
 def _became_constant(r: pd.Series, c: pd.Series) -> bool:
@@ -346,6 +383,19 @@ def _unit_checks(town: pd.DataFrame, raw: pd.DataFrame | None, th: Thresholds) -
         if raw is not None and township in raw.index:
             entry["raw_ratio"] = float(raw.loc[township, "pc_income_ratio"])
         found.append(entry)
+    # The weekly job holds rows the reader suspects of a 万元 slip out of the features, so their
+    # township looks normal in the frame: the raw export still shows the slip, and it is reported
+    # as held (the scores use the last confirmed income) rather than as untrustworthy scores.
+    if raw is not None and "pc_income_ratio" in raw.columns:
+        seen = {e["township"] for e in found}
+        ratio = raw["pc_income_ratio"].dropna()
+        for township, value in ratio[(ratio > th.unit_ratio_low) & (ratio < th.unit_ratio_high)].items():
+            if township in seen:
+                continue
+            found.append({"township": township, "feature": "pc_net_income", "ratio": float(value),
+                          "median_current": float(raw.loc[township, "pc_income_median"]),
+                          "median_reference": float(raw.loc[township, "pc_income_median_reference"]),
+                          "psi": None, "features": ["pc_net_income"], "raw_ratio": float(value), "held": True})
     return found
 
 
@@ -510,6 +560,7 @@ def check_week(
     previous_tables: dict[str, pd.DataFrame] | None = None,
     thresholds: Thresholds | dict[str, Any] | None = None,
     report_path: str | Path | None = None,
+    render: bool = True,
 ) -> DriftResult:
     """Compare one week's household frame with the reference and say what changed and where.
 
@@ -528,6 +579,8 @@ def check_week(
         thresholds: a ``Thresholds`` or a dict overriding some of its fields.
         report_path: where to save the full Evidently HTML report (when None, the HTML string
             is returned in ``report_html`` instead).
+        render: build the Evidently report now; the weekly job says False and keeps
+            ``report_samples`` instead, so the report is rendered when someone opens it.
 
     Returns:
         A ``DriftResult``; its alerts come from ``monitoring.alerts.build_alerts``.
@@ -561,7 +614,10 @@ def check_week(
                               None if pred_cur is None or pred_ref is None else pred_cur[cur_s.index.to_numpy()])
     ev_ref = _evidently_frame(ref_s, numeric, categorical,
                               None if pred_ref is None else pred_ref[ref_s.index.to_numpy()])
-    verdicts, count, saved = _run_evidently(ev_ref, ev_cur, numeric, categorical, th, report_path)
+    cols = _report_columns(ev_ref, ev_cur, numeric, categorical, th)
+    verdicts, count = _verdicts(ev_ref, ev_cur, cols)
+    samples = report_samples(ev_ref, ev_cur, cols)
+    saved = render_report(samples, report_path) if render else None
 
     quality = _quality(ref, cur, features, th)
     town = _township_table(ref, cur, features, pred_ref, pred_cur, th) if "township" in cur.columns else pd.DataFrame()
@@ -640,7 +696,7 @@ def check_week(
         "thresholds": asdict(th),
     }
     result = DriftResult(summary=summary, alerts=[], feature_results=feature_results,
-                         township_results=town, checks=checks, report_html=saved)
+                         township_results=town, checks=checks, report_html=saved, report_samples=samples)
     result.alerts = build_alerts(result, th)
     result.summary["alerts_by_severity"] = {
         s: sum(a["severity"] == s for a in result.alerts) for s in ("high", "medium", "low", "info")

@@ -278,7 +278,9 @@ def run_week_spark(data_dir: str | Path, week: str, settings: Settings, *, maste
                        model_version=str(champion.version), model_run_id=str(champion.run_id))
 
         say("history")
-        history, changed = hist.append_export(history, read.tables, week, cutoff)
+        # Held rows (a suspected 万元 income) stay out: the household keeps its last confirmed survey.
+        history, changed = hist.append_export(history, read.scoring_tables(), week, cutoff)
+        stages["rows_held"] = read.rows_held
         if changed:
             hist.save_history(home, history)
         stages["history"] = "appended" if changed else "already covered"

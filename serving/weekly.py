@@ -111,14 +111,9 @@ def _plain(value: Any) -> Any:
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """JSON-safe records, vectorised (dates as YYYY-MM-DD, NaN/NaT/NA as None)."""
-    import json
+    from serving.explaining import records
 
-    out = frame.copy()
-    for col in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[col]):
-            out[col] = out[col].dt.strftime("%Y-%m-%d")
-    return json.loads(out.to_json(orient="records", force_ascii=False, double_precision=15))
+    return records(frame)
 
 
 def snapshots(tables: dict[str, pd.DataFrame], frame: pd.DataFrame, cutoff: pd.Timestamp,
@@ -195,18 +190,18 @@ def _drift(champion, frame, week, probability, raw_tables, previous_tables) -> d
     if reference is None:
         return {"status": "not run", "summary": {"reason": "the champion has no reference sample"},
                 "alerts": [], "feature_results": None, "report_html": None}
+    # The Evidently report is rendered when someone opens it (from the stored samples), not here:
+    # its plots cost more than the rest of the check.
     result = check_week(frame, reference, week=week, predictions=probability, raw_tables=raw_tables,
-                        previous_tables=previous_tables)
-    report = result.report_html
-    if isinstance(report, (str, Path)) and Path(str(report)).suffix == ".html" and Path(str(report)).exists():
-        report = Path(str(report)).read_text(encoding="utf-8")
+                        previous_tables=previous_tables, render=False)
     features = result.feature_results
     return {
         "status": "ok",
         "summary": _plain(dict(result.summary)),
         "alerts": [_plain(dict(a)) for a in result.alerts],
         "feature_results": _records(features) if isinstance(features, pd.DataFrame) else None,
-        "report_html": report,
+        "report_html": None,
+        "report_samples": result.report_samples,
     }
 
 
@@ -285,7 +280,9 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
         say("history")
         pause_point("history")
         before = history.tables
-        history, changed = hist.append_export(history, read.tables, week, cutoff)
+        # Held rows (a suspected 万元 income) stay out: the household keeps its last confirmed survey.
+        history, changed = hist.append_export(history, read.scoring_tables(), week, cutoff)
+        stages["rows_held"] = read.rows_held
         if changed:
             hist.save_history(home, history)
         stages["history"] = "appended" if changed else "already covered"
@@ -372,6 +369,7 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
         pub.stage_rows(engine, m.DriftResult, [{
             "status": drift["status"], "summary": drift["summary"],
             "feature_results": drift["feature_results"], "report_html": drift["report_html"],
+            "report_samples": drift.get("report_samples"),
         }], run_id)
         pub.stage_rows(engine, m.DriftAlert, (_alert_row(a) for a in drift["alerts"]), run_id)
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
 )
@@ -174,6 +175,8 @@ class DriftResult(Base):
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
     feature_results: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
     report_html: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The samples the check compared (Parquet), so the Evidently report is rendered on first view.
+    report_samples: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
 
 class DriftAlert(Base):

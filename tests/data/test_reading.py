@@ -317,8 +317,17 @@ def test_flags_wan_yuan_income_against_history(tmp_path):
     ]
     assert result.flags["reason"].iloc[0].startswith("income about 10,000x below")
     assert result.counts["income_surveys"]["rows_flagged"] == 1
-    assert result.counts["income_surveys"]["rows_valid"] == 6  # flagged rows are still used
+    assert result.counts["income_surveys"]["rows_valid"] == 6  # flagged rows are still read
     assert result.as_of == pd.Timestamp("2024-03-10")  # Sunday of ISO week 2024-W10
+
+    # ... but held out of scoring until corrected: the real drop (H0003) stays, the slip goes.
+    assert result.rows_held == 1 and "更正前暂不用于评分" in result.flags["reason"].iloc[0]
+    scoring = result.scoring_tables()
+    assert len(scoring["income_surveys"]) == 5
+    assert "H0002" not in set(scoring["income_surveys"]["household_id"])
+    assert "H0003" in set(scoring["income_surveys"]["household_id"])
+    assert len(result.tables["income_surveys"]) == 6  # the drift monitor still sees the export as is
+    assert scoring["members"] is result.tables["members"]
 
 
 def test_flags_tiny_income_with_able_labour_without_history(tmp_path):
@@ -329,6 +338,8 @@ def test_flags_tiny_income_with_able_labour_without_history(tmp_path):
     result = read_folder(tmp_path)
     assert {(r.row, r.column) for r in result.flags.itertuples()} == {(2, "wage_income")}
     assert "50 yuan" in result.flags["reason"].iloc[0]
+    assert result.rows_held == 1
+    assert "H0001" not in set(result.scoring_tables()["income_surveys"]["household_id"])
 
 
 def test_flags_old_age_crowded_households_and_migrants_without_place(tmp_path):
