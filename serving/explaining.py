@@ -24,15 +24,22 @@ _TEXT_COLUMNS = {"household_id", "township", "village", "category", "policy_stat
                  "housing_grade"}
 
 
-def facts_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """JSON-safe model-input rows (NaN -> None, timestamps -> ISO dates)."""
-    import json
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-safe records, vectorised (dates as YYYY-MM-DD, NaN/NaT/NA as None)."""
+    import orjson
 
-    out = frame[ID_COLUMNS + list(FRAME_COLUMNS)].copy()
-    out["cutoff"] = out["cutoff"].dt.strftime("%Y-%m-%d")
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = out[col].dt.strftime("%Y-%m-%d")
     # to_json is vectorised and writes NaN/NA as null; 15 digits keep float64 round-trips exact
     # enough that an on-demand explanation matches the batch one.
-    return json.loads(out.to_json(orient="records", force_ascii=False, double_precision=15))
+    return orjson.loads(out.to_json(orient="records", force_ascii=False, double_precision=15))
+
+
+def facts_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-safe model-input rows (NaN -> None, timestamps -> ISO dates)."""
+    return records(frame[ID_COLUMNS + list(FRAME_COLUMNS)])
 
 
 def frame_from_facts(facts: list[Mapping[str, Any]]) -> pd.DataFrame:

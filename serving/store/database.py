@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
@@ -37,8 +38,23 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _json_text(value: Any) -> str:
+    # orjson: several times faster than json.dumps on a week of explanations and snapshots; NaN
+    # becomes null (PostgreSQL's JSON type refuses NaN) and numpy values encode as numbers.
+    import orjson
+
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY, default=str).decode()
+
+
+def _json_value(text: str | bytes) -> Any:
+    import orjson
+
+    return orjson.loads(text)
+
+
 def make_engine(url: str) -> Engine:
     """An engine for a store URL (SQLite file or PostgreSQL via psycopg)."""
+    json_codec = {"json_serializer": _json_text, "json_deserializer": _json_value}
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -46,12 +62,12 @@ def make_engine(url: str) -> Engine:
         # As many connections as the server has request threads (AnyIO's default 40): a request
         # thread then never waits for one. SQLite connections are cheap: a file handle and a cache.
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
-                               pool_size=10, max_overflow=30)
+                               pool_size=10, max_overflow=30, **json_codec)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **json_codec)
 
 
 @lru_cache(maxsize=8)

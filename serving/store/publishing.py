@@ -69,22 +69,62 @@ def update_run(engine: Engine, run_id: int, **values: Any) -> None:
         conn.execute(update(m.Run).where(m.Run.id == run_id).values(**values))
 
 
+def _bulk_writer(conn, target) -> Callable[[list[dict[str, Any]]], None]:
+    """Insert a batch of row dicts straight through the driver: PostgreSQL COPY, else one DBAPI
+    executemany with JSON already encoded (SQLAlchemy's per-row bind processing was most of
+    publishing a large week)."""
+    from sqlalchemy import JSON
+
+    from serving.store.database import _json_text
+
+    columns = [c for c in target.columns if not (c.primary_key and c.autoincrement is True and c.name == "id")]
+    names = [c.name for c in columns]
+    encode = [isinstance(c.type, JSON) for c in columns]
+    # The models' scalar defaults (flags False, empty text), which SQLAlchemy would have filled in.
+    defaults = [c.default.arg if c.default is not None and c.default.is_scalar else None for c in columns]
+
+    def tuples(batch: list[dict[str, Any]]):
+        for row in batch:
+            yield tuple(None if (v := row.get(n, d)) is None else (_json_text(v) if js else v)
+                        for n, js, d in zip(names, encode, defaults, strict=True))
+
+    quoted = ", ".join(f'"{n}"' for n in names)
+    if conn.dialect.name == "postgresql":
+        def write(batch: list[dict[str, Any]]) -> None:
+            cursor = conn.connection.driver_connection.cursor()
+            with cursor.copy(f'COPY "{target.name}" ({quoted}) FROM STDIN') as copy:
+                for values in tuples(batch):
+                    copy.write_row(values)
+        return write
+
+    marks = ", ".join("?" if conn.dialect.paramstyle == "qmark" else "%s" for _ in names)
+    sql = f'INSERT INTO "{target.name}" ({quoted}) VALUES ({marks})'
+
+    def write(batch: list[dict[str, Any]]) -> None:
+        conn.connection.driver_connection.cursor().executemany(sql, list(tuples(batch)))
+    return write
+
+
 def stage_rows(engine: Engine, table: type[m.Base], rows: Sequence[dict[str, Any]] | Iterable[dict[str, Any]],
                run_id: int) -> int:
-    """Bulk-insert rows for a run (executemany in chunks). Returns the number of rows."""
+    """Bulk-insert rows for a run (COPY or executemany in chunks, one commit each). Returns the
+    number of rows."""
     batch: list[dict[str, Any]] = []
     n = 0
     target = table.__table__
+
+    def flush() -> None:
+        with engine.begin() as conn:
+            _bulk_writer(conn, target)(batch)
+
     for row in rows:
         batch.append({**row, "run_id": run_id})
         if len(batch) >= CHUNK:
-            with engine.begin() as conn:
-                conn.execute(insert(target), batch)
+            flush()
             n += len(batch)
             batch = []
     if batch:
-        with engine.begin() as conn:
-            conn.execute(insert(target), batch)
+        flush()
         n += len(batch)
     return n
 
