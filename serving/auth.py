@@ -25,8 +25,8 @@ from functools import lru_cache
 from typing import Any
 
 from argon2 import PasswordHasher
-from cachetools import TTLCache
 from argon2.exceptions import InvalidHashError, VerificationError
+from cachetools import TTLCache
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 

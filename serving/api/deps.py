@@ -16,8 +16,8 @@ import anyio
 import anyio.to_thread
 from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import OAuth2PasswordBearer
-from starlette.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from serving import auth
 from serving.api.schemas import WEEK_PATTERN
