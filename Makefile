@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The test and benchmark tools (pyspark is an sdist that takes minutes to build) are not needed
+# to run the demo, so `make demo` installs the package alone and `make test` adds the dev extra.
+DEV_STAMP := $(VENV)/.installed-dev
 PYTEST_ARGS ?=
 # Both cores: test files are spread over two workers (each keeps its own session fixtures).
 PYTEST_WORKERS ?= 2
@@ -12,19 +15,23 @@ PYTEST_WORKERS ?= 2
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e .
 	touch $(STAMP)
+
+$(DEV_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(DEV_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/fanpin demo
 
-test: $(STAMP)
+test: $(DEV_STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --nbmake $(PYTEST_ARGS) tests notebooks
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python -m benchmarks.run
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
