@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from serving.store import queries as store
 from serving.web import identity, queries
-from serving.web.deps import SignedIn, WebUser, web_state
+from serving.web.deps import SignedIn, web_state
 from serving.web.pages.common import choose_week, scope_of
 from serving.web.templating import render
 
@@ -18,8 +18,18 @@ router = APIRouter(include_in_schema=False)
 PER_PAGE = 50
 
 
-def read_filters(user: WebUser, township, village, level, flag, status, sort, direction) -> queries.Filters:
-    """Filters from the query string; a township leader's township is fixed to their own."""
+def read_filters(
+    user: SignedIn,
+    township: str | None = None,
+    village: str | None = None,
+    level: str | None = None,
+    flag: Annotated[list[str] | None, Query()] = None,
+    status: str | None = None,
+    sort: str | None = None,
+    dir: str | None = None,
+) -> queries.Filters:
+    """Filters from the query string (one dependency for the page and its export, so the Excel
+    file holds exactly what the page shows); a township leader's township is fixed to their own."""
     scope = scope_of(user)
     return queries.Filters(
         township=scope or (township or None),
@@ -28,8 +38,11 @@ def read_filters(user: WebUser, township, village, level, flag, status, sort, di
         flags=[f for f in (flag or []) if f in queries.FLAGS],
         status=status or None,
         sort=sort if sort in queries.SORTS else "rank",
-        descending=direction == "desc",
+        descending=dir == "desc",
     )
+
+
+Filtered = Annotated[queries.Filters, Depends(read_filters)]
 
 
 def rows_for_display(state, db, run, user, scored) -> list[dict]:
@@ -43,21 +56,10 @@ def rows_for_display(state, db, run, user, scored) -> list[dict]:
 
 
 @router.get("/watchlist")
-def watchlist_page(
-    request: Request, user: SignedIn,
-    week: str | None = None,
-    township: str | None = None,
-    village: str | None = None,
-    level: str | None = None,
-    flag: Annotated[list[str] | None, Query()] = None,
-    status: str | None = None,
-    sort: str | None = None,
-    dir: str | None = None,
-    page: int = 1,
-) -> Response:
+def watchlist_page(request: Request, user: SignedIn, filters: Filtered, week: str | None = None,
+                   page: int = 1) -> Response:
     state = web_state(request)
     lang = request.state.language
-    filters = read_filters(user, township, village, level, flag, status, sort, dir)
     with state.sessions() as db:
         weeks, run = choose_week(db, week, lang)
         if run is None:
@@ -84,22 +86,11 @@ def watchlist_page(
 
 
 @router.get("/watchlist/export.xlsx")
-def watchlist_export(
-    request: Request, user: SignedIn,
-    week: str | None = None,
-    township: str | None = None,
-    village: str | None = None,
-    level: str | None = None,
-    flag: Annotated[list[str] | None, Query()] = None,
-    status: str | None = None,
-    sort: str | None = None,
-    dir: str | None = None,
-) -> Response:
+def watchlist_export(request: Request, user: SignedIn, filters: Filtered, week: str | None = None) -> Response:
     from serving.web.workbook import watchlist_workbook
 
     state = web_state(request)
     lang = request.state.language
-    filters = read_filters(user, township, village, level, flag, status, sort, dir)
     with state.sessions() as db:
         _, run = choose_week(db, week, lang)
         if run is None:
