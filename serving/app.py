@@ -7,6 +7,7 @@ explanations are still served and /model says why none is loaded).
 
 from __future__ import annotations
 
+import gc
 import logging
 from contextlib import asynccontextmanager
 
@@ -76,10 +77,16 @@ def create_app(settings: Settings | None = None, *, web: bool = True, load_model
         from serving.api.audit_log import AuditLog
 
         app.state.audit_log = AuditLog(engine, settings.audit_flush_seconds).start()
+        # Everything loaded so far (libraries, the model: ~340,000 objects) lives as long as the
+        # process. Left to the collector, every full collection walked all of it, ~0.35 s during
+        # which the worker answered nobody: the slowest 1 % of requests under load.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
             app.state.audit_log.close()  # after the last request: nothing read goes unaudited
+            gc.unfreeze()
 
     app = FastAPI(
         title="fanpin 防止返贫监测预警 API",
