@@ -3,9 +3,11 @@
 Functions return plain dicts with identifiers unmasked; callers mask them per role
 (``serving.auth.mask_record``) before anything leaves the process.
 
-A published run never changes (a re-run of its week is a new run with a new id), so aggregates
-over a whole run (counts, totals of a filter, townships) are cached in process, keyed by the
-database and the run id: a re-publish is a new key, nothing needs invalidating.
+A published run never changes (a re-run of its week is a new run with a new id), so what the
+list pages read of a run (counts, townships, a filter's order of households, a page's rows) is
+cached in process, keyed by the database URL and the run id: a re-publish is a new key, nothing
+needs invalidating. (A store deleted and re-created under a running server would reuse run ids:
+restart the server after that.) Cached rows are shared: callers copy before changing them.
 """
 
 from __future__ import annotations
