@@ -256,6 +256,19 @@ def _townships(session: Session, run_id: int) -> tuple[str, ...]:
                                 .order_by(m.Score.township)))
 
 
+def villages(session: Session, run_id: int, township: str | None = None) -> list[str]:
+    """The villages of a run's scored households (of one township, if given), sorted."""
+    return list(_villages(session, run_id, township))
+
+
+@_per_run(1024)
+def _villages(session: Session, run_id: int, township: str | None) -> tuple[str, ...]:
+    q = select(m.Score.village).where(m.Score.run_id == run_id)
+    if township:
+        q = q.where(m.Score.township == township)
+    return tuple(session.scalars(q.distinct().order_by(m.Score.village)))
+
+
 def score(session: Session, run_id: int, household_id: str) -> dict[str, Any] | None:
     s = session.get(m.Score, (run_id, household_id))
     return _score_dict(s) if s else None
