@@ -234,7 +234,9 @@ def test_every_main_page_reads_in_both_languages(page, live_site: LiveSite, scre
     assert ("当前使用的模型" if language == "zh_CN" else "The model in use") in page.locator("main").inner_text()
     shoot(page, screens, f"officer-data-{suffix}")
     # The weekly job kept the drift samples; the Evidently report is rendered on first view.
-    report = page.request.get(f"{site.base_url}/data/drift-report?week={WEEKS[-1]}")
-    assert report.status == 200 and "evidently" in report.text().lower() and len(report.text()) > 100_000
+    # Rendering Evidently's plots takes seconds on a busy machine (later views read the kept copy).
+    report = page.request.get(f"{site.base_url}/data/drift-report?week={WEEKS[-1]}", timeout=240_000)
+    assert report.status == 200 and len(report.text()) > 100_000
+    assert "root_metric" in report.text() and "pc_net_income" in report.text()  # Evidently's widgets, per feature
     if language == "en":
         assert not CJK.search(page.locator("header nav").inner_text())
