@@ -295,7 +295,11 @@ def _quality(ref: pd.DataFrame, cur: pd.DataFrame, features: list[str], th: Thre
             "new_values": [],
             "out_of_range_share": 0.0,
         }
-        if _is_categorical(name, r):
+        if pd.api.types.is_bool_dtype(r):
+            # Both values of a yes/no field are valid by the contract: one absent from the
+            # reference sample (unsafe water is rare) is not a new category or out of range.
+            pass
+        elif _is_categorical(name, r):
             seen = set(r.dropna().astype(str))
             row["new_values"] = sorted(set(c.dropna().astype(str)) - seen)
         else:
