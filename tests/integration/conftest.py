@@ -6,6 +6,9 @@ import os
 
 import pytest
 
+# The shared kill-and-rerun check lives outside a test module: let pytest explain its asserts.
+pytest.register_assert_rewrite("tests.integration.weekly_kill")
+
 # Fast but real: no tuning, a smaller forest (the default config is for production counties).
 FAST_CONFIG = "tuning:\n  trials: 0\nworkers: 1\nmodel:\n  lgbm:\n    n_estimators: 120\n    num_leaves: 15\n"
 
