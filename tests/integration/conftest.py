@@ -49,3 +49,12 @@ def store(tmp_path_factory):
     else:
         os.environ["MLFLOW_TRACKING_URI"] = saved
         mlflow.set_tracking_uri(saved)
+
+
+@pytest.fixture
+def weekly_env(request, tmp_path, small_county, registered_champion):
+    """A fresh store of the test module's ``DATABASE`` with the small county's history imported."""
+    from tests.integration.weekly_kill import weekly_store
+
+    with weekly_store(request.module.DATABASE, tmp_path, small_county, registered_champion) as env:
+        yield env

@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.databases import database_params
-from tests.integration.weekly_kill import check_kill_and_rerun, weekly_store
+from tests.integration.weekly_kill import check_kill_and_rerun
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(params=database_params()[0:1])
-def weekly_env(request, tmp_path, small_county, registered_champion):
-    with weekly_store(request.param, tmp_path, small_county, registered_champion) as env:
-        yield env
+DATABASE = "sqlite"  # read by the ``weekly_env`` fixture
 
 
 def test_kill_at_any_stage_keeps_published_state_and_rerun_replaces_atomically(weekly_env):
