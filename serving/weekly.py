@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from serving.explaining import records
 from serving.settings import Settings
 
 STAGES = ("read", "history", "frame", "score", "rules", "watchlist", "explain", "drift", "stage", "publish")
@@ -96,7 +97,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (list, tuple, set, np.ndarray)):
         return [_plain(v) for v in value]
     if isinstance(value, pd.DataFrame):
-        return _records(value)
+        return records(value)
     if isinstance(value, (pd.Timestamp, dt.date)):
         return value.isoformat()[:10]
     if isinstance(value, np.generic):
@@ -108,12 +109,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (str, int, float, bool)):
         return value
     return str(value)
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    from serving.explaining import records
-
-    return records(frame)
 
 
 def snapshots(tables: dict[str, pd.DataFrame], frame: pd.DataFrame, cutoff: pd.Timestamp,
@@ -148,10 +143,10 @@ def snapshots(tables: dict[str, pd.DataFrame], frame: pd.DataFrame, cutoff: pd.T
         else:
             chunk_members = members.loc[members["household_id"].isin(part_ids)]
         by_household: dict[str, list[dict[str, Any]]] = {}
-        for rec in _records(chunk_members):
+        for rec in records(chunk_members):
             by_household.setdefault(rec["household_id"], []).append(rec)
         present = hh.index.intersection(part_ids)
-        identity = {r["household_id"]: r for r in _records(hh.loc[present])}
+        identity = {r["household_id"]: r for r in records(hh.loc[present])}
         for f in facts_of(part):
             yield {"household_id": f["household_id"], "identity": identity.get(f["household_id"], {}),
                    "facts": f, "members": by_household.get(f["household_id"], [])}
@@ -199,7 +194,7 @@ def _drift(champion, frame, week, probability, raw_tables, previous_tables) -> d
         "status": "ok",
         "summary": _plain(dict(result.summary)),
         "alerts": [_plain(dict(a)) for a in result.alerts],
-        "feature_results": _records(features) if isinstance(features, pd.DataFrame) else None,
+        "feature_results": records(features) if isinstance(features, pd.DataFrame) else None,
         "report_html": None,
         "report_samples": result.report_samples,
     }
@@ -428,7 +423,7 @@ def _rule_payloads(rules: pd.DataFrame):
 
 def _quarantine_rows(read):
     for kind, table in (("quarantine", read.quarantine), ("flag", read.flags)):
-        for r in _records(table):
+        for r in records(table):
             yield {"kind": kind, "file": str(r.get("file")), "row": r.get("row"), "column": r.get("column"),
                    "value": None if r.get("value") is None else str(r.get("value")), "reason": str(r.get("reason"))}
 

@@ -38,7 +38,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def _json_text(value: Any) -> str:
+def json_text(value: Any) -> str:
     # orjson: several times faster than json.dumps on a week of explanations and snapshots; NaN
     # becomes null (PostgreSQL's JSON type refuses NaN) and numpy values encode as numbers.
     import orjson
@@ -54,7 +54,7 @@ def _json_value(text: str | bytes) -> Any:
 
 def make_engine(url: str) -> Engine:
     """An engine for a store URL (SQLite file or PostgreSQL via psycopg)."""
-    json_codec = {"json_serializer": _json_text, "json_deserializer": _json_value}
+    json_codec = {"json_serializer": json_text, "json_deserializer": _json_value}
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":

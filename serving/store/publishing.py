@@ -75,7 +75,7 @@ def _bulk_writer(conn, target) -> Callable[[list[dict[str, Any]]], None]:
     publishing a large week)."""
     from sqlalchemy import JSON
 
-    from serving.store.database import _json_text
+    from serving.store.database import json_text
 
     columns = [c for c in target.columns if not (c.primary_key and c.autoincrement is True and c.name == "id")]
     names = [c.name for c in columns]
@@ -85,7 +85,7 @@ def _bulk_writer(conn, target) -> Callable[[list[dict[str, Any]]], None]:
 
     def tuples(batch: list[dict[str, Any]]):
         for row in batch:
-            yield tuple(None if (v := row.get(n, d)) is None else (_json_text(v) if js else v)
+            yield tuple(None if (v := row.get(n, d)) is None else (json_text(v) if js else v)
                         for n, js, d in zip(names, encode, defaults, strict=True))
 
     quoted = ", ".join(f'"{n}"' for n in names)
