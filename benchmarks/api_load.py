@@ -1,28 +1,63 @@
-"""Load on GET /api/v1/households/{id}: 20 concurrent clients on loopback, bounded, p50/p95/p99.
+"""Bounded load on the JSON API and the web watch-list page, on loopback: p50/p95/p99 and throughput.
 
 Against a running server:
     python -m benchmarks.api_load --base-url http://127.0.0.1:8000 --username U --password-stdin
 Without --base-url it starts `fanpin serve` on a free loopback port over the current FANPIN_HOME
 store (it needs a published week, e.g. after `make demo`), creates a temporary county officer
-and removes it afterwards. It stops by itself after --requests requests or --seconds seconds,
-whichever comes first, and prints one JSON line (p50/p95/p99 in ms, throughput in requests/s).
+and removes it afterwards. Each endpoint is loaded for --seconds seconds (and by the Python
+client also at most --requests requests), then the script stops by itself and prints one JSON line.
+
+The load generator is `wrk` (Debian package `wrk`) when it is installed: a C client that costs
+the 2-core machine a few percent of a core, so the latency measured is the server's. Without it
+the script falls back to Python threads (httpx); on a 2-core machine those threads take about
+as much CPU per request as the server does and wait on each other's GIL, so their latency is
+several times the server's (the result's ``client`` field says which was used).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import secrets
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+
+WRK_MARK = "WRK_JSON "
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+# wrk runs this Lua in each of its threads: `paths` is cycled from a per-thread offset, and
+# `done` prints the summary as JSON (latency in microseconds).
+WRK_SCRIPT = """
+paths = {%(paths)s}
+%(headers)s
+local started = 0
+setup = function(thread)
+  thread:set("offset", started * 7919)
+  started = started + 1
+end
+counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("GET", paths[((offset or 0) + counter) %% #paths + 1])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('%(mark)s{"requests": %%d, "duration_us": %%.0f, "errors": %%d, ' ..
+    '"p50_us": %%.0f, "p95_us": %%.0f, "p99_us": %%.0f, "mean_us": %%.1f, "max_us": %%.0f}\\n',
+    summary.requests, summary.duration, e.connect + e.read + e.write + e.status + e.timeout,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.mean, latency.max))
+end
+"""
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -33,13 +68,55 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[k]
 
 
-def load_endpoint(base: str, token: str, endpoint: str, url_for: Callable[[int], tuple[str, dict]], *,
-                  clients: int = 20, requests: int = 4000, seconds: float = 30.0) -> dict:
-    """GET ``url_for(i)`` from ``clients`` threads until ``requests`` are made or ``seconds`` pass.
+def _lua_string(text: str) -> str:
+    return json.dumps(text)  # a JSON string literal is a valid Lua string literal for these ASCII paths
 
-    Returns latency percentiles (ms), throughput and the error count; a timeout under overload counts
-    as an error, not a crash.
-    """
+
+def wrk_version() -> str | None:
+    """The installed wrk's version line, or None when wrk is not installed."""
+    exe = shutil.which("wrk")
+    if exe is None:
+        return None
+    out = subprocess.run([exe, "--version"], capture_output=True, text=True)
+    return (out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr) else "wrk"
+
+
+def load_with_wrk(base: str, headers: dict[str, str], paths: list[str], *, clients: int,
+                  seconds: float) -> dict:
+    """``clients`` keep-alive connections from wrk for ``seconds`` seconds; latency in ms."""
+    script = WRK_SCRIPT % {
+        "paths": ",".join(_lua_string(p) for p in paths),
+        "headers": "\n".join(f"wrk.headers[{_lua_string(k)}] = {_lua_string(v)}" for k, v in headers.items()),
+        "mark": WRK_MARK,
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        lua = Path(tmp) / "load.lua"
+        lua.write_text(script)
+        threads = max(1, min(2, clients))
+        cmd = ["wrk", f"-t{threads}", f"-c{clients}", f"-d{max(1, round(seconds))}s", "--timeout", "30s",
+               "-s", str(lua), base]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    line = next(ln for ln in out.stdout.splitlines() if ln.startswith(WRK_MARK))
+    raw = json.loads(line[len(WRK_MARK):])
+    wall = raw["duration_us"] / 1e6
+    return {
+        "clients": clients,
+        "requests": raw["requests"],
+        "errors": raw["errors"],
+        "p50_ms": round(raw["p50_us"] / 1000, 2),
+        "p95_ms": round(raw["p95_us"] / 1000, 2),
+        "p99_ms": round(raw["p99_us"] / 1000, 2),
+        "mean_ms": round(raw["mean_us"] / 1000, 2),
+        "max_ms": round(raw["max_us"] / 1000, 2),
+        "throughput_rps": round(raw["requests"] / wall, 1) if wall else None,
+        "seconds": round(wall, 2),
+    }
+
+
+def load_with_threads(base: str, headers: dict[str, str], paths: list[str], *, clients: int,
+                      seconds: float, requests: int) -> dict:
+    """GET ``paths`` in turn from ``clients`` Python threads until ``requests`` are made or ``seconds``
+    pass. A timeout under overload counts as an error, not a crash."""
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -47,18 +124,18 @@ def load_endpoint(base: str, token: str, endpoint: str, url_for: Callable[[int],
     stop_at = time.perf_counter() + seconds
 
     def worker(n: int) -> None:
-        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+        with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
             i = n
             while time.perf_counter() < stop_at:
                 with lock:
                     if counter[0] >= requests:
                         return
                     counter[0] += 1
-                path, params = url_for(i)
+                path = paths[i % len(paths)]
                 i += clients
                 t0 = time.perf_counter()
                 try:
-                    ok = client.get(path, params=params).status_code == 200
+                    ok = client.get(path).status_code == 200
                 except httpx.HTTPError:
                     ok = False
                 elapsed = (time.perf_counter() - t0) * 1000
@@ -75,7 +152,6 @@ def load_endpoint(base: str, token: str, endpoint: str, url_for: Callable[[int],
         t.join()
     wall = time.perf_counter() - started
     return {
-        "endpoint": endpoint,
         "clients": clients,
         "requests": len(latencies),
         "errors": errors[0],
@@ -83,19 +159,35 @@ def load_endpoint(base: str, token: str, endpoint: str, url_for: Callable[[int],
         "p95_ms": round(_percentile(latencies, 95), 2),
         "p99_ms": round(_percentile(latencies, 99), 2),
         "mean_ms": round(statistics.fmean(latencies), 2) if latencies else None,
+        "max_ms": round(max(latencies), 2) if latencies else None,
         "throughput_rps": round(len(latencies) / wall, 1) if wall else None,
         "seconds": round(wall, 2),
     }
 
 
-def load(base: str, token: str, household_ids: list[str], week: str, *, clients: int = 20,
-         requests: int = 4000, seconds: float = 30.0) -> dict:
-    """Household detail pages, cycling through ``household_ids``."""
-    return load_endpoint(
-        base, token, "GET /api/v1/households/{id}",
-        lambda i: (f"/api/v1/households/{household_ids[i % len(household_ids)]}", {"week": week}),
-        clients=clients, requests=requests, seconds=seconds,
-    )
+def load(base: str, endpoint: str, headers: dict[str, str], paths: list[str], *, clients: int = 20,
+         seconds: float = 20.0, requests: int = 4000) -> dict:
+    """One endpoint under load with wrk when installed, else with Python threads."""
+    version = wrk_version()
+    if version is not None:
+        result = load_with_wrk(base, headers, paths, clients=clients, seconds=seconds)
+    else:
+        result = load_with_threads(base, headers, paths, clients=clients, seconds=seconds, requests=requests)
+    return {"endpoint": endpoint, "client": version or "python httpx threads", **result}
+
+
+def web_cookie(base: str, username: str, password: str) -> str:
+    """Sign in through the login form (with its CSRF token); the session cookie as a header value."""
+    with httpx.Client(base_url=base, timeout=30) as client:
+        form = client.get("/login")
+        match = CSRF.search(form.text)
+        if match is None:
+            raise SystemExit("the login page has no CSRF token")
+        done = client.post("/login", data={"username": username, "password": password, "csrf_token": match[1]},
+                           follow_redirects=False)
+        if done.status_code != 303:
+            raise SystemExit(f"web sign-in failed: HTTP {done.status_code}")
+        return "; ".join(f"{k}={v}" for k, v in client.cookies.items())
 
 
 def _free_port() -> int:
@@ -104,7 +196,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _local_server_and_user() -> tuple[subprocess.Popen, str, str, str]:
+def local_server_and_user() -> tuple[subprocess.Popen, str, str, str]:
+    """`fanpin serve` on a free loopback port over FANPIN_HOME and a temporary county officer."""
     from serving.auth import create_user
     from serving.settings import get_settings
     from serving.store.database import get_engine, session_factory, upgrade
@@ -129,7 +222,7 @@ def _local_server_and_user() -> tuple[subprocess.Popen, str, str, str]:
     return proc, base, username, password
 
 
-def _remove_user(username: str) -> None:
+def remove_user(username: str) -> None:
     from sqlalchemy import delete
 
     from serving.settings import get_settings
@@ -140,6 +233,46 @@ def _remove_user(username: str) -> None:
         conn.execute(delete(User).where(User.username == username))
 
 
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:  # still draining queued requests: stop it hard
+        proc.kill()
+        proc.wait(timeout=30)
+
+
+def measure(base: str, username: str, password: str, *, week: str | None = None, clients: int = 20,
+            seconds: float = 20.0, requests: int = 4000) -> dict:
+    """Household detail, the JSON watch list and the web watch-list page, one after another."""
+    token = httpx.post(f"{base}/api/v1/auth/token", data={"username": username, "password": password}).json()
+    api = {"Authorization": f"Bearer {token['access_token']}"}
+    weeks = httpx.get(f"{base}/api/v1/weeks", headers=api).json()
+    if not weeks:
+        raise SystemExit("no published week: run `fanpin weekly` first")
+    week = week or weeks[0]["week"]
+    first = httpx.get(f"{base}/api/v1/weeks/{week}/watchlist", params={"limit": 500}, headers=api).json()
+    ids = [i["household_id"] for i in first["items"]]
+    total = int(first.get("total") or len(ids))
+    pages = max(1, total // 50)
+    detail = [f"/api/v1/households/{hid}?week={week}" for hid in ids]
+    listing = [f"/api/v1/weeks/{week}/watchlist?limit=50&offset={50 * p}" for p in range(pages)]
+    web = {"Cookie": web_cookie(base, username, password)}
+    page = [f"/watchlist?week={week}&page={p + 1}" for p in range(pages)]
+    # Warm up: the first reads of each worker process load the per-run caches.
+    with httpx.Client(base_url=base, timeout=60) as client:
+        for path in detail[:200]:
+            client.get(path, headers=api)
+        for path in page[:20]:
+            client.get(path, headers=web)
+    runs = [("GET /api/v1/households/{id}", api, detail),
+            ("GET /api/v1/weeks/{week}/watchlist", api, listing),
+            ("GET /watchlist (web page)", web, page)]
+    return {"week": week, "households": len(ids), "watchlist": total,
+            "endpoints": [load(base, name, headers, paths, clients=clients, seconds=seconds, requests=requests)
+                          for name, headers, paths in runs]}
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--base-url")
@@ -147,8 +280,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--password-stdin", action="store_true")
     parser.add_argument("--week", help="ISO week (default: the latest published)")
     parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--requests", type=int, default=4000)
-    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--requests", type=int, default=4000, help="bound for the Python client")
+    parser.add_argument("--seconds", type=float, default=20.0)
     args = parser.parse_args(argv)
 
     proc = None
@@ -158,29 +291,15 @@ def main(argv: list[str] | None = None) -> dict:
             base, username = args.base_url.rstrip("/"), args.username
             password = sys.stdin.readline().rstrip("\n") if args.password_stdin else ""
         else:
-            proc, base, username, password = _local_server_and_user()
+            proc, base, username, password = local_server_and_user()
             temp_user = username
-        token = httpx.post(f"{base}/api/v1/auth/token", data={"username": username, "password": password}).json()
-        headers = {"Authorization": f"Bearer {token['access_token']}"}
-        weeks = httpx.get(f"{base}/api/v1/weeks", headers=headers).json()
-        if not weeks:
-            raise SystemExit("no published week: run `fanpin weekly` first")
-        week = args.week or weeks[0]["week"]
-        page = httpx.get(f"{base}/api/v1/weeks/{week}/watchlist", params={"limit": 500}, headers=headers).json()
-        ids = [i["household_id"] for i in page["items"]]
-        # Warm up (first reads of a process, on-demand explanations are cached after this).
-        with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
-            for hid in ids:
-                client.get(f"/api/v1/households/{hid}", params={"week": week})
-        result = {"week": week, "households": len(ids),
-                  **load(base, token["access_token"], ids, week, clients=args.clients, requests=args.requests,
-                         seconds=args.seconds)}
+        result = measure(base, username, password, week=args.week, clients=args.clients, seconds=args.seconds,
+                         requests=args.requests)
     finally:
         if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=30)
+            stop_server(proc)
         if temp_user:
-            _remove_user(temp_user)
+            remove_user(temp_user)
     print(json.dumps(result, ensure_ascii=False))
     return result
 

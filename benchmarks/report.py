@@ -72,7 +72,7 @@ def render(lines: list[dict]) -> str:
                                     for h, s, c in per)]
         elif family == "api":
             head = ["case", "endpoint", "clients", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms",
-                    "target", "load", "date"]
+                    "target", "client", "load", "date"]
             out.append("| " + " | ".join(head) + " |")
             out.append("|" + "---|" * len(head))
             for r in rows:
@@ -80,7 +80,8 @@ def render(lines: list[dict]) -> str:
                     out.append("| " + " | ".join([
                         r["case"], ep["endpoint"], _fmt(ep.get("clients")), _fmt(ep.get("requests")),
                         _fmt(ep.get("errors")), _fmt(ep.get("throughput"), 1), _fmt(ep.get("p50_ms"), 1),
-                        _fmt(ep.get("p95_ms"), 1), _fmt(ep.get("p99_ms"), 1), ep.get("target", ""), _load(r),
+                        _fmt(ep.get("p95_ms"), 1), _fmt(ep.get("p99_ms"), 1), ep.get("target", ""),
+                        ep.get("client", "python httpx threads"), _load(r),
                         r.get("date", "")[:16]]) + " |")
         elif family == "explain":
             head = ["case", "trees", "leaves", "AUC", "TreeSHAP ms/household", "explained households/s",
