@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pickle
 import shutil
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable

@@ -11,6 +11,7 @@ import gc
 import logging
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, *, web: bool = True, load_model
         # which the worker answered nobody: the slowest 1 % of requests under load.
         gc.collect()
         gc.freeze()
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         try:
             yield
         finally:

@@ -42,13 +42,25 @@ _FLAG_COLUMNS = {"new": m.Score.flag_new, "rising": m.Score.flag_rising, "rule_t
 def _statements() -> dict[str, Any]:
     s, e, r, w, h = (t.__table__ for t in (m.Score, m.Explanation, m.RuleTrigger, m.WatchlistEntry,
                                            m.HouseholdSnapshot))
-    wk, fb = m.Week.__table__, m.Feedback.__table__
+    wk, fb, run = m.Week.__table__, m.Feedback.__table__, m.Run.__table__
 
     def on(t):
         return and_(t.c.run_id == s.c.run_id, t.c.household_id == s.c.household_id)
 
     return {
         "published_run": select(wk.c.published_run_id).where(wk.c.week == bindparam("week")),
+        # Every page reads the published weeks (the week picker): plain columns, no ORM objects.
+        "weeks": (
+            select(wk.c.week, wk.c.cutoff, wk.c.published_at, run.c.id.label("run_id"), run.c.model_version,
+                   run.c.households_in, run.c.households_scored, run.c.rows_quarantined, run.c.watchlist_size,
+                   run.c.drift_alerts, run.c.counts)
+            .join(run, run.c.id == wk.c.published_run_id)
+            .order_by(wk.c.week.desc())
+        ),
+        "identities": (
+            select(h.c.household_id, h.c.identity)
+            .where(h.c.run_id == bindparam("run_id"), h.c.household_id.in_(bindparam("household_ids", expanding=True)))
+        ),
         "bundle": (
             select(s, e.c.payload.label("explanation"), r.c.payload.label("rule_triggers"),
                    w.c.reasons.label("watchlist_reasons"), h.c.identity, h.c.facts, h.c.members)
@@ -74,9 +86,10 @@ def _database(session: Session) -> str:
     return str(session.get_bind().url)
 
 
-def _per_run(maxsize: int):
-    """Cache a ``f(session, run_id, ...)`` of a published run, keyed by database, run and arguments."""
-    return cached(LRUCache(maxsize), lock=threading.Lock(),
+def per_run(maxsize: int, getsizeof=None):
+    """Cache a ``f(session, run_id, ...)`` of a published run, keyed by database, run and arguments
+    (``getsizeof`` bounds the cache by what the entries hold instead of their number)."""
+    return cached(LRUCache(maxsize, getsizeof=getsizeof), lock=threading.Lock(),
                   key=lambda session, run_id, *args, **kwargs: hashkey(_database(session), run_id, *args, **kwargs))
 
 
@@ -86,27 +99,8 @@ def published_run(session: Session, week: str) -> int | None:
 
 def weeks(session: Session) -> list[dict[str, Any]]:
     """Published weeks, newest first, with their run's counts."""
-    rows = session.execute(
-        select(m.Week, m.Run).join(m.Run, m.Run.id == m.Week.published_run_id).order_by(m.Week.week.desc())
-    ).all()
-    out = []
-    for week, run in rows:
-        out.append(
-            {
-                "week": week.week,
-                "cutoff": week.cutoff,
-                "published_at": week.published_at,
-                "run_id": run.id,
-                "model_version": run.model_version,
-                "households_in": run.households_in,
-                "households_scored": run.households_scored,
-                "rows_quarantined": run.rows_quarantined,
-                "watchlist_size": run.watchlist_size,
-                "drift_alerts": run.drift_alerts,
-                "counts": run.counts or {},
-            }
-        )
-    return out
+    rows = session.execute(_statements()["weeks"]).mappings()
+    return [{**row, "counts": row["counts"] or {}} for row in rows]
 
 
 def runs(session: Session, week: str | None = None) -> list[dict[str, Any]]:
@@ -176,27 +170,29 @@ def watchlist(session: Session, run_id: int, *, township: str | None = None, vil
     return len(order), [dict(r) for r in rows]
 
 
+def identities(session: Session, run_id: int, household_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Raw (unmasked) identity blocks of some households of a run."""
+    if not household_ids:
+        return {}
+    found: dict[str, dict[str, Any]] = {}
+    ids = list(household_ids)
+    for start in range(0, len(ids), 10_000):  # an export's ids in chunks (SQLite binds at most 32,766)
+        rows = session.execute(_statements()["identities"], {"run_id": run_id, "household_ids": ids[start:start + 10_000]})
+        found.update((household_id, identity or {}) for household_id, identity in rows)
+    return found
+
+
 def _add_contacts(session: Session, run_id: int, rows: list[dict[str, Any]]) -> None:
     """Add each row's head of household name and phone (unmasked) from the run's snapshot."""
-    if not rows:
-        return
-    ids = [r["household_id"] for r in rows]
-    identities = dict(
-        session.execute(
-            select(m.HouseholdSnapshot.household_id, m.HouseholdSnapshot.identity).where(
-                m.HouseholdSnapshot.run_id == run_id, m.HouseholdSnapshot.household_id.in_(ids)
-            )
-        ).all()
-    )
+    found = identities(session, run_id, [r["household_id"] for r in rows])
     for r in rows:
-        record = identities.get(r["household_id"], {})
+        record = found.get(r["household_id"], {})
         r.update({k: record.get(k) for k in ("head_name", "phone")})
 
 
 # Bounded by the number of household ids held (~70 bytes each), not by entries: a filter of a
 # large province's list holds tens of thousands.
-@cached(LRUCache(maxsize=500_000, getsizeof=len), lock=threading.Lock(),
-        key=lambda session, run_id, *args: hashkey(_database(session), run_id, *args))
+@per_run(500_000, getsizeof=len)
 def _watchlist_order(session: Session, run_id: int, township: str | None, village: str | None, level: str | None,
                      flags: tuple[str, ...], sort: str, descending: bool) -> tuple[str, ...]:
     """Household ids of a run's filtered watch list in display order (ties by household id)."""
@@ -208,8 +204,7 @@ def _watchlist_order(session: Session, run_id: int, township: str | None, villag
 
 
 # Bounded by rows (~2 KB each): 10,000 rows are 200 pages of 50, ~20 MB per process.
-@cached(LRUCache(maxsize=10_000, getsizeof=len), lock=threading.Lock(),
-        key=lambda session, run_id, *args: hashkey(_database(session), run_id, *args))
+@per_run(10_000, getsizeof=len)
 def _page_rows(session: Session, run_id: int, household_ids: tuple[str, ...],
                with_identity: bool) -> tuple[dict[str, Any], ...]:
     """Score dicts of some households of a run, in the order given (with contacts if asked)."""
@@ -230,7 +225,7 @@ def week_counts(session: Session, run_id: int, township: str | None = None) -> d
     return dict(_week_counts(session, run_id, township))
 
 
-@_per_run(1024)
+@per_run(1024)
 def _week_counts(session: Session, run_id: int, township: str | None) -> dict[str, int]:
     q = select(
         func.count(),
@@ -250,7 +245,7 @@ def townships(session: Session, run_id: int) -> list[str]:
     return list(_townships(session, run_id))
 
 
-@_per_run(256)
+@per_run(256)
 def _townships(session: Session, run_id: int) -> tuple[str, ...]:
     return tuple(session.scalars(select(m.Score.township).where(m.Score.run_id == run_id).distinct()
                                 .order_by(m.Score.township)))
@@ -261,7 +256,7 @@ def villages(session: Session, run_id: int, township: str | None = None) -> list
     return list(_villages(session, run_id, township))
 
 
-@_per_run(1024)
+@per_run(1024)
 def _villages(session: Session, run_id: int, township: str | None) -> tuple[str, ...]:
     q = select(m.Score.village).where(m.Score.run_id == run_id)
     if township:

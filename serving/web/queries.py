@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from serving.store.models import Feedback, HouseholdSnapshot, QuarantineRow, Score
+from serving.store import queries as store
+from serving.store.models import Feedback, QuarantineRow, Score
 
 SORTS = {
     "rank": Score.rank,
@@ -51,99 +52,74 @@ class Filters:
         }
 
 
-def _latest_feedback_subquery(week: str):
-    """Latest feedback outcome per household for the week (the follow-up status)."""
-    ranked = (
-        select(
-            Feedback.household_id,
-            Feedback.outcome,
-            func.row_number()
-            .over(partition_by=Feedback.household_id, order_by=(Feedback.created_at.desc(), Feedback.id.desc()))
-            .label("n"),
-        )
-        .where(Feedback.week == week)
-        .subquery()
-    )
-    return select(ranked.c.household_id, ranked.c.outcome).where(ranked.c.n == 1).subquery()
+def _follow_up(db: Session, week: str, township: str | None, household_ids: list[str] | None = None) -> dict[str, str]:
+    """The latest feedback outcome per household for the week (its follow-up status), within a
+    township and/or for some households."""
+    query = select(Feedback.household_id, Feedback.outcome).where(Feedback.week == week)
+    if township:
+        query = query.where(Feedback.township == township)
+    if household_ids is not None:
+        query = query.where(Feedback.household_id.in_(household_ids))
+    rows = db.execute(query.order_by(Feedback.created_at, Feedback.id))
+    return {household_id: outcome for household_id, outcome in rows}  # the latest one wins
 
 
-def _watch_query(run: Any, scope: str | None, filters: Filters):
-    latest = _latest_feedback_subquery(run.week)
-    query = (
-        select(Score, latest.c.outcome)
-        .outerjoin(latest, latest.c.household_id == Score.household_id)
-        .where(Score.run_id == run.id, Score.on_watchlist.is_(True))
-    )
-    if scope:
-        query = query.where(Score.township == scope)
-    if filters.township:
-        query = query.where(Score.township == filters.township)
-    if filters.village:
-        query = query.where(Score.village == filters.village)
-    if filters.level:
-        query = query.where(Score.level == filters.level)
-    for flag in filters.flags:
+# A published run never changes, so a filter's sorted rows are cached per run (``per_run``); only
+# the follow-up status, which officers change all week, is read per request. Bounded by the rows
+# held (a large province's unfiltered list holds tens of thousands).
+@store.per_run(200_000, getsizeof=len)
+def _listed(db: Session, run_id: int, township: str | None, village: str | None, level: str | None,
+            flags: tuple[str, ...], sort: str, descending: bool) -> tuple[Any, ...]:
+    """Score rows (attribute names as on ``Score``) of a run's filtered watch list, in display order."""
+    query = select(Score.__table__).where(Score.run_id == run_id, Score.on_watchlist.is_(True))
+    if township:
+        query = query.where(Score.township == township)
+    if village:
+        query = query.where(Score.village == village)
+    if level:
+        query = query.where(Score.level == level)
+    for flag in flags:
         column = {"new": Score.flag_new, "rising": Score.flag_rising, "rule_triggered": Score.flag_rule}.get(flag)
         if column is not None:
             query = query.where(column.is_(True))
-    if filters.status == NO_FOLLOW_UP:
-        query = query.where(latest.c.outcome.is_(None))
-    elif filters.status:
-        query = query.where(latest.c.outcome == filters.status)
-    return query
+    column = SORTS.get(sort, Score.rank)
+    # NULL changes (first week) sort last either way; rank breaks ties so paging is stable.
+    nulls_last = case((column.is_(None), 1), else_=0)
+    query = query.order_by(nulls_last, column.desc() if descending else column.asc(), Score.rank.asc())
+    return tuple(db.execute(query).all())
 
 
 def watchlist(
     db: Session, run: Any, scope: str | None, filters: Filters, *, page: int = 1, per_page: int = 50
-) -> tuple[list[tuple[Score, str | None]], int]:
-    """One page of the filtered, sorted watch list and the total number of matching rows.
-
-    ``per_page=0`` returns every matching row (the Excel export).
-    """
-    query = _watch_query(run, scope, filters)
-    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    column = SORTS.get(filters.sort, Score.rank)
-    # NULL changes (first week) sort last either way; rank breaks ties so paging is stable.
-    nulls_last = case((column.is_(None), 1), else_=0)
-    order = column.desc() if filters.descending else column.asc()
-    query = query.order_by(nulls_last, order, Score.rank.asc())
-    if per_page:
-        query = query.offset((max(page, 1) - 1) * per_page).limit(per_page)
-    return [(score, outcome) for score, outcome in db.execute(query).all()], total
+) -> tuple[list[tuple[Any, str | None]], int]:
+    """One page of the filtered, sorted watch list (score rows with their follow-up status) and the
+    total number of matching rows. ``per_page=0`` returns every matching row (the Excel export)."""
+    if scope and filters.township not in (None, scope):
+        return [], 0
+    township = scope or filters.township
+    rows = _listed(db, run.id, township, filters.village, filters.level, tuple(filters.flags), filters.sort,
+                   filters.descending)
+    start = (max(page, 1) - 1) * per_page
+    if filters.status:
+        outcomes = _follow_up(db, run.week, township)
+        wanted = None if filters.status == NO_FOLLOW_UP else filters.status
+        rows = tuple(r for r in rows if outcomes.get(r.household_id) == wanted)
+        chosen = rows[start:start + per_page] if per_page else rows
+    else:
+        chosen = rows[start:start + per_page] if per_page else rows
+        outcomes = _follow_up(db, run.week, township, [r.household_id for r in chosen])
+    return [(r, outcomes.get(r.household_id)) for r in chosen], len(rows)
 
 
 def counts(db: Session, run: Any, scope: str | None) -> dict[str, int]:
     """The week's headline numbers within the caller's scope, plus the week's quarantined rows."""
-    from serving.store import queries as store
-
-    numbers = store.week_counts(db, run.id, scope)
-    quarantined = db.scalar(
-        select(func.count())
-        .select_from(QuarantineRow)
-        .where(QuarantineRow.run_id == run.id, QuarantineRow.kind == "quarantine")
-    )
-    return {**numbers, "quarantined": int(quarantined or 0)}
+    return {**store.week_counts(db, run.id, scope), "quarantined": _quarantined(db, run.id)}
 
 
-def villages(db: Session, run: Any, township: str | None) -> list[str]:
-    query = select(Score.village).where(Score.run_id == run.id)
-    if township:
-        query = query.where(Score.township == township)
-    return list(db.scalars(query.distinct().order_by(Score.village)))
-
-
-def identities(db: Session, run: Any, household_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """Raw identity blocks of some households (mask before showing)."""
-    if not household_ids:
-        return {}
-    rows = db.execute(
-        select(HouseholdSnapshot.household_id, HouseholdSnapshot.identity).where(
-            HouseholdSnapshot.run_id == run.id, HouseholdSnapshot.household_id.in_(household_ids)
-        )
-    )
-    return {hid: identity or {} for hid, identity in rows}
-
-
+@store.per_run(1024)
+def _quarantined(db: Session, run_id: int) -> int:
+    return int(db.scalar(select(func.count()).select_from(QuarantineRow)
+                         .where(QuarantineRow.run_id == run_id, QuarantineRow.kind == "quarantine")) or 0)
 
 
 def record_feedback(db: Session, who: Any, *, household_id: str, week: str, township: str, outcome: str,

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from serving.store import queries as store
-from serving.web import identity, queries
+from serving.web import identity, labels, queries
 from serving.web.deps import SignedIn, web_state
 from serving.web.pages.common import choose_week, scope_of
-from serving.web.templating import render
+from serving.web.templating import render, signed_points
 
 router = APIRouter(include_in_schema=False)
 PER_PAGE = 50
@@ -48,11 +48,42 @@ Filtered = Annotated[queries.Filters, Depends(read_filters)]
 def rows_for_display(state, db, run, user, scored) -> list[dict]:
     """Watch-list rows with the household's identity masked for the user's role."""
     ids = [s.household_id for s, _ in scored]
-    raw = queries.identities(db, run, ids)
+    raw = store.identities(db, run.id, ids)
     rows = []
     for s, outcome in scored:
         rows.append({"score": s, "outcome": outcome or "none", "identity": identity.mask(user, raw.get(s.household_id))})
     return rows
+
+
+# (flag, Score attribute, CSS class) in display order
+FLAG_COLUMNS = (("new", "flag_new", "new"), ("rising", "flag_rising", "rising"), ("rule_triggered", "flag_rule", "rule"))
+
+
+def with_labels(rows: list[dict], language: str) -> list[dict]:
+    """Each row's words in the page's language, worked out here once: as ~12 template calls a row
+    (labels, macros) they were most of the list page's rendering time."""
+    zh = language == "zh_CN"
+    for row in rows:
+        s = row["score"]
+        row["level_label"] = labels.label(labels.LEVELS, s.level, language)
+        row["reason"] = (s.top_reason_zh if zh else s.top_reason_en) or s.top_reason_zh or ""
+        row["flags"] = [(css, labels.label(labels.FLAGS, flag, language))
+                        for flag, column, css in FLAG_COLUMNS if getattr(s, column)]
+        row["criteria"] = labels.criteria_labels(s.criteria_met, language)
+        row["outcome_label"] = labels.label(labels.OUTCOMES, row["outcome"], language)
+        row["change"] = change_cell(s.change)
+    return rows
+
+
+def change_cell(value: float | None) -> tuple[str, str]:
+    """(CSS class, text) of a week-on-week change, as the ``change`` macro shows it."""
+    if value is None:
+        return "muted", "–"
+    if value > 0.0005:
+        return "up", f"▲ {signed_points(value)}"
+    if value < -0.0005:
+        return "down", f"▼ {signed_points(value)}"
+    return "muted", "0.0"
 
 
 @router.get("/watchlist")
@@ -76,7 +107,7 @@ def watchlist_page(request: Request, user: SignedIn, filters: Filtered, week: st
             "townships": [scope] if scope else store.townships(db, run.id),
             # Cached per published run: a DISTINCT over every score was a third of the page.
             "villages": store.villages(db, run.id, filters.township),
-            "rows": rows_for_display(state, db, run, user, scored),
+            "rows": with_labels(rows_for_display(state, db, run, user, scored), lang),
             "total": total,
             "page": max(page, 1),
             "pages": max(1, math.ceil(total / PER_PAGE)),
