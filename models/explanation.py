@@ -111,9 +111,12 @@ def contributions_matrix(model: Any, frame: pd.DataFrame) -> tuple[np.ndarray, n
     One ``pred_contrib`` call for the whole batch; the margin comes from a separate
     ``raw_score`` call so that additivity is checked against the model, not against itself.
     """
+    from models.pipeline import prediction_threads
+
     X = model.transform_features(frame)
-    contrib = np.asarray(model.booster_.predict(X, pred_contrib=True), dtype="float64")
-    margin = np.asarray(model.booster_.predict(X, raw_score=True), dtype="float64")
+    threads = prediction_threads()
+    contrib = np.asarray(model.booster_.predict(X, pred_contrib=True, num_threads=threads), dtype="float64")
+    margin = np.asarray(model.booster_.predict(X, raw_score=True, num_threads=threads), dtype="float64")
     return contrib[:, :-1], contrib[:, -1], margin
 
 

@@ -9,6 +9,7 @@ The explainer reads the same object: ``raw_score`` is the LightGBM margin that S
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import lightgbm as lgb
@@ -49,6 +50,13 @@ DEFAULT_MONOTONE: dict[str, int] = {
     "able_labour": -1,
     "labour_share": -1,
 }
+
+
+def prediction_threads() -> int:
+    """Threads for predictions and contributions: every core. Training keeps ``n_jobs: 1`` for
+    reproducible fits, but a row's prediction does not depend on the thread count (tested), and
+    the weekly job predicts and explains tens of thousands of rows at once."""
+    return os.cpu_count() or 1
 
 
 class RiskPipeline(ClassifierMixin, BaseEstimator):
@@ -121,7 +129,7 @@ class RiskPipeline(ClassifierMixin, BaseEstimator):
 
     def raw_score(self, X: pd.DataFrame) -> np.ndarray:  # noqa: N803
         """LightGBM's margin (log-odds before calibration)."""
-        return self.booster_.predict(self.transform_features(X), raw_score=True)
+        return self.booster_.predict(self.transform_features(X), raw_score=True, num_threads=prediction_threads())
 
     def calibrate(self, margin: np.ndarray) -> np.ndarray:
         """Calibrated probability for LightGBM margins."""

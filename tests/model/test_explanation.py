@@ -196,3 +196,17 @@ def test_batch_and_single_household_give_the_same_values(explain_county, explain
     assert [r["text_zh"] for r in single.reasons] == [r["text_zh"] for r in explanations[7].reasons]
     contrib, base, margin = contributions_matrix(explain_model, frame.iloc[[7]])
     assert contrib.shape == (1, len(explain_model.feature_names_)) and base.shape == margin.shape == (1,)
+
+
+def test_contributions_and_scores_do_not_depend_on_the_thread_count(explain_county, explain_model, monkeypatch):
+    """The weekly job predicts on every core (models.pipeline.prediction_threads): the figures
+    must be exactly those of one thread."""
+    import models.pipeline as pipeline
+
+    frame = explain_county[1].head(400)
+    monkeypatch.setattr(pipeline, "prediction_threads", lambda: 1)
+    one = contributions_matrix(explain_model, frame), explain_model.predict_proba(frame)
+    monkeypatch.setattr(pipeline, "prediction_threads", lambda: 2)
+    two = contributions_matrix(explain_model, frame), explain_model.predict_proba(frame)
+    for a, b in zip([*one[0], one[1]], [*two[0], two[1]], strict=True):
+        np.testing.assert_array_equal(a, b)
