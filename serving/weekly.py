@@ -154,24 +154,25 @@ def snapshots(tables: dict[str, pd.DataFrame], frame: pd.DataFrame, cutoff: pd.T
 
 def _score_rows(scored: pd.DataFrame, top: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """The scores table's rows (plain Python values), one household at a time."""
-    cols = {c: scored[c].to_numpy() for c in (
-        "household_id", "township", "village", "probability", "level", "rank", "township_rank", "change",
-        "on_watchlist", "flag_new", "flag_rising", "flag_rule", "under_monitoring", "criteria_met")}
-    for i in range(len(scored)):
-        hid = cols["household_id"][i]
-        reason = top.get(hid)
-        change = cols["change"][i]
-        yield {
-            "household_id": hid, "township": cols["township"][i], "village": cols["village"][i],
-            "probability": float(cols["probability"][i]), "level": str(cols["level"][i]),
-            "rank": int(cols["rank"][i]), "township_rank": int(cols["township_rank"][i]),
-            "change": None if pd.isna(change) else float(change),
-            "on_watchlist": bool(cols["on_watchlist"][i]), "flag_new": bool(cols["flag_new"][i]),
-            "flag_rising": bool(cols["flag_rising"][i]), "flag_rule": bool(cols["flag_rule"][i]),
-            "under_monitoring": bool(cols["under_monitoring"][i]), "criteria_met": str(cols["criteria_met"][i]),
-            "top_reason_zh": reason["text_zh"] if reason else None,
-            "top_reason_en": reason["text_en"] if reason else None,
-        }
+    names = ("household_id", "township", "village", "probability", "level", "rank", "township_rank", "change",
+             "on_watchlist", "flag_new", "flag_rising", "flag_rule", "under_monitoring", "criteria_met")
+    kinds = {"probability": float, "rank": int, "township_rank": int, "on_watchlist": bool, "flag_new": bool,
+             "flag_rising": bool, "flag_rule": bool, "under_monitoring": bool, "level": str, "criteria_met": str}
+    # Whole columns to Python values at once (``tolist``), not a NumPy scalar per cell.
+    columns = []
+    for name in names:
+        values = scored[name]
+        if name == "change":
+            values = values.astype("float64").astype(object).where(values.notna(), None)
+        elif name in kinds:
+            values = values.astype(kinds[name])
+        columns.append(values.tolist())
+    for row in zip(*columns, strict=True):
+        record = dict(zip(names, row, strict=True))
+        reason = top.get(record["household_id"])
+        record["top_reason_zh"] = reason["text_zh"] if reason else None
+        record["top_reason_en"] = reason["text_en"] if reason else None
+        yield record
 
 
 def _drift(champion, frame, week, probability, raw_tables, previous_tables) -> dict[str, Any]:
