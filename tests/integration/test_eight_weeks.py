@@ -147,6 +147,30 @@ def test_live_server_main_flow_and_schemathesis(county_service):
     assert labels.loc[labels["outcome"] == "confirmed_at_risk", "label"].eq(1).all()
 
 
+def test_the_load_harness_measures_the_three_endpoints(county_service):
+    """`make bench`'s API load script against a live server, with wrk when installed and with
+    its Python fallback: every endpoint answered, no errors, ordered percentiles."""
+    import shutil
+
+    from benchmarks import api_load
+
+    log_path = county_service["tmp"] / "load-server.log"
+    with live_server(county_service["env"], log_path) as base:
+        result = api_load.measure(base, "officer", PASSWORD, clients=2, seconds=1)
+        assert result["week"] == WEEKS[-1] and result["watchlist"] > 0
+        assert [e["endpoint"] for e in result["endpoints"]] == [
+            "GET /api/v1/households/{id}", "GET /api/v1/weeks/{week}/watchlist", "GET /watchlist (web page)"]
+        for e in result["endpoints"]:
+            assert e["requests"] > 0 and e["errors"] == 0, e
+            assert 0 < e["p50_ms"] <= e["p95_ms"] <= e["p99_ms"] <= e["max_ms"], e
+            assert e["client"].startswith("wrk") == (shutil.which("wrk") is not None)
+        headers = {"Cookie": api_load.web_cookie(base, "officer", PASSWORD)}
+        fallback = api_load.load_with_threads(base, headers, ["/watchlist", "/nowhere"], clients=1, seconds=30,
+                                              requests=10)
+        assert fallback["requests"] == 10 and fallback["errors"] == 5  # every other one is a 404: counted
+    county_service["logs"].append(log_path.read_text())
+
+
 def test_no_id_number_in_any_log_of_the_run(county_service):
     """Every command's stdout/stderr and the server log, grepped for every ID number of the county."""
     county = Path(county_service["county"]) / "history"
