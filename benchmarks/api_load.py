@@ -78,7 +78,8 @@ def wrk_version() -> str | None:
     if exe is None:
         return None
     out = subprocess.run([exe, "--version"], capture_output=True, text=True)
-    return (out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr) else "wrk"
+    words = (out.stdout or out.stderr).split()
+    return " ".join(words[:2]) if words else "wrk"  # "wrk debian/4.1.0-3+b2"
 
 
 def load_with_wrk(base: str, headers: dict[str, str], paths: list[str], *, clients: int,

@@ -81,7 +81,7 @@ def render(lines: list[dict]) -> str:
                         r["case"], ep["endpoint"], _fmt(ep.get("clients")), _fmt(ep.get("requests")),
                         _fmt(ep.get("errors")), _fmt(ep.get("throughput"), 1), _fmt(ep.get("p50_ms"), 1),
                         _fmt(ep.get("p95_ms"), 1), _fmt(ep.get("p99_ms"), 1), ep.get("target", ""),
-                        ep.get("client", "python httpx threads"), _load(r),
+                        ep.get("client", "python httpx threads").split(" [")[0], _load(r),
                         r.get("date", "")[:16]]) + " |")
         elif family == "explain":
             head = ["case", "trees", "leaves", "AUC", "TreeSHAP ms/household", "explained households/s",

@@ -83,6 +83,13 @@ class Explanation:
     cutoff: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def to_json(self) -> str:
+        """The explanation as JSON text (plain floats, NaN as None)."""
+        import orjson
+
+        return orjson.dumps(self, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS,
+                            default=_plain).decode()
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict (plain floats, NaN as None)."""
         import orjson
@@ -90,8 +97,7 @@ class Explanation:
         # One pass through orjson's C encoder and decoder makes the plain copy (numpy scalars to
         # numbers, NaN and infinities to None, tuples to lists) ~10x faster than walking it in
         # Python, which was a large part of explaining a watch list.
-        return orjson.loads(orjson.dumps(self, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS,
-                                         default=_plain))
+        return orjson.loads(self.to_json())
 
 
 def _plain(value: Any) -> Any:

@@ -7,7 +7,7 @@ the same computation the batch would have made for that household.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pandas as pd
@@ -57,6 +57,29 @@ def frame_from_facts(facts: list[Mapping[str, Any]]) -> pd.DataFrame:
         else:
             frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
     return frame
+
+
+def explained(model: Any, frame: pd.DataFrame, policy: Policy, rules: pd.DataFrame,
+              previous: Mapping[str, float] | None = None, chunk: int = 5_000
+              ) -> Iterator[tuple[str, str, dict[str, str] | None]]:
+    """A watch list's explanations as (household id, JSON text, first reason or None), the reason
+    as ``text_zh``/``text_en`` for the household's score row.
+
+    Explained ``chunk`` rows at a time (one batched TreeSHAP call each) and encoded at once, so
+    a province's week never holds tens of thousands of explanation objects or dicts together:
+    the caller streams them into the store."""
+    from models.explanation import explain
+    from models.measures import load_measures
+
+    measures = load_measures()
+    for start in range(0, len(frame), chunk):
+        rows = slice(start, start + chunk)
+        part = explain(model, frame.iloc[rows].reset_index(drop=True), rules.iloc[rows].reset_index(drop=True),
+                       policy, measures, previous=previous)
+        for e in part:
+            top = e.reasons[0] if e.reasons else None
+            yield e.household_id, e.to_json(), ({"text_zh": top["text_zh"], "text_en": top["text_en"]}
+                                                if top else None)
 
 
 def explain_rows(model: Any, frame: pd.DataFrame, policy: Policy, rules: pd.DataFrame | None = None,

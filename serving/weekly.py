@@ -4,8 +4,9 @@ Stages (each a call into the package that owns it):
 read + validate (``features.reading``) -> history append (``serving.history``) -> household frame
 at the week's cutoff (``features.household_frame``) -> score (the champion, ``models.registry``)
 -> rule triggers (``features.rules``) -> watch list (``serving.watchlist``) -> explanations for the
-watch list in one batch (``models.explanation``) -> drift (``monitoring.drift``; "not run" while
-that package has no ``check_week``) -> publish (``serving.store.publishing``: one transaction).
+watch list in batches (``models.explanation``), staged as they are made -> drift
+(``monitoring.drift``; "not run" while that package has no ``check_week``) -> stage the rest and
+publish (``serving.store.publishing``: one transaction makes the staged run the week's).
 
 ``FANPIN_TEST_PAUSE_AT=<stage>`` makes the job stop and wait at that stage (after printing
 ``paused at <stage>`` to stderr), so tests can SIGKILL it at a known point.
@@ -222,10 +223,10 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
     from features.reading import read_folder
     from features.rules import evaluate_rules
     from serving import history as hist
-    from serving.explaining import explain_rows
+    from serving.explaining import explained
     from serving.store import models as m
     from serving.store import publishing as pub
-    from serving.store.database import get_engine, upgrade
+    from serving.store.database import EncodedJSON, get_engine, upgrade
     from serving.watchlist import load_watchlist_config, select_watchlist
 
     started = time.perf_counter()
@@ -331,11 +332,19 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
         say("explain")
         pause_point("explain")
         listed = scored["on_watchlist"].to_numpy()
-        explanations = explain_rows(
-            champion.model, frame.loc[listed].reset_index(drop=True), policy,
-            rules.loc[listed].reset_index(drop=True), {h: p for h, p in prev_prob.items()},
-        )
-        top = {e["household_id"]: (e["reasons"][0] if e["reasons"] else None) for e in explanations}
+        # Explanations go to the store as they are made (staged rows stay invisible until the
+        # week is published): the week's explanations are never all in memory at once.
+        top: dict[str, dict[str, str] | None] = {}
+
+        def explanation_rows() -> Iterator[dict[str, Any]]:
+            for household_id, text, first in explained(
+                champion.model, frame.loc[listed].reset_index(drop=True), policy,
+                rules.loc[listed].reset_index(drop=True), prev_prob,
+            ):
+                top[household_id] = first
+                yield {"household_id": household_id, "payload": EncodedJSON(text), "on_demand": False}
+
+        pub.stage_rows(engine, m.Explanation, explanation_rows(), run_id)
 
         say("drift")
         pause_point("drift")
@@ -345,6 +354,11 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
             drift = {"status": "failed", "summary": {"error": f"{type(error).__name__}: {str(error)[:300]}"},
                      "alerts": [], "feature_results": None, "report_html": None}
         stages["drift"] = drift["status"]
+        # Publishing needs only these of the export; the raw tables and the history as it was
+        # before this week served the drift checks and are let go (at 1M households, gigabytes).
+        quarantined = list(_quarantine_rows(read))
+        read_counts = {"read": read.counts, "flags": int(len(read.flags))}
+        del read, before
 
         say("stage")
         pause_point("stage")
@@ -356,12 +370,9 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
             for h, t, rs in zip(listed_rows["household_id"], listed_rows["township"], listed_rows["reasons"],
                                 strict=True)
         ), run_id)
-        pub.stage_rows(engine, m.Explanation, (
-            {"household_id": e["household_id"], "payload": e, "on_demand": False} for e in explanations
-        ), run_id)
         pub.stage_rows(engine, m.RuleTrigger, _rule_payloads(rules), run_id)
         pub.stage_rows(engine, m.HouseholdSnapshot, snapshots(history.tables, frame, cutoff), run_id)
-        pub.stage_rows(engine, m.QuarantineRow, _quarantine_rows(read), run_id)
+        pub.stage_rows(engine, m.QuarantineRow, quarantined, run_id)
         pub.stage_rows(engine, m.DriftResult, [{
             "status": drift["status"], "summary": drift["summary"],
             "feature_results": drift["feature_results"], "report_html": drift["report_html"],
@@ -384,7 +395,7 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
         pub.publish(
             engine, run_id, week, cutoff.date(),
             {**{k: v for k, v in result.items() if k not in ("week", "model_version")},
-             "counts": {"read": read.counts, "flags": int(len(read.flags))}, "stages": stages},
+             "counts": read_counts, "stages": stages},
             before_commit=lambda: pause_point("publish"),
         )
     except BaseException as error:

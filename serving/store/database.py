@@ -42,7 +42,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+class EncodedJSON(str):
+    """A value already encoded as JSON text, stored as it is (the weekly job encodes each
+    explanation as it is made rather than holding the week's explanation dicts)."""
+
+
 def json_text(value: Any) -> str:
+    if isinstance(value, EncodedJSON):
+        return str(value)
     # orjson: several times faster than json.dumps on a week of explanations and snapshots; NaN
     # becomes null (PostgreSQL's JSON type refuses NaN) and numpy values encode as numbers.
     import orjson
