@@ -38,6 +38,17 @@ def signed_points(value: Any) -> str:
     return f"+{points:.1f}" if points > 0 else f"−{abs(points):.1f}"
 
 
+def change_cell(value: Any) -> tuple[str, str]:
+    """(CSS class, text) of a week-on-week change: rises and falls beyond 0.05 points marked."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "muted", "–"
+    if value > 0.0005:
+        return "up", f"▲ {signed_points(value)}"
+    if value < -0.0005:
+        return "down", f"▼ {signed_points(value)}"
+    return "muted", "0.0"
+
+
 def money(value: Any) -> str:
     """Yuan with thousands separators, no decimals."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -63,7 +74,7 @@ def environment(language: str) -> Environment:
     )
     env.install_gettext_translations(translations(language), newstyle=True)
     env.filters.update(percent=percent, signed_points=signed_points, money=money)
-    env.globals.update(query=query, language_names=LANGUAGE_NAMES)
+    env.globals.update(query=query, language_names=LANGUAGE_NAMES, change_cell=change_cell)
     return env
 
 

@@ -12,7 +12,7 @@ from serving.store import queries as store
 from serving.web import identity, labels, queries
 from serving.web.deps import SignedIn, web_state
 from serving.web.pages.common import choose_week, scope_of
-from serving.web.templating import render, signed_points
+from serving.web.templating import change_cell, render
 
 router = APIRouter(include_in_schema=False)
 PER_PAGE = 50
@@ -73,17 +73,6 @@ def with_labels(rows: list[dict], language: str) -> list[dict]:
         row["outcome_label"] = labels.label(labels.OUTCOMES, row["outcome"], language)
         row["change"] = change_cell(s.change)
     return rows
-
-
-def change_cell(value: float | None) -> tuple[str, str]:
-    """(CSS class, text) of a week-on-week change, as the ``change`` macro shows it."""
-    if value is None:
-        return "muted", "–"
-    if value > 0.0005:
-        return "up", f"▲ {signed_points(value)}"
-    if value < -0.0005:
-        return "down", f"▼ {signed_points(value)}"
-    return "muted", "0.0"
 
 
 @router.get("/watchlist")
