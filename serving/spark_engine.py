@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -224,82 +223,39 @@ def run_week_spark(data_dir: str | Path, week: str, settings: Settings, *, maste
     Returns:
         The single-machine job's summary keys plus ``engine``, ``master`` and ``outputs``.
     """
-    from features.policy import load_policy
-    from features.reading import read_folder
     from serving import history as hist
-    from serving.store import models as m
     from serving.store import publishing as pub
-    from serving.store.database import get_engine, upgrade
-    from serving.watchlist import load_watchlist_config
-    from serving.weekly import WeeklyError, export_folder, fingerprint, load_champion, week_cutoff
+    from serving.weekly import (
+        StageClock,
+        append_week,
+        prepare_job,
+        previous_scores,
+        publish_facts,
+        read_counts,
+        read_export,
+        run_summary,
+    )
 
-    started = time.perf_counter()
-    timings: dict[str, float] = {}
-    clock = [started, None]
-
-    def say(stage: str | None) -> None:
-        now = time.perf_counter()
-        if clock[1] is not None:
-            timings[clock[1]] = round(now - clock[0], 3)
-        clock[0], clock[1] = now, stage
-        if progress is not None and stage:
-            progress(stage)
-
-    cutoff = week_cutoff(week)
-    folder = export_folder(Path(data_dir), week)
-    policy = load_policy(settings.policy_path)
-    config = load_watchlist_config(settings.watchlist_path)
-    home = settings.ensure_home()
-    engine = get_engine(settings)
-    upgrade(engine)
-    if champion is None:
-        try:
-            champion = load_champion(settings)
-        except Exception as error:
-            raise WeeklyError(f"no champion model {settings.model_uri}: {error} / 未找到冠军模型") from None
+    clock = StageClock(progress)
+    say = clock.start
+    job = prepare_job(data_dir, week, settings, champion)
+    engine, champion, policy, config, cutoff = job.engine, job.champion, job.policy, job.config, job.cutoff
     master = spark_master(master)
     run_id = pub.start_run(engine, week, started_by=started_by)
-    out_dir = Path(out) if out else home / "spark"
+    out_dir = Path(out) if out else job.home / "spark"
     target = out_dir / week
-    stages: dict[str, Any] = {"seconds": timings, "engine": "spark", "master": master}
+    stages: dict[str, Any] = {"seconds": clock.seconds, "engine": "spark", "master": master}
     try:
         say("read")
-        history = hist.load_history(home)
-        if history is None:
-            source = Path(data_dir) / "history"
-            if not source.is_dir():
-                raise WeeklyError("no history: run `fanpin history import --data DIR` first / 请先导入历史数据")
-            hist.import_history(source, home)
-            history = hist.load_history(home)
-        read = read_folder(folder, history=history.tables)
-        households_in = read.counts["households"]["rows_in"]
-        pub.update_run(engine, run_id, data_fingerprint=fingerprint(folder), households_in=households_in,
-                       rows_quarantined=read.totals["rows_quarantined"], model_name=settings.model_name,
-                       model_version=str(champion.version), model_run_id=str(champion.run_id))
+        history, read = read_export(job, run_id, stages)
 
         say("history")
-        # Held rows (a suspected 万元 income) stay out: the household keeps its last confirmed survey.
-        history, changed = hist.append_export(history, read.scoring_tables(), week, cutoff)
-        stages["rows_held"] = read.rows_held
-        if changed:
-            hist.save_history(home, history)
-        stages["history"] = "appended" if changed else "already covered"
+        history = append_week(job, history, read, stages)
         del history  # the executors read the Parquet, not the driver's copy
-        parquet = hist.history_root(home) / (hist.history_root(home) / "CURRENT").read_text().strip()
+        parquet = hist.history_root(job.home) / (hist.history_root(job.home) / "CURRENT").read_text().strip()
 
         say("previous")
-        previous = pub.previous_published(engine, week)
-        prev_prob: dict[str, float] = {}
-        prev_listed: set[str] | None = None
-        if previous is not None:
-            with engine.connect() as conn:
-                rows = conn.execute(
-                    m.Score.__table__.select()
-                    .with_only_columns(m.Score.household_id, m.Score.probability, m.Score.on_watchlist)
-                    .where(m.Score.run_id == previous[1])
-                ).all()
-            prev_prob = {h: p for h, p, _ in rows}
-            prev_listed = {h for h, _, listed in rows if listed}
+        prev_prob, prev_listed = previous_scores(engine, week)
 
         say("spark")
         spark = spark_session(master, partitions)
@@ -324,30 +280,18 @@ def run_week_spark(data_dir: str | Path, week: str, settings: Settings, *, maste
         households_scored, listed = int(counts["n"]), int(counts["listed"] or 0)
 
         say("publish")
-        seconds = round(time.perf_counter() - started, 3)
-        result = {
-            "week": week,
-            "households_in": int(households_in),
-            "households_scored": households_scored,
-            "rows_quarantined": int(read.totals["rows_quarantined"]),
-            "watchlist_size": listed,
-            "model_version": str(champion.version),
-            "drift_alerts": 0,
-            "seconds": seconds,
-        }
+        result = run_summary(job, read, households_scored=households_scored, watchlist_size=listed, drift_alerts=0,
+                             seconds=clock.total())
         stages["outputs"] = {"scores": str(scores_path), "explanations": str(expl_path), "watchlist": str(list_path)}
         stages["drift"] = "not run (spark engine: run `fanpin drift` on the written scores)"
-        pub.publish(
-            engine, run_id, week, cutoff.date(),
-            {**{k: v for k, v in result.items() if k not in ("week", "model_version")},
-             "counts": {"read": read.counts, "flags": int(len(read.flags))}, "stages": stages},
-        )
+        pub.publish(engine, run_id, week, cutoff.date(),
+                    publish_facts(result, read_counts(read), stages))
         say(None)
     except BaseException as error:
         if not isinstance(error, (KeyboardInterrupt, SystemExit)):
             pub.fail_run(engine, run_id, f"{type(error).__name__}: {error}")
         raise
-    result["seconds"] = round(time.perf_counter() - started, 3)
+    result["seconds"] = clock.total()
     return {**result, "run_id": run_id, "stages": stages, "engine": "spark", "master": master,
             "outputs": stages["outputs"]}
 

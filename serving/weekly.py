@@ -21,6 +21,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -202,6 +203,147 @@ def _drift(champion, frame, week, probability, raw_tables, previous_tables) -> d
     }
 
 
+class StageClock:
+    """Wall seconds per stage: each ``start`` ends the stage before it (``start(None)`` ends the last)."""
+
+    def __init__(self, progress: Callable[[str], None] | None = None) -> None:
+        self.started = time.perf_counter()
+        self.seconds: dict[str, float] = {}
+        self._stage: str | None = None
+        self._since = self.started
+        self._progress = progress
+
+    def start(self, stage: str | None) -> None:
+        now = time.perf_counter()
+        if self._stage is not None:
+            self.seconds[self._stage] = round(now - self._since, 3)
+        self._stage, self._since = stage, now
+        if stage is not None and self._progress is not None:
+            self._progress(stage)
+
+    def total(self) -> float:
+        return round(time.perf_counter() - self.started, 3)
+
+
+@dataclass
+class Job:
+    """What both engines (this module and ``serving.spark_engine``) set up before a run."""
+
+    data_dir: Path
+    week: str
+    cutoff: pd.Timestamp
+    folder: Path
+    settings: Settings
+    home: Path
+    policy: Any
+    config: Any
+    engine: Any
+    champion: Any
+
+
+def prepare_job(data_dir: str | Path, week: str, settings: Settings, champion=None) -> Job:
+    """The week's cutoff and export, county policy and watch-list settings, the migrated store and
+    the champion; a WeeklyError names whatever is missing."""
+    from features.policy import load_policy
+    from serving.store.database import get_engine, upgrade
+    from serving.watchlist import load_watchlist_config
+
+    cutoff = week_cutoff(week)
+    folder = export_folder(Path(data_dir), week)
+    policy = load_policy(settings.policy_path)
+    config = load_watchlist_config(settings.watchlist_path)
+    home = settings.ensure_home()
+    engine = get_engine(settings)
+    upgrade(engine)
+    if champion is None:
+        try:
+            champion = load_champion(settings)
+        except Exception as error:
+            raise WeeklyError(f"no champion model {settings.model_uri}: {error} / 未找到冠军模型") from None
+    return Job(Path(data_dir), week, cutoff, folder, settings, home, policy, config, engine, champion)
+
+
+def read_export(job: Job, run_id: int, stages: dict[str, Any]):
+    """(history so far, the week's read and validated export); records the run's input facts.
+
+    A first deployment's history is imported once from ``DIR/history`` when the home has none."""
+    from features.reading import read_folder
+    from serving import history as hist
+    from serving.store import publishing as pub
+
+    history = hist.load_history(job.home)
+    if history is None:
+        source = job.data_dir / "history"
+        if not source.is_dir():
+            raise WeeklyError("no history: run `fanpin history import --data DIR` first / 请先导入历史数据")
+        hist.import_history(source, job.home)
+        stages["history_import"] = str(source)
+        history = hist.load_history(job.home)
+    read = read_folder(job.folder, history=history.tables)
+    pub.update_run(job.engine, run_id, data_fingerprint=fingerprint(job.folder),
+                   households_in=read.counts["households"]["rows_in"],
+                   rows_quarantined=read.totals["rows_quarantined"], model_name=job.settings.model_name,
+                   model_version=str(job.champion.version), model_run_id=str(job.champion.run_id))
+    return history, read
+
+
+def append_week(job: Job, history, read, stages: dict[str, Any]):
+    """The history with this week's export appended (and saved when it changed)."""
+    from serving import history as hist
+
+    # Held rows (a suspected 万元 income) stay out: the household keeps its last confirmed survey.
+    history, changed = hist.append_export(history, read.scoring_tables(), job.week, job.cutoff)
+    stages["rows_held"] = read.rows_held
+    if changed:
+        hist.save_history(job.home, history)
+    stages["history"] = "appended" if changed else "already covered"
+    return history
+
+
+def previous_scores(engine, week: str) -> tuple[dict[str, float], set[str] | None]:
+    """Probabilities and the watch list of the latest week published before ``week`` (for change,
+    'new' and 'rising'); empty and None when there is none."""
+    from serving.store import models as m
+    from serving.store import publishing as pub
+
+    previous = pub.previous_published(engine, week)
+    if previous is None:
+        return {}, None
+    with engine.connect() as conn:
+        rows = conn.execute(
+            m.Score.__table__.select()
+            .with_only_columns(m.Score.household_id, m.Score.probability, m.Score.on_watchlist)
+            .where(m.Score.run_id == previous[1])
+        ).all()
+    return {h: p for h, p, _ in rows}, {h for h, _, listed in rows if listed}
+
+
+def run_summary(job: Job, read, *, households_scored: int, watchlist_size: int, drift_alerts: int,
+                seconds: float) -> dict[str, Any]:
+    """The run's summary (the `--json` line)."""
+    return {
+        "week": job.week,
+        "households_in": int(read.counts["households"]["rows_in"]),
+        "households_scored": int(households_scored),
+        "rows_quarantined": int(read.totals["rows_quarantined"]),
+        "watchlist_size": int(watchlist_size),
+        "model_version": str(job.champion.version),
+        "drift_alerts": int(drift_alerts),
+        "seconds": seconds,
+    }
+
+
+def read_counts(read) -> dict[str, Any]:
+    """What the run keeps of the export's reading: per-table counts and the number of flagged rows."""
+    return {"read": read.counts, "flags": int(len(read.flags))}
+
+
+def publish_facts(result: dict[str, Any], read_counts: dict[str, Any], stages: dict[str, Any]) -> dict[str, Any]:
+    """The run columns written when the week is published."""
+    return {**{k: v for k, v in result.items() if k not in ("week", "model_version")}, "counts": read_counts,
+            "stages": stages}
+
+
 def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=None, started_by: str | None = None,
              progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Run the weekly job for one ISO week and publish it (see the module docstring).
@@ -219,70 +361,28 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
         drift_alerts, seconds, run_id, and the stage statuses.
     """
     from features.household_frame import build_household_frame
-    from features.policy import load_policy
-    from features.reading import read_folder
     from features.rules import evaluate_rules
-    from serving import history as hist
     from serving.explaining import explained
     from serving.store import models as m
     from serving.store import publishing as pub
-    from serving.store.database import EncodedJSON, get_engine, upgrade
-    from serving.watchlist import load_watchlist_config, select_watchlist
+    from serving.store.database import EncodedJSON
+    from serving.watchlist import select_watchlist
 
-    started = time.perf_counter()
-    timings: dict[str, float] = {}
-    clock = [started, None]
-
-    def say(stage: str) -> None:
-        now = time.perf_counter()
-        if clock[1] is not None:
-            timings[clock[1]] = round(now - clock[0], 3)
-        clock[0], clock[1] = now, stage
-        if progress is not None:
-            progress(stage)
-
-    cutoff = week_cutoff(week)
-    folder = export_folder(Path(data_dir), week)
-    policy = load_policy(settings.policy_path)
-    config = load_watchlist_config(settings.watchlist_path)
-    home = settings.ensure_home()
-
-    engine = get_engine(settings)
-    upgrade(engine)
-    if champion is None:
-        try:
-            champion = load_champion(settings)
-        except Exception as error:
-            raise WeeklyError(f"no champion model {settings.model_uri}: {error} / 未找到冠军模型") from None
+    clock = StageClock(progress)
+    say = clock.start
+    job = prepare_job(data_dir, week, settings, champion)
+    engine, champion, policy, cutoff = job.engine, job.champion, job.policy, job.cutoff
     run_id = pub.start_run(engine, week, started_by=started_by)
-    stages: dict[str, Any] = {"seconds": timings}
+    stages: dict[str, Any] = {"seconds": clock.seconds}
     try:
         say("read")
         pause_point("read")
-        history = hist.load_history(home)
-        if history is None:
-            source = Path(data_dir) / "history"
-            if not source.is_dir():
-                raise WeeklyError("no history: run `fanpin history import --data DIR` first / 请先导入历史数据")
-            hist.import_history(source, home)
-            stages["history_import"] = str(source)
-            history = hist.load_history(home)
-        read = read_folder(folder, history=history.tables)
-        totals = read.totals
-        households_in = read.counts["households"]["rows_in"]
-        pub.update_run(engine, run_id, data_fingerprint=fingerprint(folder), households_in=households_in,
-                       rows_quarantined=totals["rows_quarantined"], model_name=settings.model_name,
-                       model_version=str(champion.version), model_run_id=str(champion.run_id))
+        history, read = read_export(job, run_id, stages)
 
         say("history")
         pause_point("history")
         before = history.tables
-        # Held rows (a suspected 万元 income) stay out: the household keeps its last confirmed survey.
-        history, changed = hist.append_export(history, read.scoring_tables(), week, cutoff)
-        stages["rows_held"] = read.rows_held
-        if changed:
-            hist.save_history(home, history)
-        stages["history"] = "appended" if changed else "already covered"
+        history = append_week(job, history, read, stages)
 
         say("frame")
         pause_point("frame")
@@ -298,18 +398,7 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
 
         say("watchlist")
         pause_point("watchlist")
-        previous = pub.previous_published(engine, week)
-        prev_prob: dict[str, float] = {}
-        prev_listed: set[str] | None = None
-        if previous is not None:
-            with engine.connect() as conn:
-                rows = conn.execute(
-                    m.Score.__table__.select()
-                    .with_only_columns(m.Score.household_id, m.Score.probability, m.Score.on_watchlist)
-                    .where(m.Score.run_id == previous[1])
-                ).all()
-            prev_prob = {h: p for h, p, _ in rows}
-            prev_listed = {h for h, _, listed in rows if listed}
+        prev_prob, prev_listed = previous_scores(engine, week)
         scored = pd.DataFrame({
             "household_id": frame["household_id"].to_numpy(),
             "township": frame["township"].to_numpy(),
@@ -321,7 +410,7 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
             "criteria_met": rules["criteria_met"].to_numpy(),
         })
         scored["change"] = scored["probability"] - scored["household_id"].map(prev_prob).astype("float64")
-        scored = select_watchlist(scored, config, prev_listed)
+        scored = select_watchlist(scored, job.config, prev_listed)
         order = scored.sort_values(["probability", "household_id"], ascending=[False, True])
         scored.loc[order.index, "rank"] = np.arange(1, len(order) + 1)
         scored["township_rank"] = (
@@ -357,7 +446,9 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
         # Publishing needs only these of the export; the raw tables and the history as it was
         # before this week served the drift checks and are let go (at 1M households, gigabytes).
         quarantined = list(_quarantine_rows(read))
-        read_counts = {"read": read.counts, "flags": int(len(read.flags))}
+        counts = read_counts(read)
+        result = run_summary(job, read, households_scored=len(frame), watchlist_size=int(listed.sum()),
+                             drift_alerts=len(drift["alerts"]), seconds=0.0)
         del read, before
 
         say("stage")
@@ -381,28 +472,14 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
         pub.stage_rows(engine, m.DriftAlert, (_alert_row(a) for a in drift["alerts"]), run_id)
 
         say("publish")
-        seconds = round(time.perf_counter() - started, 3)
-        result = {
-            "week": week,
-            "households_in": int(households_in),
-            "households_scored": int(len(frame)),
-            "rows_quarantined": int(totals["rows_quarantined"]),
-            "watchlist_size": int(listed.sum()),
-            "model_version": str(champion.version),
-            "drift_alerts": len(drift["alerts"]),
-            "seconds": seconds,
-        }
-        pub.publish(
-            engine, run_id, week, cutoff.date(),
-            {**{k: v for k, v in result.items() if k not in ("week", "model_version")},
-             "counts": read_counts, "stages": stages},
-            before_commit=lambda: pause_point("publish"),
-        )
+        result["seconds"] = clock.total()
+        pub.publish(engine, run_id, week, cutoff.date(), publish_facts(result, counts, stages),
+                    before_commit=lambda: pause_point("publish"))
     except BaseException as error:
         if not isinstance(error, (KeyboardInterrupt, SystemExit)):
             pub.fail_run(engine, run_id, f"{type(error).__name__}: {error}")
         raise
-    result["seconds"] = round(time.perf_counter() - started, 3)
+    result["seconds"] = clock.total()
     return {**result, "run_id": run_id, "stages": stages}
 
 
