@@ -29,6 +29,7 @@ test: $(DEV_STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --nbmake $(PYTEST_ARGS) tests notebooks
 
 bench: $(DEV_STAMP)
+	@command -v wrk >/dev/null || echo 'note: wrk is not installed (apt-get install wrk): the API cases fall back to Python client threads, whose own CPU use on the same cores inflates the latencies'
 	$(BIN)/python -m benchmarks.run
 
 lint: $(DEV_STAMP)
