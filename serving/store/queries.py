@@ -134,8 +134,9 @@ def _score_dict(s: Any) -> dict[str, Any]:
     }
 
 
-def _watchlist_query(run_id: int, *, township: str | None, village: str | None, level: str | None,
-                     flags: list[str] | None, only_watchlist: bool = True) -> Select:
+def watchlist_query(run_id: int, *, township: str | None, village: str | None, level: str | None,
+                    flags: list[str] | None, only_watchlist: bool = True) -> Select:
+    """Scores of a run's watch list (or of every household) matching the filters, unordered."""
     q = select(m.Score).where(m.Score.run_id == run_id)
     if only_watchlist:
         q = q.where(m.Score.on_watchlist.is_(True))
@@ -157,7 +158,7 @@ def watchlist(session: Session, run_id: int, *, township: str | None = None, vil
     """One page of a week's watch list and the total matching the filters."""
     if limit is None:  # the whole filtered list (exports): one ordered query
         column = SORTABLE[sort]
-        q = _watchlist_query(run_id, township=township, village=village, level=level, flags=flags)
+        q = watchlist_query(run_id, township=township, village=village, level=level, flags=flags)
         q = q.order_by(column.desc() if descending else column.asc(), m.Score.household_id)
         rows = [_score_dict(s) for s in session.scalars(q).all()]
         if with_identity:
@@ -197,7 +198,7 @@ def _watchlist_order(session: Session, run_id: int, township: str | None, villag
                      flags: tuple[str, ...], sort: str, descending: bool) -> tuple[str, ...]:
     """Household ids of a run's filtered watch list in display order (ties by household id)."""
     column = SORTABLE[sort]
-    q = _watchlist_query(run_id, township=township, village=village, level=level, flags=list(flags))
+    q = watchlist_query(run_id, township=township, village=village, level=level, flags=list(flags))
     q = q.with_only_columns(m.Score.household_id).order_by(column.desc() if descending else column.asc(),
                                                            m.Score.household_id)
     return tuple(session.scalars(q))

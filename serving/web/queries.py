@@ -71,17 +71,8 @@ def _follow_up(db: Session, week: str, township: str | None, household_ids: list
 def _listed(db: Session, run_id: int, township: str | None, village: str | None, level: str | None,
             flags: tuple[str, ...], sort: str, descending: bool) -> tuple[Any, ...]:
     """Score rows (attribute names as on ``Score``) of a run's filtered watch list, in display order."""
-    query = select(Score.__table__).where(Score.run_id == run_id, Score.on_watchlist.is_(True))
-    if township:
-        query = query.where(Score.township == township)
-    if village:
-        query = query.where(Score.village == village)
-    if level:
-        query = query.where(Score.level == level)
-    for flag in flags:
-        column = {"new": Score.flag_new, "rising": Score.flag_rising, "rule_triggered": Score.flag_rule}.get(flag)
-        if column is not None:
-            query = query.where(column.is_(True))
+    query = store.watchlist_query(run_id, township=township, village=village, level=level, flags=list(flags))
+    query = query.with_only_columns(*Score.__table__.columns)  # plain rows, not ORM objects
     column = SORTS.get(sort, Score.rank)
     # NULL changes (first week) sort last either way; rank breaks ties so paging is stable.
     nulls_last = case((column.is_(None), 1), else_=0)
@@ -99,14 +90,13 @@ def watchlist(
     township = scope or filters.township
     rows = _listed(db, run.id, township, filters.village, filters.level, tuple(filters.flags), filters.sort,
                    filters.descending)
-    start = (max(page, 1) - 1) * per_page
-    if filters.status:
+    if filters.status:  # the whole week's follow-up, to filter by it
         outcomes = _follow_up(db, run.week, township)
         wanted = None if filters.status == NO_FOLLOW_UP else filters.status
         rows = tuple(r for r in rows if outcomes.get(r.household_id) == wanted)
-        chosen = rows[start:start + per_page] if per_page else rows
-    else:
-        chosen = rows[start:start + per_page] if per_page else rows
+    start = (max(page, 1) - 1) * per_page
+    chosen = rows[start:start + per_page] if per_page else rows
+    if not filters.status:  # only the shown households' follow-up
         outcomes = _follow_up(db, run.week, township, [r.household_id for r in chosen])
     return [(r, outcomes.get(r.household_id)) for r in chosen], len(rows)
 
