@@ -28,6 +28,8 @@ import pandera.pandas as pandera
 from features import contract
 from features import normalising as norm
 from features import quarantine as qt
+from features.dissolution import NOTE as DISSOLVED_NOTE
+from features.dissolution import dissolved_events
 from features.id_sets import id_set, in_id_set
 from features.plausibility import Source, age, flag_lines
 from features.weeks import WEEK_PATTERN, week_cutoff
@@ -57,6 +59,8 @@ class ReadResult:
         as_of: the export date used for age and future-date checks.
         held: table -> positions in ``tables`` of flagged rows that must not feed scores until a
             person corrects them (``quarantine.HELD_REASONS``: a suspected 万元 income).
+        dissolved: table -> valid rows that belong to a household closed this week because its
+            last member died (销户; ``features.dissolution``): kept, and counted apart here.
     """
 
     tables: dict[str, pd.DataFrame]
@@ -67,6 +71,7 @@ class ReadResult:
     notes: list[str] = field(default_factory=list)
     as_of: pd.Timestamp | None = None
     held: dict[str, np.ndarray] = field(default_factory=dict)
+    dissolved: dict[str, int] = field(default_factory=dict)
 
     @property
     def totals(self) -> dict[str, int]:
@@ -412,9 +417,11 @@ def _check_lines(p: _Parsed, as_of: pd.Timestamp) -> list[pd.DataFrame]:
     return out
 
 
-def _reference_lines(p: _Parsed, households) -> list[pd.DataFrame]:
+def _reference_lines(p: _Parsed, households, exempt: pd.Series | None = None) -> list[pd.DataFrame]:
     ids = p.typed["household_id"]
     unknown = ids.notna() & ~in_id_set(ids, households)
+    if exempt is not None:
+        unknown &= ~exempt
     if not unknown.any():
         return []
     rows = p.typed.index[unknown.to_numpy()]
@@ -474,13 +481,18 @@ def _read(files: dict[str, Path], *, label: Path, history, as_of,
         parsed["households"].typed["household_id"] if "households" in parsed else None,
         past["households"]["household_id"] if past.get("households") is not None else None,
     )
+    # Deaths that closed a household (销户) reference a household this export no longer lists.
+    closed = None
+    if "households" in parsed and "events" in parsed:
+        before = id_set(past["households"]["household_id"]) if past.get("households") is not None else None
+        closed = dissolved_events(parsed["events"].typed, id_set(parsed["households"].typed["household_id"]), before)
 
     for table, p in parsed.items():
         p.lines += _schema_lines(p)
         p.lines += _check_lines(p, as_of)
         has_households = len(known) > 0 or "households" in parsed
         if check_references and has_households and table in contract.HOUSEHOLD_REFERENCES:
-            p.lines += _reference_lines(p, known)
+            p.lines += _reference_lines(p, known, closed if table == "events" else None)
 
     tables: dict[str, pd.DataFrame] = {}
     valid_typed: dict[str, pd.DataFrame] = {}
@@ -526,7 +538,12 @@ def _read(files: dict[str, Path], *, label: Path, history, as_of,
             counts[table]["rows_valid"] + counts[table]["rows_quarantined"]
         ), f"{p.file}: counts do not reconcile"
 
-    result = ReadResult(tables, quarantine, flags, counts, file_names, notes, as_of, held)
+    dissolved = {}
+    if closed is not None:
+        dissolved["events"] = int((closed & ~closed.index.isin(bad_rows["events"])).sum())
+        if dissolved["events"]:
+            notes.append(f"{parsed['events'].file}: " + DISSOLVED_NOTE.format(n=dissolved["events"]))
+    result = ReadResult(tables, quarantine, flags, counts, file_names, notes, as_of, held, dissolved)
     totals = result.totals
     assert totals["rows_in"] == totals["rows_valid"] + totals["rows_quarantined"]
     return result

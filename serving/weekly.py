@@ -334,8 +334,9 @@ def run_summary(job: Job, read, *, households_scored: int, watchlist_size: int, 
 
 
 def read_counts(read) -> dict[str, Any]:
-    """What the run keeps of the export's reading: per-table counts and the number of flagged rows."""
-    return {"read": read.counts, "flags": int(len(read.flags))}
+    """What the run keeps of the export's reading: per-table counts, the number of flagged rows and
+    the rows of households dissolved this week (销户, kept)."""
+    return {"read": read.counts, "flags": int(len(read.flags)), "dissolved": dict(read.dissolved)}
 
 
 def publish_facts(result: dict[str, Any], read_counts: dict[str, Any], stages: dict[str, Any]) -> dict[str, Any]:

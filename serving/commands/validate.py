@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,18 +11,49 @@ import typer
 from serving.output import emit, fail, stderr
 
 
-def validate_data(data: Path, quarantine_out: Path | None = None) -> dict[str, Any]:
+class ReportPlaceError(ValueError):
+    """The reports were asked to go into the folder being read."""
+
+
+def report_paths(data: Path, out: Path | None, quarantine_out: Path | None, home: Path) -> tuple[Path, Path]:
+    """Where the quarantine and flag tables go: ``quarantine_out`` (flags beside it), else
+    ``out`` or ``home/quarantine``, named by the folder read and the time.
+
+    Never into the folder read: an export folder may be read-only or shared, and a report left
+    there would be read as part of the next export.
+    """
+    if quarantine_out is not None:
+        quarantine, flags = quarantine_out, quarantine_out.with_name(quarantine_out.stem + "_flags.csv")
+    else:
+        stem = f"{data.resolve().name}-{datetime.now().strftime('%Y%m%dT%H%M%S')}"
+        folder = out or home / "quarantine"
+        quarantine, flags = folder / f"{stem}-quarantine.csv", folder / f"{stem}-flags.csv"
+    inside = quarantine.resolve().parent
+    if inside == data.resolve() or data.resolve() in inside.parents:
+        raise ReportPlaceError(f"{quarantine}: reports may not go into the folder being read, choose --out "
+                               "elsewhere / 隔离表不能写入被读取的文件夹，请用 --out 指定其他位置")
+    return quarantine, flags
+
+
+def validate_data(data: Path, quarantine_out: Path | None = None, *, out: Path | None = None,
+                  home: Path | None = None) -> dict[str, Any]:
     """Read every folder under ``data``, write the quarantine and flag tables, return the counts.
 
     A county folder (``history/`` and ``exports/YYYY-Www/``) is read folder by folder, each weekly
     export against the history; the quarantine lines of all folders go to one file, their file
-    names prefixed with the folder.
+    names prefixed with the folder. The files go where ``report_paths`` says (``home`` defaults
+    to the data home of the settings).
     """
     import pandas as pd
 
     from features import reading
     from features.quarantine import combine
 
+    if home is None:
+        from serving.settings import get_settings
+
+        home = get_settings().home
+    quarantine_path, flags_path = report_paths(data, out, quarantine_out, home)
     folders = reading.export_folders(data)
     history = None
     results: list[tuple[str, reading.ReadResult]] = []
@@ -38,20 +70,21 @@ def validate_data(data: Path, quarantine_out: Path | None = None) -> dict[str, A
 
     quarantine = combine([prefixed(r.quarantine, label) for label, r in results])
     flags = combine([prefixed(r.flags, label) for label, r in results])
-    quarantine_path = quarantine_out or (data / "quarantine.csv")
-    flags_path = quarantine_path.with_name(quarantine_path.stem + "_flags.csv")
     # Writing happens only after every folder was read: a fatal error writes nothing.
     quarantine_path.parent.mkdir(parents=True, exist_ok=True)
     quarantine.to_csv(quarantine_path, index=False, encoding="utf-8-sig")  # BOM: Excel opens it
     flags.to_csv(flags_path, index=False, encoding="utf-8-sig")
 
+    # Rows of dissolved households (销户) are valid and kept; they are counted apart.
+    keys = (*reading.COUNT_KEYS, "rows_dissolved")
     tables: dict[str, dict[str, int]] = {}
     for _, r in results:
         for table, counts in r.counts.items():
-            into = tables.setdefault(table, dict.fromkeys(reading.COUNT_KEYS, 0))
+            into = tables.setdefault(table, dict.fromkeys(keys, 0))
             for key, value in counts.items():
                 into[key] += value
-    totals = {k: sum(t[k] for t in tables.values()) for k in reading.COUNT_KEYS}
+            into["rows_dissolved"] += r.dissolved.get(table, 0)
+    totals = {k: sum(t[k] for t in tables.values()) for k in keys}
     return {
         **totals,
         "quarantine_path": str(quarantine_path),
@@ -66,14 +99,13 @@ def _print_counts(result: dict[str, Any]) -> None:
     from rich.table import Table
 
     table = Table(title="数据校验 / validation", title_justify="left")
-    for header in ("表 / table", "读入 / in", "有效 / valid", "隔离 / quarantined", "存疑 / flagged"):
+    keys = ("rows_in", "rows_valid", "rows_quarantined", "rows_flagged", "rows_dissolved")
+    for header in ("表 / table", "读入 / in", "有效 / valid", "隔离 / quarantined", "存疑 / flagged",
+                   "已销户 / dissolved"):
         table.add_column(header, justify="left" if header.startswith("表") else "right")
     for name, c in result["tables"].items():
-        table.add_row(name, *(str(c[k]) for k in
-                              ("rows_in", "rows_valid", "rows_quarantined", "rows_flagged")))
-    table.add_row("合计 / total", *(str(result[k]) for k in
-                                    ("rows_in", "rows_valid", "rows_quarantined", "rows_flagged")),
-                  style="bold")
+        table.add_row(name, *(str(c[k]) for k in keys))
+    table.add_row("合计 / total", *(str(result[k]) for k in keys), style="bold")
     stderr.print(table)
     for note in result["notes"]:
         stderr.print(f"[dim]{note}[/]", highlight=False)
@@ -82,9 +114,14 @@ def _print_counts(result: dict[str, Any]) -> None:
 
 def validate(
     data: Annotated[Path, typer.Option("--data", help="导出文件夹或县文件夹 / export or county folder")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="隔离表文件夹（默认数据目录下 quarantine/）/ folder for the reports "
+                     "(default: quarantine/ under FANPIN_HOME)"),
+    ] = None,
     quarantine_out: Annotated[
         Path | None,
-        typer.Option("--quarantine-out", help="隔离表路径 / where to write quarantine.csv"),
+        typer.Option("--quarantine-out", help="隔离表文件路径 / exact path of the quarantine table"),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON 结果 / JSON result")] = False,
 ) -> None:
@@ -92,8 +129,8 @@ def validate(
     from features.reading import ContractError
 
     try:
-        result = validate_data(data, quarantine_out)
-    except ContractError as error:
+        result = validate_data(data, quarantine_out, out=out)
+    except (ContractError, ReportPlaceError) as error:
         fail(str(error))
         return
     _print_counts(result)

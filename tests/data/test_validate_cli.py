@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,9 +18,9 @@ from tests.data.handmade_exports import valid_tables, write_folder
 FANPIN = str(Path(sys.executable).parent / "fanpin")
 
 
-def _run(*args: str) -> subprocess.CompletedProcess:
+def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """The installed console script in a real process (what a county office runs)."""
-    return subprocess.run([FANPIN, *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run([FANPIN, *args], capture_output=True, text=True, timeout=120, env=env)
 
 
 def _invoke(*args: str):
@@ -30,9 +32,16 @@ def test_validate_reports_counts_and_writes_quarantine_with_bom(tmp_path):
     t = valid_tables()
     t["members"][0]["sex"] = "未知"
     t["members"][1]["name"] = ""  # sensitive and missing
-    write_folder(tmp_path, t)
+    data, home = tmp_path / "export", tmp_path / "home"
+    write_folder(data, t)
+    # The export folder is read-only, as a county share often is: the reports go to the data home.
+    # (Root ignores the mode, so the listing is compared as well.)
+    for path in data.iterdir():
+        path.chmod(0o444)
+    data.chmod(0o555)
+    before = sorted(p.name for p in data.iterdir())
 
-    run = _run("validate", "--data", str(tmp_path), "--json")
+    run = _run("validate", "--data", str(data), "--json", env={**os.environ, "FANPIN_HOME": str(home)})
 
     assert run.returncode == 0, run.stderr
     result = json.loads(run.stdout.strip().splitlines()[-1])
@@ -40,7 +49,10 @@ def test_validate_reports_counts_and_writes_quarantine_with_bom(tmp_path):
     assert result["tables"]["members"]["rows_quarantined"] == 2
     assert result["rows_in"] == sum(t["rows_in"] for t in result["tables"].values())
     path = Path(result["quarantine_path"])
-    assert path == tmp_path / "quarantine.csv"
+    assert path.parent == home / "quarantine"
+    assert re.fullmatch(r"export-\d{8}T\d{6}-quarantine\.csv", path.name)  # named by folder and time
+    assert Path(result["flags_path"]) == path.with_name(path.name.replace("-quarantine", "-flags"))
+    assert sorted(p.name for p in data.iterdir()) == before  # nothing added to the export folder
     assert path.read_bytes()[:3] == b"\xef\xbb\xbf"
     q = pd.read_csv(path, encoding="utf-8-sig", keep_default_na=False)
     assert list(q.columns) == ["file", "row", "column", "value", "reason"]
@@ -56,7 +68,7 @@ def test_validate_county_folder_reads_history_and_every_week(tmp_path):
     week["members"][0]["birth_date"] = "not a date"
     write_folder(tmp_path / "exports" / "2024-W09", valid_tables(2))
     write_folder(tmp_path / "exports" / "2024-W10", week)
-    out = tmp_path / "reports" / "q.csv"
+    out = tmp_path.parent / f"{tmp_path.name}-reports" / "q.csv"
 
     run = _invoke("validate", "--data", str(tmp_path), "--json", "--quarantine-out", str(out))
 
@@ -83,3 +95,20 @@ def test_validate_missing_column_exits_2_with_one_line_and_writes_nothing(tmp_pa
     error_lines = [line for line in run.stderr.splitlines() if line.strip()]
     assert error_lines == ["error: households.csv: missing required column 'township' (乡镇)"]
     assert not (tmp_path / "quarantine.csv").exists()
+
+
+def test_validate_out_folder_gets_the_reports_and_the_input_folder_never(tmp_path):
+    write_folder(tmp_path / "2024-W10", valid_tables())
+
+    run = _invoke("validate", "--data", str(tmp_path / "2024-W10"), "--out", str(tmp_path / "reports"), "--json")
+
+    assert run.exit_code == 0, run.stderr
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert Path(result["quarantine_path"]).parent == tmp_path / "reports"
+    assert Path(result["quarantine_path"]).name.startswith("2024-W10-")
+    assert Path(result["flags_path"]).is_file()
+
+    refused = _invoke("validate", "--data", str(tmp_path), "--out", str(tmp_path / "2024-W10" / "q"), "--json")
+    assert refused.exit_code == 2
+    assert "may not go into the folder being read" in refused.stderr
+    assert not (tmp_path / "2024-W10" / "q").exists()
