@@ -12,7 +12,7 @@ from typing import Any
 
 from features.household_frame import FRAME_COLUMNS
 from serving.web.i18n import gettext
-from serving.web.labels import N_, value_label
+from serving.web.labels import N_, column_label, value_label
 
 GROUPS: list[tuple[str, list[str]]] = [
     (N_("Income and spending"), ["pc_net_income", "income_to_line", "net_income", "income_change", "wage_share",
@@ -31,6 +31,9 @@ GROUPS: list[tuple[str, list[str]]] = [
 SHARES = {"wage_share", "business_share", "property_share", "transfer_share", "income_change", "spending_to_income",
           "income_to_line", "labour_share"}
 EN_UNITS = {"周": " weeks", "年": " years", "月": " months", "亩": " mu"}
+# Model inputs the page shows as the registry value they encode (the grade letter, not the model's
+# 0-3 rank): labelled as that registry column, so the label says what the value shows.
+SHOWN_AS = {"housing_grade_rank": ("households", "housing_grade")}
 INCOME_COMPONENTS = ["wage_income", "business_income", "property_income", "transfer_income", "business_costs"]
 
 
@@ -53,7 +56,10 @@ def format_fact(name: str, value: Any, language: str) -> str:
     if name == "head_age":
         value = int(float(value))
     if name == "housing_grade_rank":
-        return "ABCD"[int(value)] if 0 <= int(value) <= 3 else str(value)
+        if not 0 <= int(value) <= 3:
+            return str(value)
+        letter = "ABCD"[int(value)]
+        return value_label("households", "housing_grade", letter, language) if language == "zh_CN" else letter
     if isinstance(value, bool) or name in ("safe_water", "relocated", "micro_credit", "industry_project",
                                           "public_welfare_job", "new_dibao", "ever_monitored", "elderly_only"):
         return gettext(language, "yes") if bool(value) else gettext(language, "no")
@@ -79,13 +85,12 @@ def fact_groups(facts: dict[str, Any], language: str) -> list[dict[str, Any]]:
             if name not in facts:
                 continue
             column = FRAME_COLUMNS[name]
-            rows.append({"label": column.zh if language == "zh_CN" else column.en,
-                         "value": format_fact(name, facts[name], language)})
+            label = column_label(*SHOWN_AS[name], language) if name in SHOWN_AS else (
+                column.zh if language == "zh_CN" else column.en)
+            rows.append({"label": label, "value": format_fact(name, facts[name], language)})
         if title == N_("Income and spending"):
             for comp in INCOME_COMPONENTS:
                 if comp in facts and not _missing(facts[comp]):
-                    from serving.web.labels import column_label
-
                     rows.append({"label": column_label("income_surveys", comp, language),
                                  "value": money_text(facts[comp], language)})
         if rows:

@@ -141,6 +141,9 @@ def test_household_reasons_and_feedback_round_trip(page, live_site: LiveSite, sc
     chart.scroll_into_view_if_needed()
     page.wait_for_function("img => img.complete", arg=chart.element_handle())
     assert chart.evaluate("img => img.naturalWidth") > 300  # the contribution chart PNG loaded
+    # The housing fact shows the grade letter, labelled as a grade (not the model's 0-3 rank).
+    facts = page.locator("table.facts").all_inner_texts()
+    assert any(re.search(r"住房安全等级\s+[ABCD]级", t) for t in facts) and not any("0=A" in t for t in facts)
     shoot(page, screens, "leader-household-zh")
 
     note = "测试走访：家中老人住院，已联系村医"
