@@ -16,28 +16,34 @@ app = typer.Typer(
 
 
 @app.callback()
-def _quiet_third_party_warnings() -> None:
-    """Runs before every command. pandera imports pyspark.pandas whenever pyspark is installed
-    (the Spark extra), and pyspark warns about the pandas version on every start: noise for an
-    officer reading the output, so it is silenced here rather than at import time."""
+def _before_every_command() -> None:
+    """Runs before every command: the packages' log records (progress of long steps) go to stderr,
+    as bars on a terminal and plain lines elsewhere (serving.console_log). And pandera imports
+    pyspark.pandas whenever pyspark is installed (the Spark extra), and pyspark warns about the
+    pandas version on every start: noise for an officer reading the output, so it is silenced
+    here rather than at import time."""
     import warnings
 
+    from serving.console_log import configure
+    from serving.output import stderr
+
     warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+    configure(stderr)
 
 # Commands: one import and one registration line each (imports are light; heavy ones are inside).
-from serving.commands.validate import validate  # noqa: E402
-from serving.commands.contract_doc import contract_doc  # noqa: E402
-from serving.commands.simulate import simulate  # noqa: E402
-from serving.commands.weekly import weekly  # noqa: E402
-from serving.commands.serve import serve  # noqa: E402
 from serving.commands import db, feedback, history, users  # noqa: E402
-from serving.commands.drift import drift  # noqa: E402
-from serving.commands.performance import performance  # noqa: E402
-from serving.commands.train import train  # noqa: E402
-from serving.commands.promote import promote  # noqa: E402
-from serving.commands.explain import explain  # noqa: E402
-from serving.commands.visit_sheets import visit_sheets  # noqa: E402
+from serving.commands.contract_doc import contract_doc  # noqa: E402
 from serving.commands.demo import demo  # noqa: E402
+from serving.commands.drift import drift  # noqa: E402
+from serving.commands.explain import explain  # noqa: E402
+from serving.commands.performance import performance  # noqa: E402
+from serving.commands.promote import promote  # noqa: E402
+from serving.commands.serve import serve  # noqa: E402
+from serving.commands.simulate import simulate  # noqa: E402
+from serving.commands.train import train  # noqa: E402
+from serving.commands.validate import validate  # noqa: E402
+from serving.commands.visit_sheets import visit_sheets  # noqa: E402
+from serving.commands.weekly import weekly  # noqa: E402
 
 app.command("validate")(validate)
 app.command("contract-doc")(contract_doc)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import math
 import os
 import sys
@@ -28,10 +29,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from features.progress import report
 from serving.explaining import records
 from serving.settings import Settings
 
 STAGES = ("read", "history", "frame", "score", "rules", "watchlist", "explain", "drift", "stage", "publish")
+log = logging.getLogger(__name__)
 PAUSE_ENV = "FANPIN_TEST_PAUSE_AT"
 
 
@@ -204,20 +207,29 @@ def _drift(champion, frame, week, probability, raw_tables, previous_tables) -> d
 
 
 class StageClock:
-    """Wall seconds per stage: each ``start`` ends the stage before it (``start(None)`` ends the last)."""
+    """Wall seconds per stage: each ``start`` ends the stage before it (``start(None)`` ends the last).
 
-    def __init__(self, progress: Callable[[str], None] | None = None) -> None:
+    Given ``task`` and ``total`` (the number of stages), each start is also logged as progress
+    (``features.progress``), so a log shows one line per stage.
+    """
+
+    def __init__(self, progress: Callable[[str], None] | None = None, *, task: str = "weekly",
+                 total: int | None = None) -> None:
         self.started = time.perf_counter()
         self.seconds: dict[str, float] = {}
         self._stage: str | None = None
         self._since = self.started
         self._progress = progress
+        self._task, self._total = task, total
 
     def start(self, stage: str | None) -> None:
         now = time.perf_counter()
         if self._stage is not None:
             self.seconds[self._stage] = round(now - self._since, 3)
         self._stage, self._since = stage, now
+        if self._total:
+            done = self._total if stage is None else min(len(self.seconds), self._total - 1)
+            report(log, self._task, done, self._total, stage or "done")
         if stage is not None and self._progress is not None:
             self._progress(stage)
 
@@ -369,7 +381,7 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
     from serving.store.database import EncodedJSON
     from serving.watchlist import select_watchlist
 
-    clock = StageClock(progress)
+    clock = StageClock(progress, task=f"weekly {week}", total=len(STAGES))
     say = clock.start
     job = prepare_job(data_dir, week, settings, champion)
     engine, champion, policy, cutoff = job.engine, job.champion, job.policy, job.cutoff
@@ -476,6 +488,7 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
         result["seconds"] = clock.total()
         pub.publish(engine, run_id, week, cutoff.date(), publish_facts(result, counts, stages),
                     before_commit=lambda: pause_point("publish"))
+        say(None)
     except BaseException as error:
         if not isinstance(error, (KeyboardInterrupt, SystemExit)):
             pub.fail_run(engine, run_id, f"{type(error).__name__}: {error}")

@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -41,6 +42,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 
 from features.contract import sensitive_columns
 from features.household_frame import FRAME_COLUMNS
+from features.progress import reporter
 from models.table_model import TableModel, as_number, yes_no
 from training import evaluate as ev
 from training.train import TrainingResult
@@ -54,6 +56,7 @@ ORDERED_WORDS = [
 ]
 MIN_POSITIVE_SHARE = 0.05
 Progress = Callable[[str, int, int], None]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -218,7 +221,7 @@ def fit_table(
     progress: Progress | None = None,
 ) -> TrainingResult:
     """Detect columns, binarise the target, split, fit and evaluate (pure; no I/O)."""
-    progress = progress or (lambda *a: None)
+    progress = reporter(log, progress)
     started = time.perf_counter()
     notes: list[str] = []
     table = table.rename(columns={k: v for k, v in (mapping or {}).items() if k in table.columns})

@@ -6,6 +6,7 @@ I/O: reading the county folder, MLflow logging, the gates and registration (``tr
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ import pandas as pd
 
 from features.household_frame import FRAME_COLUMNS
 from features.policy import Policy
+from features.progress import reporter
 from features.transformer import CATEGORICAL_FEATURES, MODEL_FEATURES
 from models.pipeline import DEFAULT_MONOTONE, RiskPipeline
 from training import evaluate as ev
@@ -35,6 +37,7 @@ from training.split import TimeSplit, time_split
 from training.tuning import random_search
 
 Progress = Callable[[str, int, int], None]
+log = logging.getLogger(__name__)
 
 # Columns kept in the reference sample: the model's inputs plus the slice attributes drift reports
 # break down by. No identifier of a household or a person.
@@ -65,10 +68,6 @@ class TrainingResult:
     # The raw input columns the logged model's signature lists (default: the household frame's).
     input_columns: list[str] = field(default_factory=lambda: list(MODEL_FEATURES))
     target_description: str = "进入监测 / entering monitoring within 52 weeks"
-
-
-def _noop(stage: str, done: int, total: int) -> None:
-    return None
 
 
 def _frames(tables, policy, cutoffs, horizon, progress: Progress, stage: str, workers: int) -> pd.DataFrame:
@@ -178,9 +177,9 @@ def fit_and_evaluate(
         policy: the county policy.
         config: a training configuration (``training.config.load_config``).
         oracle: the simulator's true-risk sample, when the data came from the simulator.
-        progress: callback (stage, done, total).
+        progress: callback (stage, done, total), called after each report is logged.
     """
-    progress = progress or _noop
+    progress = reporter(log, progress)
     clock = {"start": time.perf_counter()}
     horizon = int(config["horizon_weeks"])
     end = data_end(tables)
@@ -217,6 +216,7 @@ def fit_and_evaluate(
     progress("fitting", 1, 1)
     clock["fit"] = time.perf_counter()
 
+    progress("evaluating", 0, 1)
     lcfg = config["logistic"]
     rng = np.random.default_rng(int(model_cfg["random_state"]))
     take = np.sort(rng.choice(len(train), size=min(int(lcfg["max_train_rows"]), len(train)), replace=False))
@@ -238,6 +238,7 @@ def fit_and_evaluate(
     slices = ev.slice_table(test, y_test, scores, groups)
     oracle_info = _oracle_comparison(tables, policy, model, oracle, split, horizon, end, workers)
     clock["evaluate"] = time.perf_counter()
+    progress("evaluating", 1, 1)
     lead, n_lists = _lead_time_backtest(tables, policy, model, split, end, config, progress)
     clock["lead"] = time.perf_counter()
 
@@ -314,6 +315,7 @@ def train_county(
     oracle = county_data.read_oracle(data_dir)
     result = fit_and_evaluate(tables, policy, config, oracle=oracle, progress=progress)
     result.notes.extend(notes)
+    log.info("logging the run to MLflow and registering %s", model_name)
     logged = tracking.log_training(
         result, experiment=experiment, model_name=model_name, policy=policy,
         data_fingerprint=county_data.fingerprint(data_dir), data_source=str(Path(data_dir).resolve()),

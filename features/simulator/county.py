@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -9,6 +10,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from features.progress import report
 from features.simulator import oracle as O
 from features.simulator import state as S
 from features.simulator.calendar import Week, day_number, from_day, weeks_between
@@ -16,6 +18,8 @@ from features.simulator.history import Recorder
 from features.simulator.parameters import Parameters
 from features.simulator.population import build_county
 from features.simulator.step import advance, prepare
+
+log = logging.getLogger(__name__)
 
 STREAMS = ("population", "dynamics", "recorder", "oracle", "scenario", "snapshot")
 
@@ -111,6 +115,7 @@ def simulate_county(
             snapshots[week.index] = c.copy()
         if progress:
             progress(week.index + 1, total, "simulating weeks")
+        report(log, "simulate", week.index + 1, total, "weeks")
     ids = household_ids(c)
     tables = rec.tables(c, ids)
 
@@ -131,6 +136,7 @@ def simulate_county(
         }))
         if progress:
             progress(len(weeks) + j + 1, total, "oracle futures")
+        report(log, "simulate", len(weeks) + j + 1, total, "oracle futures")
     oracle = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
         {"household_id": [], "cutoff": [], "true_risk": [], "entered_within_52_weeks": []})
     latent = latent_traits(c, ids)

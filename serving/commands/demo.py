@@ -8,6 +8,7 @@ A second run finds the county, the champion and the published weeks and goes str
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import time
 from datetime import date, timedelta
@@ -17,6 +18,7 @@ import typer
 
 from serving.output import emit, stderr
 
+log = logging.getLogger(__name__)
 DEMO_WEEKS = 8
 # The last demo week carries a unit error in one township (income typed in 万元): the drift
 # monitor should raise a high alert for it, so the demo shows what an alert looks like.
@@ -118,20 +120,15 @@ def run_demo(households: int, seed: int, weeks: int) -> dict[str, Any]:
     todo = [w for w in demo_weeks if w not in published]
     runs = []
     if todo:
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-        from serving.weekly import STAGES, load_champion
+        from features.progress import report
+        from serving.weekly import load_champion
 
         champion = load_champion(settings)  # once, not once per week
-        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                      TimeElapsedColumn(), console=stderr) as bar:
-            task = bar.add_task("每周任务 / weekly", total=len(todo) * len(STAGES))
-            for week in todo:
-                def advance(stage: str, week: str = week) -> None:
-                    bar.update(task, advance=1, description=f"{week} {stage}")
-
-                result = run_week(county, week, settings, champion=champion, started_by="demo", progress=advance)
-                runs.append({k: result[k] for k in ("week", "households_scored", "watchlist_size", "drift_alerts")})
+        for i, week in enumerate(todo):
+            report(log, "weekly runs", i, len(todo), week)  # each run logs its own stages
+            result = run_week(county, week, settings, champion=champion, started_by="demo")
+            runs.append({k: result[k] for k in ("week", "households_scored", "watchlist_size", "drift_alerts")})
+        report(log, "weekly runs", len(todo), len(todo))
     for week in sorted(published & set(demo_weeks)):
         stderr.print(f"{week} 已发布 / already published")
     timings["weekly"] = time.perf_counter() - t

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import date
 from pathlib import Path
@@ -9,32 +10,27 @@ from typing import Annotated, Any
 
 import typer
 
-from serving.output import emit, fail, stderr
+from serving.output import emit, fail
+
+log = logging.getLogger(__name__)
 
 
 def simulate_folder(out: Path, households: int, seed: int, start: date, end: date,
                     scenario: str = "baseline", scenario_week: str | None = None,
                     oracle_sample: int = 1500, oracle_replicas: int = 60) -> dict[str, Any]:
-    """Simulate the county and write it to ``out``; returns the realism summary."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    """Simulate the county and write it to ``out``; returns the realism summary.
 
+    The simulator logs how far it is (``features.progress``); the CLI shows it.
+    """
     from features.simulator import SCENARIOS, simulate_county, summarise, write_county
 
     if scenario not in SCENARIOS:
         raise ValueError(f"unknown scenario {scenario!r} ({', '.join(SCENARIOS)})")
     t0, cpu0 = time.perf_counter(), time.process_time()
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=stderr, transient=True) as bar:
-        task = bar.add_task("模拟 / simulating", total=None)
-
-        def progress(done: int, total: int, stage: str) -> None:
-            bar.update(task, completed=done, total=total, description=f"模拟 / {stage}")
-
-        run = simulate_county(households, seed, start, end, oracle_sample=oracle_sample,
-                              oracle_replicas=oracle_replicas, progress=progress)
-        bar.update(task, description="写出 / writing")
-        summary = summarise(run)
-        scn = write_county(run, out, summary, scenario, scenario_week)
+    run = simulate_county(households, seed, start, end, oracle_sample=oracle_sample, oracle_replicas=oracle_replicas)
+    log.info("writing the county folder %s", out)
+    summary = summarise(run)
+    scn = write_county(run, out, summary, scenario, scenario_week)
     # cpu_seconds: the simulator is single-threaded NumPy, so CPU time is what an idle machine's
     # wall clock would show; seconds is the wall clock of this run
     return {**summary, "scenario": scn, "seconds": round(time.perf_counter() - t0, 1),

@@ -7,14 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from serving.output import emit, fail, stderr
-
-
-def _progress_bar():
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                    TimeElapsedColumn(), console=stderr, transient=True)
+from serving.output import emit, fail
 
 
 def train_model(
@@ -42,22 +35,17 @@ def train_model(
         settings.ensure_home()  # the default SQLite store lives under FANPIN_HOME
     mlflow.set_tracking_uri(settings.tracking_uri)
     config = load_config(config_path)
-    with _progress_bar() as bar:
-        task = bar.add_task("训练 / training", total=None)
+    # Training logs how far each step is (features.progress); the CLI shows it.
+    if data is not None:
+        from training.train import train_county
 
-        def progress(stage: str, done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total, description=f"训练 / {stage}")
+        return train_county(data, config=config, experiment=experiment, model_name=name or settings.model_name,
+                            user=user)
+    from training.table import train_table
 
-        if data is not None:
-            from training.train import train_county
-
-            return train_county(data, config=config, experiment=experiment, model_name=name or settings.model_name,
-                                user=user, progress=progress)
-        from training.table import train_table
-
-        return train_table(table, target=target, model_name=name or "table-risk", config=config,
-                           experiment=experiment, id_column=id_column, time_column=time_column,
-                           mapping_path=mapping, user=user, progress=progress)
+    return train_table(table, target=target, model_name=name or "table-risk", config=config,
+                       experiment=experiment, id_column=id_column, time_column=time_column,
+                       mapping_path=mapping, user=user)
 
 
 def _summary(r: dict[str, Any]) -> str:
