@@ -36,6 +36,7 @@ from serving.commands.contract_doc import contract_doc  # noqa: E402
 from serving.commands.demo import demo  # noqa: E402
 from serving.commands.drift import drift  # noqa: E402
 from serving.commands.explain import explain  # noqa: E402
+from serving.commands.mlflow_ui import mlflow_ui  # noqa: E402
 from serving.commands.performance import performance  # noqa: E402
 from serving.commands.promote import promote  # noqa: E402
 from serving.commands.serve import serve  # noqa: E402
@@ -57,6 +58,7 @@ app.command("promote")(promote)
 app.command("explain")(explain)
 app.command("visit-sheets")(visit_sheets)
 app.command("demo")(demo)
+app.command("mlflow-ui")(mlflow_ui)
 app.add_typer(history.app, name="history")
 app.add_typer(users.app, name="users")
 app.add_typer(feedback.app, name="feedback")

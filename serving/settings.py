@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     # County-editable files (None: the defaults shipped with fanpin).
     policy_path: Path | None = None
     watchlist_path: Path | None = None
+    # Where researchers open the MLflow UI on this tracking store (FANPIN_MLFLOW_UI_URL), e.g. what
+    # `fanpin mlflow-ui` or `fanpin demo` serves; see ``mlflow_ui``.
+    mlflow_ui_url: str | None = None
 
     @cached_property
     def resolved_database_url(self) -> str:
@@ -38,6 +41,16 @@ class Settings(BaseSettings):
     def tracking_uri(self) -> str:
         # MLflow's own variable wins, so researchers can point fanpin at a shared server.
         return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{self.home / 'mlflow.db'}"
+
+    @property
+    def mlflow_ui(self) -> str | None:
+        """The MLflow UI's address: FANPIN_MLFLOW_UI_URL, else the tracking server itself when the
+        store is one (http/https), else None (a SQLite store has no UI until one is started)."""
+        if self.mlflow_ui_url:
+            return self.mlflow_ui_url.rstrip("/")
+        if self.tracking_uri.startswith(("http://", "https://")):
+            return self.tracking_uri.rstrip("/")
+        return None
 
     @property
     def model_uri(self) -> str:

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from serving.commands.mlflow_ui import start_ui, stop_ui
+
 WEEKS = ("2025-W45", "2025-W46", "2025-W47")
 PASSWORD = "browser-test-password"
 # A quick training run: no tuning, fewer trees (the pages need a real champion, not a good one).
@@ -44,6 +46,10 @@ class LiveSite:
     other_household: str
     users: dict[str, str] = field(default_factory=dict)  # role -> username
     password: str = PASSWORD
+    mlflow_url: str = ""  # the MLflow UI on the site's tracking store
+    run_id: str = ""  # the MLflow run of the served model
+    mlflow_url: str = ""  # the MLflow UI on the site's tracking store
+    run_id: str = ""  # the MLflow run of the served model
 
 
 def fanpin(*args: str, env: dict[str, str], stdin: str | None = None, timeout: int = 900) -> dict:
@@ -108,6 +114,10 @@ def live_site(small_county: Path, tmp_path_factory: pytest.TempPathFactory):
         fanpin("users", "add", "--username", username, "--role", role, *extra, "--password-stdin",
                env=env, stdin=PASSWORD + "\n")
 
+    # The MLflow UI on the same store, as `fanpin demo` serves it; the data page links to it.
+    ui_port = free_port()
+    env["FANPIN_MLFLOW_UI_URL"] = f"http://127.0.0.1:{ui_port}"
+    ui = None
     port = free_port()
     log = (home / "serve.log").open("w")
     server = subprocess.Popen(
@@ -116,12 +126,17 @@ def live_site(small_county: Path, tmp_path_factory: pytest.TempPathFactory):
     )
     base = f"http://127.0.0.1:{port}"
     try:
+        with (home / "mlflow-ui.log").open("wb") as ui_log:  # both start at once: each takes seconds
+            ui, ui_url = start_ui(env["MLFLOW_TRACKING_URI"], "127.0.0.1", ui_port, ui_log)
         wait_until_up(base, server)
         yield LiveSite(
             base_url=base, home=home, county=small_county, own_township=own, other_township=other,
             other_household=next(h for t, h in listed if t == other), users=dict(ROLES),
+            mlflow_url=ui_url, run_id=trained["run_id"],
         )
     finally:
+        if ui is not None:
+            stop_ui(ui)
         server.terminate()
         try:
             server.wait(timeout=15)

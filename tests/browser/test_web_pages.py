@@ -243,3 +243,23 @@ def test_every_main_page_reads_in_both_languages(page, live_site: LiveSite, scre
     assert "root_metric" in report.text() and "pc_net_income" in report.text()  # Evidently's widgets, per feature
     if language == "en":
         assert not CJK.search(page.locator("header nav").inner_text())
+
+
+def test_researcher_follows_the_mlflow_link_to_the_served_model_run(page, live_site: LiveSite, screens):
+    site = live_site
+    sign_in(page, site, "researcher")
+    page.goto(f"{site.base_url}/data?week={WEEKS[-1]}")
+    link = page.locator("a.mlflow")
+    assert re.fullmatch(rf"{re.escape(site.mlflow_url)}/#/experiments/\d+/runs/{site.run_id}", link.get_attribute("href"))
+    link.click()
+    page.wait_for_url(f"{site.mlflow_url}/**")
+    # MLflow's own page (a React app served by `mlflow server` on the same store) shows the run.
+    page.get_by_text(site.run_id).first.wait_for(timeout=90_000)
+    page.get_by_text("fanpin-risk").first.wait_for(timeout=30_000)  # the registered model it logged
+    shoot(page, screens, "researcher-mlflow-run")
+
+    # Officers get no link to the tracking store.
+    page.context.clear_cookies()
+    sign_in(page, site, "county_officer")
+    page.goto(f"{site.base_url}/data?week={WEEKS[-1]}")
+    assert page.locator("a.mlflow").count() == 0

@@ -17,7 +17,8 @@ FAST_CONFIG = "tuning:\n  trials: 0\nworkers: 1\nmodel:\n  lgbm:\n    n_estimato
 def registered_champion(small_county, tmp_path_factory):
     """Train on the small county and register ``fanpin-risk@champion`` in a private MLflow store.
 
-    Returns the train result plus ``tracking_uri`` (pass it to subprocesses as MLFLOW_TRACKING_URI).
+    Returns the train result plus ``tracking_uri`` (pass it to subprocesses as MLFLOW_TRACKING_URI)
+    and ``train_stderr`` (what the run wrote to its stderr, a pipe).
     """
     from tests.integration.weekly_cli import cli_env, run
 
@@ -26,11 +27,12 @@ def registered_champion(small_county, tmp_path_factory):
     config = tmp / "fast.yaml"
     config.write_text(FAST_CONFIG)
     env = cli_env(tmp / "home", None, MLFLOW_TRACKING_URI=uri)
-    result = run(["train", "--data", str(small_county), "--config", str(config)], env, timeout=1800)
+    logs: list[str] = []
+    result = run(["train", "--data", str(small_county), "--config", str(config)], env, logs, timeout=1800)
     if result["alias"] != "champion":
         # The gates may keep a first small model a challenger; the weekly tests need a champion.
         run(["promote", "--version", str(result["model_version"]), "--reason", "integration tests"], env)
-    return {**result, "tracking_uri": uri}
+    return {**result, "tracking_uri": uri, "train_stderr": logs[1]}
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ ID number appears in any log of the run."""
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -61,6 +62,17 @@ def test_eight_consecutive_weeks_are_published(county_service):
                                                                  == m.DriftResult.run_id)).scalars().all()
     assert [w for w, _, _ in weeks] == WEEKS and {s for _, s, _ in weeks} == {"published"}
     assert drift == ["ok"] * len(WEEKS)
+
+
+def test_weekly_runs_log_one_line_per_stage(county_service):
+    """Into a pipe, each weekly run says which stage it is in, and MLflow draws no download bars."""
+    from serving.weekly import STAGES
+
+    stderr = next(text for text in county_service["logs"] if f"weekly {WEEKS[0]} " in text)
+    stages = re.findall(rf"^\S+ \S+ INFO serving\.weekly: weekly {WEEKS[0]} (\d+)/{len(STAGES)} \(\d+%\) (\w+)$",
+                        stderr, re.M)
+    assert stages == [(str(i), s) for i, s in enumerate([*STAGES, "done"])]
+    assert "Downloading artifacts" not in stderr and "\x1b[" not in stderr
 
 
 def test_accumulated_history_gives_the_features_of_the_full_history(county_service):

@@ -3,7 +3,6 @@ the quarantined rows with their reasons, and the champion model's card and metri
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 
 from fastapi import APIRouter, Request
@@ -58,9 +57,25 @@ def champion_summary(request: Request) -> dict:
     }
 
 
-def mlflow_ui_url(settings) -> str:
-    """Where researchers open MLflow (FANPIN_MLFLOW_UI_URL; default: `mlflow ui` on this machine)."""
-    return getattr(settings, "mlflow_ui_url", None) or os.environ.get("FANPIN_MLFLOW_UI_URL", "http://127.0.0.1:5000")
+@lru_cache(maxsize=8)
+def experiment_of(tracking_uri: str, run_id: str) -> str | None:
+    """The experiment a run belongs to (the MLflow UI addresses runs through it), or None."""
+    try:
+        from mlflow.tracking import MlflowClient
+
+        return str(MlflowClient(tracking_uri).get_run(run_id).info.experiment_id)
+    except Exception:  # the store is unreachable or the run was deleted: link the UI's front page
+        return None
+
+
+def mlflow_link(settings, run_id: str | None) -> str | None:
+    """The served model's run in the MLflow UI, or None when no UI is configured (never a guess
+    at an address where nothing may run)."""
+    base = settings.mlflow_ui
+    if not base:
+        return None
+    experiment = experiment_of(settings.tracking_uri, run_id) if run_id else None
+    return f"{base}/#/experiments/{experiment}/runs/{run_id}" if experiment else f"{base}/"
 
 
 @router.get("/data")
@@ -74,6 +89,8 @@ def data_page(request: Request, user: SignedIn, week: str | None = None) -> Resp
         drift = store.drift(db, run.id) if run and can_drift else None
         quarantine, quarantined = queries.quarantine_page(db, run, QUARANTINE_SHOWN) if run and can_quarantine else ([], 0)
     settings = state.settings
+    model = champion_summary(request)
+    researcher = user.role in ("researcher", "admin")
     return render(
         request,
         "data_model.html",
@@ -87,8 +104,9 @@ def data_page(request: Request, user: SignedIn, week: str | None = None) -> Resp
             "quarantine": quarantine,
             "quarantined": quarantined,
             "quarantine_shown": QUARANTINE_SHOWN,
-            "model": champion_summary(request),
-            "mlflow_ui": mlflow_ui_url(settings) if user.role in ("researcher", "admin") else None,
+            "model": model,
+            "mlflow_ui": mlflow_link(settings, model.get("run_id")) if researcher else None,
+            "mlflow_hint": researcher,  # shown when no UI is configured: how to start one
         },
     )
 
