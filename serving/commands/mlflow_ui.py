@@ -43,19 +43,20 @@ def free_port(host: str, preferred: int) -> int:
     raise OSError(f"no free port on {host}")
 
 
-def wait_for_ui(url: str, process: subprocess.Popen, seconds: float = 180) -> None:
-    """Block until the UI answers its health check (MLflow's server takes seconds to start)."""
+def wait_until_answers(health_url: str, process: subprocess.Popen, seconds: float = 180) -> None:
+    """Block until a server started as ``process`` answers 200 at ``health_url`` (MLflow's server,
+    like fanpin's, takes seconds to start); raise if it exits or stays silent."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"mlflow server exited with {process.returncode}")
+            raise RuntimeError(f"{process.args[0] if process.args else 'server'} exited with {process.returncode}")
         try:
-            with urllib.request.urlopen(url + "/health", timeout=2) as answer:
+            with urllib.request.urlopen(health_url, timeout=2) as answer:
                 if answer.status == 200:
                     return
         except OSError:
             time.sleep(0.5)
-    raise RuntimeError(f"mlflow server did not answer at {url} within {seconds:.0f} s")
+    raise RuntimeError(f"no answer at {health_url} within {seconds:.0f} s")
 
 
 def start_ui(tracking_uri: str, host: str, port: int, log: IO[bytes] | int | None = None) -> tuple[subprocess.Popen, str]:
@@ -68,7 +69,7 @@ def start_ui(tracking_uri: str, host: str, port: int, log: IO[bytes] | int | Non
                                stderr=subprocess.STDOUT if log is not None else None, start_new_session=True)
     url = f"http://{host}:{port}"
     try:
-        wait_for_ui(url, process)
+        wait_until_answers(url + "/health", process)
     except BaseException:
         stop_ui(process)
         raise

@@ -11,14 +11,12 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from serving.commands.mlflow_ui import start_ui, stop_ui
+from serving.commands.mlflow_ui import start_ui, stop_ui, wait_until_answers
 
 WEEKS = ("2025-W45", "2025-W46", "2025-W47")
 PASSWORD = "browser-test-password"
@@ -69,17 +67,7 @@ def free_port() -> int:
 
 
 def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 300) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"fanpin serve exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError("fanpin serve did not come up")
+    wait_until_answers(url + "/healthz", process, seconds)
 
 
 @pytest.fixture(scope="session")
