@@ -28,12 +28,12 @@ def test_a_tracking_server_is_its_own_ui(monkeypatch):
     assert out.exit_code == 0 and json.loads(out.stdout.splitlines()[-1]) == {"url": "http://mlflow.county.example:5000/"}
 
 
-def test_the_link_opens_the_served_run_in_its_experiment(tmp_path, monkeypatch):
+def test_the_link_opens_the_served_run_in_its_experiment(tmp_path, monkeypatch, isolated_home):
     import mlflow
 
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    uri = f"sqlite:///{isolated_home / 'mlflow.db'}"  # the session's store: made once, not per test
     client = mlflow.MlflowClient(uri)
-    experiment = client.create_experiment("fanpin-link", artifact_location=str(tmp_path / "artifacts"))
+    experiment = client.create_experiment(f"fanpin-link-{tmp_path.name}", artifact_location=str(tmp_path / "artifacts"))
     run = client.create_run(experiment)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setenv("FANPIN_MLFLOW_UI_URL", "http://127.0.0.1:9999/")
