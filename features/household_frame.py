@@ -305,7 +305,7 @@ def build_household_frame(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp 
     Args:
         tables: contract tables (households, members, income_surveys, events, outcomes), typed.
         cutoff: the date the frame describes; nothing dated after it is used.
-        policy: supplies the monitoring and minimum-allowance lines of the cutoff year.
+        policy: supplies the monitoring and minimum-allowance lines in force on the cutoff.
 
     Returns:
         A DataFrame indexed 0..n-1, sorted by household_id, with ``ID_COLUMNS`` and every column
@@ -332,8 +332,9 @@ def build_household_frame(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp 
     ):
         frame[col] = hh[col].fillna(False).astype(bool)
     frame["cutoff"] = cutoff
-    frame["monitoring_line"] = policy.line(cutoff.year)
-    frame["dibao_line"] = policy.line(cutoff.year, "dibao_line")
+    # The lines in force on the cutoff: a county's own figure counts from its effective day on.
+    frame["monitoring_line"] = policy.line_at(cutoff)
+    frame["dibao_line"] = policy.line_at(cutoff, "dibao_line")
 
     frame = frame.join(agg.drop(columns=["n_minority"]))
     frame = frame.join(_income(tables["income_surveys"], cutoff, agg["household_size"]))

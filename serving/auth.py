@@ -53,6 +53,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "drift:read": frozenset({"admin", "county_officer", "researcher"}),
     "quarantine:read": frozenset({"admin", "county_officer", "researcher"}),
     "users:manage": frozenset({"admin"}),
+    # Cases (the 台账): everyone reads within their scope; those who visit record steps; the county
+    # decides; the village notice carries names, so it is not for researchers.
+    "case:read": frozenset(ROLES),
+    "case:write": frozenset({"admin", "county_officer", "township_leader"}),
+    "case:decide": frozenset({"admin", "county_officer"}),
+    "notice:export": frozenset({"admin", "county_officer", "township_leader"}),
 }
 
 # Throttle: this many failures within the window lock the username for the lock time.

@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     # County-editable files (None: the defaults shipped with fanpin).
     policy_path: Path | None = None
     watchlist_path: Path | None = None
+    department_warnings_path: Path | None = None
     # Where researchers open the MLflow UI on this tracking store (FANPIN_MLFLOW_UI_URL), e.g. what
     # `fanpin mlflow-ui` or `fanpin demo` serves; see ``mlflow_ui``.
     mlflow_ui_url: str | None = None

@@ -375,6 +375,7 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
     """
     from features.household_frame import build_household_frame
     from features.rules import evaluate_rules
+    from serving.department_feed import stage_department_warnings
     from serving.explaining import explained
     from serving.store import models as m
     from serving.store import publishing as pub
@@ -408,6 +409,7 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
         say("rules")
         pause_point("rules")
         rules = evaluate_rules(frame, policy)
+        warning_counts = stage_department_warnings(engine, run_id, history.tables, cutoff, policy, settings)
 
         say("watchlist")
         pause_point("watchlist")
@@ -462,6 +464,7 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
         counts = read_counts(read)
         result = run_summary(job, read, households_scored=len(frame), watchlist_size=int(listed.sum()),
                              drift_alerts=len(drift["alerts"]), seconds=0.0)
+        result["department_warnings"] = warning_counts
         del read, before
 
         say("stage")

@@ -20,9 +20,11 @@ def export(
     out: Annotated[Path, typer.Option("--out", help="CSV 或 Parquet 文件 / .csv or .parquet")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """导出反馈作为标签 / export feedback (with a label column) for retraining."""
+    """导出反馈与案件结论作为标签 / export feedback and case decisions (with a label column) for retraining."""
     import pandas as pd
 
+    from serving.cases.service import LABELS as CASE_LABELS
+    from serving.cases.service import label_rows
     from serving.settings import get_settings
     from serving.store.database import get_engine, session_factory, upgrade
     from serving.store.queries import all_feedback
@@ -30,10 +32,12 @@ def export(
     engine = get_engine(get_settings())
     upgrade(engine)
     with session_factory(engine)() as session:
-        rows = all_feedback(session)
+        # County decisions on cases are confirmed outcomes too: they join the visits' labels.
+        rows = all_feedback(session) + label_rows(session)
     frame = pd.DataFrame(rows, columns=["household_id", "township", "week", "outcome", "risk_types", "note",
                                         "username", "created_at"])
-    frame["label"] = frame["outcome"].map(LABELS).astype("Int64")
+    labels = {**LABELS, **{f"case_{k}": v for k, v in CASE_LABELS.items()}}
+    frame["label"] = frame["outcome"].map(labels).astype("Int64")
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".parquet":
         frame.to_parquet(out, index=False)

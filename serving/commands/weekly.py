@@ -50,6 +50,8 @@ def weekly(
             return
         raise
     summary = {k: result[k] for k in SUMMARY_KEYS}
+    # Department warnings (rule -> count); the Spark engine does not evaluate them yet.
+    summary["department_warnings"] = result.get("department_warnings", {})
     emit(summary, as_json, summary=(
         f"{week}: 读入 {result['households_in']} 户, 评分 {result['households_scored']} 户, "
         f"隔离 {result['rows_quarantined']} 行, 名单 {result['watchlist_size']} 户, "

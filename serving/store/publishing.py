@@ -30,6 +30,7 @@ RUN_TABLES: tuple[type[m.Base], ...] = (
     m.QuarantineRow,
     m.DriftResult,
     m.DriftAlert,
+    m.DepartmentWarning,
 )
 
 

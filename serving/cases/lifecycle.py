@@ -1,0 +1,154 @@
+"""A case's stages, the step each stage expects, the 15-day clock and the 2024 elimination rules.
+
+Pure: dates and plain values in, decisions out (the store and the pages call these).
+
+The steps (DOMAIN.md, "Since 2026"): a lead (the model's list, a department warning, a self-report
+or a village check) -> home check -> village review and public notice (at least 5 days) ->
+township review -> county decision (identified or not) -> support measures -> elimination check.
+A lead without a county decision more than 15 days after it came in is overdue. Risk elimination
+(2024 county rules): listed at least 6 months, at least one measure, income stably above the line
+for 6 months, large necessary spending resolved, 三保障 and water secure; a household with no
+working-age member is not marked cleared but moves to social-security support.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from dateutil.relativedelta import relativedelta
+
+SOURCES = {
+    "model": ("模型预警名单", "the model's watch list"),
+    "department": ("部门大数据预警", "department data warning"),
+    "self_report": ("农户自主申报", "self-report"),
+    "village_check": ("基层日常排查", "village check"),
+}
+# Stage = the step the case waits for; each action is allowed at one stage and moves it on.
+STAGES = {
+    "home_check": ("待入户核实", "home check due"),
+    "village_notice": ("待村级评议公示", "village review and notice due"),
+    "township_review": ("待乡镇审核", "township review due"),
+    "county_decision": ("待县级审定", "county decision due"),
+    "support": ("待落实帮扶措施", "support measures due"),
+    "elimination_check": ("帮扶中（待风险消除核查）", "supported (elimination check due)"),
+    "closed": ("已结案", "closed"),
+}
+ACTIONS = {
+    "home_check": ("入户核实", "home check"),
+    "village_notice": ("村级评议并公示", "village review and public notice"),
+    "township_review": ("乡镇审核", "township review"),
+    "county_decision": ("县级审定", "county decision"),
+    "measure": ("落实帮扶措施", "support measure"),
+    "elimination_check": ("风险消除核查", "elimination check"),
+}
+OUTCOMES = {
+    "open": ("办理中", "open"),
+    "no_risk_found": ("入户核实无风险", "no risk found at the home check"),
+    "not_identified": ("县级审定未认定", "not identified by the county"),
+    "identified": ("已认定为防止返贫致贫对象", "identified"),
+    "eliminated": ("风险已消除", "risk eliminated"),
+    "social_security": ("纳入常态化兜底保障", "moved to social-security support"),
+}
+ACTION_STAGE = {"home_check": "home_check", "village_notice": "village_notice",
+                "township_review": "township_review", "county_decision": "county_decision",
+                "measure": "support", "elimination_check": "elimination_check"}
+COUNTY_ONLY = frozenset({"county_decision", "elimination_check"})  # the county approves both
+CLOCK_DAYS = 15
+NOTICE_DAYS = 5
+LISTED_MONTHS = 6
+ELIMINATION_CHECKS = {
+    "income_stable": ("收入持续稳定高于监测标准6个月以上", "income stably above the line for 6 months"),
+    "spending_resolved": ("大额刚性支出问题已解决", "large necessary spending resolved"),
+    "guarantees_secure": ("三保障和饮水安全有保障", "三保障 and drinking water secure"),
+}
+
+
+class StepError(ValueError):
+    """A step that cannot be recorded now; the message (zh / en) says why."""
+
+
+@dataclass(frozen=True)
+class Transition:
+    """What a recorded step changes on its case."""
+
+    stage: str
+    outcome: str
+    notice_start: date | None = None
+    decided_on: date | None = None
+    closed_on: date | None = None
+
+
+def days_open(lead_date: date, as_of: date) -> int:
+    return (as_of - lead_date).days
+
+
+def is_overdue(lead_date: date, decided_on: date | None, closed_on: date | None, as_of: date) -> bool:
+    """A lead with no county decision (and not closed at the home check) past day 15 is overdue."""
+    if decided_on is not None or closed_on is not None:
+        return False
+    return days_open(lead_date, as_of) > CLOCK_DAYS
+
+
+def listed_long_enough(decided_on: date | None, as_of: date) -> bool:
+    """Listed (identified) at least six calendar months by ``as_of``."""
+    return decided_on is not None and decided_on + relativedelta(months=LISTED_MONTHS) <= as_of
+
+
+def elimination_blockers(*, decided_on: date | None, measures: int, checks: dict[str, bool], as_of: date) -> list[str]:
+    """Why the risk cannot be marked eliminated on ``as_of`` (empty: it can)."""
+    out = []
+    if not listed_long_enough(decided_on, as_of):
+        out.append("认定未满6个月 / listed less than 6 months")
+    if measures < 1:
+        out.append("尚未落实帮扶措施 / no support measure recorded")
+    for key, (zh, en) in ELIMINATION_CHECKS.items():
+        if not checks.get(key):
+            out.append(f"未满足：{zh} / not met: {en}")
+    return out
+
+
+def eligible_for_elimination(*, stage: str, decided_on: date | None, measures: int, as_of: date) -> bool:
+    """Listed 6 months with a measure: due for the elimination check (the checks are the officer's)."""
+    return stage == "elimination_check" and measures >= 1 and listed_long_enough(decided_on, as_of)
+
+
+def apply_step(*, stage: str, action: str, on: date, last_step: date, notice_start: date | None,
+               decided_on: date | None, measures: int, detail: dict, has_working_age: bool,
+               outcome: str) -> Transition:
+    """Check that ``action`` may be recorded on ``on`` and return what it changes.
+
+    Raises:
+        StepError: the action is not the one the stage waits for, or a date or rule is not met.
+    """
+    if action not in ACTIONS:
+        raise StepError(f"未知步骤 / unknown step {action!r}")
+    if stage == "closed":
+        raise StepError("案件已结案 / the case is closed")
+    allowed = {ACTION_STAGE[action]} | ({"elimination_check"} if action == "measure" else set())
+    if stage not in allowed:
+        raise StepError(f"当前应办理：{STAGES[stage][0]} / this case waits for: {STAGES[stage][1]}")
+    if on < last_step:
+        raise StepError(f"日期早于上一步（{last_step}） / the date is before the previous step ({last_step})")
+    if action == "home_check":
+        if detail.get("at_risk"):
+            return Transition("village_notice", outcome)
+        return Transition("closed", "no_risk_found", closed_on=on)
+    if action == "village_notice":
+        return Transition("township_review", outcome, notice_start=on)
+    if action == "township_review":
+        if notice_start is not None and on < notice_start + timedelta(days=NOTICE_DAYS):
+            raise StepError(f"公示不少于{NOTICE_DAYS}天，最早{notice_start + timedelta(days=NOTICE_DAYS)}审核 / "
+                            f"the notice runs at least {NOTICE_DAYS} days")
+        return Transition("county_decision", outcome)
+    if action == "county_decision":
+        if detail.get("identified"):
+            return Transition("support", "identified", decided_on=on)
+        return Transition("closed", "not_identified", decided_on=on, closed_on=on)
+    if action == "measure":
+        return Transition("elimination_check", outcome)
+    blockers = elimination_blockers(decided_on=decided_on, measures=measures, checks=detail, as_of=on)
+    if blockers:
+        raise StepError("；".join(blockers))
+    # No working-age member: not "cleared" but moved to stable social-security support.
+    return Transition("closed", "eliminated" if has_working_age else "social_security", closed_on=on)

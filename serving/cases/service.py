@@ -1,0 +1,204 @@
+"""Cases in the store: open one from a lead, record its steps, list and summarise them.
+
+Shared by the JSON API, the web pages and ``fanpin cases``: the role and township checks and the
+audit are here once. Another township's case answers like an unknown one (``CaseNotFound``), as
+households do. Every write carries a ``request_key``: a form sent twice records its step once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from serving import auth
+from serving.cases import lifecycle as lc
+from serving.store import models as m
+from serving.store import queries
+from serving.store.publishing import utcnow
+
+
+class CaseNotFound(LookupError):
+    """No such case or household in the person's scope."""
+
+
+class CaseForbidden(PermissionError):
+    """The role may not take this step."""
+
+
+@dataclass(frozen=True)
+class Latest:
+    """The latest published week and its run."""
+
+    week: str
+    run_id: int
+
+
+def latest(session: Session) -> Latest | None:
+    rows = queries.weeks(session)
+    return Latest(rows[0]["week"], rows[0]["run_id"]) if rows else None
+
+
+def _step_done(session: Session, request_key: str) -> m.CaseStep | None:
+    return session.scalar(select(m.CaseStep).where(m.CaseStep.request_key == request_key))
+
+
+def _in_scope(who: auth.Principal, case: m.Case | None) -> m.Case:
+    if case is None or not auth.in_scope(who, case.township):
+        raise CaseNotFound("case not found / 未找到该案件")
+    return case
+
+
+def get_case(session: Session, who: auth.Principal, case_id: int) -> m.Case:
+    return _in_scope(who, session.get(m.Case, case_id))
+
+
+def open_case(session: Session, who: auth.Principal, *, household_id: str, source: str, lead_date: date,
+              request_key: str, source_detail: str = "") -> m.Case:
+    """Open a case for a household of the latest published week (or return its open case)."""
+    if not auth.allowed(who, "case:write"):
+        raise CaseForbidden("your role may not open cases / 您的角色无权建立案件")
+    if source not in lc.SOURCES:
+        raise lc.StepError(f"未知线索来源 / unknown source {source!r}; one of {', '.join(lc.SOURCES)}")
+    done = _step_done(session, request_key)
+    if done is not None:
+        return get_case(session, who, done.case_id)
+    week = latest(session)
+    score = queries.score(session, week.run_id, household_id) if week else None
+    if score is None or not auth.in_scope(who, score["township"]):
+        raise CaseNotFound("household not found / 未找到该户")
+    existing = session.scalar(select(m.Case).where(m.Case.household_id == household_id, m.Case.stage != "closed"))
+    if existing is not None:
+        return existing
+    if lead_date > date.today():
+        raise lc.StepError("日期不能晚于今天 / the date cannot be in the future")
+    now = utcnow()
+    case = m.Case(household_id=household_id, township=score["township"], village=score["village"], source=source,
+                  source_detail=source_detail[:500], stage="home_check", outcome="open", lead_date=lead_date,
+                  risk_types=[], created_by=who.username, created_at=now, updated_at=now)
+    session.add(case)
+    session.flush()
+    session.add(m.CaseStep(case_id=case.id, action="lead", step_date=lead_date, username=who.username,
+                           detail={"source": source, "source_detail": source_detail[:500]}, recorded_at=now,
+                           request_key=request_key))
+    auth.audit(session, who, "case.open", target=household_id, detail={"case": case.id, "source": source})
+    session.commit()
+    return case
+
+
+def _has_working_age(session: Session, household_id: str) -> bool:
+    week = latest(session)
+    snap = queries.snapshot(session, week.run_id, household_id) if week else None
+    facts = snap.facts if snap is not None else {}
+    return float(facts.get("n_working_age") or 0) > 0
+
+
+def measure_count(session: Session, case_id: int) -> int:
+    return int(session.scalar(select(func.count()).select_from(m.CaseStep).where(
+        m.CaseStep.case_id == case_id, m.CaseStep.action == "measure")) or 0)
+
+
+def record_step(session: Session, who: auth.Principal, case_id: int, *, action: str, on: date,
+                detail: dict[str, Any], request_key: str) -> m.Case:
+    """Record one step (idempotent by ``request_key``) and move the case on."""
+    if not auth.allowed(who, "case:write"):
+        raise CaseForbidden("your role may not record case steps / 您的角色无权办理案件")
+    case = get_case(session, who, case_id)
+    if _step_done(session, request_key) is not None:
+        return case
+    if action in lc.COUNTY_ONLY and not auth.allowed(who, "case:decide"):
+        raise CaseForbidden("the county decides this step / 此步骤由县级审定")
+    if on > date.today():
+        raise lc.StepError("日期不能晚于今天 / the date cannot be in the future")
+    last = session.scalar(select(func.max(m.CaseStep.step_date)).where(m.CaseStep.case_id == case.id))
+    change = lc.apply_step(stage=case.stage, action=action, on=on, last_step=last or case.lead_date,
+                           notice_start=case.notice_start, decided_on=case.decided_on,
+                           measures=measure_count(session, case.id), detail=detail,
+                           has_working_age=_has_working_age(session, case.household_id), outcome=case.outcome)
+    case.stage, case.outcome = change.stage, change.outcome
+    for name in ("notice_start", "decided_on", "closed_on"):
+        if getattr(change, name) is not None:
+            setattr(case, name, getattr(change, name))
+    if action == "home_check" and detail.get("risk_types"):
+        case.risk_types = list(detail["risk_types"])
+    case.updated_at = utcnow()
+    session.add(m.CaseStep(case_id=case.id, action=action, step_date=on, detail=detail, username=who.username,
+                           recorded_at=case.updated_at, request_key=request_key))
+    auth.audit(session, who, "case.step", target=case.household_id,
+               detail={"case": case.id, "action": action, "stage": case.stage})
+    session.commit()
+    return case
+
+
+def case_row(case: m.Case, as_of: date, measures: int = 0) -> dict[str, Any]:
+    """A case as the lists show it: stage, clock and elimination due."""
+    return {
+        "id": case.id, "household_id": case.household_id, "township": case.township, "village": case.village,
+        "source": case.source, "source_detail": case.source_detail, "stage": case.stage, "outcome": case.outcome,
+        "lead_date": case.lead_date, "notice_start": case.notice_start, "decided_on": case.decided_on,
+        "closed_on": case.closed_on, "risk_types": list(case.risk_types or []), "measures": measures,
+        "days_open": lc.days_open(case.lead_date, as_of),
+        "overdue": lc.is_overdue(case.lead_date, case.decided_on, case.closed_on, as_of),
+        "eligible_for_elimination": lc.eligible_for_elimination(stage=case.stage, decided_on=case.decided_on,
+                                                               measures=measures, as_of=as_of),
+    }
+
+
+def list_cases(session: Session, who: auth.Principal, *, as_of: date, township: str | None = None,
+               open_only: bool = False) -> list[dict[str, Any]]:
+    """Cases in scope, overdue first, then the oldest lead first."""
+    scope = auth.township_scope(who)
+    if scope is not None and township not in (None, scope):
+        raise CaseNotFound("township not found / 未找到该乡镇")
+    query = select(m.Case)
+    if scope or township:
+        query = query.where(m.Case.township == (scope or township))
+    if open_only:
+        query = query.where(m.Case.stage != "closed")
+    cases = list(session.scalars(query))
+    counts = dict(session.execute(select(m.CaseStep.case_id, func.count()).where(
+        m.CaseStep.action == "measure").group_by(m.CaseStep.case_id)).all())
+    rows = [case_row(c, as_of, int(counts.get(c.id, 0))) for c in cases]
+    rows.sort(key=lambda r: (r["stage"] == "closed", not r["overdue"], r["lead_date"], r["id"]))
+    return rows
+
+
+def steps(session: Session, case_id: int) -> list[dict[str, Any]]:
+    rows = session.scalars(select(m.CaseStep).where(m.CaseStep.case_id == case_id).order_by(m.CaseStep.id))
+    return [{"action": s.action, "on": s.step_date, "detail": s.detail, "username": s.username,
+             "recorded_at": s.recorded_at} for s in rows]
+
+
+def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """open, by_stage (stage -> count of open cases), overdue, eligible_for_elimination."""
+    open_rows = [r for r in rows if r["stage"] != "closed"]
+    by_stage = {stage: 0 for stage in lc.STAGES if stage != "closed"}
+    for r in open_rows:
+        by_stage[r["stage"]] += 1
+    return {"open": len(open_rows), "by_stage": by_stage, "overdue": sum(r["overdue"] for r in open_rows),
+            "eligible_for_elimination": sum(r["eligible_for_elimination"] for r in open_rows)}
+
+
+def household_stages(session: Session, household_ids: list[str], as_of: date) -> dict[str, dict[str, Any]]:
+    """Each listed household's open case: its stage and overdue flag (for the weekly list)."""
+    if not household_ids:
+        return {}
+    cases = session.scalars(select(m.Case).where(m.Case.household_id.in_(household_ids), m.Case.stage != "closed"))
+    return {c.household_id: {"id": c.id, "stage": c.stage,
+                             "overdue": lc.is_overdue(c.lead_date, c.decided_on, c.closed_on, as_of)}
+            for c in cases}
+
+
+# County decisions are confirmed outcomes: identified = at risk (1), not identified = not (0).
+LABELS = {"identified": 1, "eliminated": 1, "social_security": 1, "not_identified": 0, "no_risk_found": 0}
+
+
+def label_rows(session: Session) -> list[dict[str, Any]]:
+    """Decided cases as feedback-shaped rows for the retraining labels."""
+    cases = session.scalars(select(m.Case).where(m.Case.outcome.in_(list(LABELS))).order_by(m.Case.id))
+    return [{"household_id": c.household_id, "township": c.township, "week": "", "outcome": f"case_{c.outcome}",
+             "risk_types": "|".join(c.risk_types or []), "note": f"case {c.id}", "username": c.created_by,
+             "created_at": c.updated_at} for c in cases]
