@@ -98,9 +98,9 @@ def create_app(settings: Settings | None = None, *, web: bool = True, load_model
     )
     app.state.settings = settings
 
-    from serving.api import access, households, model, weeks
+    from serving.api import access, cases, households, model, weeks
 
-    for router in (access.router, weeks.router, households.router, model.router):
+    for router in (access.router, weeks.router, households.router, model.router, cases.router):
         app.include_router(router, prefix=API_PREFIX)
 
     @app.get("/healthz", tags=["health"])

@@ -32,6 +32,7 @@ def _before_every_command() -> None:
 
 # Commands: one import and one registration line each (imports are light; heavy ones are inside).
 from serving.commands import db, feedback, history, users  # noqa: E402
+from serving.commands.cases import cases  # noqa: E402
 from serving.commands.contract_doc import contract_doc  # noqa: E402
 from serving.commands.demo import demo  # noqa: E402
 from serving.commands.drift import drift  # noqa: E402
@@ -59,6 +60,7 @@ app.command("explain")(explain)
 app.command("visit-sheets")(visit_sheets)
 app.command("demo")(demo)
 app.command("mlflow-ui")(mlflow_ui)
+app.command("cases")(cases)
 app.add_typer(history.app, name="history")
 app.add_typer(users.app, name="users")
 app.add_typer(feedback.app, name="feedback")

@@ -202,3 +202,36 @@ def label_rows(session: Session) -> list[dict[str, Any]]:
     return [{"household_id": c.household_id, "township": c.township, "week": "", "outcome": f"case_{c.outcome}",
              "risk_types": "|".join(c.risk_types or []), "note": f"case {c.id}", "username": c.created_by,
              "created_at": c.updated_at} for c in cases]
+
+
+def week_warning_counts(session: Session, run_id: int, rule_names: list[str],
+                        township: str | None = None) -> dict[str, int]:
+    """Rule -> department warnings of a published run (within a township when given)."""
+    query = select(m.DepartmentWarning.rule, func.count()).where(m.DepartmentWarning.run_id == run_id)
+    if township:
+        query = query.where(m.DepartmentWarning.township == township)
+    found = dict(session.execute(query.group_by(m.DepartmentWarning.rule)).all())
+    return {name: int(found.get(name, 0)) for name in rule_names}
+
+
+def household_warnings(session: Session, run_id: int, household_id: str) -> list[dict[str, Any]]:
+    """A household's department warnings of a run (shown beside the model's reasons, not in them)."""
+    rows = session.scalars(select(m.DepartmentWarning).where(
+        m.DepartmentWarning.run_id == run_id, m.DepartmentWarning.household_id == household_id)
+        .order_by(m.DepartmentWarning.id))
+    return [{"rule": w.rule, "department": w.department, "record": w.record, "record_date": w.record_date,
+             "value": w.value, "threshold": w.threshold} for w in rows]
+
+
+def identities_and_sizes(session: Session, household_ids: list[str]) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """Unmasked identity blocks and household sizes of the latest published week (for exports:
+    the caller masks or selects what each export may show)."""
+    week = latest(session)
+    if week is None or not household_ids:
+        return {}, {}
+    found = queries.identities(session, week.run_id, household_ids)
+    sizes = {}
+    for household_id in household_ids:
+        snap = queries.snapshot(session, week.run_id, household_id)
+        sizes[household_id] = (snap.facts or {}).get("household_size") if snap is not None else None
+    return found, sizes

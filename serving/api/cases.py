@@ -1,0 +1,142 @@
+"""Cases (the 台账) in the JSON API: list, open, read, record a step, ledger and village notice.
+
+Same roles, township scope and audit as households (``serving.cases.service`` holds the checks):
+another township's case answers 404 like an unknown one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
+from pydantic import BaseModel, Field
+
+from serving import auth
+from serving.api.deps import SessionDep, require
+from serving.api.schemas import NAME_PATTERN, TEXT_PATTERN, Message
+from serving.cases import exports, service
+from serving.cases import lifecycle as lc
+from serving.store.database import json_text
+
+router = APIRouter(tags=["cases"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CasePath = Annotated[int, Path(ge=1, description="案件编号 / case ID")]
+KEY_PATTERN = r"^[A-Za-z0-9_.:-]{8,64}$"
+
+
+class CaseIn(BaseModel):
+    household_id: str = Field(min_length=1, max_length=64, pattern=NAME_PATTERN)
+    source: Literal["model", "department", "self_report", "village_check"]
+    lead_date: dt.date | None = Field(default=None, description="线索日期 (default: today)")
+    source_detail: str = Field(default="", max_length=500, pattern=TEXT_PATTERN)
+    request_key: str = Field(pattern=KEY_PATTERN, description="a client-made key: a retry records once")
+
+
+class StepIn(BaseModel):
+    action: Literal["home_check", "village_notice", "township_review", "county_decision", "measure",
+                    "elimination_check"]
+    on: dt.date | None = Field(default=None, description="办理日期 (default: today)")
+    detail: dict[str, Any] = Field(default_factory=dict)
+    request_key: str = Field(pattern=KEY_PATTERN)
+
+
+def _errors(call):
+    try:
+        return call()
+    except service.CaseNotFound as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from None
+    except service.CaseForbidden as error:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(error)) from None
+    except lc.StepError as error:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from None
+
+
+def _detail(session, case, as_of: dt.date) -> dict[str, Any]:
+    body = service.case_row(case, as_of, service.measure_count(session, case.id))
+    week = service.latest(session)
+    body["steps"] = service.steps(session, case.id)
+    # Department warnings sit beside the model's reasons, never mixed with them.
+    body["department_warnings"] = service.household_warnings(session, week.run_id, case.household_id) if week else []
+    return body
+
+
+def _json(body: Any, code: int = 200) -> Response:
+    return Response(json_text(body), status_code=code, media_type="application/json")
+
+
+@router.get("/cases", responses={404: {"model": Message}})
+def list_cases(session: SessionDep, who: Annotated[auth.Principal, Depends(require("case:read"))],
+               township: Annotated[str | None, Query(max_length=64, pattern=NAME_PATTERN)] = None,
+               open_only: bool = False, as_of: dt.date | None = None):
+    """案件列表 / cases in scope: overdue first; with the summary of ``fanpin cases``."""
+    as_of = as_of or dt.date.today()
+    rows = _errors(lambda: service.list_cases(session, who, as_of=as_of, township=township, open_only=open_only))
+    return _json({"as_of": as_of, "summary": service.summary(rows), "cases": rows})
+
+
+@router.post("/cases", status_code=201, responses={403: {"model": Message}, 404: {"model": Message},
+                                                   422: {"model": Message}})
+def open_case(body: CaseIn, session: SessionDep, who: Annotated[auth.Principal, Depends(require("case:write"))]):
+    """建立案件 / open a case from a lead (a retry with the same request_key returns the same case)."""
+    case = _errors(lambda: service.open_case(session, who, household_id=body.household_id, source=body.source,
+                                             lead_date=body.lead_date or dt.date.today(),
+                                             request_key=body.request_key, source_detail=body.source_detail))
+    return _json(_detail(session, case, dt.date.today()), 201)
+
+
+@router.get("/cases/export.xlsx", responses={200: {"content": {XLSX: {}}}, 404: {"model": Message}})
+def ledger(session: SessionDep, who: Annotated[auth.Principal, Depends(require("export:write"))],
+           township: Annotated[str | None, Query(max_length=64, pattern=NAME_PATTERN)] = None):
+    """台账导出 / the ledger of cases in scope as Excel."""
+    rows = _errors(lambda: service.list_cases(session, who, as_of=dt.date.today(), township=township))
+    found, _ = service.identities_and_sizes(session, [r["household_id"] for r in rows])
+    names = {h: auth.mask_record(v, who).get("head_name") for h, v in found.items()}
+    auth.audit(session, who, "cases.export", target=township, detail={"rows": len(rows)})
+    session.commit()
+    return Response(exports.ledger_workbook(rows, names), media_type=XLSX,
+                    headers={"Content-Disposition": 'attachment; filename="cases-ledger.xlsx"'})
+
+
+@router.get("/cases/notice.{kind}", responses={200: {"content": {XLSX: {}, "application/pdf": {}}},
+                                                404: {"model": Message}})
+def notice(kind: Literal["xlsx", "pdf"], session: SessionDep,
+           who: Annotated[auth.Principal, Depends(require("notice:export"))],
+           township: Annotated[str | None, Query(max_length=64, pattern=NAME_PATTERN)] = None,
+           village: Annotated[str | None, Query(max_length=64, pattern=NAME_PATTERN)] = None):
+    """村级公示 / the village notice (no ID number, no health detail) as Excel or printable PDF."""
+    rows = _errors(lambda: service.list_cases(session, who, as_of=dt.date.today(), township=township,
+                                              open_only=True))
+    rows = [r for r in rows if village is None or r["village"] == village]
+    found, sizes = service.identities_and_sizes(session, [r["household_id"] for r in rows])
+    notices = exports.notice_rows(rows, found, sizes)
+    auth.audit(session, who, f"cases.notice.{kind}", target=village or township, detail={"rows": len(notices)})
+    session.commit()
+    place = township or auth.township_scope(who) or ""
+    if kind == "pdf":
+        return Response(exports.notice_pdf(notices, township=place), media_type="application/pdf",
+                        headers={"Content-Disposition": 'attachment; filename="notice.pdf"'})
+    return Response(exports.notice_workbook(notices), media_type=XLSX,
+                    headers={"Content-Disposition": 'attachment; filename="notice.xlsx"'})
+
+
+@router.get("/cases/{case_id}", responses={404: {"model": Message}})
+def read_case(request: Request, case_id: CasePath, session: SessionDep,
+              who: Annotated[auth.Principal, Depends(require("case:read"))], as_of: dt.date | None = None):
+    """案件详情 / one case with every step (audited like a household read)."""
+    case = _errors(lambda: service.get_case(session, who, case_id))
+    body = _detail(session, case, as_of or dt.date.today())
+    request.app.state.audit_log.record(who, "case.read", target=case.household_id, detail={"case": case_id})
+    return _json(body)
+
+
+@router.post("/cases/{case_id}/steps", status_code=201, responses={403: {"model": Message},
+                                                                  404: {"model": Message}, 422: {"model": Message}})
+def add_step(case_id: CasePath, body: StepIn, session: SessionDep,
+             who: Annotated[auth.Principal, Depends(require("case:write"))]):
+    """办理一步 / record one step (a retry with the same request_key records it once)."""
+    case = _errors(lambda: service.record_step(session, who, case_id, action=body.action,
+                                               on=body.on or dt.date.today(), detail=body.detail,
+                                               request_key=body.request_key))
+    return _json(_detail(session, case, dt.date.today()), 201)
+

@@ -1,0 +1,97 @@
+"""The ledger (台账) and the village notice (公示) as Excel and printable PDF.
+
+The notice is posted in the village: it names the household head and the matter, and carries no
+ID number and no health or disability detail (not even the risk types, which name illnesses and
+disabilities): only what the rules ask a notice to show. The ledger is the office's own record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Sequence
+from datetime import timedelta
+from importlib import resources
+from typing import Any
+
+from serving.cases import lifecycle as lc
+
+LEDGER_HEADERS = ["案件编号", "户编号", "户主姓名", "乡镇", "行政村", "线索来源", "当前阶段", "办理结果", "线索日期",
+                  "公示开始", "县级审定日期", "结案日期", "已用天数", "是否超期", "帮扶措施数", "可核查风险消除"]
+NOTICE_HEADERS = ["序号", "行政村", "户主姓名", "家庭人口", "公示事项", "公示期"]
+NOTICE_MATTER = "拟认定为防止返贫致贫对象"
+# What a notice row may hold, and nothing else: the test checks the export against this.
+NOTICE_FIELDS = ("village", "head_name", "household_size", "matter", "period")
+
+
+def _workbook(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[int]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = title
+    ws.append(list(headers))
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        ws.append(list(row))
+    for i, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def ledger_workbook(rows: Sequence[dict[str, Any]], names: dict[str, str | None]) -> bytes:
+    """One row per case, as ``service.list_cases`` gives them; ``names``: household -> head's name."""
+    body = [[r["id"], r["household_id"], names.get(r["household_id"]) or "", r["township"], r["village"],
+             lc.SOURCES[r["source"]][0], lc.STAGES[r["stage"]][0], lc.OUTCOMES[r["outcome"]][0], r["lead_date"],
+             r["notice_start"], r["decided_on"], r["closed_on"], r["days_open"], "是" if r["overdue"] else "否",
+             r["measures"], "是" if r["eligible_for_elimination"] else "否"] for r in rows]
+    return _workbook("台账", LEDGER_HEADERS, body, [8, 18, 10, 10, 12, 14, 22, 22, 12, 12, 12, 12, 8, 8, 10, 12])
+
+
+def notice_rows(rows: Sequence[dict[str, Any]], identities: dict[str, dict[str, Any]],
+                sizes: dict[str, Any]) -> list[dict[str, Any]]:
+    """The households on public notice (notice started, not yet decided), in ``NOTICE_FIELDS`` only."""
+    out = []
+    for r in rows:
+        if r["notice_start"] is None or r["decided_on"] is not None or r["stage"] == "closed":
+            continue
+        end = r["notice_start"] + timedelta(days=lc.NOTICE_DAYS)
+        size = sizes.get(r["household_id"])
+        out.append({
+            "village": r["village"],
+            "head_name": (identities.get(r["household_id"]) or {}).get("head_name") or "",
+            "household_size": "" if size is None else int(size),
+            "matter": NOTICE_MATTER,
+            "period": f"{r['notice_start']:%Y-%m-%d} 至 {end:%Y-%m-%d}",
+        })
+    return sorted(out, key=lambda n: (n["village"], n["head_name"]))
+
+
+def notice_workbook(notices: Sequence[dict[str, Any]]) -> bytes:
+    body = [[i, *(n[f] for f in NOTICE_FIELDS)] for i, n in enumerate(notices, start=1)]
+    return _workbook("公示", NOTICE_HEADERS, body, [6, 14, 12, 10, 26, 26])
+
+
+def notice_html(notices: Sequence[dict[str, Any]], *, township: str, font_family: str) -> str:
+    import jinja2
+
+    folder = resources.files("serving").joinpath("templates")
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(folder)), autoescape=True)
+    return env.get_template("case_notice_pdf.html").render(
+        notices=notices, township=township, headers=NOTICE_HEADERS, fields=NOTICE_FIELDS,
+        font_family=font_family, generated=dt.date.today().isoformat(), days=lc.NOTICE_DAYS)
+
+
+def notice_pdf(notices: Sequence[dict[str, Any]], *, township: str) -> bytes:
+    """The notice as an A4 PDF to post in the village (CJK font embedded)."""
+    from weasyprint import HTML
+
+    from serving.visit_sheets import font_family
+
+    return HTML(string=notice_html(notices, township=township, font_family=font_family())).write_pdf()

@@ -1,0 +1,78 @@
+"""The case's clock and rules at their boundaries: day 15, the 5-day notice, six months listed,
+at least one measure, and no working-age member -> social-security support."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from serving.cases import lifecycle as lc
+
+LEAD = date(2025, 1, 6)
+CHECKS = {"income_stable": True, "spending_resolved": True, "guarantees_secure": True}
+
+
+@pytest.mark.parametrize(("days", "overdue"), [(0, False), (14, False), (15, False), (16, True), (40, True)])
+def test_a_lead_without_a_county_decision_is_overdue_after_day_15(days, overdue):
+    assert lc.is_overdue(LEAD, None, None, LEAD + timedelta(days=days)) is overdue
+
+
+def test_a_decided_or_closed_case_is_never_overdue():
+    late = LEAD + timedelta(days=60)
+    assert not lc.is_overdue(LEAD, LEAD + timedelta(days=20), None, late)
+    assert not lc.is_overdue(LEAD, None, LEAD + timedelta(days=3), late)
+
+
+def _step(action, on, **kw):
+    args = dict(stage=lc.ACTION_STAGE[action], action=action, on=on, last_step=LEAD, notice_start=None,
+                decided_on=None, measures=0, detail={}, has_working_age=True, outcome="open")
+    args.update(kw)
+    return lc.apply_step(**args)
+
+
+def test_the_notice_runs_at_least_five_days_before_the_township_review():
+    start = date(2025, 1, 10)
+    with pytest.raises(lc.StepError, match="5"):
+        _step("township_review", start + timedelta(days=4), notice_start=start)
+    assert _step("township_review", start + timedelta(days=5), notice_start=start).stage == "county_decision"
+
+
+def test_steps_follow_their_order_and_dates_never_go_back():
+    with pytest.raises(lc.StepError):
+        lc.apply_step(stage="home_check", action="county_decision", on=LEAD, last_step=LEAD, notice_start=None,
+                      decided_on=None, measures=0, detail={"identified": True}, has_working_age=True, outcome="open")
+    with pytest.raises(lc.StepError, match="before"):
+        _step("home_check", LEAD - timedelta(days=1))
+    assert _step("home_check", LEAD, detail={"at_risk": False}).outcome == "no_risk_found"
+    decided = _step("county_decision", LEAD + timedelta(days=12), detail={"identified": True})
+    assert (decided.stage, decided.outcome, decided.decided_on) == ("support", "identified", LEAD + timedelta(days=12))
+
+
+DECIDED = date(2025, 1, 31)
+
+
+@pytest.mark.parametrize(("on", "ok"), [(date(2025, 7, 30), False), (date(2025, 7, 31), True)])
+def test_elimination_needs_six_months_listed(on, ok):
+    kw = dict(decided_on=DECIDED, measures=1, detail=CHECKS, last_step=DECIDED)
+    if ok:
+        assert _step("elimination_check", on, **kw).outcome == "eliminated"
+    else:
+        with pytest.raises(lc.StepError, match="6"):
+            _step("elimination_check", on, **kw)
+    assert lc.eligible_for_elimination(stage="elimination_check", decided_on=DECIDED, measures=1, as_of=on) is ok
+
+
+def test_elimination_needs_a_measure_and_every_check():
+    on = date(2025, 9, 1)
+    with pytest.raises(lc.StepError, match="measure"):
+        _step("elimination_check", on, decided_on=DECIDED, measures=0, detail=CHECKS)
+    with pytest.raises(lc.StepError, match="income"):
+        _step("elimination_check", on, decided_on=DECIDED, measures=2, detail={**CHECKS, "income_stable": False})
+    assert not lc.eligible_for_elimination(stage="elimination_check", decided_on=DECIDED, measures=0, as_of=on)
+
+
+def test_a_household_without_working_age_members_moves_to_social_security_support():
+    done = _step("elimination_check", date(2025, 9, 1), decided_on=DECIDED, measures=1, detail=CHECKS,
+                 has_working_age=False)
+    assert (done.stage, done.outcome) == ("closed", "social_security")
