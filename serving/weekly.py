@@ -464,7 +464,6 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
         counts = read_counts(read)
         result = run_summary(job, read, households_scored=len(frame), watchlist_size=int(listed.sum()),
                              drift_alerts=len(drift["alerts"]), seconds=0.0)
-        result["department_warnings"] = warning_counts
         del read, before
 
         say("stage")
@@ -497,7 +496,7 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
             pub.fail_run(engine, run_id, f"{type(error).__name__}: {error}")
         raise
     result["seconds"] = clock.total()
-    return {**result, "run_id": run_id, "stages": stages}
+    return {**result, "run_id": run_id, "stages": stages, "department_warnings": warning_counts}
 
 
 def _rule_payloads(rules: pd.DataFrame):
