@@ -187,7 +187,7 @@ def household_stages(session: Session, household_ids: list[str], as_of: date) ->
     if not household_ids:
         return {}
     cases = session.scalars(select(m.Case).where(m.Case.household_id.in_(household_ids), m.Case.stage != "closed"))
-    return {c.household_id: {"id": c.id, "stage": c.stage,
+    return {c.household_id: {"id": c.id, "stage": c.stage, "zh": lc.STAGES[c.stage][0], "en": lc.STAGES[c.stage][1],
                              "overdue": lc.is_overdue(c.lead_date, c.decided_on, c.closed_on, as_of)}
             for c in cases}
 
@@ -235,3 +235,10 @@ def identities_and_sizes(session: Session, household_ids: list[str]) -> tuple[di
         snap = queries.snapshot(session, week.run_id, household_id)
         sizes[household_id] = (snap.facts or {}).get("household_size") if snap is not None else None
     return found, sizes
+
+
+def case_panel(session: Session, run_id: int, household_id: str, as_of: date) -> dict[str, Any]:
+    """What a household page shows beside the model: its open case (if any) and the week's
+    department warnings."""
+    return {"case": household_stages(session, [household_id], as_of).get(household_id),
+            "warnings": household_warnings(session, run_id, household_id)}

@@ -7,9 +7,9 @@ from serving.web.i18n import gettext
 
 def routers():
     """Every page router, in mounting order."""
-    from serving.web.pages import account, data_model, household, township, watchlist
+    from serving.web.pages import account, cases, data_model, household, township, watchlist
 
-    return [account.router, watchlist.router, household.router, township.router, data_model.router]
+    return [account.router, watchlist.router, household.router, township.router, data_model.router, cases.router]
 
 
 def error_text(exc, language: str) -> tuple[str, str]:

@@ -3,6 +3,7 @@ members, visit history and the feedback form; and its printable visit sheet."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -10,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from features import vocabulary as voc
 from serving.api.households import on_demand_explanation
+from serving.cases import service as cases
 from serving.store import queries as store
 from serving.web import charts, identity, queries
 from serving.web.deps import CheckedForm, PageError, SignedIn, WebUser, web_state
@@ -44,6 +46,7 @@ def household_context(request: Request, user: WebUser, household_id: str, week: 
             )
         explanation = explanation or {}
         history = store.feedback(db, household_id)
+        case_panel = cases.case_panel(db, run.id, household_id, dt.date.today())
     identity.audit(state, user, "household.read", household_id, {"week": run.week, "via": "web"})
     score, rules = bundle["score"], bundle["rule_triggers"] or {}
     facts = bundle["facts"] or {}
@@ -71,6 +74,8 @@ def household_context(request: Request, user: WebUser, household_id: str, week: 
         "can_feedback": identity.allowed(user, "feedback:write"),
         "outcomes": [o for o in OUTCOMES if o != "none"],
         "risk_types": voc.RISK_TYPE,
+        "case_panel": case_panel,
+        "can_case": identity.allowed(user, "case:write"),
     }
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
+from serving.cases.service import household_stages
 from serving.store import queries as store
 from serving.web import identity, labels, queries
 from serving.web.deps import SignedIn, web_state
@@ -49,9 +51,11 @@ def rows_for_display(state, db, run, user, scored) -> list[dict]:
     """Watch-list rows with the household's identity masked for the user's role."""
     ids = [s.household_id for s, _ in scored]
     raw = store.identities(db, run.id, ids)
+    cases = household_stages(db, ids, dt.date.today())  # each listed household's open case, if any
     rows = []
     for s, outcome in scored:
-        rows.append({"score": s, "outcome": outcome or "none", "identity": identity.mask(user, raw.get(s.household_id))})
+        rows.append({"score": s, "outcome": outcome or "none", "identity": identity.mask(user, raw.get(s.household_id)),
+                     "case": cases.get(s.household_id)})
     return rows
 
 
