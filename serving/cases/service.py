@@ -140,7 +140,8 @@ def case_row(case: m.Case, as_of: date, measures: int = 0) -> dict[str, Any]:
         "source": case.source, "source_detail": case.source_detail, "stage": case.stage, "outcome": case.outcome,
         "lead_date": case.lead_date, "notice_start": case.notice_start, "decided_on": case.decided_on,
         "closed_on": case.closed_on, "risk_types": list(case.risk_types or []), "measures": measures,
-        "days_open": lc.days_open(case.lead_date, as_of),
+        # The clock runs from the lead to the county decision (or the close at the home check).
+        "days_open": lc.days_open(case.lead_date, case.decided_on or case.closed_on or as_of),
         "overdue": lc.is_overdue(case.lead_date, case.decided_on, case.closed_on, as_of),
         "eligible_for_elimination": lc.eligible_for_elimination(stage=case.stage, decided_on=case.decided_on,
                                                                measures=measures, as_of=as_of),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from tests.store.published import PASSWORD
 
 
@@ -13,3 +15,15 @@ def token(client, username: str, password: str = PASSWORD) -> str:
 
 def bearer(value: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {value}"}
+
+
+@contextmanager
+def signed_in_api(published):
+    """A TestClient on the published store's app (API only) and a token per role."""
+    from fastapi.testclient import TestClient
+
+    from serving.app import create_app
+
+    app = create_app(published.settings, web=False, champion=published.champion)
+    with TestClient(app) as client:
+        yield client, {role: token(client, name) for role, name in published.users.items()}

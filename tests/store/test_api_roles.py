@@ -6,10 +6,8 @@ from __future__ import annotations
 import io
 
 import pytest
-from fastapi.testclient import TestClient
 
-from serving.app import create_app
-from tests.store.api_client import bearer, token
+from tests.store.api_client import bearer, signed_in_api, token
 
 
 def leaked_ids(text: str, p) -> set[str]:
@@ -19,9 +17,7 @@ def leaked_ids(text: str, p) -> set[str]:
 
 @pytest.fixture(scope="module")
 def api(published_store):
-    app = create_app(published_store.settings, web=False, champion=published_store.champion)
-    with TestClient(app) as client:
-        tokens = {role: token(client, name) for role, name in published_store.users.items()}
+    with signed_in_api(published_store) as (client, tokens):
         yield client, tokens, published_store
 
 

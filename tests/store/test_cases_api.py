@@ -14,14 +14,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from features import vocabulary as voc
-from serving.app import create_app
 from serving.store import models as m
 from serving.store.database import get_engine, session_factory
-from tests.store.api_client import bearer, token
+from tests.store.api_client import bearer, signed_in_api
 
 CHECKS = {"income_stable": True, "spending_resolved": True, "guarantees_secure": True}
 # Words a notice must never carry: health states, disability kinds, illness-related risk types.
@@ -31,9 +29,7 @@ HEALTH_WORDS = {*voc.HEALTH.values(), *(v for k, v in voc.DISABILITY_TYPE.items(
 
 @pytest.fixture(scope="module")
 def api(published_store):
-    app = create_app(published_store.settings, web=False, champion=published_store.champion)
-    with TestClient(app) as client:
-        tokens = {role: token(client, name) for role, name in published_store.users.items()}
+    with signed_in_api(published_store) as (client, tokens):
         yield client, tokens, published_store
 
 
