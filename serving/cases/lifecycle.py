@@ -13,6 +13,8 @@ working-age member is not marked cleared but moves to social-security support.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -77,6 +79,33 @@ class Transition:
     notice_start: date | None = None
     decided_on: date | None = None
     closed_on: date | None = None
+
+
+# What each step may carry: a yes/no, a short note, known codes. Anything else is refused.
+_FLAGS = {"home_check": ("at_risk",), "township_review": ("agree",), "county_decision": ("identified",),
+          "elimination_check": tuple(ELIMINATION_CHECKS)}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_detail(action: str, detail: dict, risk_types: Iterable[str], measures: Iterable[str]) -> dict:
+    """The step's detail reduced to what the step records, checked (StepError otherwise)."""
+    out: dict = {key: bool(detail.get(key)) for key in _FLAGS.get(action, ())}
+    note = detail.get("note", "")
+    if not isinstance(note, str) or len(note) > 500 or _CONTROL.search(note):
+        raise StepError("备注应为500字以内的文字 / the note must be text of at most 500 characters")
+    if note:
+        out["note"] = note
+    if action == "home_check":
+        kinds = detail.get("risk_types") or []
+        known = set(risk_types)
+        if not isinstance(kinds, list) or len(kinds) > 5 or not all(isinstance(k, str) and k in known for k in kinds):
+            raise StepError("风险类型无效 / unknown risk types")
+        out["risk_types"] = kinds if out["at_risk"] else []
+    if action == "measure":
+        if detail.get("measure") not in set(measures):
+            raise StepError("请选择帮扶措施目录中的措施 / choose a measure of the assistance catalogue")
+        out["measure"] = detail["measure"]
+    return out
 
 
 def days_open(lead_date: date, as_of: date) -> int:

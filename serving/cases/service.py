@@ -9,16 +9,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from features import vocabulary as voc
 from serving import auth
 from serving.cases import lifecycle as lc
 from serving.store import models as m
 from serving.store import queries
 from serving.store.publishing import utcnow
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> frozenset[str]:
+    """The assistance measures a case may record (the catalogue the explanations suggest from)."""
+    from models.measures import load_measures
+
+    return frozenset(load_measures().measures)
 
 
 class CaseNotFound(LookupError):
@@ -113,6 +123,7 @@ def record_step(session: Session, who: auth.Principal, case_id: int, *, action: 
         raise CaseForbidden("the county decides this step / 此步骤由县级审定")
     if on > date.today():
         raise lc.StepError("日期不能晚于今天 / the date cannot be in the future")
+    detail = lc.clean_detail(action, detail, voc.RISK_TYPE, catalogue())
     last = session.scalar(select(func.max(m.CaseStep.step_date)).where(m.CaseStep.case_id == case.id))
     change = lc.apply_step(stage=case.stage, action=action, on=on, last_step=last or case.lead_date,
                            notice_start=case.notice_start, decided_on=case.decided_on,
@@ -122,7 +133,7 @@ def record_step(session: Session, who: auth.Principal, case_id: int, *, action: 
     for name in ("notice_start", "decided_on", "closed_on"):
         if getattr(change, name) is not None:
             setattr(case, name, getattr(change, name))
-    if action == "home_check" and detail.get("risk_types"):
+    if action == "home_check" and detail["risk_types"]:
         case.risk_types = list(detail["risk_types"])
     case.updated_at = utcnow()
     session.add(m.CaseStep(case_id=case.id, action=action, step_date=on, detail=detail, username=who.username,

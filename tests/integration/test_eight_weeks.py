@@ -44,6 +44,7 @@ def county_service(small_county, registered_champion, tmp_path_factory):
 def test_eight_consecutive_weeks_are_published(county_service):
     from sqlalchemy import select
 
+    from features.department_warnings import load_warning_rules
     from serving.settings import Settings
     from serving.store import models as m
     from serving.store.database import get_engine
@@ -52,7 +53,10 @@ def test_eight_consecutive_weeks_are_published(county_service):
     assert [r["week"] for r in results] == WEEKS
     for r in results:
         assert set(r) == {"week", "households_in", "households_scored", "rows_quarantined", "watchlist_size",
-                          "model_version", "drift_alerts", "seconds"}
+                          "model_version", "drift_alerts", "seconds", "department_warnings"}
+        # Department warnings: rule -> count, every rule of the county's file listed.
+        assert set(r["department_warnings"]) == set(load_warning_rules())
+        assert all(isinstance(n, int) and n >= 0 for n in r["department_warnings"].values())
         assert r["households_scored"] > 1000 and 0 < r["watchlist_size"] < r["households_scored"]
     engine = get_engine(Settings(home=county_service["home"]))
     with engine.connect() as conn:

@@ -76,3 +76,15 @@ def test_a_household_without_working_age_members_moves_to_social_security_suppor
     done = _step("elimination_check", date(2025, 9, 1), decided_on=DECIDED, measures=1, detail=CHECKS,
                  has_working_age=False)
     assert (done.stage, done.outcome) == ("closed", "social_security")
+
+
+def test_a_step_keeps_only_what_it_records_and_refuses_the_rest():
+    kinds, measures = ("illness", "disability"), ("medical_aid",)
+    got = lc.clean_detail("home_check", {"at_risk": 1, "risk_types": ["illness"], "extra": "x"}, kinds, measures)
+    assert got == {"at_risk": True, "risk_types": ["illness"]}
+    for bad in ({"risk_types": "illness"}, {"risk_types": ["astrology"]}, {"note": "a\x00b"}, {"note": 5}):
+        with pytest.raises(lc.StepError):
+            lc.clean_detail("home_check", {"at_risk": True, **bad}, kinds, measures)
+    with pytest.raises(lc.StepError, match="measure"):
+        lc.clean_detail("measure", {"measure": "a gift"}, kinds, measures)
+    assert lc.clean_detail("measure", {"measure": "medical_aid"}, kinds, measures) == {"measure": "medical_aid"}
