@@ -105,11 +105,7 @@ def notice(kind: Literal["xlsx", "pdf"], session: SessionDep,
            township: Annotated[str | None, Query(max_length=64, pattern=NAME_PATTERN)] = None,
            village: Annotated[str | None, Query(max_length=64, pattern=NAME_PATTERN)] = None):
     """村级公示 / the village notice (no ID number, no health detail) as Excel or printable PDF."""
-    rows = _errors(lambda: service.list_cases(session, who, as_of=dt.date.today(), township=township,
-                                              open_only=True))
-    rows = [r for r in rows if village is None or r["village"] == village]
-    found, sizes = service.identities_and_sizes(session, [r["household_id"] for r in rows])
-    notices = exports.notice_rows(rows, found, sizes)
+    notices = _errors(lambda: service.village_notices(session, who, township=township, village=village))
     auth.audit(session, who, f"cases.notice.{kind}", target=village or township, detail={"rows": len(notices)})
     session.commit()
     place = township or auth.township_scope(who) or ""

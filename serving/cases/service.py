@@ -254,3 +254,14 @@ def case_panel(session: Session, run_id: int, household_id: str, as_of: date) ->
     department warnings."""
     return {"case": household_stages(session, [household_id], as_of).get(household_id),
             "warnings": household_warnings(session, run_id, household_id)}
+
+
+def village_notices(session: Session, who: auth.Principal, *, township: str | None,
+                    village: str | None) -> list[dict[str, Any]]:
+    """The notice rows of the open cases in scope (``serving.cases.exports.notice_rows``)."""
+    from serving.cases.exports import notice_rows
+
+    rows = list_cases(session, who, as_of=date.today(), township=township, open_only=True)
+    rows = [r for r in rows if not village or r["village"] == village]
+    found, sizes = identities_and_sizes(session, [r["household_id"] for r in rows])
+    return notice_rows(rows, found, sizes)

@@ -152,14 +152,12 @@ def record_step(request: Request, user: SignedIn, form: CheckedForm, case_id: in
 
 @router.get("/cases-export/ledger.xlsx")
 def ledger(request: Request, user: SignedIn) -> Response:
-    lang = request.state.language
     state = web_state(request)
     with state.sessions() as db:
         rows = service.list_cases(db, user.principal, as_of=dt.date.today(), township=scope_of(user))
         found, _ = service.identities_and_sizes(db, [r["household_id"] for r in rows])
     names = {h: identity.mask(user, v).get("head_name") for h, v in found.items()}
     identity.audit(state, user, "cases.export", scope_of(user), {"rows": len(rows), "via": "web"})
-    del lang
     return Response(exports.ledger_workbook(rows, names), media_type=XLSX,
                     headers={"Content-Disposition": 'attachment; filename="cases-ledger.xlsx"'})
 
@@ -173,11 +171,7 @@ def notice(request: Request, user: SignedIn, kind: str, village: str | None = No
         raise PageError(403, "case", gettext(lang, "Your role cannot take this step."))
     state = web_state(request)
     with state.sessions() as db:
-        rows = service.list_cases(db, user.principal, as_of=dt.date.today(), township=scope_of(user),
-                                  open_only=True)
-        rows = [r for r in rows if not village or r["village"] == village]
-        found, sizes = service.identities_and_sizes(db, [r["household_id"] for r in rows])
-    notices = exports.notice_rows(rows, found, sizes)
+        notices = service.village_notices(db, user.principal, township=scope_of(user), village=village)
     identity.audit(state, user, f"cases.notice.{kind}", village or scope_of(user), {"rows": len(notices)})
     if kind == "pdf":
         return Response(exports.notice_pdf(notices, township=scope_of(user) or ""), media_type="application/pdf",
