@@ -21,7 +21,7 @@ from serving.store.database import json_text
 
 router = APIRouter(tags=["cases"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CasePath = Annotated[int, Path(ge=1, description="案件编号 / case ID")]
+CasePath = Annotated[int, Path(ge=1, le=2**31 - 1, description="案件编号 / case ID")]
 KEY_PATTERN = r"^[A-Za-z0-9_.:-]{8,64}$"
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from features import vocabulary as voc
@@ -24,6 +24,7 @@ from serving.web.pages.common import scope_of
 from serving.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+CaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # a case ID the database can hold
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -103,7 +104,7 @@ def _measures() -> list[tuple[str, str, str]]:
 
 
 @router.get("/cases/{case_id}")
-def case_page(request: Request, user: SignedIn, case_id: int, saved: int = 0) -> Response:
+def case_page(request: Request, user: SignedIn, case_id: CaseId, saved: int = 0) -> Response:
     lang = request.state.language
     state = web_state(request)
     with state.sessions() as db:
@@ -140,7 +141,7 @@ def _detail(action: str, form) -> dict[str, Any]:
 
 
 @router.post("/cases/{case_id}/steps")
-def record_step(request: Request, user: SignedIn, form: CheckedForm, case_id: int) -> Response:
+def record_step(request: Request, user: SignedIn, form: CheckedForm, case_id: CaseId) -> Response:
     lang = request.state.language
     action = str(form.get("action", ""))
     with web_state(request).sessions() as db:
