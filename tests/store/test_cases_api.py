@@ -252,3 +252,29 @@ def test_cases_cli_reports_stages_overdue_and_department_warnings(api):
     inner = json.loads(scoped.stdout.strip().splitlines()[-1])
     assert inner["open"] <= out["open"]
     assert all(inner["department_warnings"][k] <= v for k, v in out["department_warnings"].items())
+
+
+def test_county_decisions_feed_the_retraining_labels(api, tmp_path):
+    import pandas as pd
+
+    client, tokens, p = api
+    officer = tokens["county_officer"]
+    household = _households(p, p.other_township, True)[0]
+    case_id = _open(client, officer, household, date(2025, 4, 7)).json()["id"]
+    for action, on, detail in [("home_check", date(2025, 4, 8), {"at_risk": True}),
+                               ("village_notice", date(2025, 4, 9), {}),
+                               ("township_review", date(2025, 4, 14), {}),
+                               ("county_decision", date(2025, 4, 16), {"identified": False})]:
+        assert _step(client, officer, case_id, action, on, detail).status_code == 201
+    env = {**os.environ, "FANPIN_HOME": str(p.settings.home), "FANPIN_DATABASE_URL": p.settings.resolved_database_url}
+    exe = Path(sys.executable).with_name("fanpin")
+    out = tmp_path / "labels.csv"
+    done = subprocess.run([str(exe), "feedback", "export", "--out", str(out), "--json"], capture_output=True,
+                          text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    labels = pd.read_csv(out, dtype={"household_id": str})
+    cases = labels.loc[labels["outcome"].str.startswith("case_")]
+    assert cases.loc[cases["household_id"] == household, ["outcome", "label"]].values.tolist() == [
+        ["case_not_identified", 0]]
+    assert (cases.loc[cases["outcome"].isin(["case_eliminated", "case_identified"]), "label"] == 1).all()
+    assert (cases["outcome"] == "case_eliminated").any()
