@@ -64,6 +64,15 @@ def _step(client, tok, case_id, action, on, detail=None, k=None):
     return client.post(f"/api/v1/cases/{case_id}/steps", json=body, headers=bearer(tok))
 
 
+def _to_decision(client, tok, household, lead: date, *, identified: bool) -> int:
+    """Open a case and take it through the home check, notice and review to the county decision."""
+    case_id = _open(client, tok, household, lead).json()["id"]
+    for action, days, detail in [("home_check", 1, {"at_risk": True}), ("village_notice", 2, {}),
+                                 ("township_review", 7, {}), ("county_decision", 12, {"identified": identified})]:
+        assert _step(client, tok, case_id, action, lead + timedelta(days=days), detail).status_code == 201, action
+    return case_id
+
+
 def test_role_by_township_matrix_for_cases(api):
     client, tokens, p = api
     own = _households(p, p.own_township, True)[0]
@@ -159,12 +168,8 @@ def test_no_working_age_members_move_to_social_security_support(api):
     client, tokens, p = api
     officer = tokens["county_officer"]
     household = _households(p, p.own_township, False)[0]
-    case_id = _open(client, officer, household, date(2024, 1, 8)).json()["id"]
-    for action, on, detail in [("home_check", date(2024, 1, 9), {"at_risk": True}),
-                               ("village_notice", date(2024, 1, 10), {}),
-                               ("township_review", date(2024, 1, 15), {}),
-                               ("county_decision", date(2024, 1, 20), {"identified": True}),
-                               ("measure", date(2024, 2, 1), {"measure": "dibao"}),
+    case_id = _to_decision(client, officer, household, date(2024, 1, 8), identified=True)
+    for action, on, detail in [("measure", date(2024, 2, 1), {"measure": "dibao"}),
                                ("elimination_check", date(2024, 8, 1), CHECKS)]:
         assert _step(client, officer, case_id, action, on, detail).status_code == 201, action
     body = client.get(f"/api/v1/cases/{case_id}", headers=bearer(officer)).json()
@@ -260,12 +265,7 @@ def test_county_decisions_feed_the_retraining_labels(api, tmp_path):
     client, tokens, p = api
     officer = tokens["county_officer"]
     household = _households(p, p.other_township, True)[0]
-    case_id = _open(client, officer, household, date(2025, 4, 7)).json()["id"]
-    for action, on, detail in [("home_check", date(2025, 4, 8), {"at_risk": True}),
-                               ("village_notice", date(2025, 4, 9), {}),
-                               ("township_review", date(2025, 4, 14), {}),
-                               ("county_decision", date(2025, 4, 16), {"identified": False})]:
-        assert _step(client, officer, case_id, action, on, detail).status_code == 201
+    _to_decision(client, officer, household, date(2025, 4, 7), identified=False)
     env = {**os.environ, "FANPIN_HOME": str(p.settings.home), "FANPIN_DATABASE_URL": p.settings.resolved_database_url}
     exe = Path(sys.executable).with_name("fanpin")
     out = tmp_path / "labels.csv"
