@@ -13,12 +13,11 @@ working-age member is not marked cleared but moves to social-security support.
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-
-from dateutil.relativedelta import relativedelta
 
 SOURCES = {
     "model": ("模型预警名单", "the model's watch list"),
@@ -119,9 +118,16 @@ def is_overdue(lead_date: date, decided_on: date | None, closed_on: date | None,
     return days_open(lead_date, as_of) > CLOCK_DAYS
 
 
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` calendar months later (the month's last day when it is shorter)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
 def listed_long_enough(decided_on: date | None, as_of: date) -> bool:
     """Listed (identified) at least six calendar months by ``as_of``."""
-    return decided_on is not None and decided_on + relativedelta(months=LISTED_MONTHS) <= as_of
+    return decided_on is not None and add_months(decided_on, LISTED_MONTHS) <= as_of
 
 
 def elimination_blockers(*, decided_on: date | None, measures: int, checks: dict[str, bool], as_of: date) -> list[str]:

@@ -88,3 +88,9 @@ def test_a_step_keeps_only_what_it_records_and_refuses_the_rest():
     with pytest.raises(lc.StepError, match="measure"):
         lc.clean_detail("measure", {"measure": "a gift"}, kinds, measures)
     assert lc.clean_detail("measure", {"measure": "medical_aid"}, kinds, measures) == {"measure": "medical_aid"}
+
+
+@pytest.mark.parametrize(("day", "later"), [(date(2025, 1, 31), date(2025, 7, 31)), (date(2025, 8, 31), date(2026, 2, 28)),
+                                            (date(2023, 8, 29), date(2024, 2, 29)), (date(2025, 12, 1), date(2026, 6, 1))])
+def test_six_calendar_months_later(day, later):
+    assert lc.add_months(day, 6) == later
