@@ -154,7 +154,7 @@ def snapshot_home(households: int, seed: int = 3, week: str = WEEK, *, force: bo
     """Snapshot county folder + a seeded FANPIN_HOME template (cached); returns their paths."""
     from features.simulator import simulate_snapshot
     from serving.history import import_history
-    from serving.weekly import week_cutoff
+    from serving.jobs.week_run import week_cutoff
 
     base = cache_dir("features") / f"snapshot-{households}-{seed}-{week}"
     folder, home = base / "county", base / "home"

@@ -28,8 +28,8 @@ def model_card(tracking_uri: str, run_id: str) -> str | None:
     try:
         import mlflow
 
-        mlflow.set_tracking_uri(tracking_uri)
-        path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="model_card.md")
+        path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="model_card.md",
+                                                   tracking_uri=tracking_uri)
         with open(path, encoding="utf-8") as fh:
             return fh.read()
     except Exception:  # no card logged, or the tracking store is elsewhere: the page says so
