@@ -46,7 +46,7 @@ def validate_data(data: Path, quarantine_out: Path | None = None, *, out: Path |
     """
     import pandas as pd
 
-    from features import reading
+    from features import reading, table_files
     from features.quarantine import combine
 
     if home is None:
@@ -54,7 +54,7 @@ def validate_data(data: Path, quarantine_out: Path | None = None, *, out: Path |
 
         home = get_settings().home
     quarantine_path, flags_path = report_paths(data, out, quarantine_out, home)
-    folders = reading.export_folders(data)
+    folders = table_files.export_folders(data)
     history = None
     results: list[tuple[str, reading.ReadResult]] = []
     for label, folder in folders:

@@ -208,21 +208,12 @@ def run_week_spark(data_dir: str | Path, week: str, settings: Settings, *, maste
         The single-machine job's summary keys plus ``engine``, ``master`` and ``outputs``.
     """
     from serving import history as hist
-    from serving.jobs.week_run import (
-        StageClock,
-        append_week,
-        prepare_job,
-        previous_scores,
-        publish_facts,
-        read_counts,
-        read_export,
-        run_summary,
-    )
+    from serving.jobs import week_run as wr
     from serving.store import publishing as pub
 
-    clock = StageClock(progress)
+    clock = wr.StageClock(progress)
     say = clock.start
-    job = prepare_job(data_dir, week, settings, champion)
+    job = wr.prepare_job(data_dir, week, settings, champion)
     engine, champion, policy, config, cutoff = job.engine, job.champion, job.policy, job.config, job.cutoff
     master = spark_master(master)
     run_id = pub.start_run(engine, week, started_by=started_by)
@@ -231,15 +222,15 @@ def run_week_spark(data_dir: str | Path, week: str, settings: Settings, *, maste
     stages: dict[str, Any] = {"seconds": clock.seconds, "engine": "spark", "master": master}
     try:
         say("read")
-        history, read = read_export(job, run_id, stages)
+        history, read = wr.read_export(job, run_id, stages)
 
         say("history")
-        history = append_week(job, history, read, stages)
+        history = wr.append_week(job, history, read, stages)
         del history  # the executors read the Parquet, not the driver's copy
         parquet = hist.history_root(job.home) / (hist.history_root(job.home) / "CURRENT").read_text().strip()
 
         say("previous")
-        previous = previous_scores(engine, week)
+        previous = wr.previous_scores(engine, week)
 
         say("spark")
         spark = spark_session(master, partitions)
@@ -263,12 +254,12 @@ def run_week_spark(data_dir: str | Path, week: str, settings: Settings, *, maste
         households_scored, listed = int(counts["n"]), int(counts["listed"] or 0)
 
         say("publish")
-        result = run_summary(job, read, households_scored=households_scored, watchlist_size=listed, drift_alerts=0,
+        result = wr.run_summary(job, read, households_scored=households_scored, watchlist_size=listed, drift_alerts=0,
                              seconds=clock.total())
         stages["outputs"] = {"scores": str(scores_path), "explanations": str(expl_path), "watchlist": str(list_path)}
         stages["drift"] = "not run (spark engine: run `fanpin drift` on the written scores)"
         pub.publish(engine, run_id, week, cutoff.date(),
-                    publish_facts(result, read_counts(read), stages))
+                    wr.publish_facts(result, wr.read_counts(read), stages))
         say(None)
     except BaseException as error:
         if not isinstance(error, (KeyboardInterrupt, SystemExit)):

@@ -343,19 +343,6 @@ def latest_drift_summary(session: Session) -> dict[str, Any] | None:
     return None
 
 
-def drift_report(session: Session, run_id: int) -> str | None:
-    """The week's Evidently report: rendered from the stored samples on first view, then kept."""
-    result = session.get(m.DriftResult, run_id)
-    if result is None:
-        return None
-    if not result.report_html and result.report_samples:
-        from monitoring.drift import render_report
-
-        result.report_html = render_report(result.report_samples)
-        session.commit()
-    return result.report_html
-
-
 def quarantine(session: Session, run_id: int, kind: str = "quarantine", limit: int = 1000) -> list[dict[str, Any]]:
     rows = session.scalars(
         select(m.QuarantineRow).where(m.QuarantineRow.run_id == run_id, m.QuarantineRow.kind == kind)
