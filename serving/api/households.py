@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
-from sqlalchemy.orm import Session
 
 from features import vocabulary as voc
 from serving import auth
-from serving.api.deps import HOUSEHOLD_NOT_FOUND, WEEK_NOT_FOUND, SessionDep, require
+from serving.api.deps import HOUSEHOLD_NOT_FOUND, SessionDep, published_week, require
 from serving.api.schemas import NAME_PATTERN, WEEK_PATTERN, FeedbackIn, FeedbackOut, HouseholdOut, Message
-from serving.household_reads import HouseholdNotFound, read_household, resolve_week, score_in_scope
+from serving.household_reads import HouseholdNotFound, read_household, score_in_scope
 from serving.store import models as m
 from serving.store.publishing import utcnow
 
@@ -19,13 +18,6 @@ router = APIRouter(tags=["households"])
 
 HouseholdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=NAME_PATTERN,
                                     description="户编号 / household ID")]
-
-
-def _week_run(session: Session, week: str | None) -> tuple[str, int]:
-    found = resolve_week(session, week)
-    if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, WEEK_NOT_FOUND)
-    return found
 
 
 @router.get("/households/{household_id}", response_model=HouseholdOut,
@@ -38,7 +30,7 @@ def household(
     week: Annotated[str | None, Query(pattern=WEEK_PATTERN, description="ISO week (default: latest)")] = None,
 ):
     """户详情 / one household in a published week (every read is audited)."""
-    week, run_id = _week_run(session, week)
+    week, run_id = published_week(session, week)
     try:
         read = read_household(session, who, week, run_id, household_id,
                               champion=getattr(request.app.state, "champion", None), policy=request.app.state.policy)
@@ -85,7 +77,7 @@ def add_feedback(
     if body.risk_types and body.outcome != "confirmed_at_risk":
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             "risk types only with outcome confirmed_at_risk / 仅确认存在风险时填写风险类型")
-    _, run_id = _week_run(session, body.week)
+    _, run_id = published_week(session, body.week)
     try:
         score = score_in_scope(session, who, run_id, household_id)
     except HouseholdNotFound:
