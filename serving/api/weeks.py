@@ -12,6 +12,7 @@ from serving.api.deps import SessionDep, WeekPath, published_week, require
 from serving.api.schemas import NAME_PATTERN, DriftOut, Message, WatchlistPage, WeekOut
 from serving.exporting import watchlist_workbook
 from serving.store import queries
+from serving.store.filters import Filters
 
 router = APIRouter(tags=["weeks"])
 
@@ -57,9 +58,9 @@ def watchlist_filters(
     flag: Annotated[list[Flag] | None, Query(description="标记 (repeatable): new, rising, rule_triggered")] = None,
     sort: Annotated[Sort, Query()] = Sort.rank,
     descending: Annotated[bool, Query()] = False,
-) -> queries.Filters:
+) -> Filters:
     """Watch-list filters shared by the list and its export (the pages' ``Filters``, validated)."""
-    return queries.Filters(township=township, village=village, level=level.value if level else None,
+    return Filters(township=township, village=village, level=level.value if level else None,
                            flags=[f.value for f in flag or []], sort=sort.value, descending=descending)
 
 
@@ -75,7 +76,7 @@ def watchlist(
     week: WeekPath,
     session: SessionDep,
     who: Annotated[auth.Principal, Depends(require("watchlist:read"))],
-    filters: Annotated[queries.Filters, Depends(watchlist_filters)],
+    filters: Annotated[Filters, Depends(watchlist_filters)],
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ):
@@ -103,7 +104,7 @@ def export_xlsx(
     week: WeekPath,
     session: SessionDep,
     who: Annotated[auth.Principal, Depends(require("export:write"))],
-    filters: Annotated[queries.Filters, Depends(watchlist_filters)],
+    filters: Annotated[Filters, Depends(watchlist_filters)],
 ):
     """导出Excel / the filtered watch list as an Excel file (Chinese headers)."""
     _, run_id = published_week(session, week)

@@ -13,7 +13,6 @@ restart the server after that.) Cached rows are shared: callers copy before chan
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -133,31 +132,6 @@ def _score_dict(s: Any) -> dict[str, Any]:
         "top_reason_zh": s.top_reason_zh,
         "top_reason_en": s.top_reason_en,
     }
-
-
-@dataclass
-class Filters:
-    """The watch list's filters, read from the query string by the pages (``serving.web.pages.watchlist``)
-    and the API (``serving.api.weeks``) alike; ``status`` (follow-up) is the pages' only."""
-
-    township: str | None = None
-    village: str | None = None
-    level: str | None = None
-    flags: list[str] = field(default_factory=list)
-    status: str | None = None
-    sort: str = "rank"
-    descending: bool = False
-
-    def as_query(self) -> dict[str, Any]:
-        return {
-            "township": self.township,
-            "village": self.village,
-            "level": self.level,
-            "flag": list(self.flags),
-            "status": self.status,
-            "sort": self.sort if self.sort != "rank" else None,
-            "dir": "desc" if self.descending else None,
-        }
 
 
 def watchlist_query(run_id: int, *, township: str | None, village: str | None, level: str | None,

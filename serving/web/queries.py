@@ -13,8 +13,8 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from serving.store import queries as store
+from serving.store.filters import Filters
 from serving.store.models import Feedback, QuarantineRow, Score
-from serving.store.queries import Filters
 
 SORTS = {
     "rank": Score.rank,
