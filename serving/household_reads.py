@@ -1,9 +1,9 @@
 """One household's read, shared by the JSON API and the web pages: the published week's bundle
 (one joined query), the township scope check, the trend, the explanation (stored, or computed now
-with the champion and cached) and the visit history.
+with the champion and cached) and the visit history; every read goes to the app's batched audit log.
 
-The API and the pages differ only in how they answer (JSON or HTML) and audit; what a person may
-see of a household, and how it is assembled, is decided here once.
+The API and the pages differ only in how they answer (JSON or HTML); what a person may see of a
+household, how it is assembled and how its reading is audited is decided here once.
 """
 
 from __future__ import annotations
@@ -86,8 +86,10 @@ class HouseholdRead:
 
 
 def read_household(session: Session, who: auth.Principal, week: str, run_id: int, household_id: str, *,
-                   champion: Any, policy: Any) -> HouseholdRead:
-    """Everything a household's page or API answer shows of one published week.
+                   champion: Any, policy: Any, audit_log: Any, via: str | None = None) -> HouseholdRead:
+    """Everything a household's page or API answer shows of one published week; the read is
+    audited through the app's batched ``audit_log`` (``serving.api.audit_log``), ``via`` naming
+    where it came from when not the API.
 
     Raises:
         HouseholdNotFound: not scored that week, or outside the reader's township.
@@ -101,5 +103,8 @@ def read_household(session: Session, who: auth.Principal, week: str, run_id: int
         previous = trend[-2]["probability"] if len(trend) >= 2 else None
         explanation, explanation_status = on_demand_explanation(session, champion, policy, run_id, household_id,
                                                                 bundle["facts"], previous)
-    return HouseholdRead(week, run_id, bundle, trend, explanation, explanation_status,
+    read = HouseholdRead(week, run_id, bundle, trend, explanation, explanation_status,
                          queries.feedback(session, household_id))
+    audit_log.record(who, "household.read", target=household_id,
+                     detail={"week": week, **({"via": via} if via else {})})
+    return read

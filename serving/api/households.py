@@ -33,14 +33,14 @@ def household(
     week, run_id = published_week(session, week)
     try:
         read = read_household(session, who, week, run_id, household_id,
-                              champion=getattr(request.app.state, "champion", None), policy=request.app.state.policy)
+                              champion=getattr(request.app.state, "champion", None), policy=request.app.state.policy,
+                              audit_log=request.app.state.audit_log)
     except HouseholdNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND, HOUSEHOLD_NOT_FOUND) from None
     bundle, explanation = read.bundle, read.explanation
     record = auth.mask_record(bundle["identity"], who) if bundle["identity"] else {"household_id": household_id}
     members = [auth.mask_record(x, who) for x in (bundle["members"] or [])]
     session.close()  # done reading: the connection goes back in this thread, not in another hop
-    request.app.state.audit_log.record(who, "household.read", target=household_id, detail={"week": week})
     body = HouseholdOut(
         household_id=household_id,
         week=week,

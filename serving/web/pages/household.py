@@ -35,12 +35,11 @@ def household_context(request: Request, user: WebUser, household_id: str, week: 
         try:
             read = read_household(db, user.principal, run.week, run.id, household_id,
                                   champion=getattr(request.app.state, "champion", None),
-                                  policy=request.app.state.policy)
+                                  policy=request.app.state.policy, audit_log=request.app.state.audit_log, via="web")
         except HouseholdNotFound:
             raise not_found_household(lang) from None
     bundle, trend, history = read.bundle, read.trend, read.feedback
     explanation, explanation_status = read.explanation or {}, read.explanation_status
-    identity.audit(state, user, "household.read", household_id, {"week": run.week, "via": "web"})
     score, rules = bundle["score"], bundle["rule_triggers"] or {}
     facts = bundle["facts"] or {}
     listed_because = bundle["watchlist_reasons"]
