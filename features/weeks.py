@@ -11,6 +11,8 @@ import re
 import pandas as pd
 
 WEEK_PATTERN = re.compile(r"^(\d{4})-W(\d{2})$")
+# A valid week label (week 01-53), for request validation: the API's pattern and the pages' check.
+WEEK_LABEL = r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$"
 
 
 def parse_week(week: str) -> tuple[int, int]:
