@@ -3,8 +3,10 @@
 Fifty-two weeks after a list its outcomes are known: who entered monitoring. For every past
 weekly cutoff whose window has matured this computes, county-wide and per township, the realised
 AUC, the recall at the officers' capacity (the top ``capacity`` share of eligible households, as
-the watch list takes them), and calibration (mean predicted risk against the realised rate, and
-the expected calibration error), and compares them with the champion's training evaluation.
+the watch list takes them), and calibration (mean predicted risk against the realised rate,
+observed/expected and the expected calibration error), and compares them with the champion's
+training evaluation. Every figure is defined once in ``models.metrics``, as training defines it,
+so the two can be compared on the data page.
 
 Where the published lists of those weeks are not stored (a new deployment, or a simulated
 county), the weeks are *backtested*: the champion scores the household frame rebuilt at each past
@@ -18,10 +20,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score
 
 from features.household_frame import build_household_frame
 from features.policy import Policy
+from models import metrics as mt
 from monitoring.outcomes import HORIZON_WEEKS, WEEK, data_end, matured, realised_outcomes
 
 AUC_TOLERANCE = 0.05
@@ -32,19 +34,18 @@ MIN_ENTRANTS = 20  # fewer entrants in a township-week: too few to judge its rec
 
 
 def _metrics(y: np.ndarray, p: np.ndarray, flagged: np.ndarray) -> dict[str, float | None]:
+    """The realised figures of one list, defined as training defines them (``models.metrics``)."""
     entrants = int(y.sum())
     both = 0 < entrants < len(y)
-    bins = np.clip((p * 10).astype(int), 0, 9)
-    ece = float(sum(abs(p[bins == b].mean() - y[bins == b].mean()) * (bins == b).mean()
-                    for b in range(10) if (bins == b).any()))
     return {
         "households": int(len(y)),
         "entrants": entrants,
-        "auc": float(roc_auc_score(y, p)) if both else None,
-        "recall_at_capacity": float(flagged[y == 1].mean()) if entrants else None,
+        "auc": mt.safe_auc(y, p) if both else None,
+        "recall_at_capacity": mt.recall_precision(y, flagged)[0] if entrants else None,
         "mean_predicted": float(p.mean()) if len(p) else None,
         "realised_rate": float(y.mean()) if len(y) else None,
-        "ece": ece if len(y) else None,
+        "observed_expected": mt.observed_expected(y, p) if len(y) and p.sum() > 0 else None,
+        "ece": mt.expected_calibration_error(y, p) if len(y) else None,
     }
 
 
@@ -80,9 +81,7 @@ def realised_performance(tables: dict[str, pd.DataFrame], policy: Policy, model,
         eligible = realised_outcomes(frame, tables["outcomes"], cutoff, horizon_weeks)
         p = np.asarray(model.predict_proba(eligible)[:, 1], dtype="float64")
         y = eligible["entered"].to_numpy()
-        k = max(1, int(round(capacity * len(p))))
-        flagged = np.zeros(len(p), bool)
-        flagged[np.argsort(-p, kind="stable")[:k]] = True
+        flagged = mt.top_share(p, np.zeros(len(p)), capacity)
         rows.append({"cutoff": pd.Timestamp(cutoff), "township": None, **_metrics(y, p, flagged)})
         towns = eligible["township"].astype(str).to_numpy()
         for town in sorted(set(towns)):

@@ -1,18 +1,19 @@
 """Evaluation: the model and the baselines on the same test rows, in the terms officers use.
 
-Definitions (also written into the report and the model card):
+The shared figures (ECE, recall and precision at capacity, observed/expected) are defined once in
+``models.metrics``; this module puts them together. Definitions (also in the report and the card):
 - ROC-AUC, PR-AUC (average precision), Brier score: pooled over all test rows.
-- ECE (expected calibration error): 15 equal-frequency bins of the predicted probability; the
-  row-weighted mean of |mean predicted - observed rate| per bin. Equal-frequency because the base
-  rate is a few percent: equal-width bins would put nearly every row in the first bin.
-- Recall/precision at capacity: at each cutoff the top ``share`` (5%, 10%) of eligible households
-  by score are "listed" (officers can visit that many); recall = listed households that entered
-  monitoring / all that entered, pooled over cutoffs; precision = entered / listed.
-- Slice recall at 10%: the share of the slice's entrants that the county-wide top-10% list
-  catches (the list is county-wide; a slice does not get its own quota).
+- Calibration: ECE (``models.metrics``) and ECE relative to the base rate; observed/expected
+  overall, per test cutoff, on the top 5% and top 10% lists and per slice.
+- Recall/precision at capacity: the top 5% / 10% of eligible households per cutoff.
+- Slice recall: the share of the slice's entrants that the county-wide list catches (the list is
+  county-wide; a slice does not get its own quota).
 - Lead time: weekly watch lists (top share per week); for each household that entered
   monitoring, the weeks between the first week it was listed (within one horizon before entry)
-  and its entry.
+  and its entry. Its baseline is a random list of the same coverage: the same weekly listings
+  with household identities shuffled.
+- Headroom: at 5% capacity, (model - rules) / (oracle - rules) recall on the oracle's rows at
+  test cutoffs.
 """
 
 from __future__ import annotations
@@ -21,77 +22,40 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+from sklearn.metrics import brier_score_loss
 
-ECE_BINS = 15
-CAPACITIES = (0.05, 0.10)
-
-
-def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = ECE_BINS) -> float:
-    """ECE over ``bins`` equal-frequency bins (see module docstring)."""
-    y = np.asarray(y, dtype=float)
-    p = np.asarray(p, dtype=float)
-    if len(y) == 0:
-        return float("nan")
-    order = np.argsort(p, kind="stable")
-    chunks = np.array_split(order, min(bins, len(y)))
-    return float(sum(len(c) * abs(p[c].mean() - y[c].mean()) for c in chunks if len(c)) / len(y))
-
-
-def reliability(y: np.ndarray, p: np.ndarray, bins: int = ECE_BINS) -> pd.DataFrame:
-    """Mean predicted and observed rate per equal-frequency bin (the calibration plot)."""
-    order = np.argsort(np.asarray(p), kind="stable")
-    rows = [
-        {"predicted": float(np.mean(p[c])), "observed": float(np.mean(y[c])), "n": len(c)}
-        for c in np.array_split(order, min(bins, max(len(order), 1)))
-        if len(c)
-    ]
-    return pd.DataFrame(rows)
-
-
-def top_share(score: np.ndarray, groups: np.ndarray, share: float) -> np.ndarray:
-    """Boolean mask: the top ``ceil(share * n)`` rows by score within each group (cutoff).
-
-    Ties are broken by row order, which callers keep sorted by household_id: deterministic.
-    """
-    frame = pd.DataFrame({"g": np.asarray(groups), "s": np.asarray(score, dtype=float)})
-    rank = frame.groupby("g")["s"].rank(method="first", ascending=False)
-    size = frame.groupby("g")["s"].transform("size")
-    return (rank <= np.ceil(share * size)).to_numpy()
-
-
-def _safe_auc(y: np.ndarray, s: np.ndarray) -> float:
-    return float(roc_auc_score(y, s)) if 0 < y.sum() < len(y) else float("nan")
-
-
-def _safe_ap(y: np.ndarray, s: np.ndarray) -> float:
-    return float(average_precision_score(y, s)) if 0 < y.sum() < len(y) else float("nan")
+from models import metrics as mt
 
 
 def score_metrics(y: np.ndarray, score: np.ndarray, groups: np.ndarray, *, probability: bool) -> dict[str, float]:
-    """AUC, PR-AUC, capacity metrics and, for probabilities, Brier and ECE."""
+    """AUC, PR-AUC, capacity metrics and, for probabilities, Brier, ECE and observed/expected
+    (overall and on the top 5% and top 10% lists, where visits are decided)."""
     y = np.asarray(y).astype(int)
     score = np.asarray(score, dtype=float)
+    nan = float("nan")
+    base = float(y.mean()) if len(y) else nan
+    ece = mt.expected_calibration_error(y, score) if probability else nan
     out = {
-        "auc": _safe_auc(y, score),
-        "pr_auc": _safe_ap(y, score),
-        "brier": float(brier_score_loss(y, score)) if probability else float("nan"),
-        "ece": expected_calibration_error(y, score) if probability else float("nan"),
-        "mean_predicted": float(score.mean()) if probability else float("nan"),
-        "base_rate": float(y.mean()) if len(y) else float("nan"),
+        "auc": mt.safe_auc(y, score),
+        "pr_auc": mt.safe_average_precision(y, score),
+        "brier": float(brier_score_loss(y, score)) if probability else nan,
+        "ece": ece,
+        "ece_relative": ece / base if probability and base > 0 else nan,
+        "mean_predicted": float(score.mean()) if probability else nan,
+        "base_rate": base,
+        "observed_expected": mt.observed_expected(y, score) if probability else nan,
+        **mt.at_capacity(y, score, groups),
     }
-    positives = max(int(y.sum()), 1)
-    for share in CAPACITIES:
-        listed = top_share(score, groups, share)
-        hits = int((listed & (y == 1)).sum())
-        key = f"{round(share * 100)}pct"
-        out[f"recall_at_{key}"] = hits / positives
-        out[f"precision_at_{key}"] = hits / max(int(listed.sum()), 1)
+    for share, name in ((0.05, "top5"), (0.10, "top10")):
+        listed = mt.top_share(score, groups, share)
+        out[f"{name}_observed_expected"] = mt.observed_expected(y[listed], score[listed]) if probability else nan
     return out
 
 
-def slice_masks(frame: pd.DataFrame) -> dict[tuple[str, str], np.ndarray]:
-    """The slices the issue names: (slice, value) -> row mask."""
+def slice_masks(frame: pd.DataFrame, extra: Mapping[tuple[str, str], np.ndarray] | None = None,
+                ) -> dict[tuple[str, str], np.ndarray]:
+    """The slices that protect people: (slice, value) -> row mask, plus ``extra`` ones (such as the
+    households meeting no official criterion yet, which need the policy)."""
     masks: dict[tuple[str, str], np.ndarray] = {}
     for col in ("township", "category"):
         for value in sorted(frame[col].astype(str).unique()):
@@ -101,6 +65,7 @@ def slice_masks(frame: pd.DataFrame) -> dict[tuple[str, str], np.ndarray]:
     masks[("chronic_or_major_illness", "true")] = ((frame["n_chronic"] + frame["n_major_illness"]) > 0).to_numpy()
     masks[("minority_township", "true")] = frame["minority_township"].astype(bool).to_numpy()
     masks[("minority_township", "false")] = ~frame["minority_township"].astype(bool).to_numpy()
+    masks.update(extra or {})
     return masks
 
 
@@ -111,28 +76,51 @@ SLICE_LABELS = {
     "disabled_member": "有残疾成员 / disabled member",
     "chronic_or_major_illness": "有慢性病或大病成员 / chronic or major illness",
     "minority_township": "少数民族乡镇 / ethnic-minority township",
+    "no_criterion": "尚未符合任何纳入标准 / meets no official criterion yet",
 }
 
 
-def slice_table(frame: pd.DataFrame, y: np.ndarray, scores: Mapping[str, np.ndarray], groups: np.ndarray) -> pd.DataFrame:
+def slice_table(frame: pd.DataFrame, y: np.ndarray, scores: Mapping[str, np.ndarray], groups: np.ndarray,
+                masks: Mapping[tuple[str, str], np.ndarray] | None = None) -> pd.DataFrame:
     """Per slice: rows, entrants, and for each scorer AUC within the slice and recall at 5%/10%
-    of the county-wide lists."""
+    of the county-wide lists; for the model also observed/expected within the slice."""
     y = np.asarray(y).astype(int)
-    listed = {name: {share: top_share(s, groups, share) for share in CAPACITIES} for name, s in scores.items()}
+    listed = {name: {share: mt.top_share(s, groups, share) for share in mt.CAPACITIES} for name, s in scores.items()}
     rows = []
-    for (col, value), mask in slice_masks(frame).items():
+    for (col, value), mask in (masks if masks is not None else slice_masks(frame)).items():
         if not mask.any():
             continue
         ys = y[mask]
         row: dict[str, object] = {"slice": col, "value": value, "rows": int(mask.sum()), "entrants": int(ys.sum()),
                                   "base_rate": float(ys.mean())}
         for name, s in scores.items():
-            row[f"{name}_auc"] = _safe_auc(ys, np.asarray(s)[mask])
-            for share in CAPACITIES:
-                hits = int((listed[name][share][mask] & (ys == 1)).sum())
-                row[f"{name}_recall_at_{round(share * 100)}pct"] = hits / ys.sum() if ys.sum() else float("nan")
+            row[f"{name}_auc"] = mt.safe_auc(ys, np.asarray(s)[mask])
+            for share in mt.CAPACITIES:
+                recall, _ = mt.recall_precision(ys, listed[name][share][mask])
+                row[f"{name}_recall_at_{mt.capacity_key(share)}"] = recall
+        if "model" in scores:
+            row["model_observed_expected"] = mt.observed_expected(ys, np.asarray(scores["model"])[mask])
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def calibration_table(y: np.ndarray, p: np.ndarray, groups: np.ndarray) -> pd.DataFrame:
+    """Observed/expected where decisions are made: overall, per test cutoff, top 5%, top decile.
+
+    Rows: ``where`` (overall / cutoff / top 5% / top 10%), ``value`` (the cutoff's date),
+    ``rows``, ``observed`` (entrants), ``expected`` (sum of predictions), ``observed_expected``.
+    """
+    y = np.asarray(y).astype(int)
+    p = np.asarray(p, dtype=float)
+    parts: list[tuple[str, str, np.ndarray]] = [("overall", "", np.ones(len(y), dtype=bool))]
+    for g in sorted(pd.unique(groups)):
+        parts.append(("cutoff", str(pd.Timestamp(g).date()) if isinstance(g, (pd.Timestamp, np.datetime64)) else str(g),
+                      np.asarray(groups) == g))
+    for share, name in ((0.05, "top 5%"), (0.10, "top 10%")):
+        parts.append((name, "", mt.top_share(p, groups, share)))
+    return pd.DataFrame([{"where": where, "value": value, "rows": int(mask.sum()), "observed": int(y[mask].sum()),
+                          "expected": float(p[mask].sum()), "observed_expected": mt.observed_expected(y[mask], p[mask])}
+                         for where, value, mask in parts])
 
 
 def lead_times(
@@ -173,6 +161,44 @@ def lead_times(
         "share_lead_4w": float((lead >= 4).mean()),
         "share_lead_12w": float((lead >= 12).mean()),
     }
+
+
+def list_coverage(listings: pd.DataFrame, eligible: int, weeks: int = 52) -> float:
+    """Share of eligible households on at least one weekly list over the first ``weeks`` weeks."""
+    if listings.empty or eligible <= 0:
+        return float("nan")
+    first = listings["week"].min()
+    year = listings.loc[listings["week"] < first + pd.Timedelta(weeks=weeks), "household_id"]
+    return float(year.nunique() / eligible)
+
+
+def random_list_lead(listings: pd.DataFrame, entries: pd.DataFrame, households: np.ndarray, *,
+                     horizon_weeks: int = 52, draws: int = 20, seed: int = 0) -> dict[str, float]:
+    """Lead time of a random list with the same coverage: the model's weekly listings with the
+    household identities shuffled among the eligible households, averaged over ``draws``.
+
+    A list that covers a seventh of the county over a year "warns" of a seventh of the entrants
+    by chance; the model's early-warning value is what it adds to that.
+    """
+    rng = np.random.default_rng(seed)
+    households = np.asarray(households)
+    shares, medians = [], []
+    for _ in range(draws):
+        mapping = pd.Series(rng.permutation(households), index=households)
+        shuffled = listings.assign(household_id=listings["household_id"].map(mapping).to_numpy())
+        lead = lead_times(shuffled, entries, horizon_weeks=horizon_weeks)
+        shares.append(lead["share_warned"])
+        medians.append(lead["median_lead_weeks"])
+    return {"share_warned": float(np.mean(shares)), "median_lead_weeks": float(np.mean(medians)), "draws": draws}
+
+
+def recall_headroom(recalls: Mapping[str, float]) -> float | None:
+    """(model - rules) / (oracle - rules) recall at capacity: the share of the gap between the
+    rules and the best achievable ranking that the model closes."""
+    gap = recalls["oracle"] - recalls["rules"]
+    if not np.isfinite(gap) or gap <= 0:
+        return None
+    return float((recalls["model"] - recalls["rules"]) / gap)
 
 
 def headroom_share(auc: float, oracle_auc: float | None) -> float | None:

@@ -1,11 +1,18 @@
 """Registration gates: which alias a newly trained version gets.
 
-- No champion yet: the version becomes ``champion`` only if it beats the official rules on the
-  test rows (higher AUC and higher recall at 5%); otherwise ``challenger``.
-- A champion exists: the candidate and the champion are scored on the *same* test rows. The
-  candidate becomes ``champion`` only if its AUC and recall at 5% are not worse than the
-  champion's beyond a tolerance, its ECE is under the threshold and no slice's recall at 10%
-  falls below the floor; otherwise it stays ``challenger`` with the reasons.
+Every version, the first included, must pass the gates that protect the people on the list:
+- calibration where visits are decided: ECE at most ``ece_relative_max`` of the base rate, and
+  observed/expected of the top 5% list within ``top5_oe_low`` .. ``top5_oe_high``;
+- slices: no slice with ``slice_min_entrants`` or more entrants has a recall at 5% more than
+  ``slice_margin`` below the whole county's unless its 95% interval reaches the county's;
+- lead time (when the weekly-list backtest ran): the share of entrants warned beats a random list
+  of the same coverage by at least ``lead_gain_min``.
+Then:
+- No champion yet: the version must beat the *stronger* rules baseline (hand-set or fitted) on
+  AUC and on recall at 5% (a table without the rules' fields: AUC at least ``first_auc_min``).
+- A champion exists: the candidate and the champion are scored on the *same* test rows; the
+  candidate's AUC and recall at 5% may not be worse than the champion's beyond a tolerance.
+A version failing any gate stays ``challenger`` with the reasons.
 """
 
 from __future__ import annotations
@@ -19,9 +26,13 @@ import pandas as pd
 DEFAULT_GATES = {
     "auc_tolerance": 0.005,
     "recall_tolerance": 0.01,
-    "ece_max": 0.02,
-    "slice_recall_floor": 0.15,
-    "slice_min_entrants": 20,
+    "ece_relative_max": 0.15,
+    "top5_oe_low": 0.85,
+    "top5_oe_high": 1.15,
+    "slice_margin": 0.05,
+    "slice_min_entrants": 30,
+    "lead_gain_min": 0.10,
+    "first_auc_min": 0.55,
 }
 
 
@@ -38,67 +49,110 @@ class Decision:
         return "; ".join(self.reasons)
 
 
-def slice_failures(slices: pd.DataFrame, scorer: str, floor: float, min_entrants: int) -> list[str]:
-    """Slices (with enough entrants to judge) whose recall at 10% is below the floor."""
-    if slices is None or slices.empty:
+def slice_failures(slices: pd.DataFrame | None, whole: float, margin: float, min_entrants: int) -> list[str]:
+    """Slices (with enough entrants to judge) whose model recall at 5% is more than ``margin``
+    below the whole county's and whose 95% interval (``model_recall_at_5pct_high``) does not
+    reach it. A slice without an interval is judged on its point estimate."""
+    if slices is None or slices.empty or "model_recall_at_5pct" not in slices:
         return []
-    col = f"{scorer}_recall_at_10pct"
     judged = slices.loc[slices["entrants"] >= min_entrants]
-    low = judged.loc[judged[col] < floor]
-    return [f"{r.slice}={r.value} recall@10% {getattr(r, col):.3f} < {floor}" for r in low.itertuples()]
+    high = judged.get("model_recall_at_5pct_high", pd.Series(float("nan"), index=judged.index)).astype(float)
+    low = judged.loc[(judged["model_recall_at_5pct"] < whole - margin) & ~(high >= whole)]
+    return [f"{r.slice}={r.value} recall@5% {r.model_recall_at_5pct:.3f} is more than {margin} below the "
+            f"county's {whole:.3f} (interval up to {_show(h)})" for r, h in zip(low.itertuples(), high[low.index], strict=True)]
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def protection_failures(candidate: dict[str, Any], slices: pd.DataFrame | None, g: dict[str, Any]) -> list[str]:
+    """The gates every version must pass: calibration, slices and (when measured) lead time."""
+    reasons = []
+    ece_rel = candidate.get("ece_relative")
+    if not _finite(ece_rel) or ece_rel > g["ece_relative_max"]:
+        reasons.append(f"ECE is {_show(ece_rel)} of the base rate, above {g['ece_relative_max']}")
+    oe = candidate.get("top5_observed_expected")
+    if not _finite(oe) or not g["top5_oe_low"] <= oe <= g["top5_oe_high"]:
+        reasons.append(f"top-5% observed/expected {_show(oe)} outside {g['top5_oe_low']}-{g['top5_oe_high']}")
+    reasons.extend(slice_failures(slices, candidate["recall_at_5pct"], g["slice_margin"], int(g["slice_min_entrants"])))
+    warned, random = candidate.get("share_warned"), candidate.get("random_list_lead_share")
+    if _finite(warned) and _finite(random) and warned - random < g["lead_gain_min"]:
+        reasons.append(f"warns {warned:.3f} of entrants, a random list of the same coverage {random:.3f}: "
+                       f"gain below {g['lead_gain_min']}")
+    return reasons
+
+
+def _show(value: Any) -> str:
+    return f"{value:.3f}" if _finite(value) else "not measurable"
+
+
+def best_rules(*baselines: dict[str, float] | None) -> dict[str, float] | None:
+    """Per metric, the stronger of the rules baselines (hand-set and fitted)."""
+    present = [b for b in baselines if b]
+    if not present:
+        return None
+    keys = ("auc", "recall_at_5pct", "recall_at_10pct", "pr_auc")
+    return {k: max((b[k] for b in present if _finite(b.get(k))), default=float("nan")) for k in keys}
 
 
 def decide(
     candidate: dict[str, float],
-    rules: dict[str, float],
+    rules: dict[str, float] | None,
     slices: pd.DataFrame | None,
     champion: dict[str, float] | None,
     gates: dict[str, float] | None = None,
     logistic: dict[str, float] | None = None,
+    fitted_rules: dict[str, float] | None = None,
 ) -> Decision:
     """Choose ``champion`` or ``challenger`` for a candidate.
 
     Args:
-        candidate: the candidate's test metrics (auc, recall_at_5pct, ece).
-        rules: the rules baseline's metrics on the same rows (None for a table without the
-            contract fields the rules need: the first version must then reach AUC 0.55).
-        slices: the slice table with ``model_recall_at_10pct`` and ``entrants`` columns.
+        candidate: the candidate's test metrics (auc, recall_at_5pct, ece_relative,
+            top5_observed_expected; share_warned and random_list_lead_share when measured).
+        rules: the hand-set rules baseline's metrics on the same rows (None for a table without
+            the contract fields the rules need: the first version must then reach ``first_auc_min``).
+        slices: the slice table (``entrants``, ``model_recall_at_5pct`` and its interval's
+            ``model_recall_at_5pct_high``).
         champion: the current champion's metrics on the same rows, or None when there is none.
         gates: thresholds (``DEFAULT_GATES`` keys).
         logistic: the logistic baseline's metrics (reported in the reason when there are no rules).
+        fitted_rules: the fitted rules baseline's metrics on the same rows.
     """
     g = {**DEFAULT_GATES, **(gates or {})}
-    reasons: list[str] = []
-    checks: dict[str, Any] = {}
-    if champion is None and rules is None:
+    reasons = protection_failures(candidate, slices, g)
+    checks: dict[str, Any] = {"protection_ok": not reasons}
+    stronger = best_rules(rules, fitted_rules) if rules is not None else None
+    if champion is None and stronger is None:
         # A researcher's own table has no official ranking to beat: the first version must be
         # clearly better than chance; the logistic baseline is reported beside it, not a gate.
         bar = (logistic or {}).get("auc", float("nan"))
-        ok = candidate["auc"] >= g.get("first_auc_min", 0.55)
+        ok = candidate["auc"] >= g["first_auc_min"]
         checks.update(above_chance=ok, logistic_auc=bar)
         if not ok:
-            return Decision("challenger", [f"AUC {candidate['auc']:.3f} is not clearly above chance (0.55); "
-                                           "no rules baseline in this table"], checks)
+            reasons.insert(0, f"AUC {candidate['auc']:.3f} is not clearly above chance ({g['first_auc_min']}); "
+                              "no rules baseline in this table")
+        if reasons:
+            return Decision("challenger", reasons, checks)
         return Decision("champion", [f"first version; no rules baseline in this table; AUC {candidate['auc']:.3f} "
                                      f"(logistic baseline {bar:.3f}) / 首个版本（无规则基线）"], checks)
     if champion is None:
-        beats_auc = candidate["auc"] > rules["auc"]
-        beats_recall = candidate["recall_at_5pct"] > rules["recall_at_5pct"]
-        checks.update(beats_rules_auc=beats_auc, beats_rules_recall=beats_recall)
+        beats_auc = candidate["auc"] > stronger["auc"]
+        beats_recall = candidate["recall_at_5pct"] > stronger["recall_at_5pct"]
+        checks.update(beats_rules_auc=beats_auc, beats_rules_recall=beats_recall, best_rules=stronger)
         if not beats_auc:
-            reasons.append(f"AUC {candidate['auc']:.3f} does not beat the rules' {rules['auc']:.3f}")
+            reasons.append(f"AUC {candidate['auc']:.3f} does not beat the stronger rules' {stronger['auc']:.3f}")
         if not beats_recall:
-            reasons.append(f"recall@5% {candidate['recall_at_5pct']:.3f} does not beat the rules' "
-                           f"{rules['recall_at_5pct']:.3f}")
+            reasons.append(f"recall@5% {candidate['recall_at_5pct']:.3f} does not beat the stronger rules' "
+                           f"{stronger['recall_at_5pct']:.3f}")
         if reasons:
             return Decision("challenger", reasons, checks)
-        return Decision("champion", ["first version and it beats the official rules / 首个版本且优于规则"], checks)
+        return Decision("champion", ["first version; it beats the stronger rules baseline and passes the "
+                                     "calibration and slice gates / 首个版本，优于规则且通过全部门槛"], checks)
 
     auc_ok = candidate["auc"] >= champion["auc"] - g["auc_tolerance"]
     recall_ok = candidate["recall_at_5pct"] >= champion["recall_at_5pct"] - g["recall_tolerance"]
-    ece_ok = math.isfinite(candidate["ece"]) and candidate["ece"] <= g["ece_max"]
-    failing = slice_failures(slices, "model", g["slice_recall_floor"], int(g["slice_min_entrants"]))
-    checks.update(auc_ok=auc_ok, recall_ok=recall_ok, ece_ok=ece_ok, slices_ok=not failing,
+    checks.update(auc_ok=auc_ok, recall_ok=recall_ok,
                   champion_auc=champion["auc"], champion_recall_at_5pct=champion["recall_at_5pct"])
     if not auc_ok:
         reasons.append(f"AUC {candidate['auc']:.4f} worse than the champion's {champion['auc']:.4f} "
@@ -106,9 +160,6 @@ def decide(
     if not recall_ok:
         reasons.append(f"recall@5% {candidate['recall_at_5pct']:.4f} worse than the champion's "
                        f"{champion['recall_at_5pct']:.4f} beyond {g['recall_tolerance']}")
-    if not ece_ok:
-        reasons.append(f"ECE {candidate['ece']:.4f} above {g['ece_max']}")
-    reasons.extend(failing)
     if reasons:
         return Decision("challenger", reasons, checks)
     return Decision("champion", ["passes every gate against the current champion / 通过全部门槛"], checks)

@@ -10,12 +10,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from training import evaluate as ev
+from models import metrics as mt
 
 CJK_FONTS = ("Noto Sans CJK SC", "Noto Serif CJK SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei",
              "Source Han Sans SC", "SimHei")
-COLOURS = {"model": "#c0392b", "rules": "#2c3e50", "logistic": "#7f8c8d"}
-NAMES = {"model": "模型 / model", "rules": "规则 / official rules", "logistic": "逻辑回归 / logistic"}
+COLOURS = {"model": "#c0392b", "rules": "#2c3e50", "rules_fitted": "#2980b9", "logistic": "#7f8c8d"}
+NAMES = {"model": "模型 / model", "rules": "规则（人工权重）/ rules, hand-set weights",
+         "rules_fitted": "规则（拟合权重）/ rules, fitted weights", "logistic": "逻辑回归 / logistic",
+         "random_list": "同覆盖随机名单 / random list, same coverage"}
 
 
 def _pyplot():
@@ -50,7 +52,7 @@ def _curves(y: np.ndarray, scores: dict[str, np.ndarray], groups: np.ndarray) ->
     fig, ax = plt.subplots(figsize=(4.6, 4.2))
     for name, s in scores.items():
         fpr, tpr, _ = roc_curve(y, s)
-        ax.plot(fpr, tpr, color=COLOURS.get(name), label=f"{NAMES.get(name, name)} {ev._safe_auc(y, s):.3f}")
+        ax.plot(fpr, tpr, color=COLOURS.get(name), label=f"{NAMES.get(name, name)} {mt.safe_auc(y, s):.3f}")
     ax.plot([0, 1], [0, 1], ls=":", color="grey")
     ax.set(xlabel="假阳性率 / false positive rate", ylabel="召回率 / true positive rate", title="ROC")
     ax.legend(fontsize=8)
@@ -59,7 +61,7 @@ def _curves(y: np.ndarray, scores: dict[str, np.ndarray], groups: np.ndarray) ->
     fig, ax = plt.subplots(figsize=(4.6, 4.2))
     for name, s in scores.items():
         precision, recall, _ = precision_recall_curve(y, s)
-        ax.plot(recall, precision, color=COLOURS.get(name), label=f"{NAMES.get(name, name)} {ev._safe_ap(y, s):.3f}")
+        ax.plot(recall, precision, color=COLOURS.get(name), label=f"{NAMES.get(name, name)} {mt.safe_average_precision(y, s):.3f}")
     ax.axhline(y.mean(), ls=":", color="grey")
     ax.set(xlabel="召回率 / recall", ylabel="精确率 / precision", title="PR")
     ax.legend(fontsize=8)
@@ -69,19 +71,19 @@ def _curves(y: np.ndarray, scores: dict[str, np.ndarray], groups: np.ndarray) ->
     for name, s in scores.items():
         if name == "rules":
             continue  # a priority score is not a probability
-        rel = ev.reliability(y, s)
+        rel = mt.reliability(y, s)
         ax.plot(rel["predicted"], rel["observed"], "o-", color=COLOURS.get(name), label=NAMES.get(name, name), ms=3)
     top = max(0.05, float(max(np.max(s) for n, s in scores.items() if n != "rules")))
     ax.plot([0, top], [0, top], ls=":", color="grey")
     ax.set(xlabel="预测概率 / predicted", ylabel="实际比例 / observed",
-           title=f"校准 / calibration ({ev.ECE_BINS} 等频分箱 / equal-frequency bins)")
+           title=f"校准 / calibration ({mt.ECE_BINS} 等频分箱 / equal-frequency bins)")
     ax.legend(fontsize=8)
     images.append(_png(fig))
 
     fig, ax = plt.subplots(figsize=(4.6, 4.2))
     shares = np.array([0.01, 0.02, 0.03, 0.05, 0.075, 0.10, 0.15, 0.20, 0.30])
     for name, s in scores.items():
-        recalls = [(ev.top_share(s, groups, q) & (y == 1)).sum() / max(y.sum(), 1) for q in shares]
+        recalls = [mt.recall_precision(y, mt.top_share(s, groups, q))[0] for q in shares]
         ax.plot(shares * 100, recalls, "o-", color=COLOURS.get(name), label=NAMES.get(name, name), ms=3)
     ax.axvline(5, ls=":", color="grey")
     ax.axvline(10, ls=":", color="grey")
@@ -103,6 +105,10 @@ def _importance_plot(importance: pd.DataFrame, top: int = 20) -> str:
     return _png(fig)
 
 
+def _short(value: Any) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
 def _table(frame: pd.DataFrame, floats: str = "{:.3f}") -> str:
     formatted = frame.copy()
     for col in formatted.columns:
@@ -112,11 +118,21 @@ def _table(frame: pd.DataFrame, floats: str = "{:.3f}") -> str:
 
 
 def _metrics_table(scorers: dict[str, dict[str, float]]) -> pd.DataFrame:
-    keys = ["auc", "pr_auc", "brier", "ece", "recall_at_5pct", "precision_at_5pct", "recall_at_10pct",
-            "precision_at_10pct", "base_rate", "mean_predicted"]
+    keys = ["auc", "pr_auc", "brier", "ece", "ece_relative", "recall_at_5pct", "precision_at_5pct", "recall_at_10pct",
+            "precision_at_10pct", "base_rate", "mean_predicted", "observed_expected", "top5_observed_expected"]
     rows = []
     for name, values in scorers.items():
         rows.append({"scorer": NAMES.get(name, name), **{k: values.get(k, float("nan")) for k in keys}})
+    return pd.DataFrame(rows)
+
+
+def _intervals_table(intervals: dict[str, Any]) -> pd.DataFrame:
+    rows = []
+    for name in ("model", "rules", "rules_fitted"):
+        for metric, (low, high) in intervals.get(name, {}).items():
+            rows.append({"scorer": NAMES.get(name, name), "metric": metric, "low": low, "high": high})
+    low, high = intervals.get("recall_ratio_ci", [None, None])
+    rows.append({"scorer": NAMES["model"], "metric": "recall@5% / stronger rules", "low": low, "high": high})
     return pd.DataFrame(rows)
 
 
@@ -137,18 +153,34 @@ def render(result: Any, title: str = "返贫风险模型评估报告 / risk mode
         "<p>行数 / rows: " + html.escape(", ".join(f"{k}={v}" for k, v in result.counts.items())) + "</p>",
         "<h2>测试期指标 / test metrics</h2>",
         _table(_metrics_table(result.scorers), "{:.4f}"),
-        "<p>ECE: 15 个等频分箱 / 15 equal-frequency bins. 能力召回 / recall at capacity: 每个截止日"
+        f"<p>ECE: {mt.ECE_BINS} 个等频分箱 / {mt.ECE_BINS} equal-frequency bins (models.metrics). 能力召回 / recall at capacity: 每个截止日"
         "按分数取前 5%、10% 的未纳入监测户 / the top 5% or 10% of households not under monitoring, per cutoff.</p>",
         "".join(images),
     ]
+    intervals = getattr(result, "intervals", None)
+    if intervals:
+        parts += [f"<h2>95% 区间 / 95% intervals (household-clustered bootstrap, {intervals['replicates']} "
+                  f"replicates over {intervals['households']} households)</h2>", _table(_intervals_table(intervals))]
+    calibration = getattr(result, "calibration", None)
+    if calibration is not None and len(calibration):
+        parts += ["<h2>校准：实际/预测 / calibration: observed / expected</h2>", _table(calibration),
+                  "<p>1.0 = 预测人数等于实际人数；低于 1 高估，高于 1 低估 / 1.0: as many entered as predicted; "
+                  "below 1 over-predicts, above 1 under-predicts.</p>"]
+    served = getattr(result, "served", None)
+    if served:
+        parts += ["<h2>上线模型 / the served model</h2>",
+                  "<p>" + html.escape(", ".join(f"{k}={v}" for k, v in served.items())) + "</p>",
+                  "<p>以上指标评估的是训练程序（按时间切分回测）；上线模型用同一程序在全部已成熟截止日上重新训练，"
+                  "在最新的成熟窗口上校准 / The figures above evaluate the procedure (time-split backtest); the "
+                  "served model is the same procedure refit on every matured cutoff, calibrated on the newest "
+                  "matured window.</p>"]
     if getattr(result, "oracle", None) and result.oracle.get("oracle_auc") is not None:
         o = result.oracle
         parts += [
             "<h2>真实风险上限 / oracle headroom</h2>",
-            f"<p>oracle AUC {o['oracle_auc']:.4f}; 同样本模型 AUC / model AUC on the same rows "
-            f"{o['model_auc_on_oracle_rows']:.4f}; 规则 / rules {o.get('rules_auc_on_oracle_rows', float('nan')):.4f}; "
-            f"headroom share {o['headroom_share']:.3f} ({o['oracle_rows']} rows, cutoffs "
-            f"{html.escape(', '.join(o['oracle_cutoffs']))})</p>",
+            "<p>" + html.escape(", ".join(f"{k}={_short(v)}" for k, v in o.items())) + "</p>",
+            "<p>recall_headroom_share = (模型 - 较强规则) / (oracle - 较强规则) 召回@5%，仅测试截止日 / "
+            "(model - stronger rules) / (oracle - stronger rules) recall at 5%, oracle rows at test cutoffs only.</p>",
         ]
     if getattr(result, "lead", None):
         lead = pd.DataFrame([{"scorer": NAMES.get(k, k), **v} for k, v in result.lead.items()])

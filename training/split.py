@@ -106,3 +106,20 @@ def _too_short(cs: list[pd.Timestamp], test: int, calib: int, gap: int) -> str:
         f"({cs[0].date()} .. {cs[-1].date()}), need more than {test + calib + 2 * gap} "
         "(test + calibrate + two gaps of one horizon) / 历史数据太短，无法按时间切分"
     )
+
+
+def served_split(
+    cutoffs: list[pd.Timestamp], *, horizon_weeks: int = 52, calibrate_weeks: int = 26, gap_weeks: int | None = None,
+) -> tuple[tuple[pd.Timestamp, ...], tuple[pd.Timestamp, ...]]:
+    """(train, calibrate) cutoffs of the model that is served: the evaluated procedure refit on
+    all matured cutoffs, calibrated on the newest ``calibrate_weeks`` of them, with the same gap of
+    one horizon between the trees' last cutoff and the calibration window (as evaluated)."""
+    gap = horizon_weeks if gap_weeks is None else gap_weeks
+    cs = sorted(pd.Timestamp(c) for c in cutoffs)
+    if not cs:
+        raise ValueError("no matured cutoffs")
+    calibrate = tuple(c for c in cs if c > cs[-1] - calibrate_weeks * WEEK)
+    train = tuple(c for c in cs if c <= min(calibrate) - gap * WEEK)
+    if not train:
+        raise ValueError(_too_short(cs, 0, calibrate_weeks, gap))
+    return train, calibrate

@@ -43,6 +43,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 from features.contract import sensitive_columns
 from features.household_frame import FRAME_COLUMNS
 from features.progress import reporter
+from models import metrics as mt
 from models.table_model import TableModel, as_number, yes_no
 from training import evaluate as ev
 from training.train import TrainingResult
@@ -189,7 +190,7 @@ def _slices(test: pd.DataFrame, y: np.ndarray, scores: dict[str, np.ndarray], gr
     if contract <= set(test.columns):
         return ev.slice_table(test, y, scores, groups)
     rows = []
-    listed = {n: {q: ev.top_share(s, groups, q) for q in ev.CAPACITIES} for n, s in scores.items()}
+    listed = {n: {q: mt.top_share(s, groups, q) for q in mt.CAPACITIES} for n, s in scores.items()}
     for name, values in categories.items():
         if not 2 <= len(values) <= 12:
             continue
@@ -201,12 +202,11 @@ def _slices(test: pd.DataFrame, y: np.ndarray, scores: dict[str, np.ndarray], gr
             row: dict[str, Any] = {"slice": name, "value": value, "rows": int(mask.sum()),
                                    "entrants": int(ys.sum()), "base_rate": float(ys.mean())}
             for n, s in scores.items():
-                row[f"{n}_auc"] = ev._safe_auc(ys, s[mask])
-                for q in ev.CAPACITIES:
-                    hits = int((listed[n][q][mask] & (ys == 1)).sum())
-                    row[f"{n}_recall_at_{round(q * 100)}pct"] = hits / ys.sum() if ys.sum() else float("nan")
+                row[f"{n}_auc"] = mt.safe_auc(ys, s[mask])
+                for q in mt.CAPACITIES:
+                    row[f"{n}_recall_at_{mt.capacity_key(q)}"] = mt.recall_precision(ys, listed[n][q][mask])[0]
             rows.append(row)
-    return pd.DataFrame(rows, columns=["slice", "value", "rows", "entrants", "base_rate", "model_recall_at_10pct"]
+    return pd.DataFrame(rows, columns=["slice", "value", "rows", "entrants", "base_rate", "model_recall_at_5pct"]
                         if not rows else None)
 
 
@@ -317,9 +317,9 @@ def fit_table(
     m, lg = scorers["model"], scorers["logistic"]
     r = scorers.get("rules", {})
     metrics = {
-        "auc": m["auc"], "pr_auc": m["pr_auc"], "brier": m["brier"], "ece": m["ece"],
-        "recall_at_5pct": m["recall_at_5pct"], "precision_at_5pct": m["precision_at_5pct"],
-        "recall_at_10pct": m["recall_at_10pct"], "precision_at_10pct": m["precision_at_10pct"],
+        **{k: m[k] for k in ("auc", "pr_auc", "brier", "ece", "ece_relative", "recall_at_5pct", "precision_at_5pct",
+                             "recall_at_10pct", "precision_at_10pct", "observed_expected", "top5_observed_expected",
+                             "top10_observed_expected")},
         "rules_auc": r.get("auc"), "rules_recall_at_5pct": r.get("recall_at_5pct"),
         "logistic_auc": lg["auc"], "logistic_pr_auc": lg["pr_auc"], "logistic_brier": lg["brier"],
         "logistic_ece": lg["ece"], "logistic_recall_at_5pct": lg["recall_at_5pct"],

@@ -10,6 +10,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import re
 import subprocess
 import tempfile
 import time
@@ -24,6 +25,7 @@ from features.contract import sensitive_columns
 from features.household_frame import FRAME_COLUMNS
 from features.policy import Policy
 from features.transformer import CATEGORICAL_FEATURES, MODEL_FEATURES
+from models import metrics as mt
 from training import evaluate as ev
 from training.config import flat_params
 from training.gates import decide
@@ -136,6 +138,12 @@ def features_table(names: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def metric_key(text: str) -> str:
+    """An MLflow metric name from free text (township and category names): characters MLflow
+    refuses become '_', and '%' becomes 'pct'."""
+    return re.sub(r"[^\w.\-/]", "_", text.replace("%", "pct"))
+
+
 def _finite(metrics: dict[str, Any]) -> dict[str, float]:
     return {k: float(v) for k, v in metrics.items()
             if isinstance(v, (int, float, np.floating, np.integer)) and v is not None and np.isfinite(v)}
@@ -184,7 +192,7 @@ def log_training(
     champion = champion_metrics_on(model_name, test, y_test, groups)
     decision = decide(result.metrics, result.scorers.get("rules"), result.slices,
                       None if champion is None else champion, result.config.get("gates"),
-                      logistic=result.scorers.get("logistic"))
+                      logistic=result.scorers.get("logistic"), fitted_rules=result.scorers.get("rules_fitted"))
 
     assert_no_identifiers(result.reference, "the reference sample")
     example = signature_frame(result.reference.head(5), result.input_columns)
@@ -213,6 +221,16 @@ def log_training(
         for scorer, values in result.scorers.items():
             mlflow.log_metrics({f"{scorer}.{k}": v for k, v in _finite(values).items()})
         mlflow.log_metrics({f"seconds.{k}": v for k, v in result.seconds.items()})
+        if result.served:
+            mlflow.set_tags({k: str(v) for k, v in result.served.items()})
+        for row in result.calibration.to_dict(orient="records"):
+            name = metric_key("calibration.oe." + row["where"] + (f".{row['value']}" if row["value"] else ""))
+            mlflow.log_metrics(_finite({name: row["observed_expected"]}))
+        for row in result.slices.to_dict(orient="records"):
+            base = metric_key(f"slice.{row['slice']}.{row['value']}")
+            mlflow.log_metrics(_finite({f"{base}.{k}": row.get(k) for k in (
+                "model_recall_at_5pct", "model_recall_at_5pct_low", "model_recall_at_5pct_high", "entrants")
+                if k in row}))
         for record in result.tuning:
             with mlflow.start_run(run_name=f"tuning trial {record['trial']}", nested=True):
                 mlflow.log_params({k: v for k, v in record.items() if k != "validation_auc"})
@@ -224,18 +242,23 @@ def log_training(
             (tmp / "reference").mkdir()
             metrics_doc = {
                 "metrics": result.metrics, "scorers": result.scorers, "lead_time": result.lead,
-                "oracle": result.oracle, "split": result.split.as_params(), "counts": result.counts,
+                "oracle": result.oracle, "split": result.split.as_params(), "served": result.served,
+                "intervals": result.intervals, "calibration": result.calibration.to_dict(orient="records"),
+                "counts": result.counts,
                 "seconds": result.seconds, "best_params": result.best_params, "decision": {
                     "alias": decision.alias, "reasons": decision.reasons, "checks": decision.checks,
                     "champion_on_same_rows": champion},
-                "definitions": {"ece": f"{ev.ECE_BINS} equal-frequency bins",
-                                "capacity": "top share of eligible households per cutoff",
-                                "lead_time": "weekly watch lists; median over warned entrants"},
+                "definitions": {"ece": f"{mt.ECE_BINS} equal-frequency bins (models.metrics)",
+                                "capacity": "top ceil(share x n) eligible households per cutoff",
+                                "intervals": "household-clustered bootstrap, 95% percentile",
+                                "lead_time": "weekly watch lists; median over warned entrants; random list = "
+                                             "the same listings with household identities shuffled"},
                 "notes": result.notes,
             }
             (tmp / "evaluation" / "metrics.json").write_text(
                 json.dumps(_clean(metrics_doc), ensure_ascii=False, indent=2, default=_json_default), encoding="utf-8")
             result.slices.to_csv(tmp / "evaluation" / "slices.csv", index=False, encoding="utf-8")
+            result.calibration.to_csv(tmp / "evaluation" / "calibration.csv", index=False, encoding="utf-8")
             pd.DataFrame(result.tuning).to_csv(tmp / "evaluation" / "tuning.csv", index=False)
             result.importance.to_csv(tmp / "evaluation" / "shap_importance.csv", index=False, encoding="utf-8")
             (tmp / "evaluation" / "report.html").write_text(report.render(result), encoding="utf-8")

@@ -1,4 +1,11 @@
-"""Training orchestration: rows -> split -> tuning -> fit -> evaluation against the baselines.
+"""Training orchestration: rows -> split -> tuning -> fit -> evaluation against the baselines ->
+refit of the evaluated procedure on all matured cutoffs (the model that is served).
+
+The time split evaluates the *procedure* (settings chosen on the calibration part, trees fit on the
+oldest cutoffs, figures on the newest matured ones). The model registered and served is the same
+procedure refit on every matured cutoff and calibrated on the newest matured window, so a county
+that retrains each quarter serves a model that has seen last year's outcomes; the backtest figures
+are logged with it as the procedure's expected performance.
 
 ``fit_and_evaluate`` is pure (tables in, a ``TrainingResult`` out); ``train_county`` adds the
 I/O: reading the county folder, MLflow logging, the gates and registration (``training.tracking``).
@@ -23,19 +30,12 @@ from features.progress import reporter
 from features.transformer import CATEGORICAL_FEATURES, MODEL_FEATURES
 from models.pipeline import DEFAULT_MONOTONE, RiskPipeline
 from training import evaluate as ev
-from training.baselines import logistic_baseline, rules_score
-from training.dataset import (
-    LABEL,
-    WEEK,
-    build_training_rows,
-    cutoff_schedule,
-    data_end,
-    data_start,
-    iter_frames,
-    label_frame,
-)
-from training.split import TimeSplit, time_split
+from training.backtests import lead_time_backtest, oracle_comparison
+from training.baselines import FittedRules, logistic_baseline, no_criterion, rules_score
+from training.dataset import LABEL, build_training_rows, cutoff_schedule, data_end, data_start
+from training.split import TimeSplit, served_split, time_split
 from training.tuning import random_search
+from training.uncertainty import bootstrap
 
 Progress = Callable[[str, int, int], None]
 log = logging.getLogger(__name__)
@@ -68,11 +68,12 @@ class TrainingResult:
     # The raw input columns the logged model's signature lists (default: the household frame's).
     input_columns: list[str] = field(default_factory=lambda: list(MODEL_FEATURES))
     target_description: str = "进入监测 / entering monitoring within 52 weeks"
-
-
-def _frames(tables, policy, cutoffs, horizon, progress: Progress, stage: str, workers: int) -> pd.DataFrame:
-    return build_training_rows(tables, policy, cutoffs, horizon_weeks=horizon, workers=workers,
-                               progress=lambda d, t: progress(stage, d, t))
+    # The served refit's windows (served_train_first/_last, served_fit_last, ...); empty for tables.
+    served: dict[str, Any] = field(default_factory=dict)
+    # Household-clustered bootstrap intervals (training.uncertainty.bootstrap).
+    intervals: dict[str, Any] = field(default_factory=dict)
+    # Observed/expected overall, per test cutoff, top 5% and top 10% (evaluate.calibration_table).
+    calibration: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def importance_table(model: RiskPipeline, frame: pd.DataFrame) -> pd.DataFrame:
@@ -87,79 +88,8 @@ def importance_table(model: RiskPipeline, frame: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values("mean_abs_shap", ascending=False, ignore_index=True)
 
 
-def _oracle_comparison(
-    tables, policy, model: RiskPipeline, oracle: pd.DataFrame | None, split: TimeSplit, horizon: int, end,
-    workers: int = 1,
-) -> dict[str, Any]:
-    """Oracle AUC on its sample and the model's AUC on the same rows (out-of-sample cutoffs only).
-
-    Rows: the oracle's households at its cutoffs that are matured, not under monitoring at the
-    cutoff, and at or after the first cutoff the trees never saw a label of (the calibration
-    part's start). The realised label comes from the outcomes table, as for training rows.
-    """
-    empty = {"oracle_auc": None, "model_auc_on_oracle_rows": None, "oracle_rows": 0, "oracle_cutoffs": []}
-    if oracle is None or oracle.empty:
-        return empty
-    first_unseen = min(split.calibrate)
-    usable = sorted(c for c in oracle["cutoff"].unique()
-                    if pd.Timestamp(c) >= first_unseen and pd.Timestamp(c) + horizon * WEEK <= end)
-    if not usable:
-        return {**empty, "note": "no oracle cutoff is out-of-sample and matured"}
-    rows = []
-    for c, built in iter_frames(tables, policy, usable, workers):
-        frame = label_frame(built, tables["outcomes"], c, horizon)
-        sample = oracle.loc[oracle["cutoff"] == c, ["household_id", "true_risk"]]
-        joined = frame.merge(sample, on="household_id", how="inner")
-        rows.append(joined)
-    rows = pd.concat(rows, ignore_index=True)
-    y = rows[LABEL].to_numpy()
-    model_p = model.predict_proba(rows)[:, 1]
-    oracle_auc = ev._safe_auc(y, rows["true_risk"].to_numpy())
-    model_auc = ev._safe_auc(y, model_p)
-    return {
-        "oracle_auc": oracle_auc,
-        "model_auc_on_oracle_rows": model_auc,
-        "rules_auc_on_oracle_rows": ev._safe_auc(y, rules_score(rows, policy)),
-        "oracle_rows": int(len(rows)),
-        "oracle_positives": int(y.sum()),
-        "oracle_cutoffs": [str(pd.Timestamp(c).date()) for c in usable],
-        "headroom_share": ev.headroom_share(model_auc, oracle_auc),
-    }
-
-
-def _lead_time_backtest(
-    tables, policy, model: RiskPipeline, split: TimeSplit, end, config, progress: Progress
-) -> tuple[dict[str, dict[str, float]], int]:
-    """Weekly watch lists from the first test cutoff to the end of the data; entrants whose entry
-    has a full lookback of lists are evaluated for both the model and the rules."""
-    lt = config["lead_time"]
-    step, lookback = int(lt["step_weeks"]), int(lt["lookback_weeks"])
-    capacity = float(config["capacity"])
-    weeks = []
-    w = pd.Timestamp(end)
-    while w >= min(split.test):
-        weeks.append(w)
-        w -= step * WEEK
-    weeks = sorted(weeks)
-    listed: dict[str, list[pd.DataFrame]] = {"model": [], "rules": []}
-    for i, (week, frame) in enumerate(iter_frames(tables, policy, weeks, int(config.get("workers", 1)))):
-        frame = frame.loc[~frame["under_monitoring"].to_numpy(dtype=bool)].reset_index(drop=True)
-        scores = {"model": model.predict_proba(frame)[:, 1], "rules": rules_score(frame, policy)}
-        group = np.zeros(len(frame))
-        for name, s in scores.items():
-            mask = ev.top_share(s, group, capacity)
-            listed[name].append(pd.DataFrame({"household_id": frame.loc[mask, "household_id"].to_numpy(), "week": week}))
-        progress("watch lists", i + 1, len(weeks))
-    first_full = weeks[0] + lookback * WEEK
-    outcomes = tables["outcomes"]
-    entries = outcomes.loc[(outcomes["entry_date"] > first_full) & (outcomes["entry_date"] <= end),
-                           ["household_id", "entry_date"]]
-    result = {name: ev.lead_times(pd.concat(parts, ignore_index=True), entries, horizon_weeks=lookback)
-              for name, parts in listed.items()}
-    for r in result.values():
-        r["entries_from"] = str(first_full.date())
-        r["lists"] = len(weeks)
-    return result, len(weeks)
+def _parts(rows: pd.DataFrame, *parts: tuple[pd.Timestamp, ...]) -> list[pd.DataFrame]:
+    return [rows.loc[rows["cutoff"].isin(list(p))].reset_index(drop=True) for p in parts]
 
 
 def fit_and_evaluate(
@@ -170,7 +100,8 @@ def fit_and_evaluate(
     oracle: pd.DataFrame | None = None,
     progress: Progress | None = None,
 ) -> TrainingResult:
-    """Build rows, split by time, tune, fit, and evaluate the model and the baselines.
+    """Build rows, split by time, tune, fit, evaluate the model and the baselines with intervals,
+    then refit the procedure on all matured cutoffs (the served model).
 
     Args:
         tables: contract tables of the county history.
@@ -188,11 +119,14 @@ def fit_and_evaluate(
     sp = config["split"]
     split = time_split(cutoffs, horizon_weeks=horizon, test_weeks=int(sp["test_weeks"]),
                        calibrate_weeks=int(sp["calibrate_weeks"]), gap_weeks=int(sp["gap_weeks"]))
+    served_train, served_calib = served_split(cutoffs, horizon_weeks=horizon, calibrate_weeks=int(sp["calibrate_weeks"]),
+                                              gap_weeks=int(sp["gap_weeks"]))
 
     workers = int(config.get("workers", 1))
-    train = _frames(tables, policy, split.train, horizon, progress, "training rows", workers)
-    calib = _frames(tables, policy, split.calibrate, horizon, progress, "calibration rows", workers)
-    test = _frames(tables, policy, split.test, horizon, progress, "test rows", workers)
+    needed = sorted(set(split.train) | set(split.calibrate) | set(split.test) | set(served_train) | set(served_calib))
+    rows = build_training_rows(tables, policy, needed, horizon_weeks=horizon, workers=workers,
+                               progress=lambda d, t: progress("rows", d, t))
+    train, calib, test = _parts(rows, split.train, split.calibrate, split.test)
     clock["rows"] = time.perf_counter()
     y_train, y_calib, y_test = (d[LABEL].to_numpy() for d in (train, calib, test))
     for name, y in (("train", y_train), ("calibrate", y_calib), ("test", y_test)):
@@ -200,96 +134,153 @@ def fit_and_evaluate(
             raise ValueError(f"the {name} part has only one class: cannot train or evaluate")
 
     model_cfg = config["model"]
-    base = dict(model_cfg["lgbm"])
+    seed = int(model_cfg["random_state"])
     tcfg = config["tuning"]
     monotone = DEFAULT_MONOTONE if model_cfg.get("monotone", True) else {}
     best, trials = random_search(
-        train, y_train, calib, y_calib, base=base, space=tcfg.get("space", {}), trials=int(tcfg["trials"]),
-        seed=int(tcfg["seed"]), sample_rows=int(tcfg["sample_rows"]), random_state=int(model_cfg["random_state"]),
+        train, y_train, calib, y_calib, base=dict(model_cfg["lgbm"]), space=tcfg.get("space", {}),
+        trials=int(tcfg["trials"]), seed=int(tcfg["seed"]), sample_rows=int(tcfg["sample_rows"]), random_state=seed,
         monotone=monotone, progress=lambda d, t: progress("tuning", d, t),
     )
     clock["tuning"] = time.perf_counter()
+
+    def procedure(fit_rows: pd.DataFrame, calib_rows: pd.DataFrame) -> RiskPipeline:
+        return RiskPipeline(lgbm_params=best, calibration=model_cfg["calibration"], random_state=seed,
+                            monotone=monotone).fit(fit_rows, fit_rows[LABEL].to_numpy(), calib_rows,
+                                                   calib_rows[LABEL].to_numpy())
+
     progress("fitting", 0, 1)
-    model = RiskPipeline(lgbm_params=best, calibration=model_cfg["calibration"],
-                         random_state=int(model_cfg["random_state"]), monotone=monotone)
-    model.fit(train, y_train, calib, y_calib)
+    evaluated = procedure(train, calib)
     progress("fitting", 1, 1)
     clock["fit"] = time.perf_counter()
 
     progress("evaluating", 0, 1)
     lcfg = config["logistic"]
-    rng = np.random.default_rng(int(model_cfg["random_state"]))
+    rng = np.random.default_rng(seed)
     take = np.sort(rng.choice(len(train), size=min(int(lcfg["max_train_rows"]), len(train)), replace=False))
-    logistic = logistic_baseline(random_state=int(model_cfg["random_state"]), C=float(lcfg["C"]))
-    logistic.fit(train.iloc[take], y_train[take])
+    logistic = logistic_baseline(random_state=seed, C=float(lcfg["C"])).fit(train.iloc[take], y_train[take])
+    fitted_rules = FittedRules(policy, random_state=seed, C=float(lcfg["C"])).fit(train.iloc[take], y_train[take])
     clock["logistic"] = time.perf_counter()
 
+    scorer_fns = {
+        "model": lambda f: evaluated.predict_proba(f)[:, 1],
+        "rules": lambda f: rules_score(f, policy),
+        "rules_fitted": lambda f: fitted_rules.predict_proba(f)[:, 1],
+    }
     groups = test["cutoff"].to_numpy()
-    scores = {
-        "model": model.predict_proba(test)[:, 1],
-        "rules": rules_score(test, policy),
-        "logistic": logistic.predict_proba(test)[:, 1],
-    }
-    scorers = {
-        name: ev.score_metrics(y_test, s, groups, probability=name != "rules") for name, s in scores.items()
-    }
+    scores = {**{n: f(test) for n, f in scorer_fns.items()}, "logistic": logistic.predict_proba(test)[:, 1]}
+    scorers = {name: ev.score_metrics(y_test, s, groups, probability=name != "rules") for name, s in scores.items()}
     scorers["model_calibration_part"] = ev.score_metrics(
-        y_calib, model.predict_proba(calib)[:, 1], calib["cutoff"].to_numpy(), probability=True)
-    slices = ev.slice_table(test, y_test, scores, groups)
-    oracle_info = _oracle_comparison(tables, policy, model, oracle, split, horizon, end, workers)
+        y_calib, evaluated.predict_proba(calib)[:, 1], calib["cutoff"].to_numpy(), probability=True)
+    masks = ev.slice_masks(test, {("no_criterion", "true"): no_criterion(test, policy)})
+    intervals = bootstrap(y_test, {n: scores[n] for n in scorer_fns}, groups, test["household_id"].to_numpy(),
+                          slices={f"{c}={v}": m for (c, v), m in masks.items()},
+                          replicates=int(config["bootstrap"]["replicates"]), seed=seed)
+    slices = _with_intervals(ev.slice_table(test, y_test, scores, groups, masks), intervals["slices"])
+    calibration = ev.calibration_table(y_test, scores["model"], groups)
+    oracle_info = oracle_comparison(tables, policy, scorer_fns, oracle, split, horizon, end, workers,
+                                    float(config["capacity"]))
     clock["evaluate"] = time.perf_counter()
     progress("evaluating", 1, 1)
-    lead, n_lists = _lead_time_backtest(tables, policy, model, split, end, config, progress)
+    lead, n_lists = lead_time_backtest(tables, policy, scorer_fns, split, end, config, progress)
     clock["lead"] = time.perf_counter()
 
-    rng = np.random.default_rng(int(model_cfg["random_state"]) + 1)
+    fit_rows, served_calib_rows = _parts(rows, served_train, served_calib)
+    progress("refitting on every matured cutoff", 0, 1)
+    served = procedure(fit_rows, served_calib_rows)
+    progress("refitting on every matured cutoff", 1, 1)
+    clock["refit"] = time.perf_counter()
+    served_info = {
+        "served_train_first": str(min(served_train).date()), "served_train_last": str(max(served_calib).date()),
+        "served_fit_last": str(max(served_train).date()), "served_calibrate_first": str(min(served_calib).date()),
+        "served_calibrate_last": str(max(served_calib).date()), "served_fit_rows": len(fit_rows),
+        "served_calibrate_rows": len(served_calib_rows), "data_end": str(end.date()),
+    }
+
+    rng = np.random.default_rng(seed + 1)
     shap_take = np.sort(rng.choice(len(test), size=min(int(config["shap_rows"]), len(test)), replace=False))
-    importance = importance_table(model, test.iloc[shap_take])
-    ref_take = np.sort(rng.choice(len(train), size=min(int(config["reference_rows"]), len(train)), replace=False))
+    importance = importance_table(served, test.iloc[shap_take])
+    # The drift reference is the served model's newest window (its calibration rows): comparing a
+    # week with data three years older would flag every secular trend as drift.
+    ref_take = np.sort(rng.choice(len(served_calib_rows), size=min(int(config["reference_rows"]),
+                                                                    len(served_calib_rows)), replace=False))
     columns = list(dict.fromkeys(REFERENCE_CONTEXT + list(MODEL_FEATURES)))
-    reference = train.iloc[ref_take][columns].reset_index(drop=True)
-    reference["prediction"] = model.predict_proba(reference)[:, 1]
+    reference = served_calib_rows.iloc[ref_take][columns].reset_index(drop=True)
+    reference["prediction"] = served.predict_proba(reference)[:, 1]
     clock["end"] = time.perf_counter()
 
-    m, r, lg = scorers["model"], scorers["rules"], scorers["logistic"]
-    metrics: dict[str, float | None] = {
-        "auc": m["auc"], "pr_auc": m["pr_auc"], "brier": m["brier"], "ece": m["ece"],
-        "recall_at_5pct": m["recall_at_5pct"], "precision_at_5pct": m["precision_at_5pct"],
-        "recall_at_10pct": m["recall_at_10pct"], "precision_at_10pct": m["precision_at_10pct"],
+    metrics = headline_metrics(scorers, intervals, oracle_info, lead)
+    seconds = {
+        "rows": clock["rows"] - clock["start"], "tuning": clock["tuning"] - clock["rows"],
+        "fit": clock["fit"] - clock["tuning"], "baselines": clock["logistic"] - clock["fit"],
+        "evaluate": clock["evaluate"] - clock["logistic"], "lead_time": clock["lead"] - clock["evaluate"],
+        "refit": clock["refit"] - clock["lead"], "artifacts": clock["end"] - clock["refit"],
+        "total": clock["end"] - clock["start"],
+    }
+    counts = {"train_rows": len(train), "calibrate_rows": len(calib), "test_rows": len(test),
+              "train_positives": int(y_train.sum()), "calibrate_positives": int(y_calib.sum()),
+              "test_positives": int(y_test.sum()), "test_households": intervals["households"],
+              "watch_lists": n_lists, "lead_entrants": lead["model"]["entrants"],
+              "oracle_rows": oracle_info["oracle_rows"], "served_fit_rows": len(fit_rows),
+              "served_calibrate_rows": len(served_calib_rows)}
+    return TrainingResult(
+        model=served, config=config, split=split, metrics=metrics, scorers=scorers, slices=slices, lead=lead,
+        oracle=oracle_info, tuning=trials, importance=importance, reference=reference, test_frame=test,
+        test_scores=scores, best_params=best, counts=counts, seconds=seconds, served=served_info,
+        intervals=intervals, calibration=calibration,
+    )
+
+
+def _with_intervals(slices: pd.DataFrame, cis: dict[str, list]) -> pd.DataFrame:
+    keys = slices["slice"].astype(str) + "=" + slices["value"].astype(str)
+    slices["model_recall_at_5pct_low"] = [cis.get(k, [None, None])[0] for k in keys]
+    slices["model_recall_at_5pct_high"] = [cis.get(k, [None, None])[1] for k in keys]
+    return slices
+
+
+def headline_metrics(scorers: dict[str, dict[str, float]], intervals: dict[str, Any], oracle_info: dict[str, Any],
+                     lead: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """The flat figures logged as MLflow metrics, gated and shown (intervals as ``*_low/_high``)."""
+    m, r, rf, lg = scorers["model"], scorers["rules"], scorers["rules_fitted"], scorers["logistic"]
+    best_recall = max(r["recall_at_5pct"], rf["recall_at_5pct"])
+    out: dict[str, Any] = {
+        **{k: m[k] for k in ("auc", "pr_auc", "brier", "ece", "ece_relative", "recall_at_5pct", "precision_at_5pct",
+                             "recall_at_10pct", "precision_at_10pct", "observed_expected",
+                             "top5_observed_expected", "top10_observed_expected")},
         "rules_auc": r["auc"], "rules_pr_auc": r["pr_auc"], "rules_recall_at_5pct": r["recall_at_5pct"],
         "rules_recall_at_10pct": r["recall_at_10pct"], "rules_precision_at_5pct": r["precision_at_5pct"],
+        "rules_fitted_auc": rf["auc"], "rules_fitted_pr_auc": rf["pr_auc"],
+        "rules_fitted_recall_at_5pct": rf["recall_at_5pct"], "rules_fitted_recall_at_10pct": rf["recall_at_10pct"],
         "logistic_auc": lg["auc"], "logistic_pr_auc": lg["pr_auc"], "logistic_brier": lg["brier"],
         "logistic_ece": lg["ece"], "logistic_recall_at_5pct": lg["recall_at_5pct"],
         "test_base_rate": m["base_rate"], "test_mean_predicted": m["mean_predicted"],
         "oracle_auc": oracle_info["oracle_auc"],
         "model_auc_on_oracle_rows": oracle_info["model_auc_on_oracle_rows"],
         "headroom_share": oracle_info.get("headroom_share"),
+        "recall_headroom_share": oracle_info.get("recall_headroom_share"),
+        "oracle_recall_at_5pct": oracle_info.get("oracle_recall_at_5pct_on_oracle_rows"),
         "median_lead_weeks": lead["model"]["median_lead_weeks"],
         "median_lead_weeks_all": lead["model"]["median_lead_weeks_all"],
         "share_warned": lead["model"]["share_warned"],
         "share_lead_4w": lead["model"]["share_lead_4w"],
         "share_lead_12w": lead["model"]["share_lead_12w"],
+        "list_coverage_52w": lead["model"]["list_coverage_52w"],
+        "random_list_lead_share": lead["random_list"]["share_warned"],
+        "random_list_median_lead_weeks": lead["random_list"]["median_lead_weeks"],
         "rules_median_lead_weeks": lead["rules"]["median_lead_weeks"],
         "rules_share_warned": lead["rules"]["share_warned"],
         "rules_share_lead_4w": lead["rules"]["share_lead_4w"],
         "rules_share_lead_12w": lead["rules"]["share_lead_12w"],
+        "rules_fitted_share_warned": lead["rules_fitted"]["share_warned"],
         "recall_ratio_vs_rules": m["recall_at_5pct"] / r["recall_at_5pct"] if r["recall_at_5pct"] else None,
+        "recall_ratio_vs_best_rules": m["recall_at_5pct"] / best_recall if best_recall else None,
     }
-    seconds = {
-        "rows": clock["rows"] - clock["start"], "tuning": clock["tuning"] - clock["rows"],
-        "fit": clock["fit"] - clock["tuning"], "logistic": clock["logistic"] - clock["fit"],
-        "evaluate": clock["evaluate"] - clock["logistic"], "lead_time": clock["lead"] - clock["evaluate"],
-        "artifacts": clock["end"] - clock["lead"], "total": clock["end"] - clock["start"],
-    }
-    counts = {"train_rows": len(train), "calibrate_rows": len(calib), "test_rows": len(test),
-              "train_positives": int(y_train.sum()), "calibrate_positives": int(y_calib.sum()),
-              "test_positives": int(y_test.sum()), "watch_lists": n_lists,
-              "lead_entrants": lead["model"]["entrants"], "oracle_rows": oracle_info["oracle_rows"]}
-    return TrainingResult(
-        model=model, config=config, split=split, metrics=metrics, scorers=scorers, slices=slices, lead=lead,
-        oracle=oracle_info, tuning=trials, importance=importance, reference=reference, test_frame=test,
-        test_scores=scores, best_params=best, counts=counts, seconds=seconds,
-    )
+    for key in ("auc", "pr_auc", "recall_at_5pct", "recall_at_10pct"):
+        out[f"{key}_low"], out[f"{key}_high"] = intervals["model"][key]
+        out[f"rules_{key}_low"], out[f"rules_{key}_high"] = intervals["rules"][key]
+        out[f"rules_fitted_{key}_low"], out[f"rules_fitted_{key}_high"] = intervals["rules_fitted"][key]
+    out["recall_ratio_low"], out["recall_ratio_high"] = intervals["recall_ratio_ci"]
+    return out
 
 
 def train_county(
@@ -321,21 +312,43 @@ def train_county(
         data_fingerprint=county_data.fingerprint(data_dir), data_source=str(Path(data_dir).resolve()),
         user=user, started=started,
     )
+    return county_json(result, logged, model_name, started)
+
+
+def _ci(metrics: dict[str, Any], key: str) -> list[float | None]:
+    return [metrics.get(f"{key}_low"), metrics.get(f"{key}_high")]
+
+
+def county_json(result: TrainingResult, logged: dict[str, Any], model_name: str, started: float) -> dict[str, Any]:
+    """`fanpin train --json` for a county folder: the headline figures with intervals, both
+    baselines, the served windows, calibration and slices."""
     m = result.metrics
+    keys = ("auc", "pr_auc", "brier", "ece", "ece_relative", "recall_at_5pct", "recall_at_10pct",
+            "rules_auc", "rules_recall_at_5pct", "rules_fitted_auc", "rules_fitted_recall_at_5pct",
+            "recall_ratio_vs_rules", "recall_ratio_vs_best_rules", "logistic_auc", "oracle_auc",
+            "model_auc_on_oracle_rows", "headroom_share", "recall_headroom_share", "oracle_recall_at_5pct",
+            "median_lead_weeks", "share_warned", "share_lead_4w", "share_lead_12w", "rules_median_lead_weeks",
+            "rules_share_lead_12w", "list_coverage_52w", "random_list_lead_share", "observed_expected",
+            "top5_observed_expected", "top10_observed_expected")
+    slices = result.slices
     return {
         "run_id": logged["run_id"],
         "model_name": model_name,
         "model_version": logged["version"],
         "alias": logged["alias"],
         "alias_reason": logged["reason"],
-        "auc": m["auc"], "pr_auc": m["pr_auc"], "brier": m["brier"], "ece": m["ece"],
-        "recall_at_5pct": m["recall_at_5pct"], "recall_at_10pct": m["recall_at_10pct"],
-        "rules_auc": m["rules_auc"], "rules_recall_at_5pct": m["rules_recall_at_5pct"],
-        "logistic_auc": m["logistic_auc"], "oracle_auc": m["oracle_auc"],
-        "model_auc_on_oracle_rows": m["model_auc_on_oracle_rows"], "headroom_share": m["headroom_share"],
-        "median_lead_weeks": m["median_lead_weeks"], "share_lead_4w": m["share_lead_4w"],
-        "share_lead_12w": m["share_lead_12w"], "rules_median_lead_weeks": m["rules_median_lead_weeks"],
-        "rules_share_lead_12w": m["rules_share_lead_12w"],
+        **{k: m.get(k) for k in keys},
+        "auc_ci": _ci(m, "auc"), "pr_auc_ci": _ci(m, "pr_auc"), "recall_at_5pct_ci": _ci(m, "recall_at_5pct"),
+        "recall_at_10pct_ci": _ci(m, "recall_at_10pct"), "recall_ratio_ci": _ci(m, "recall_ratio"),
+        "served_train_first": result.served["served_train_first"],
+        "served_train_last": result.served["served_train_last"],
+        "served_fit_last": result.served["served_fit_last"],
+        "calibration": result.calibration.to_dict(orient="records"),
+        "slices": {f"{r['slice']}={r['value']}": {
+            "entrants": int(r["entrants"]), "recall_at_5pct": r["model_recall_at_5pct"],
+            "ci": [r["model_recall_at_5pct_low"], r["model_recall_at_5pct_high"]],
+            "observed_expected": r["model_observed_expected"]} for r in slices.to_dict(orient="records")},
+        "bootstrap_replicates": result.intervals.get("replicates"),
         "train_rows": result.counts["train_rows"], "test_rows": result.counts["test_rows"],
         "split": result.split.as_params(),
         "seconds": round(time.perf_counter() - started, 1),
