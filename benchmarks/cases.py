@@ -106,9 +106,50 @@ def _train_run(n: int) -> dict[str, Any]:
     return {
         "households": n, "seconds": seconds,
         "stages": {k: round(v, 3) for k, v in result.seconds.items() if k != "total"},
-        "train_rows": result.counts["train_rows"], "auc": m["auc"], "rules_auc": m["rules_auc"],
+        "train_rows": result.counts["train_rows"], "auc": m["auc"], "auc_ci": [m["auc_low"], m["auc_high"]],
+        "rules_auc": m["rules_auc"], "rules_fitted_auc": m["rules_fitted_auc"],
         "best_params": {k: result.best_params.get(k) for k in ("n_estimators", "num_leaves")},
     }
+
+
+# Figures compared across seeds: how much of a difference between two trainings is the county's luck.
+SEED_FIGURES = ("auc", "pr_auc", "recall_at_5pct", "recall_at_10pct", "rules_fitted_recall_at_5pct",
+                "recall_ratio_vs_best_rules", "recall_headroom_share", "median_lead_weeks", "share_warned",
+                "random_list_lead_share", "list_coverage_52w", "ece_relative", "top5_observed_expected")
+
+
+def _seed_prepare(n: int, seeds: tuple[int, ...]) -> None:
+    for seed in seeds:
+        prep.county(n, seed=seed)
+
+
+def _seeds_run(n: int, seeds: tuple[int, ...]) -> dict[str, Any]:
+    """fit_and_evaluate (default config) on the simulated county of each seed: every seed's figures
+    with their household-bootstrap intervals, and the spread across seeds."""
+    from features.policy import load_policy
+    from training.config import default_config
+    from training.county_data import read_history, read_oracle
+    from training.train import fit_and_evaluate
+
+    started = time.perf_counter()
+    per_seed = []
+    for seed in seeds:
+        folder, _ = prep.county(n, seed=seed)
+        tables, _ = read_history(folder)
+        result = fit_and_evaluate(tables, load_policy(), default_config(), oracle=read_oracle(folder))
+        m = result.metrics
+        per_seed.append({"seed": seed, **{k: m.get(k) for k in SEED_FIGURES},
+                         **{f"{k}_ci": [m.get(f"{k}_low"), m.get(f"{k}_high")]
+                            for k in ("auc", "pr_auc", "recall_at_5pct", "recall_at_10pct")},
+                         "recall_ratio_ci": [m.get("recall_ratio_low"), m.get("recall_ratio_high")],
+                         "served_train_last": result.served["served_train_last"],
+                         "seconds": round(result.seconds["total"], 1)})
+    spread = {}
+    for k in SEED_FIGURES:
+        values = [r[k] for r in per_seed if isinstance(r[k], (int, float))]
+        if values:
+            spread[k] = {"min": min(values), "max": max(values), "range": max(values) - min(values)}
+    return {"households": n, "seconds": time.perf_counter() - started, "seeds": per_seed, "spread": spread}
 
 
 # -- drift -------------------------------------------------------------------------------------------
@@ -234,6 +275,9 @@ CASES: dict[str, Case] = {
                          partial(_simulate_run, 20_000)),
     "train_20k": Case("training", "fit_and_evaluate on the simulated 20,000-household county",
                       partial(_train_run, 20_000), partial(_train_prepare, 20_000)),
+    "train_seeds_20k": Case("evaluation", "training on the 20,000-household county of seeds 1-3: figures with "
+                            "intervals and their spread across seeds",
+                            partial(_seeds_run, 20_000, (1, 2, 3)), partial(_seed_prepare, 20_000, (1, 2, 3))),
     "explain_models": Case("explain", "AUC against TreeSHAP cost for 4 model sizes (2,000 households explained)",
                            _explain_run, _explain_prepare),
     **{

@@ -27,6 +27,39 @@ def _load(r: dict) -> str:
     return _fmt(la[0])
 
 
+def _with_ci(value: Any, ci: Any) -> str:
+    if not isinstance(value, (int, float)):
+        return ""
+    if isinstance(ci, list) and len(ci) == 2 and all(isinstance(c, (int, float)) for c in ci):
+        return f"{value:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
+    return f"{value:.3f}"
+
+
+def _seed_table(rows: list[dict]) -> list[str]:
+    """One row per seed (figures with 95% household-bootstrap intervals), then the spread."""
+    cols = [("AUC", "auc"), ("PR-AUC", "pr_auc"), ("recall@5%", "recall_at_5pct"),
+            ("fitted rules recall@5%", "rules_fitted_recall_at_5pct"), ("ratio vs stronger rules", "recall_ratio"),
+            ("recall headroom", "recall_headroom_share"), ("median lead wk", "median_lead_weeks"),
+            ("warned", "share_warned"), ("random list warned", "random_list_lead_share"),
+            ("ECE / base rate", "ece_relative"), ("top-5% O/E", "top5_observed_expected")]
+    out = []
+    for r in rows:
+        head = ["case", "seed", *[c for c, _ in cols], "served to", "seconds"]
+        out += [f"{r['case']} ({_load(r)} load, {r.get('date', '')[:16]}): simulated counties, not field data.", "",
+                "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for s in r.get("seeds", []):
+            value = {k: (s.get("recall_ratio_vs_best_rules") if k == "recall_ratio" else s.get(k)) for _, k in cols}
+            out.append("| " + " | ".join([r["case"], str(s["seed"]),
+                                         *[_with_ci(value[k], s.get(f"{k}_ci")) for _, k in cols],
+                                         s.get("served_train_last", ""), _fmt(s.get("seconds"), 0)]) + " |")
+        spread = r.get("spread", {})
+        key = {"recall_ratio": "recall_ratio_vs_best_rules"}
+        out.append("| spread (max - min) | | " + " | ".join(
+            _fmt(spread.get(key.get(k, k), {}).get("range"), 3) for _, k in cols) + " | | |")
+        out.append("")
+    return out
+
+
 def render(lines: list[dict]) -> str:
     latest: dict[str, dict] = {}
     for r in lines:
@@ -44,7 +77,7 @@ def render(lines: list[dict]) -> str:
     for nproc, python, plat, mem in sorted(machines, key=str):
         out.append(f"Machine: {nproc} cores, {mem} GB memory, Python {python}, {plat}.")
     out.append("")
-    order = ["weekly", "simulate", "training", "explain", "drift", "api", "spark"]
+    order = ["weekly", "simulate", "training", "evaluation", "explain", "drift", "api", "spark"]
     for family in sorted(families, key=lambda f: (order.index(f) if f in order else 99, f)):
         rows = sorted(families[family], key=lambda r: (r.get("households") or 0, r["case"]))
         out += [f"## {family}", ""]
@@ -95,6 +128,8 @@ def render(lines: list[dict]) -> str:
                         _fmt(s.get("treeshap_ms_per_household"), 3), _fmt(s.get("explain_households_per_second"), 0),
                         f"{s.get('max_additivity_error', 0):.1e}", _load(r),
                         r.get("date", "")[:16]]) + " |")
+        elif family == "evaluation":
+            out += _seed_table(rows)
         else:
             head = ["case", "households", "seconds", "CPU s", "peak RSS MB", "details", "target", "load", "date"]
             out.append("| " + " | ".join(head) + " |")

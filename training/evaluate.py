@@ -206,3 +206,16 @@ def headroom_share(auc: float, oracle_auc: float | None) -> float | None:
     if oracle_auc is None or not np.isfinite(oracle_auc) or oracle_auc <= 0.5:
         return None
     return float((auc - 0.5) / (oracle_auc - 0.5))
+
+
+def slice_summary(slices: pd.DataFrame) -> dict[str, dict[str, object]]:
+    """'slice=value' -> entrants, model recall at 5% with its interval and observed/expected."""
+    def value(row: dict, key: str) -> object:
+        v = row.get(key)
+        return None if v is None or (isinstance(v, float) and not np.isfinite(v)) else v
+
+    return {f"{r['slice']}={r['value']}": {
+        "entrants": int(r["entrants"]), "recall_at_5pct": value(r, "model_recall_at_5pct"),
+        "ci": [value(r, "model_recall_at_5pct_low"), value(r, "model_recall_at_5pct_high")],
+        "observed_expected": value(r, "model_observed_expected")}
+        for r in slices.to_dict(orient="records")}

@@ -244,6 +244,7 @@ def log_training(
                 "metrics": result.metrics, "scorers": result.scorers, "lead_time": result.lead,
                 "oracle": result.oracle, "split": result.split.as_params(), "served": result.served,
                 "intervals": result.intervals, "calibration": result.calibration.to_dict(orient="records"),
+                "slices_summary": ev.slice_summary(result.slices) if len(result.slices) else {},
                 "counts": result.counts,
                 "seconds": result.seconds, "best_params": result.best_params, "decision": {
                     "alias": decision.alias, "reasons": decision.reasons, "checks": decision.checks,

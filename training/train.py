@@ -330,7 +330,6 @@ def county_json(result: TrainingResult, logged: dict[str, Any], model_name: str,
             "median_lead_weeks", "share_warned", "share_lead_4w", "share_lead_12w", "rules_median_lead_weeks",
             "rules_share_lead_12w", "list_coverage_52w", "random_list_lead_share", "observed_expected",
             "top5_observed_expected", "top10_observed_expected")
-    slices = result.slices
     return {
         "run_id": logged["run_id"],
         "model_name": model_name,
@@ -344,10 +343,7 @@ def county_json(result: TrainingResult, logged: dict[str, Any], model_name: str,
         "served_train_last": result.served["served_train_last"],
         "served_fit_last": result.served["served_fit_last"],
         "calibration": result.calibration.to_dict(orient="records"),
-        "slices": {f"{r['slice']}={r['value']}": {
-            "entrants": int(r["entrants"]), "recall_at_5pct": r["model_recall_at_5pct"],
-            "ci": [r["model_recall_at_5pct_low"], r["model_recall_at_5pct_high"]],
-            "observed_expected": r["model_observed_expected"]} for r in slices.to_dict(orient="records")},
+        "slices": ev.slice_summary(result.slices),
         "bootstrap_replicates": result.intervals.get("replicates"),
         "train_rows": result.counts["train_rows"], "test_rows": result.counts["test_rows"],
         "split": result.split.as_params(),

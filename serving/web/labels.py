@@ -37,6 +37,7 @@ OUTCOMES = {
 METRICS = {
     "auc": N_("AUC (ranking quality)"),
     "pr_auc": N_("PR-AUC"),
+    "recall_at_5pct": N_("Share of entrants in the top 5%"),
     "recall_at_10pct": N_("Share of entrants in the top 10%"),
     "precision_at_10pct": N_("Precision in the top 10%"),
     "brier": N_("Brier score"),

@@ -235,6 +235,13 @@ def test_every_main_page_reads_in_both_languages(page, live_site: LiveSite, scre
     shoot(page, screens, f"officer-township-{suffix}")
     page.goto(f"{site.base_url}/data?week={WEEKS[-1]}")
     assert ("当前使用的模型" if language == "zh_CN" else "The model in use") in page.locator("main").inner_text()
+    # The evidence behind the model: intervals against both rules baselines, list coverage
+    # against a random list of the same coverage, and the calibration and slice tables.
+    evidence = page.locator("#model-evidence").inner_text()
+    words = {"zh_CN": ("模型在回测中的表现", "规则（拟合权重）", "随机名单", "95%区间"),
+             "en": ("backtest", "Rules (fitted weights)", "random list", "95 in 100")}[language]
+    assert all(w in evidence for w in words), evidence[:500]
+    assert page.locator("#model-evidence td .muted").count() >= 12  # an interval for every figure and scorer
     shoot(page, screens, f"officer-data-{suffix}")
     # The weekly job kept the drift samples; the Evidently report is rendered on first view.
     # Rendering Evidently's plots takes seconds on a busy machine (later views read the kept copy).

@@ -79,6 +79,16 @@ def test_first_version_loads_by_alias(first_version, trained_small):
     assert champion.metrics["intervals"]["model"]["auc"][0] <= result.metrics["auc"]
     assert champion.metrics["served"]["served_train_first"] == str(min(result.split.train).date())
 
+    # The data page reads the same logged evaluation.
+    from serving.web.model_evidence import model_evidence
+
+    evidence = model_evidence(champion.metrics, "zh_CN")
+    assert [r["figure"] for r in evidence["rows"]] == ["auc", "pr_auc", "recall_at_5pct", "recall_at_10pct"]
+    assert all(c["ci"] and c["ci"][0] <= c["ci"][1] and c["value"] is not None for r in evidence["rows"] for c in r["cells"])
+    assert any(s["name"] == "尚未符合任何纳入标准" and s["ci"] for s in evidence["slices"])
+    assert [c["where"] for c in evidence["calibration"]][0] == "全部测试样本"
+    assert evidence["coverage"] == pytest.approx(result.metrics["list_coverage_52w"])
+
 
 def _identifiers(tables) -> set[str]:
     values: set[str] = set()

@@ -13,6 +13,7 @@ from serving.store import queries as store
 from serving.web import identity, queries
 from serving.web.deps import Lang, PageError, SignedIn, State
 from serving.web.i18n import gettext
+from serving.web.model_evidence import model_evidence
 from serving.web.pages.common import choose_week
 from serving.web.templating import render
 
@@ -55,6 +56,7 @@ def champion_summary(request: Request) -> dict:
         "headline": headline,
         "metrics": sorted(metrics.items()),
         "card": model_card(settings.tracking_uri, str(champion.run_id)),
+        "evidence": model_evidence(dict(champion.metrics or {}), request.state.language),
     }
 
 
