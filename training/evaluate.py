@@ -43,6 +43,7 @@ def score_metrics(y: np.ndarray, score: np.ndarray, groups: np.ndarray, *, proba
         "ece_relative": ece / base if probability and base > 0 else nan,
         "mean_predicted": float(score.mean()) if probability else nan,
         "base_rate": base,
+        "entrants": int(y.sum()),
         "observed_expected": mt.observed_expected(y, score) if probability else nan,
         **mt.at_capacity(y, score, groups),
     }

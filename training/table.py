@@ -323,7 +323,7 @@ def fit_table(
         "rules_auc": r.get("auc"), "rules_recall_at_5pct": r.get("recall_at_5pct"),
         "logistic_auc": lg["auc"], "logistic_pr_auc": lg["pr_auc"], "logistic_brier": lg["brier"],
         "logistic_ece": lg["ece"], "logistic_recall_at_5pct": lg["recall_at_5pct"],
-        "test_base_rate": m["base_rate"], "oracle_auc": None, "headroom_share": None,
+        "test_base_rate": m["base_rate"], "test_entrants": m["entrants"], "oracle_auc": None, "headroom_share": None,
         "median_lead_weeks": None, "share_lead_12w": None, **cv,
     }
     for name, reason in model.builder_.dropped_.items():

@@ -41,7 +41,7 @@ def first_version(store, trained_small):
 def test_gates_apply_to_the_first_version(store, trained_small):
     tables, policy, result = trained_small
     strict = dataclasses.replace(result, config={**result.config, "gates": {
-        **result.config["gates"], "ece_relative_max": 0.0, "top5_oe_low": 5.0}})
+        **result.config["gates"], "ece_relative_max": 0.0, "top5_oe_low": 5.0, "calibration_min_entrants": 0}})
     logged = log_training(strict, experiment="tests", model_name="strict-risk", policy=policy,
                           data_fingerprint="test-fingerprint", data_source="small county", user="tester")
     assert logged["alias"] == "challenger"

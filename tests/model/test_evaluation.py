@@ -85,6 +85,14 @@ def test_protection_gates_apply_to_the_first_version_too(candidate, words):
     assert later.alias == "challenger" and words in later.reason
 
 
+def test_calibration_is_judged_only_with_enough_entrants():
+    rules = _metrics(0.70, 0.20)
+    few = decide(_metrics(0.80, 0.35, ece_relative=0.3, test_entrants=45), rules, None, None)
+    assert few.alias == "champion" and not few.checks["calibration_judged"]
+    many = decide(_metrics(0.80, 0.35, ece_relative=0.3, test_entrants=450), rules, None, None)
+    assert many.alias == "challenger" and "of the base rate" in many.reason
+
+
 def test_gates_against_the_champion():
     rules = _metrics(0.70, 0.20)
     champion = _metrics(0.80, 0.35)
@@ -107,6 +115,17 @@ def test_slice_gate_fails_a_slice_far_below_the_county_unless_its_interval_reach
     assert low.alias == "challenger" and "township=A" in low.reason
     assert "township=B" not in low.reason and "township=C" not in low.reason and "township=D" not in low.reason
     assert decide(_metrics(0.81, 0.36), rules, slices.iloc[1:], champion).alias == "champion"
+
+
+def test_households_meeting_no_criterion_are_judged_against_the_rules_not_the_county():
+    rules, champion = _metrics(0.70, 0.20), _metrics(0.80, 0.35)
+    slices = pd.DataFrame({"slice": ["no_criterion"], "value": ["true"], "entrants": [400],
+                           "model_recall_at_5pct": [0.25], "model_recall_at_5pct_high": [0.28],
+                           "rules_recall_at_5pct": [0.08], "rules_fitted_recall_at_5pct": [0.13]})
+    assert decide(_metrics(0.81, 0.36), rules, slices, champion).alias == "champion"
+    worse = slices.assign(rules_fitted_recall_at_5pct=0.3)
+    failed = decide(_metrics(0.81, 0.36), rules, worse, champion)
+    assert failed.alias == "challenger" and "no_criterion=true" in failed.reason and "stronger rules" in failed.reason
 
 
 def test_one_rounding_of_capacity_everywhere():
