@@ -30,12 +30,11 @@ def measure(train: pd.DataFrame, y_train, test: pd.DataFrame, y_test, *, sizes=S
         explain_rows: how many test rows to explain per size (one batch).
         calib: optional (frame, labels) for the calibrator (default: the training rows).
     """
-    from sklearn.metrics import roc_auc_score
-
     from features.policy import load_policy
     from features.rules import evaluate_rules
     from models.explanation import contributions_matrix, explain
     from models.measures import load_measures
+    from models.metrics import safe_auc
     from models.pipeline import RiskPipeline
 
     policy, measures = load_policy(), load_measures()
@@ -48,7 +47,7 @@ def measure(train: pd.DataFrame, y_train, test: pd.DataFrame, y_test, *, sizes=S
         started = time.perf_counter()
         model.fit(train, y_train, cx, cy)
         fit_s = time.perf_counter() - started
-        auc = float(roc_auc_score(np.asarray(y_test).astype(int), model.predict_proba(test)[:, 1]))
+        auc = safe_auc(np.asarray(y_test).astype(int), model.predict_proba(test)[:, 1])
 
         started = time.perf_counter()
         contrib, base, margin = contributions_matrix(model, batch)
