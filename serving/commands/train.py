@@ -14,16 +14,25 @@ def _summary(r: dict[str, Any]) -> str:
     def f(v: Any, d: int = 3) -> str:
         return "n/a" if v is None else f"{v:.{d}f}" if isinstance(v, float) else str(v)
 
+    def ci(key: str) -> str:
+        pair = r.get(key) or [None, None]
+        return "" if pair[0] is None else f" [{pair[0]:.3f}, {pair[1]:.3f}]"
+
     lines = [
         f"模型 / model {r['model_name']} v{r['model_version']} -> {r['alias']} ({r.get('alias_reason', '')})",
-        f"AUC {f(r['auc'])}  PR-AUC {f(r['pr_auc'])}  Brier {f(r['brier'], 4)}  ECE {f(r['ece'], 4)}",
-        f"召回@5% / recall@5%: 模型 model {f(r['recall_at_5pct'])} vs 规则 rules {f(r.get('rules_recall_at_5pct'))}",
+        f"AUC {f(r['auc'])}{ci('auc_ci')}  PR-AUC {f(r['pr_auc'])}{ci('pr_auc_ci')}  Brier {f(r['brier'], 4)}  "
+        f"ECE {f(r['ece'], 4)} ({f(r.get('ece_relative'), 2)} of the base rate)",
+        f"召回@5% / recall@5%: 模型 model {f(r['recall_at_5pct'])}{ci('recall_at_5pct_ci')} vs 规则 rules "
+        f"{f(r.get('rules_recall_at_5pct'))}, 拟合规则 fitted rules {f(r.get('rules_fitted_recall_at_5pct'))}",
         f"逻辑回归 / logistic AUC {f(r.get('logistic_auc'))}  oracle AUC {f(r.get('oracle_auc'))}  "
         f"headroom {f(r.get('headroom_share'))}",
     ]
     if r.get("median_lead_weeks") is not None:
         lines.append(f"预警提前期中位数 / median lead {f(r['median_lead_weeks'], 1)} 周 weeks, "
-                     f">=12 周 share {f(r.get('share_lead_12w'))}")
+                     f">=12 周 share {f(r.get('share_lead_12w'))}; 预警 warned {f(r.get('share_warned'))} vs "
+                     f"同覆盖随机名单 random list {f(r.get('random_list_lead_share'))}")
+    if r.get("served_train_first"):
+        lines.append(f"上线模型 / served model: {r['served_train_first']} .. {r['served_train_last']}")
     lines.append(f"行 / rows train {r['train_rows']} test {r['test_rows']}  用时 / {r['seconds']} s  run {r['run_id']}")
     return "\n".join(lines)
 
