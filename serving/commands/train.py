@@ -25,7 +25,7 @@ def _summary(r: dict[str, Any]) -> str:
         f"召回@5% / recall@5%: 模型 model {f(r['recall_at_5pct'])}{ci('recall_at_5pct_ci')} vs 规则 rules "
         f"{f(r.get('rules_recall_at_5pct'))}, 拟合规则 fitted rules {f(r.get('rules_fitted_recall_at_5pct'))}",
         f"逻辑回归 / logistic AUC {f(r.get('logistic_auc'))}  oracle AUC {f(r.get('oracle_auc'))}  "
-        f"headroom {f(r.get('headroom_share'))}",
+        f"headroom (recall@5%) {f(r.get('recall_headroom_share'))}",
     ]
     if r.get("median_lead_weeks") is not None:
         lines.append(f"预警提前期中位数 / median lead {f(r['median_lead_weeks'], 1)} 周 weeks, "
