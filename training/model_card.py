@@ -149,9 +149,10 @@ def render(result: Any, *, model_name: str, decision: Any, data_fingerprint: str
         "（偏远村、少数民族乡镇可能被低估）。请看分组表。/ The label is *being identified*, not hardship itself: "
         "undiscovered hardship is labelled 0, so the model inherits the discovery process's blind spots "
         "(remote villages, minority townships may be under-scored). Read the slice table.",
-        "- 训练期早于测试期至少两个预测期；政策、监测线或经济环境变化后需重新训练并检查漂移。/ Training data "
-        "is at least two horizons older than the test period; retrain and watch drift when lines, policy or "
-        "the economy change.",
+        "- 回测中训练期早于测试期两个预测期；上线模型用到数据截止前一个预测期的结果。政策、监测线或经济环境变化后需重新训练并检查漂移。"
+        "/ In the backtest the training data ends two horizons before the test period; the served refit has "
+        "learned from outcomes up to the data's end. Retrain and watch drift when lines, policy or the economy "
+        "change.",
         "- 概率按最新成熟窗口校准；基准率变化时概率会偏，请看分截止日的实际/预测比。/ Probabilities are calibrated "
         "on the newest matured window; they drift when the base rate changes (read observed/expected per cutoff).",
         "- 加载此模型需要安装 fanpin 包（特征构建器在包内）。/ Loading the model needs the fanpin package "
