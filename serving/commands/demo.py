@@ -115,7 +115,7 @@ def run_demo(households: int, seed: int, weeks: int) -> dict[str, Any]:
             # the demo still needs a model to show, so it is chosen explicitly, as a researcher would.
             from training.tracking import promote
 
-            stderr.print(f"[yellow]未通过登记门槛 / the model did not pass the gates: {trained.get('alias_reason')}")
+            log.warning("未通过登记门槛 / the model did not pass the gates: %s", trained.get("alias_reason"))
             promote(settings.model_name, trained["model_version"], user="demo",
                     reason=f"demo: shown despite the gates ({trained.get('alias_reason')})"[:4900])
     else:
