@@ -123,10 +123,19 @@ def fit_and_evaluate(
                                               gap_weeks=int(sp["gap_weeks"]))
 
     workers = int(config.get("workers", 1))
-    needed = sorted(set(split.train) | set(split.calibrate) | set(split.test) | set(served_train) | set(served_calib))
-    rows = build_training_rows(tables, policy, needed, horizon_weeks=horizon, workers=workers,
-                               progress=lambda d, t: progress("rows", d, t))
-    train, calib, test = _parts(rows, split.train, split.calibrate, split.test)
+
+    def rows_at(cutoffs, stage: str) -> pd.DataFrame:
+        return build_training_rows(tables, policy, cutoffs, horizon_weeks=horizon, workers=workers,
+                                   progress=lambda d, t: progress(stage, d, t))
+
+    train = rows_at(split.train, "training rows")
+    calib = rows_at(split.calibrate, "calibration rows")
+    test = rows_at(split.test, "test rows")
+    # The served refit also learns from the cutoffs between the evaluated parts.
+    built = set(split.train) | set(split.calibrate) | set(split.test)
+    between = sorted((set(served_train) | set(served_calib)) - built)
+    rows = pd.concat([train, calib, test, *([rows_at(between, "served-model rows")] if between else [])],
+                     ignore_index=True)
     clock["rows"] = time.perf_counter()
     y_train, y_calib, y_test = (d[LABEL].to_numpy() for d in (train, calib, test))
     for name, y in (("train", y_train), ("calibrate", y_calib), ("test", y_test)):
