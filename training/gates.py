@@ -70,7 +70,7 @@ def slice_failures(slices: pd.DataFrame | None, whole: float, margin: float, min
             f"county's {whole:.3f} (interval up to {_show(h)})" for r, h in zip(low.itertuples(), high[low.index], strict=True)]
 
 
-def early_warning_failures(slices: pd.DataFrame | None, names: tuple[str, ...]) -> list[str]:
+def early_warning_failures(slices: pd.DataFrame | None, names: tuple[str, ...], min_entrants: int) -> list[str]:
     """An exempt slice (households meeting no official criterion yet) is harder than the county by
     construction: it is defined by the absence of the rules' signals. There the model must catch
     more entrants than the stronger rules baseline does, or it adds no early warning."""
@@ -79,7 +79,7 @@ def early_warning_failures(slices: pd.DataFrame | None, names: tuple[str, ...]) 
     rules = [c for c in ("rules_recall_at_5pct", "rules_fitted_recall_at_5pct") if c in slices]
     if not rules:
         return []
-    rows = slices.loc[slices["slice"].isin(list(names))]
+    rows = slices.loc[slices["slice"].isin(list(names)) & (slices["entrants"] >= min_entrants)]
     best = rows[rules].max(axis=1)
     low = rows.loc[~(rows["model_recall_at_5pct"] > best)]
     return [f"{r.slice}={r.value} recall@5% {r.model_recall_at_5pct:.3f} does not beat the stronger rules' "
@@ -103,7 +103,7 @@ def protection_failures(candidate: dict[str, Any], slices: pd.DataFrame | None, 
             reasons.append(f"top-5% observed/expected {_show(oe)} outside {g['top5_oe_low']}-{g['top5_oe_high']}")
     reasons.extend(slice_failures(slices, candidate["recall_at_5pct"], g["slice_margin"], int(g["slice_min_entrants"]),
                                   tuple(g["slice_exempt"])))
-    reasons.extend(early_warning_failures(slices, tuple(g["slice_exempt"])))
+    reasons.extend(early_warning_failures(slices, tuple(g["slice_exempt"]), int(g["slice_min_entrants"])))
     warned, random = candidate.get("share_warned"), candidate.get("random_list_lead_share")
     if _finite(warned) and _finite(random) and warned - random < g["lead_gain_min"]:
         reasons.append(f"warns {warned:.3f} of entrants, a random list of the same coverage {random:.3f}: "
