@@ -57,8 +57,11 @@ def household_ids(c: S.County) -> np.ndarray:
     from features.simulator.identity import AREA_CODE
 
     v = c.h["village"]
-    first_in_village = np.searchsorted(v, np.arange(len(c.v["township"])))
-    serial = np.arange(len(v)) - first_in_village[v] + 1
+    # households that formed later take the next serials of their village
+    order = np.lexsort((np.arange(len(v)), v))
+    first_in_village = np.searchsorted(v[order], np.arange(len(c.v["township"])))
+    serial = np.empty(len(v), np.int64)
+    serial[order] = np.arange(len(v)) - first_in_village[v[order]] + 1
     t = c.v["township"]
     local = np.arange(len(t)) - np.searchsorted(t, t)  # village number within its township
     return np.char.add(
@@ -98,7 +101,7 @@ def simulate_county(
     if len(weeks) < 2:
         raise ValueError("the period must hold at least two full weeks")
     start_day = day_number(start)
-    c = build_county(n_households, start_day, rng["population"])
+    c = build_county(n_households, start_day, rng["population"], spare=0.3, spare_households=0.15)
     prepare(c, weeks[0], rng["population"], p)
     rec = Recorder(c, start_day, rng["recorder"])
     if cutoffs is None:

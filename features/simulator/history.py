@@ -52,11 +52,12 @@ class Recorder:
         self.h_end = np.full(county.n_households, -(10**9), np.int64)
         used = np.flatnonzero(county.m["used"])
         self.m_chunks.append((used, np.full(len(used), start_day), self._take(county.m, MEMBER_FIELDS, used)))
-        hs = np.arange(county.n_households)
+        hs = np.flatnonzero(county.h["used"])
         self.h_chunks.append((hs, np.full(len(hs), start_day), self._take(county.h, HOUSEHOLD_FIELDS, hs)))
         self.prev_m = {k: county.m[k].copy() for k in MEMBER_FIELDS}
         self.prev_used = county.m["used"].copy()
         self.prev_h = {k: county.h[k].copy() for k in HOUSEHOLD_FIELDS}
+        self.prev_used_h = county.h["used"].copy()
 
     @staticmethod
     def _take(arrays: dict, keys, idx) -> dict:
@@ -104,7 +105,8 @@ class Recorder:
             self.m_chunks.append((idx, self.day_of(m["hh"][idx]), self._take(m, MEMBER_FIELDS, idx)))
         nidx = np.flatnonzero(new)
         if len(nidx):
-            self.m_chunks.append((nidx, m["born"][nidx].copy(), self._take(m, MEMBER_FIELDS, nidx)))
+            # births and members of a household formed this week
+            self.m_chunks.append((nidx, self.day_of(m["hh"][nidx]), self._take(m, MEMBER_FIELDS, nidx)))
         for k in MEMBER_FIELDS:
             if len(idx) or len(nidx):
                 self.prev_m[k] = m[k].copy()
@@ -113,13 +115,15 @@ class Recorder:
         hch = np.zeros(county.n_households, bool)
         for k in HOUSEHOLD_FIELDS:
             hch |= h[k] != self.prev_h[k]
+        hch |= h["used"] & ~self.prev_used_h  # a household formed this week
         hch &= h["size"] > 0
+        self.prev_used_h = h["used"].copy()
         hidx = np.flatnonzero(hch)
         if len(hidx):
             self.h_chunks.append((hidx, self.day_of(hidx), self._take(h, HOUSEHOLD_FIELDS, hidx)))
             for k in HOUSEHOLD_FIELDS:
                 self.prev_h[k] = h[k].copy()
-        gone = (h["size"] == 0) & (self.h_end < -10**8)
+        gone = (h["size"] == 0) & h["used"] & (self.h_end < -10**8)
         self.h_end[gone] = self.day_of(np.flatnonzero(gone))
 
     # ------------------------------------------------------------------ tables
@@ -203,7 +207,7 @@ class Recorder:
         serial = np.empty(len(key), np.int64)
         # a per-day offset so sequence numbers do not all start at 001; rank keeps them distinct
         serial[order] = rank + (sk * 2654435761) % 400
-        return serial
+        return serial[m["person"]]  # a member who moved keeps their ID number
 
     def _households(self, county: S.County, household_ids: np.ndarray) -> pd.DataFrame:
         h = county.h
