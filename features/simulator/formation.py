@@ -67,7 +67,7 @@ def _new_household(c: S.County, member: int, day: int, rng: np.random.Generator)
     if len(free_h) == 0 or len(free_m) < need or len(family) + 1 >= len(same):
         return False
     new = int(free_h[0])
-    for key, a in h.items():
+    for a in h.values():
         a[new] = a[parent]
     for key in _FRESH_NEVER:
         h[key][new] = S.NEVER
@@ -84,7 +84,7 @@ def _new_household(c: S.County, member: int, day: int, rng: np.random.Generator)
     h["luck"][new] = rng.normal(0, 1)
     movers = np.r_[member, family].astype(np.int64)
     slots = free_m[: len(movers)]
-    for key, a in m.items():
+    for a in m.values():
         a[slots] = a[movers]
     m["hh"][slots] = new
     m["rel"][slots] = np.where(movers == member, 0, np.where(m["rel"][movers] == 3, 1, 2))
@@ -96,7 +96,7 @@ def _new_household(c: S.County, member: int, day: int, rng: np.random.Generator)
     m["died"][slots] = -(10**9)
     if spouse:
         s = int(free_m[len(movers)])
-        for key, a in m.items():
+        for a in m.values():
             a[s] = 0
         m["hh"][s], m["used"][s], m["alive"][s], m["rel"][s] = new, True, True, 1
         m["sex"][s] = 1 - m["sex"][member]

@@ -31,7 +31,11 @@ def summarise(run) -> dict:
     years = sorted({w.year for w in run.weeks})
     full_years = [y for y in years if sum(w.year == y for w in run.weeks) >= 50]
     rates = []
+    stock = {}  # share of households under monitoring at the end of each full year
     for y in full_years:
+        y1 = pd.Timestamp(f"{y}-12-31")
+        open_end = out[(out["entry_date"] <= y1) & (out["elimination_date"].isna() | (out["elimination_date"] > y1))]
+        stock[int(y)] = round(open_end["household_id"].nunique() / max(len(current_rows(t["households"], y1)), 1), 4)
         y0 = pd.Timestamp(f"{y}-01-01")
         present = current_rows(t["households"], y0)["household_id"]
         open_ = out[(out["entry_date"] < y0) & (out["elimination_date"].isna() | (out["elimination_date"] >= y0))]
@@ -66,6 +70,7 @@ def summarise(run) -> dict:
         "annual_monitoring_entry_rate": round(float(np.mean(rates)), 4) if rates else None,
         "monitoring_entry_rate_by_year": {int(y): round(float(r), 4) for y, r in zip(full_years, rates, strict=False)},
         "monitored_now": int(out[out["elimination_date"].isna()]["household_id"].nunique()),
+        "monitored_share_by_year": stock,
         "top_risk_type": str(risk_counts.index[0]) if len(risk_counts) else None,
         "risk_type_counts": {str(k): int(v) for k, v in risk_counts.items()},
         "median_per_capita_income_last_year": round(float(net.median()), 1) if len(net) else None,
