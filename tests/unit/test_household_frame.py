@@ -106,6 +106,17 @@ def test_without_recording_dates_backdated_rows_leak(policy):
     assert leaked["social_assistance"] == "dibao"
 
 
+def test_recorded_member_leaves_on_the_day_the_row_closes(policy):
+    """With recording dates, a version followed by nothing closes on its valid_to (the member
+    died or left); one followed by a version not yet recorded stays current."""
+    tables = _recorded_on_time(tiny_tables())
+    members = tables["members"]
+    members.loc[members["member_id"] == "M3", "valid_to"] = pd.Timestamp("2024-09-01")
+    before = build_household_frame(tables, "2024-08-31", policy).set_index("household_id")
+    after = build_household_frame(tables, "2024-09-01", policy).set_index("household_id")
+    assert before.loc["H1", "household_size"] == 3 and after.loc["H1", "household_size"] == 2
+
+
 def test_elimination_after_cutoff_is_not_known_yet(policy):
     tables = tiny_tables()
     during = build_household_frame(tables, "2025-05-31", policy).set_index("household_id")
