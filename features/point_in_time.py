@@ -10,6 +10,7 @@ without it fall back to the validity dates, and training says so.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 RECORDED = "recorded_at"
@@ -52,10 +53,35 @@ def known_at(table: pd.DataFrame, cutoff: pd.Timestamp, key: str) -> pd.DataFram
     """
     if not has_recording_dates(table):
         return valid_at(table, cutoff)
-    t = table.sort_values([key, "valid_from"], kind="stable")
-    nxt = t["valid_from"].shift(-1).where(t[key].shift(-1) == t[key])
-    closes = t["valid_to"].notna() & (nxt.isna() | (nxt != t["valid_to"]))
-    seen = t.loc[recorded_by(t, cutoff) & (t["valid_from"] <= cutoff)]
-    latest = seen.loc[~seen[key].duplicated(keep="last")]
-    ended = closes.loc[latest.index] & (latest["valid_to"] <= cutoff)
-    return latest.loc[~ended]
+    # NumPy on the key-ordered rows: training builds frames at a hundred cutoffs
+    t = table if _ordered(table, key) else table.sort_values([key, "valid_from"], kind="stable")
+    k = t[key].to_numpy(dtype=object)
+    start = t["valid_from"].to_numpy("datetime64[ns]")
+    end = t["valid_to"].to_numpy("datetime64[ns]")
+    recorded = t[RECORDED].to_numpy("datetime64[ns]")
+    same_next = np.zeros(len(t), bool)
+    same_next[:-1] = k[1:] == k[:-1]
+    following = np.full(len(t), np.datetime64("NaT"), "datetime64[ns]")
+    following[:-1] = start[1:]
+    closes = ~np.isnat(end) & (~same_next | (following != end))
+    c = np.datetime64(pd.Timestamp(cutoff).to_datetime64(), "ns")
+    seen = np.flatnonzero((np.isnat(recorded) | (recorded <= c)) & (start <= c))
+    latest = np.ones(len(seen), bool)
+    latest[:-1] = k[seen[1:]] != k[seen[:-1]]
+    pick = seen[latest]
+    return t.iloc[pick[~(closes[pick] & (end[pick] <= c))]]
+
+
+def _ordered(table: pd.DataFrame, key: str) -> bool:
+    """True when rows are already ordered by key, then valid_from (as the history is written)."""
+    k = table[key].to_numpy(dtype=object)
+    if len(k) < 2:
+        return True
+    try:
+        if not (k[1:] >= k[:-1]).all():
+            return False
+    except TypeError:  # mixed key types: let pandas sort
+        return False
+    start = table["valid_from"].to_numpy("datetime64[ns]")
+    same = k[1:] == k[:-1]
+    return bool((start[1:][same] >= start[:-1][same]).all())
