@@ -59,7 +59,7 @@ class Parameters:
     # --- work ---
     migrant_start: float = 2.5
     migrant_stop: float = 0.3
-    job_loss_share_2020: float = 0.25
+    job_loss_share_2020: float = 0.15
     migrant_wage_month: tuple[float, float, float] = (2000.0, 2650.0, 3250.0)  # county/prov/out
     wage_growth: float = 0.07
     local_wage_week: float = 230.0
@@ -87,8 +87,8 @@ class Parameters:
     discovery_screening: float = 0.045  # per week during the concentrated screening weeks
     stable_weeks_to_eliminate: int = 26
     cope_share: float = 0.65  # income at least this share of the line: the household may cope
-    review_floor: float = 0.6  # yearly share of households without labour under the line given 低保
-    cope_rejection: float = 0.85  # share of such households the home check does not enter
+    review_floor: float = 0.8  # yearly share of households without labour under the line given 低保
+    cope_rejection: float = 0.95  # share of such households the home check does not enter
 
     def line(self, year: int) -> float:
         years = sorted(self.lines)
