@@ -35,6 +35,9 @@ def week_view(tables: dict[str, pd.DataFrame], monday: pd.Timestamp) -> dict[str
         new = (e["recorded_at"] >= monday) & (e["recorded_at"] <= sunday) & (e["event_date"] <= sunday)
     else:
         new = (e["event_date"] >= monday) & (e["event_date"] <= sunday)
+    # a late record of a household closed (销户) meanwhile never reaches the export, except the
+    # death that closed it
+    new &= e["household_id"].isin(present) | (e["event_type"] == "death")
     out["events"] = e[new].reset_index(drop=True)
     o = tables["outcomes"]
     # households whose last member died are closed (销户): their records leave the export too
