@@ -22,7 +22,8 @@ RANGES: dict[str, tuple[float, float]] = {
 }
 ENTRY_RATE = (0.010, 0.030)  # every year after the first
 MAX_OTHER_RISK_SHARE = 0.05
-STOCK_GROWTH = 1.25  # the monitored stock at the end at most this times the stock two years earlier
+STOCK_GROWTH = 1.25  # the monitored stock at the end at most this times the largest earlier year-end
+STOCK_RISE = 0.01  # ... and up by less than one percentage point over the last three years
 
 
 def misses(summary: dict) -> list[str]:
@@ -39,8 +40,11 @@ def misses(summary: dict) -> list[str]:
     other = summary["risk_type_shares"].get("other", 0.0)
     if other > MAX_OTHER_RISK_SHARE:
         out.append(f"'other' is {other} of risk types (at most {MAX_OTHER_RISK_SHARE})")
-    stock = summary["monitored_share_by_year"]
-    keys = sorted(stock, key=int)
-    if len(keys) >= 3 and stock[keys[-1]] > STOCK_GROWTH * stock[keys[-3]]:
-        out.append(f"monitored stock keeps growing: {stock}")
+    # the stock may move from year to year, but must not keep growing (the old county's stock rose
+    # by ~2 points a year): the end is not well above every earlier year-end, and it rose by less
+    # than STOCK_RISE over the last three years
+    stock = [summary["monitored_share_by_year"][k] for k in sorted(summary["monitored_share_by_year"], key=int)]
+    rising = len(stock) >= 4 and stock[-1] - stock[-4] >= STOCK_RISE
+    if len(stock) >= 2 and (stock[-1] > STOCK_GROWTH * max(stock[:-1]) or rising):
+        out.append(f"monitored stock keeps growing: {summary['monitored_share_by_year']}")
     return out
