@@ -85,6 +85,26 @@ def _simulate_run(n: int) -> dict[str, Any]:
     return {"households": n, "seconds": seconds, "years": 7, "folder": str(folder)}
 
 
+def _realism_run(n: int, seeds: tuple[int, ...] = (1, 2, 3)) -> dict[str, Any]:
+    """`fanpin simulate` on each seed and the realism ranges of features.simulator.targets."""
+    from datetime import date
+
+    from features.simulator import simulate_county, summarise
+    from features.simulator.targets import misses
+
+    started = time.perf_counter()
+    per_seed = {}
+    for seed in seeds:
+        summary = summarise(simulate_county(n, seed, date(2019, 1, 1), date(2025, 12, 31)))
+        per_seed[seed] = {"misses": misses(summary), **{k: summary[k] for k in (
+            "monitoring_entry_rate_by_year", "share_monitored_now", "share_exited_households",
+            "share_households_dibao", "deaths_per_1000_per_year", "household_count_change",
+            "oracle_auc", "median_recording_delay_weeks", "share_backdated_records")},
+            "other_risk_share": summary["risk_type_shares"].get("other", 0.0)}
+    return {"households": n, "seconds": time.perf_counter() - started,
+            "all_ranges_hold": all(not s["misses"] for s in per_seed.values()), "seeds": per_seed}
+
+
 def _train_prepare(n: int) -> None:
     prep.county(n)
 
@@ -273,6 +293,8 @@ CASES: dict[str, Case] = {
     },
     "simulate_20k": Case("simulate", "simulate 20,000 households x 7 years and write the county folder",
                          partial(_simulate_run, 20_000)),
+    "realism_20k": Case("simulate", "realism ranges (docs/simulator.md) on seeds 1, 2 and 3, 20,000 households",
+                        partial(_realism_run, 20_000)),
     "train_20k": Case("training", "fit_and_evaluate on the simulated 20,000-household county",
                       partial(_train_run, 20_000), partial(_train_prepare, 20_000)),
     "train_seeds_20k": Case("evaluation", "training on the 20,000-household county of seeds 1-3: figures with "

@@ -7,7 +7,9 @@ Evidently column mapping and ``docs/data-contract.md`` are all derived from them
 Households and members are *slowly changing* tables: every change of a household or member writes
 a new row with ``valid_from`` and closes the previous one with ``valid_to``. The state at any past
 date is the set of rows with ``valid_from <= date < valid_to`` (an open ``valid_to`` means current).
-Income surveys, events and monitoring outcomes are dated rows.
+Income surveys, events and monitoring outcomes are dated rows. Every row but a monitoring
+outcome also carries ``recorded_at`` (入库时间), the day it reached the registry: a row dated
+before a cutoff but recorded after it was not known at the cutoff.
 """
 
 from __future__ import annotations
@@ -71,6 +73,10 @@ def _col(
 
 _VALID_FROM = _col("date", "生效日期", "date this version of the row became valid")
 _VALID_TO = _col("date", "失效日期", "date this version stopped being valid (empty: current)", nullable=True)
+# When the row reached the registry. Feeds arrive late and home visits back-date rows, so a row
+# can be valid (or dated) long before anyone could have known it; empty means unknown, and the
+# point-in-time builder then falls back to the validity dates (exports from older systems).
+_RECORDED_AT = _col("date", "入库时间", "date the row was entered in the registry (empty: unknown)", nullable=True)
 
 HOUSEHOLDS = pa.DataFrameSchema(
     {
@@ -102,6 +108,7 @@ HOUSEHOLDS = pa.DataFrameSchema(
         "phone": _col("string", "联系电话", "contact phone", nullable=True, sensitive=True),
         "valid_from": _VALID_FROM,
         "valid_to": _VALID_TO,
+        "recorded_at": _RECORDED_AT,
     },
     name="households",
     title="农户信息",
@@ -133,6 +140,7 @@ MEMBERS = pa.DataFrameSchema(
         "id_number": _col("string", "身份证号", "ID number", sensitive=True),
         "valid_from": _VALID_FROM,
         "valid_to": _VALID_TO,
+        "recorded_at": _RECORDED_AT,
     },
     name="members",
     title="家庭成员",
@@ -158,6 +166,7 @@ INCOME_SURVEYS = pa.DataFrameSchema(
             "float", "合规自付医疗费用", "compliant out-of-pocket medical spending", **_MONEY
         ),
         "schooling_spending": _col("float", "教育支出", "schooling spending", **_MONEY),
+        "recorded_at": _RECORDED_AT,
     },
     name="income_surveys",
     title="收入调查",
@@ -176,6 +185,7 @@ EVENTS = pa.DataFrameSchema(
         "event_type": _col("code", "事件类型", "event type", allowed=voc.EVENT_TYPE),
         "amount": _col("float", "金额", "cost or loss", unit="元", nullable=True, ge=0, le=10_000_000),
         "source": _col("string", "推送部门", "department that pushed the event", nullable=True),
+        "recorded_at": _RECORDED_AT,
     },
     name="events",
     title="部门推送事件",

@@ -2,8 +2,9 @@
 
 Training builds this frame at many past cutoffs and serving at this week's cutoff, with the same
 function, so the two cannot skew. Nothing dated after the cutoff is used: slowly changing rows
-are taken as valid at the cutoff, surveys and events only when dated on or before it, and a
-monitoring record's elimination date only once it has happened.
+are taken as the registry showed them at the cutoff, surveys and events only when dated and
+recorded on or before it (``features.point_in_time``), and a monitoring record's elimination
+date only once it has happened.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from features.point_in_time import known_at, recorded_by
+from features.point_in_time import valid_at as valid_at  # noqa: PLC0414 - older callers import it here
 from features.policy import Policy
 
 WEEK = pd.Timedelta(weeks=1)
@@ -180,12 +183,6 @@ ID_COLUMNS = [
 _GRADE_RANK = {"A": 0, "B": 1, "C": 2, "D": 3}
 
 
-def valid_at(table: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
-    """Rows of a slowly changing table valid at the cutoff (the latest version per key wins)."""
-    mask = (table["valid_from"] <= cutoff) & (table["valid_to"].isna() | (table["valid_to"] > cutoff))
-    return table.loc[mask]
-
-
 def _isin(values: pd.Series | pd.Index, allowed: pd.Series | pd.Index) -> np.ndarray:
     """``values.isin(allowed)`` by Arrow hashing: pandas' isin on Arrow strings converts every
     allowed value to a Python object first, which dominated the frame's build time (training
@@ -252,7 +249,7 @@ def _member_aggregates(members: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFr
 
 
 def _income(surveys: pd.DataFrame, cutoff: pd.Timestamp, size: pd.Series) -> pd.DataFrame:
-    s = surveys.loc[surveys["survey_date"] <= cutoff]
+    s = surveys.loc[(surveys["survey_date"] <= cutoff) & recorded_by(surveys, cutoff)]
     s = s.sort_values(["household_id", "survey_year"])
     gross = s[["wage_income", "business_income", "property_income", "transfer_income"]].sum(axis=1)
     s = s.assign(gross=gross, net=gross - s["business_costs"])
@@ -279,7 +276,8 @@ def _income(surveys: pd.DataFrame, cutoff: pd.Timestamp, size: pd.Series) -> pd.
 
 
 def _events(events: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
-    e = events.loc[(events["event_date"] <= cutoff) & (events["event_date"] > cutoff - 52 * WEEK)]
+    e = events.loc[(events["event_date"] <= cutoff) & (events["event_date"] > cutoff - 52 * WEEK)
+                   & recorded_by(events, cutoff)]
     age_weeks = (cutoff - e["event_date"]).dt.days.to_numpy() / 7
     etype = e["event_type"].to_numpy()
     amount = e["amount"].fillna(0).astype("float64").to_numpy()
@@ -312,9 +310,9 @@ def build_household_frame(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp 
         of ``FRAME_COLUMNS``. Households without members at the cutoff are left out.
     """
     cutoff = pd.Timestamp(cutoff)
-    hh = valid_at(tables["households"], cutoff)
+    hh = known_at(tables["households"], cutoff, "household_id")
     hh = hh.sort_values(["household_id", "valid_from"]).drop_duplicates("household_id", keep="last")
-    members = valid_at(tables["members"], cutoff)
+    members = known_at(tables["members"], cutoff, "member_id")
     members = members.sort_values(["member_id", "valid_from"]).drop_duplicates("member_id", keep="last")
     members = members.loc[_isin(members["household_id"], hh["household_id"])]
     agg = _member_aggregates(members, cutoff)
@@ -356,7 +354,7 @@ def build_household_frame(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp 
     frame["n_critical_kinds"] = kinds
     frame["years_since_exit"] = (cutoff.year - hh["exit_year"]).astype("float64")
 
-    year_ago = valid_at(tables["households"], cutoff - 52 * WEEK)
+    year_ago = known_at(tables["households"], cutoff - 52 * WEEK, "household_id")
     was_dibao = set(year_ago.loc[year_ago["social_assistance"] == "dibao", "household_id"])
     frame["new_dibao"] = (hh["social_assistance"] == "dibao") & ~_isin(frame.index, pd.Series(sorted(was_dibao), dtype=object))
 

@@ -48,8 +48,8 @@ def overlay_export(
         kept = past.drop(index=replaced)
         # Every row of an export is current at the export; a valid_from after the week's Sunday
         # is an entry slip, and must not hide the row from the frame.
-        new = new.assign(valid_from=new["valid_from"].where(new["valid_from"] <= cutoff, cutoff),
-                         valid_to=pd.NaT)
+        new = _recorded_by_export(new.assign(valid_from=new["valid_from"].where(new["valid_from"] <= cutoff, cutoff),
+                                             valid_to=pd.NaT), cutoff)
         out[name] = pd.concat([kept, new], ignore_index=True)
     for name, (keys, date_col) in _DATED_KEYS.items():
         past = history[name].loc[history[name][date_col] <= cutoff]
@@ -57,7 +57,15 @@ def overlay_export(
         if new is None or new.empty:
             out[name] = past.reset_index(drop=True)
             continue
-        new = new.loc[new[date_col] <= cutoff]
+        new = _recorded_by_export(new.loc[new[date_col] <= cutoff], cutoff)
         both = pd.concat([past, new], ignore_index=True)
         out[name] = both.drop_duplicates(keys, keep="last").reset_index(drop=True)
     return out
+
+
+def _recorded_by_export(rows: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
+    """An export holds what the registry had by its Sunday: a later 入库时间 is a slip and must
+    not hide the row from the point-in-time frame."""
+    if "recorded_at" not in rows.columns:
+        return rows
+    return rows.assign(recorded_at=rows["recorded_at"].where(rows["recorded_at"].isna() | (rows["recorded_at"] <= cutoff), cutoff))

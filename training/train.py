@@ -306,6 +306,7 @@ def train_county(
 
     The tracking URI must already be set by the caller (the CLI edge). Returns the JSON result.
     """
+    from features.point_in_time import BASIS_VALIDITY, basis
     from features.policy import load_policy
     from training import county_data, tracking
 
@@ -315,11 +316,16 @@ def train_county(
     oracle = county_data.read_oracle(data_dir)
     result = fit_and_evaluate(tables, policy, config, oracle=oracle, progress=progress)
     result.notes.extend(notes)
+    # without 入库时间 a back-dated row counts as known from the date it carries: say so
+    point_in_time = basis(tables)
+    if point_in_time == BASIS_VALIDITY:
+        result.notes.append("point-in-time basis: validity dates, the data has no recording dates "
+                            "(入库时间); back-dated rows may leak into the features")
     log.info("logging the run to MLflow and registering %s", model_name)
     logged = tracking.log_training(
         result, experiment=experiment, model_name=model_name, policy=policy,
         data_fingerprint=county_data.fingerprint(data_dir), data_source=str(Path(data_dir).resolve()),
-        user=user, started=started,
+        user=user, started=started, extra_tags={"point_in_time_basis": point_in_time},
     )
     return county_json(result, logged, model_name, started)
 
@@ -356,5 +362,6 @@ def county_json(result: TrainingResult, logged: dict[str, Any], model_name: str,
         "bootstrap_replicates": result.intervals.get("replicates"),
         "train_rows": result.counts["train_rows"], "test_rows": result.counts["test_rows"],
         "split": result.split.as_params(),
+        "point_in_time_basis": point_in_time,
         "seconds": round(time.perf_counter() - started, 1),
     }

@@ -31,10 +31,11 @@ def streams(seed: int) -> dict[str, np.random.Generator]:
 
 
 def default_cutoffs(weeks: list[Week]) -> list[int]:
-    """Week indices of three cutoffs (Sundays) whose 52-week futures lie inside the history:
-    the last possible one, 26 and 78 weeks before it."""
+    """Week indices of three cutoffs (Sundays) whose 52-week futures lie inside the history, all
+    inside training's test part (its last 26 weeks of cutoffs): the last possible one, 8 and 16
+    weeks before it. Calibration and training cutoffs get no oracle."""
     last = len(weeks) - 1 - O.HORIZON_WEEKS
-    return sorted({k for k in (last - 78, last - 26, last) if k >= 52})
+    return sorted({k for k in (last - 16, last - 8, last) if k >= 52})
 
 
 @dataclass
@@ -50,6 +51,7 @@ class CountyRun:
     entries: list[np.ndarray]
     parameters: dict = field(default_factory=dict)
     entry_lead_weeks: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    recording: dict = field(default_factory=dict)
 
 
 def household_ids(c: S.County) -> np.ndarray:
@@ -57,8 +59,11 @@ def household_ids(c: S.County) -> np.ndarray:
     from features.simulator.identity import AREA_CODE
 
     v = c.h["village"]
-    first_in_village = np.searchsorted(v, np.arange(len(c.v["township"])))
-    serial = np.arange(len(v)) - first_in_village[v] + 1
+    # households that formed later take the next serials of their village
+    order = np.lexsort((np.arange(len(v)), v))
+    first_in_village = np.searchsorted(v[order], np.arange(len(c.v["township"])))
+    serial = np.empty(len(v), np.int64)
+    serial[order] = np.arange(len(v)) - first_in_village[v[order]] + 1
     t = c.v["township"]
     local = np.arange(len(t)) - np.searchsorted(t, t)  # village number within its township
     return np.char.add(
@@ -73,8 +78,8 @@ def simulate_county(
     seed: int,
     start: date = date(2019, 1, 1),
     end: date = date(2025, 12, 31),
-    oracle_sample: int = 1500,
-    oracle_replicas: int = 60,
+    oracle_sample: int = 600,
+    oracle_replicas: int = 300,
     cutoffs: list[date] | None = None,
     params: Parameters | None = None,
     progress: Callable[[int, int, str], None] | None = None,
@@ -98,7 +103,7 @@ def simulate_county(
     if len(weeks) < 2:
         raise ValueError("the period must hold at least two full weeks")
     start_day = day_number(start)
-    c = build_county(n_households, start_day, rng["population"])
+    c = build_county(n_households, start_day, rng["population"], spare=0.3, spare_households=0.15)
     prepare(c, weeks[0], rng["population"], p)
     rec = Recorder(c, start_day, rng["recorder"])
     if cutoffs is None:
@@ -145,7 +150,24 @@ def simulate_county(
                       "end": str(end), "oracle_sample": oracle_sample,
                       "oracle_replicas": oracle_replicas,
                       "cutoffs": [str(from_day(weeks[k].sunday)) for k in sorted(snapshots)]},
-                     np.concatenate(rec.lead_weeks) if rec.lead_weeks else np.zeros(0, np.int64))
+                     np.concatenate(rec.lead_weeks) if rec.lead_weeks else np.zeros(0, np.int64),
+                     recording_summary(rec))
+
+
+def recording_summary(rec: Recorder) -> dict:
+    """Median delay (weeks) from a change to its registry row per channel, share back-dated."""
+    from features.simulator.registry import CHANNELS
+
+    if not rec.lags:
+        return {"median_recording_delay_weeks": {}, "share_backdated_records": 0.0}
+    channel = np.concatenate([x[0] for x in rec.lags])
+    days = np.concatenate([x[1] for x in rec.lags])
+    back = np.concatenate([x[2] for x in rec.lags])
+    return {
+        "median_recording_delay_weeks": {name: round(float(np.median(days[channel == i])) / 7, 2)
+                                         for i, name in enumerate(CHANNELS) if (channel == i).any()},
+        "share_backdated_records": round(float(back.mean()), 4),
+    }
 
 
 def latent_traits(c: S.County, ids: np.ndarray) -> pd.DataFrame:

@@ -203,6 +203,7 @@ def births(c: S.County, week: Week, age, rng, p: Parameters, rec) -> None:
     m["alive"][free] = True
     m["born"][free] = day
     m["died"][free] = -(10**9)
+    m["person"][free] = free
     m["sex"][free] = (rng.random(k) < 0.47).astype(np.int8)
     m["eth"][free] = m["eth"][born]
     m["rel"][free] = np.where(S.among(m["rel"][born], (0, 1)), 2, 4).astype(np.int8)
@@ -326,7 +327,7 @@ def year_start(c: S.County, week: Week, rng, p: Parameters) -> None:
     n = len(m["alive"])
     u = rng.random((2, n))
     exited = h["category"][m["hh"]] == 0
-    lapse = m["alive"] & m["ins_med"] & ~exited & (u[0] < 0.0015)
+    lapse = m["alive"] & m["ins_med"] & ~exited & (u[0] < 0.0005)
     renew = m["alive"] & ~m["ins_med"] & (u[1] < 0.7)
     m["ins_med"][lapse] = False
     m["ins_med"][renew] = True
@@ -373,10 +374,10 @@ def disasters(c: S.County, week: Week, rng, p: Parameters, rec) -> None:
     loss[dr] = h["land"][dr] * rng.uniform(200, 600, dr.sum())
     h["farm_shock"][fl] = np.maximum(h["farm_shock"][fl], rng.uniform(0.3, 0.8, fl.sum()))
     h["farm_shock"][dr] = np.maximum(h["farm_shock"][dr], rng.uniform(0.2, 0.6, dr.sum()))
-    down = fl & (uh[2] < 0.06 * np.exp(-0.2 * h["luck"]))
+    down = fl & (uh[2] < 0.03 * np.exp(-0.2 * h["luck"]))
     old_housing = h["housing"].copy()
     h["housing"][down] = np.maximum(h["housing"][down], np.where(uh[3][down] < 0.7, 2, 3)).astype(np.int8)
-    water_fail = dr & (uh[4] < 0.12) & h["water"]
+    water_fail = dr & (uh[4] < 0.05) & h["water"]
     h["water"][water_fail] = False
     h["water_fix_week"][water_fail] = week.index + rng.integers(6, 30, water_fail.sum())
     h["last_disaster"][hit] = week.index
@@ -416,7 +417,7 @@ def industry(c: S.County, week: Week, rng, p: Parameters, rec) -> None:
     # houses age: B->C and C->D downgrades
     old = h["housing"].copy()
     h["housing"][alive & (old == 0) & (uh[2] < weekly(0.01))] = 1
-    h["housing"][alive & (old == 1) & (uh[2] < weekly(0.0025 * np.exp(0.3 * h["z"])))] = 2
+    h["housing"][alive & (old == 1) & (uh[2] < weekly(0.0006 * np.exp(0.3 * h["z"])))] = 2
     h["housing"][alive & (old == 2) & (uh[3] < weekly(0.05))] = 3
     if rec is not None:
         idx = np.flatnonzero(failed)

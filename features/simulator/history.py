@@ -12,6 +12,7 @@ import pandas as pd
 
 from features import vocabulary as voc
 from features.simulator import identity
+from features.simulator import registry as R
 from features.simulator import state as S
 from features.simulator.calendar import Week, to_datetime64
 
@@ -37,9 +38,15 @@ SURVEY_FIELDS = ("wage_income", "business_income", "property_income", "transfer_
 class Recorder:
     """Collects the registry history of the main simulated run (the oracle runs without one)."""
 
-    def __init__(self, county: S.County, start_day: int, rng: np.random.Generator):
+    def __init__(self, county: S.County, start_day: int, rng: np.random.Generator,
+                 channels: R.Channels | None = None):
         self.rng = rng
         self.start_day = start_day
+        self.channels = channels or R.Channels()
+        self.survey_week = county.h["survey_week"]
+        self.quarterly = rng.random(len(county.v["township"])) < self.channels.village_quarterly_share
+        self.village = county.h["village"]
+        self.lags: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # channel, days, back-dated
         self.off = np.zeros(county.n_households, np.int64)
         self.week: Week | None = None
         self.m_chunks: list[tuple[np.ndarray, np.ndarray, dict]] = []
@@ -50,13 +57,17 @@ class Recorder:
         self.eliminations: list[tuple] = []
         self.lead_weeks: list[np.ndarray] = []  # weeks each entrant had met a criterion
         self.h_end = np.full(county.n_households, -(10**9), np.int64)
+        # the registry as it stood when the history starts: recorded that day
         used = np.flatnonzero(county.m["used"])
-        self.m_chunks.append((used, np.full(len(used), start_day), self._take(county.m, MEMBER_FIELDS, used)))
-        hs = np.arange(county.n_households)
-        self.h_chunks.append((hs, np.full(len(hs), start_day), self._take(county.h, HOUSEHOLD_FIELDS, hs)))
+        self.m_chunks.append((used, np.full(len(used), start_day),
+                              {**self._take(county.m, MEMBER_FIELDS, used), "recorded": np.full(len(used), start_day)}))
+        hs = np.flatnonzero(county.h["used"])
+        self.h_chunks.append((hs, np.full(len(hs), start_day),
+                              {**self._take(county.h, HOUSEHOLD_FIELDS, hs), "recorded": np.full(len(hs), start_day)}))
         self.prev_m = {k: county.m[k].copy() for k in MEMBER_FIELDS}
         self.prev_used = county.m["used"].copy()
         self.prev_h = {k: county.h[k].copy() for k in HOUSEHOLD_FIELDS}
+        self.prev_used_h = county.h["used"].copy()
 
     @staticmethod
     def _take(arrays: dict, keys, idx) -> dict:
@@ -71,6 +82,13 @@ class Recorder:
         # the first week may start before the history does: nothing is dated before its start
         return np.maximum(self.week.monday + self.off[households], self.start_day)
 
+    def recording(self, channel: np.ndarray, households: np.ndarray, day: np.ndarray):
+        """(kept, recorded day) of changes reaching the registry through ``channel``."""
+        kept, recorded, back = R.delays(channel, day, self.survey_week[households],
+                                        self.quarterly[self.village[households]], self.rng, self.channels)
+        self.lags.append((channel[kept], (recorded - day)[kept], back[kept]))
+        return kept, recorded
+
     def event(self, code: str, households, members=None, amount=None) -> None:
         households = np.asarray(households, dtype=np.int64)
         if len(households) == 0:
@@ -78,11 +96,17 @@ class Recorder:
         n = len(households)
         members = np.full(n, -1, np.int64) if members is None else np.asarray(members, np.int64)
         amount = np.full(n, np.nan) if amount is None else np.broadcast_to(np.asarray(amount, float), (n,)).copy()
-        self.ev.append((np.full(n, EV[code], np.int16), households, members,
-                        self.day_of(households), amount))
+        day = self.day_of(households)
+        kept, recorded = self.recording(np.full(n, R.EVENT_CHANNEL[code]), households, day)
+        if not kept.any():
+            return  # the change never reached the registry
+        self.ev.append((np.full(n, EV[code], np.int16)[kept], households[kept], members[kept],
+                        day[kept], amount[kept], recorded[kept]))
 
     def survey(self, households, year: int, values: dict) -> None:
-        self.surveys.append((households, np.full(len(households), year), self.day_of(households), values))
+        day = self.day_of(households)
+        _, recorded = self.recording(np.full(len(households), R.SURVEY), households, day)
+        self.surveys.append((households, np.full(len(households), year), day, values, recorded))
 
     def entry(self, households, category, risks) -> None:
         self.entries.append((households, self.day_of(households), category, risks))
@@ -101,10 +125,18 @@ class Recorder:
         changed &= used & m["alive"] & ~new
         idx = np.flatnonzero(changed)
         if len(idx):
-            self.m_chunks.append((idx, self.day_of(m["hh"][idx]), self._take(m, MEMBER_FIELDS, idx)))
+            # health, disability and school records come from departments, last year's migrant
+            # months with the survey round, the rest from village checks
+            dept = np.zeros(len(idx), bool)
+            for k in ("health", "dis_type", "dis_grade", "school", "ins_med"):
+                dept |= m[k][idx] != self.prev_m[k][idx]
+            yearly = (m["mig_months_rep"][idx] != self.prev_m["mig_months_rep"][idx]) & ~dept
+            channel = np.where(dept, R.DEPARTMENT, np.where(yearly, R.SURVEY, R.VILLAGE))
+            self._version(self.m_chunks, m, MEMBER_FIELDS, idx, m["hh"][idx], channel)
         nidx = np.flatnonzero(new)
         if len(nidx):
-            self.m_chunks.append((nidx, m["born"][nidx].copy(), self._take(m, MEMBER_FIELDS, nidx)))
+            # births (registered by the health bureau) and members of a household formed this week
+            self._version(self.m_chunks, m, MEMBER_FIELDS, nidx, m["hh"][nidx], np.full(len(nidx), R.DEPARTMENT))
         for k in MEMBER_FIELDS:
             if len(idx) or len(nidx):
                 self.prev_m[k] = m[k].copy()
@@ -113,14 +145,27 @@ class Recorder:
         hch = np.zeros(county.n_households, bool)
         for k in HOUSEHOLD_FIELDS:
             hch |= h[k] != self.prev_h[k]
+        hch |= h["used"] & ~self.prev_used_h  # a household formed this week
         hch &= h["size"] > 0
+        self.prev_used_h = h["used"].copy()
         hidx = np.flatnonzero(hch)
         if len(hidx):
-            self.h_chunks.append((hidx, self.day_of(hidx), self._take(h, HOUSEHOLD_FIELDS, hidx)))
+            # new 低保/特困 is pushed by civil affairs; everything else comes from village checks
+            social = h["social"][hidx] != self.prev_h["social"][hidx]
+            self._version(self.h_chunks, h, HOUSEHOLD_FIELDS, hidx, hidx,
+                          np.where(social, R.DEPARTMENT, R.VILLAGE))
             for k in HOUSEHOLD_FIELDS:
                 self.prev_h[k] = h[k].copy()
-        gone = (h["size"] == 0) & (self.h_end < -10**8)
+        gone = (h["size"] == 0) & h["used"] & (self.h_end < -10**8)
         self.h_end[gone] = self.day_of(np.flatnonzero(gone))
+
+    def _version(self, chunks: list, arrays: dict, keys, idx: np.ndarray, households: np.ndarray,
+                 channel: np.ndarray) -> None:
+        """A new version of each row in ``idx``; it reaches the registry through its channel
+        (a version is never lost: it arrives late at worst, at the next home visit)."""
+        day = self.day_of(households)
+        _, recorded = self.recording(channel, households, day)
+        chunks.append((idx, day, {**self._take(arrays, keys, idx), "recorded": recorded}))
 
     # ------------------------------------------------------------------ tables
     def tables(self, county: S.County, household_ids: np.ndarray) -> dict[str, pd.DataFrame]:
@@ -157,7 +202,7 @@ class Recorder:
 
     def _members(self, county: S.County, household_ids: np.ndarray) -> pd.DataFrame:
         m = county.m
-        idx, day, nxt, vals = self._versions(self.m_chunks, m["died"], MEMBER_FIELDS)
+        idx, day, nxt, vals = self._versions(self.m_chunks, m["died"], (*MEMBER_FIELDS, "recorded"))
         hh = m["hh"][idx]
         hid = household_ids[hh]
         born = m["born"][idx]
@@ -187,6 +232,7 @@ class Recorder:
             "id_number": ids,
             "valid_from": to_datetime64(day),
             "valid_to": to_datetime64(nxt),
+            "recorded_at": to_datetime64(vals["recorded"]),
         })
         df.loc[vals["dis_grade"] == 0, "disability_grade"] = pd.NA
         return df.sort_values(["member_id", "valid_from"], kind="stable").reset_index(drop=True)
@@ -203,11 +249,11 @@ class Recorder:
         serial = np.empty(len(key), np.int64)
         # a per-day offset so sequence numbers do not all start at 001; rank keeps them distinct
         serial[order] = rank + (sk * 2654435761) % 400
-        return serial
+        return serial[m["person"]]  # a member who moved keeps their ID number
 
     def _households(self, county: S.County, household_ids: np.ndarray) -> pd.DataFrame:
         h = county.h
-        idx, day, nxt, vals = self._versions(self.h_chunks, self.h_end, HOUSEHOLD_FIELDS)
+        idx, day, nxt, vals = self._versions(self.h_chunks, self.h_end, (*HOUSEHOLD_FIELDS, "recorded"))
         head = vals["head"]
         m = county.m
         head_name = identity.names(m["surname"][head], m["given_a"][head], m["given_b"][head],
@@ -236,16 +282,19 @@ class Recorder:
             "public_welfare_job": pd.array(vals["pwj"], dtype="boolean"),
             "head_name": head_name,
             "head_id_number": head_id,
-            "phone": identity.phones(h["phone"][idx]),
+            # optional fields are sometimes left blank (the same households every version)
+            "phone": np.where(h["phone"][idx] % 1000 < 1000 * self.channels.blank_phone, None,
+                              identity.phones(h["phone"][idx])),
             "valid_from": to_datetime64(day),
             "valid_to": to_datetime64(nxt),
+            "recorded_at": to_datetime64(vals["recorded"]),
         })
         df.loc[exit_year == 0, "exit_year"] = pd.NA
         return df.sort_values(["household_id", "valid_from"], kind="stable").reset_index(drop=True)
 
     def _surveys(self, household_ids: np.ndarray) -> pd.DataFrame:
         surveys = self.surveys or [(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64),
-                                    {k: np.zeros(0) for k in SURVEY_FIELDS})]
+                                    {k: np.zeros(0) for k in SURVEY_FIELDS}, np.zeros(0, np.int64))]
         hh = np.concatenate([s[0] for s in surveys])
         df = pd.DataFrame({
             "household_id": pd.array(household_ids[hh], dtype="str"),
@@ -253,6 +302,7 @@ class Recorder:
             "survey_date": to_datetime64(np.concatenate([s[2] for s in surveys])),
             **{k: np.concatenate([s[3][k] for s in surveys]).astype(np.float64).round(0)
                for k in SURVEY_FIELDS},
+            "recorded_at": to_datetime64(np.concatenate([s[4] for s in surveys])),
         })
         return df.sort_values(["household_id", "survey_year"], kind="stable").reset_index(drop=True)
 
@@ -262,9 +312,14 @@ class Recorder:
         mem = np.concatenate([e[2] for e in self.ev]) if self.ev else np.zeros(0, np.int64)
         day = np.concatenate([e[3] for e in self.ev]) if self.ev else np.zeros(0, np.int64)
         amount = np.concatenate([e[4] for e in self.ev]) if self.ev else np.zeros(0)
+        recorded = np.concatenate([e[5] for e in self.ev]) if self.ev else np.zeros(0, np.int64)
         hid = household_ids[hh]
         order = np.lexsort((code, mem, hid, day))
-        code, hh, mem, day, amount, hid = (a[order] for a in (code, hh, mem, day, amount, hid))
+        code, hh, mem, day, amount, hid, recorded = (a[order] for a in (code, hh, mem, day, amount, hid, recorded))
+        # optional fields left blank now and then (drawn after the simulation: the same stream
+        # position every run)
+        u = self.rng.random((2, len(code)))
+        amount = np.where(u[0] < self.channels.blank_amount, np.nan, amount)
         m = county.m
         safe = np.maximum(mem, 0)
         mid = np.char.add(household_ids[m["hh"][safe]].astype(str),
@@ -278,7 +333,9 @@ class Recorder:
             "event_date": to_datetime64(day),
             "event_type": types,
             "amount": np.round(amount, 0),
-            "source": np.array([SOURCES[t] for t in EVENTS])[code] if len(code) else np.zeros(0, str),
+            "source": np.where(u[1] < self.channels.blank_source, None,
+                               np.array([SOURCES[t] for t in EVENTS], dtype=object)[code]) if len(code) else np.zeros(0, object),
+            "recorded_at": to_datetime64(recorded),
         })
 
     def _outcomes(self, household_ids: np.ndarray) -> pd.DataFrame:

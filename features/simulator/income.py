@@ -15,7 +15,7 @@ from features.simulator.calendar import Week
 from features.simulator.dynamics import household_sum
 from features.simulator.parameters import Parameters
 
-INCOME_WEIGHT = 1 / 26  # the running income forgets with a half-life of ~4 months
+INCOME_WEIGHT = 1 / 52  # the running income: roughly the last 12 months (the rules weigh the 12 months before)
 SPENDING_DECAY = 1 / 52
 SCHOOL_COST = np.array([0, 1200, 300, 3500, 1800, 11000, 0], dtype=np.float64)  # per year
 
@@ -56,7 +56,7 @@ def week_money(c: S.County, week: Week, age: np.ndarray, p: Parameters) -> dict[
         + h["land"] * p.subsidy_per_mu
         + (h["policy"] == 0) * p.continuing_support_year
         + severe * 960.0
-        + household_sum(c, m["support"]) * 1.07 ** y
+        + household_sum(c, m["support"]) * 1.08 ** y
     ) / 52
     school = household_sum(c, SCHOOL_COST[m["school"]]) / 52
     aid = np.minimum(household_sum(c, S.among(m["school"], (3, 4, 5))) * 3000 / 52, school)

@@ -29,13 +29,14 @@ def criteria(c: S.County, week: Week, age: np.ndarray, p: Parameters) -> tuple[n
     size = np.maximum(h["size"], 1)
     line = p.line(week.year)
     pc = h["inc_ema"] / size
-    income = pc < line
+    # households moved to social-security support (兜底) re-enter only through a new hardship
+    income = (pc < line) & ~h["secured"]
     # 支出型: necessary spending large against income pushes what is left under the line
-    spending = ((h["inc_ema"] - h["spend_ema"]) / size < line) & (h["spend_ema"] > 0.4 * np.maximum(h["inc_ema"], 1))
+    spending = ((h["inc_ema"] - h["spend_ema"]) / size < line) & (h["spend_ema"] > 0.5 * np.maximum(h["inc_ema"], 1))
     dropout = household_sum(c, (m["school"] == 6) & (age < 16)) > 0
     uninsured = household_sum(c, ~m["ins_med"]) > 0
     guarantee = dropout | uninsured | (h["housing"] >= 2) | ~h["water"]
-    sudden = h["shock_amount"] > np.maximum(10000.0, 0.5 * np.maximum(h["inc_ema"], 0))
+    sudden = h["shock_amount"] > np.maximum(15000.0, 0.6 * np.maximum(h["inc_ema"], 0))
     trig = np.select([sudden, income, spending, guarantee],
                      [TRIGGER_SUDDEN, TRIGGER_INCOME, TRIGGER_SPENDING, TRIGGER_GUARANTEE], 0)
     trig = np.where(h["size"] > 0, trig, 0).astype(np.int8)
@@ -55,13 +56,15 @@ def risk_types(c: S.County, week: Week, age: np.ndarray, idx: np.ndarray) -> np.
     dropout = household_sum(c, m["school"] == 6)[idx] > 0
     # 缺劳动力: nobody of working age who can work at all (weak labour still counts)
     labour = household_sum(c, S.among(m["skill"], (0, 1, 2)) & (age >= 16) & (age < 65))[idx]
+    patchy = household_sum(c, m["alive"] & (m["mig_months_rep"] > 0) & (m["mig_months_rep"] < 8))[idx] > 0
     flags = {
         "illness": major | chronic,
         "disability": severe_dis | (any_dis & recent("last_disability", 52)),
         "accident": recent("last_accident", 26),
-        "disaster": recent("last_disaster", 26),
+        "disaster": recent("last_disaster", 52),
         "business_failure": recent("last_business_fail", 52),
-        "unstable_work": recent("last_jobloss", 26),
+        # a job lost within the year, or migrant work of only a few months last year
+        "unstable_work": recent("last_jobloss", 52) | patchy,
         "schooling": (students >= 1) & (h["ytd_school"][idx] > 0.1 * np.maximum(h["inc_ema"][idx], 1)) | dropout,
         "lack_labour": labour == 0,
         "housing": h["housing"][idx] >= 2,
@@ -93,7 +96,15 @@ def step(c: S.County, week: Week, age: np.ndarray, rng, p: Parameters, rec) -> n
 
     # entry of households whose identification finishes this week (if they still qualify)
     due = h["pending"] == t
-    enter = due & eligible
+    # the home check weighs the household's own ability to cope (2026 rules): a household with
+    # able labour whose income is only a little under the line is often judged able to cope
+    size = np.maximum(h["size"], 1)
+    near = (trig == TRIGGER_INCOME) | (trig == TRIGGER_SPENDING)
+    near &= h["inc_ema"] / size >= p.cope_share * p.line(week.year)
+    copes = near & (household_sum(c, S.among(c.m["skill"], (0, 1)) & (age >= 16) & (age < 60)) > 0)
+    judged = due & eligible & copes & (u[1] < p.cope_rejection)
+    enter = due & eligible & ~judged
+    h["checked_until"][judged] = t + 52  # the village does not propose them again for a year
     h["pending"][due] = S.NEVER
     entered = np.flatnonzero(enter)
     if len(entered):
@@ -118,7 +129,7 @@ def step(c: S.County, week: Week, age: np.ndarray, rng, p: Parameters, rec) -> n
     selfr = p.discovery_self * np.exp(0.4 * h["ethic_h"])
     screen = p.discovery_screening if week.iso_week in SCREENING_WEEKS else 0.0
     miss = (1 - p.discovery_department * pushed) * (1 - cadre) * (1 - selfr) * (1 - screen)
-    found = eligible & (h["pending"] == S.NEVER) & (u[0] > miss)
+    found = eligible & (h["pending"] == S.NEVER) & (u[0] > miss) & ((h["checked_until"] <= t) | (trig == TRIGGER_SUDDEN))
     h["pending"][found] = t + rng.integers(2, 5, found.sum())
     h["trigger"][found] = trig[found]
 
@@ -140,8 +151,9 @@ def _assist(c: S.County, week: Week, age, rng, p: Parameters, rec) -> None:
     sel = np.zeros(c.n_households, bool)
     sel[idx] = True
     labour = household_sum(c, S.among(m["skill"], (0, 1)) & (age >= 16) & (age < 60))[idx]
-    dibao = (h["social"][idx] == 0) & ((pc < p.dibao_line(week.year) * 1.15) | (labour == 0))
-    h["social"][idx[dibao]] = 1
+    dibao = (h["social"][idx] == 0) & ((pc < p.dibao_line(week.year)) | (labour == 0))
+    # 特困 for people living alone without labour, 低保 for the others
+    h["social"][idx[dibao]] = np.where((size[dibao] == 1) & (labour[dibao] == 0), 2, 1)
     # one public-welfare job per household with someone able to do it
     cand = np.flatnonzero(sel[m["hh"]] & m["alive"] & (age >= 18) & (age < 66) & ~m["migrant"]
                           & S.among(m["skill"], (0, 1, 2)) & ~S.among(m["school"], (1, 2, 3, 4, 5)))
@@ -175,10 +187,14 @@ def _eliminate(c: S.County, week: Week, age, trig, p: Parameters, rec) -> None:
     stable = mon & (trig == 0)
     h["stable_weeks"] = np.where(stable, h["stable_weeks"] + 1, 0).astype(np.int16)
     labour = household_sum(c, S.among(m["skill"], (0, 1, 2)) & (age >= 16) & (age < 65)) > 0
-    done = mon & (h["stable_weeks"] >= p.stable_weeks_to_eliminate) & labour & (
-        week.index - h["entry_week"] >= 26)
+    settled = mon & (h["stable_weeks"] >= p.stable_weeks_to_eliminate) & (week.index - h["entry_week"] >= 26)
+    done = settled & labour
+    # no working-age member: not marked cleared but moved to stable social-security support
+    # (2024 county rules), which closes the monitoring record too
+    secured = settled & ~labour & (h["social"] > 0)
+    h["secured"][secured] = True
     gone = mon & (h["size"] == 0)
-    idx = np.flatnonzero(done | gone)
+    idx = np.flatnonzero(done | secured | gone)
     if len(idx) == 0:
         return
     h["monitored"][idx] = False
@@ -186,7 +202,7 @@ def _eliminate(c: S.County, week: Week, age, trig, p: Parameters, rec) -> None:
     h["school_aid"][idx] = False
     h["pending"][idx] = S.NEVER
     if rec is not None:
-        rec.elimination(np.flatnonzero(done))
+        rec.elimination(np.flatnonzero(done | secured))
 
 
 def _county_programmes(c: S.County, week: Week, age, rng, p: Parameters, rec) -> None:
@@ -206,7 +222,15 @@ def _county_programmes(c: S.County, week: Week, age, rng, p: Parameters, rec) ->
         pc = h["inc_ema"] / size
         u = rng.random(c.n_households)
         without = pc - (h["social"] == 1) * p.dibao_month * 12 * p.dibao_line(week.year) / 4400
-        leave = (h["social"] == 1) & (without > 1.4 * p.dibao_line(week.year)) & ~h["monitored"] & (u < 0.5)
-        join = (h["social"] == 0) & (pc < p.dibao_line(week.year) * 1.1) & (u < 0.4) & (h["size"] > 0)
+        leave = (h["social"] == 1) & (without > 1.2 * p.dibao_line(week.year)) & ~h["monitored"] & (u < 0.6)
+        join = (h["social"] == 0) & (pc < p.dibao_line(week.year)) & (u < 0.25) & (h["size"] > 0)
+        # households without labour under the monitoring line get social-security support
+        # directly (one identification for 防返贫 and social assistance)
+        m = c.m
+        labour = household_sum(c, S.among(m["skill"], (0, 1, 2)) & (age >= 16) & (age < 65)) > 0
+        floor = ((h["social"] == 0) & ~labour & (pc < p.line(week.year)) & (h["size"] > 0)
+                 & ~h["monitored"] & (u > 1 - p.review_floor))
         h["social"][leave] = 0
         h["social"][join] = 1
+        h["social"][floor] = np.where(h["size"][floor] == 1, 2, 1)
+        h["secured"][floor] = True

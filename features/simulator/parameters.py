@@ -51,15 +51,17 @@ class Parameters:
     disability_per_year_over_40: float = 0.00022
     accident_rate: float = 0.006
     accident_cost: float = 16000.0
-    mortality_a: float = 0.00030
+    mortality_a: float = 0.00018
     mortality_b: float = 0.088
     fertility: float = 0.045
+    household_split: float = 0.045  # per year, per adult child (22-39) in a household of 3+
+    marry_out: float = 0.35  # share of leaving daughters who marry out of the county
     # --- work ---
     migrant_start: float = 2.5
     migrant_stop: float = 0.3
-    job_loss_share_2020: float = 0.35
+    job_loss_share_2020: float = 0.15
     migrant_wage_month: tuple[float, float, float] = (2000.0, 2650.0, 3250.0)  # county/prov/out
-    wage_growth: float = 0.045
+    wage_growth: float = 0.07
     local_wage_week: float = 230.0
     public_job_month: float = 700.0
     # --- land, business, property ---
@@ -69,7 +71,7 @@ class Parameters:
     industry_failure: float = 0.05
     # --- transfers ---
     pension_month: float = 118.0
-    pension_growth: float = 8.0
+    pension_growth: float = 14.0
     dibao_month: float = 320.0
     tekun_month: float = 550.0
     subsidy_per_mu: float = 110.0
@@ -79,11 +81,14 @@ class Parameters:
     drought_rate: float = 0.03
     township_flood_rate: float = 0.012
     # --- monitoring ---
-    discovery_department: float = 0.30  # per week within 6 weeks of a pushed shock event
-    discovery_cadre: float = 0.022
-    discovery_self: float = 0.012
-    discovery_screening: float = 0.12  # per week during the concentrated screening weeks
+    discovery_department: float = 0.22  # per week within 6 weeks of a pushed shock event
+    discovery_cadre: float = 0.005
+    discovery_self: float = 0.0035
+    discovery_screening: float = 0.045  # per week during the concentrated screening weeks
     stable_weeks_to_eliminate: int = 26
+    cope_share: float = 0.65  # income at least this share of the line: the household may cope
+    review_floor: float = 0.8  # yearly share of households without labour under the line given 低保
+    cope_rejection: float = 0.95  # share of such households the home check does not enter
 
     def line(self, year: int) -> float:
         years = sorted(self.lines)

@@ -11,6 +11,7 @@ from features.simulator.layout import build_layout
 # couple with adult child, single adult.
 _TYPE_P = np.array([0.13, 0.19, 0.30, 0.24, 0.09, 0.05])
 _CHILD_N = np.array([0.30, 0.50, 0.17, 0.03])  # 1..4 children in couple households
+EXITED_SCORE, MARGINAL_SCORE = 0.85, 0.55  # thresholds of the latent category score
 
 
 def _years(rng: np.random.Generator, lo, hi, n) -> np.ndarray:
@@ -19,7 +20,7 @@ def _years(rng: np.random.Generator, lo, hi, n) -> np.ndarray:
 
 def build_county(n_households: int, start_day: int, rng: np.random.Generator,
                  township_names: list[str] | None = None, minority: bool = True,
-                 spare: float = 0.12) -> S.County:
+                 spare: float = 0.12, spare_households: float = 0.0) -> S.County:
     """Draw the county as it stands on ``start_day``.
 
     Args:
@@ -29,6 +30,7 @@ def build_county(n_households: int, start_day: int, rng: np.random.Generator,
         township_names: override the township names (the new-township scenario).
         minority: include the ethnic-minority township.
         spare: share of extra member slots kept free for births.
+        spare_households: share of extra household slots kept free for households that form.
     """
     lay = build_layout(n_households, rng, minority=minority, names=township_names)
     n_v = len(lay["village_township"])
@@ -43,7 +45,8 @@ def build_county(n_households: int, start_day: int, rng: np.random.Generator,
     z = rng.normal(0, 1, H) + 0.5 * lay["remoteness"][village]
     htype = rng.choice(6, H, p=_TYPE_P)
     cat_score = z + rng.normal(0, 0.8, H)
-    category = np.where(cat_score > 0.05, 0, np.where(cat_score > -0.35, 1, 2)).astype(np.int8)
+    # ~25% exited (脱贫户), ~8% marginal: docs/simulator.md gives the sources
+    category = np.where(cat_score > EXITED_SCORE, 0, np.where(cat_score > MARGINAL_SCORE, 1, 2)).astype(np.int8)
     ethic_h = rng.normal(0, 1, H) - 0.3 * z
     luck = rng.normal(0, 1, H)
     frail_h = 0.35 * z + rng.normal(0, 0.3, H)
@@ -157,7 +160,7 @@ def build_county(n_households: int, start_day: int, rng: np.random.Generator,
     ins_pen = (age >= 16) & (school == 0) & (rng.random(n) < 0.93)
 
     # family support (赡养费) received by elderly parents from children living elsewhere
-    support = np.where(age >= 55, rng.lognormal(np.log(2800), 0.7, n) * (rng.random(n) < 0.75), 0)
+    support = np.where(age >= 55, rng.lognormal(np.log(3600), 0.6, n) * (rng.random(n) < 0.8), 0)
 
     slots = int(n * (1 + spare)) + 16
     m = {
@@ -173,7 +176,9 @@ def build_county(n_households: int, start_day: int, rng: np.random.Generator,
         "support": support.astype(np.float32),
         "serial": np.zeros(n, np.int16), "given_a": rng.integers(0, 10**6, n),
         "given_b": np.where(rng.random(n) < 0.75, rng.integers(0, 10**6, n), -1),
-        "surname": np.zeros(n, np.int64),
+        "surname": np.zeros(n, np.int64), "moved": np.zeros(n, bool),
+        # the person a slot holds (a member who moves to a new household keeps ID number)
+        "person": np.arange(n, dtype=np.int64),
     }
     # member serial within household, surname (children take the head's)
     first_of = np.searchsorted(hh, np.arange(H))
@@ -185,6 +190,7 @@ def build_county(n_households: int, start_day: int, rng: np.random.Generator,
         m[k] = np.concatenate([a, pad])
     m["used"][n:] = False
     m["alive"][n:] = False
+    m["person"][n:] = np.arange(n, slots)
 
     exit_year = np.where(category == 0, rng.choice(np.arange(2014, 2021), H,
                          p=[0.06, 0.10, 0.15, 0.20, 0.22, 0.17, 0.10]), 0)
@@ -219,15 +225,15 @@ def build_county(n_households: int, start_day: int, rng: np.random.Generator,
     r = rng.random(H)
     h["social"] = np.select(
         [elderly_alone & (category == 0) & (r < 0.22),
-         (r < np.where(category == 0, 0.18, np.where(category == 1, 0.10, 0.02)) + 0.2 * severe)],
+         (r < np.where(category == 0, 0.08, np.where(category == 1, 0.05, 0.006)) + 0.08 * severe)],
         [2, 1], 0,
     ).astype(np.int8)
-    for key in ("monitored", "ever_monitored"):
+    for key in ("monitored", "ever_monitored", "secured"):
         h[key] = np.zeros(H, bool)
     for key in ("pending", "eligible_since", "entry_week", "rebuild_week", "last_hosp",
                 "last_major", "last_disability", "last_disaster", "last_accident",
                 "last_jobloss", "last_business_fail", "last_dropout", "last_death", "last_assist",
-                "water_fix_week"):
+                "water_fix_week", "checked_until"):
         h[key] = np.full(H, S.NEVER, np.int64)
     h["trigger"] = np.zeros(H, np.int8)
     h["stable_weeks"] = np.zeros(H, np.int16)
@@ -239,6 +245,15 @@ def build_county(n_households: int, start_day: int, rng: np.random.Generator,
                 "business_loss"):
         h[key] = np.zeros(H, np.float64)
     h["weeks_in_year"] = np.zeros(H, np.int16)
+
+    h["used"] = np.ones(H, bool)
+    pad = int(H * spare_households)
+    if pad:
+        never = {k for k, a in h.items() if a.dtype == np.int64 and (a == S.NEVER).all()}
+        for k, a in h.items():
+            fill = np.full(pad, S.NEVER if k in never else 0, dtype=a.dtype)
+            h[k] = np.concatenate([a, fill])
+        h["used"][H:] = False
 
     v = {
         "township": lay["village_township"].astype(np.int64), "industry": lay["industry"].copy(),

@@ -143,6 +143,8 @@ def _flood(view, flood: pd.DataFrame, first: bool):
                    h["household_id"].map(down["grade"]).map({"C": 2, "D": 3}))
     h.loc[worse, "housing_grade"] = h.loc[worse, "household_id"].map(down["grade"])
     h.loc[worse, "valid_from"] = h.loc[worse, "household_id"].map(down["day"])
+    if "recorded_at" in h.columns:  # emergency management reports a flood the same week
+        h.loc[worse, "recorded_at"] = h.loc[worse, "valid_from"]
     s = view["income_surveys"].copy()
     cut = s["household_id"].map(flood.set_index("household_id")["cut"])
     s["business_income"] = np.where(cut.notna(), (s["business_income"] * (1 - cut.fillna(0))).round(0),
@@ -158,6 +160,7 @@ def _flood(view, flood: pd.DataFrame, first: bool):
             "event_type": "disaster_damage",
             "amount": flood["loss"].to_numpy(),
             "source": "应急管理局",
+            "recorded_at": flood["day"].to_numpy(),
         })
         dn = flood[flood["down"]]
         hd = pd.DataFrame({
@@ -168,6 +171,7 @@ def _flood(view, flood: pd.DataFrame, first: bool):
             "event_type": "housing_downgrade",
             "amount": np.nan,
             "source": "住建局",
+            "recorded_at": dn["day"].to_numpy(),
         })
         out["events"] = pd.concat([view["events"], dmg, hd], ignore_index=True)
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from features.simulator import dynamics as D
-from features.simulator import income, monitoring
+from features.simulator import formation, income, monitoring
 from features.simulator import state as S
 from features.simulator.calendar import Week
 from features.simulator.parameters import Parameters
@@ -23,6 +23,7 @@ def advance(c: S.County, week: Week, rng: np.random.Generator, p: Parameters, re
     c.h["shock_amount"] += oop
     D.deaths(c, week, age, rng, p, rec)
     D.births(c, week, age, rng, p, rec)
+    formation.form(c, week, age, rng, p, rec)
     if week.school_start:
         D.schooling(c, week, age, rng, p, rec)
     age = D.ages(c, week)
@@ -67,6 +68,6 @@ def prepare(c: S.County, week: Week, rng: np.random.Generator, p: Parameters) ->
     # the campaign years left few households under the line without 低保 (seeds 004: everyone
     # expected under 4400 is put on 低保); a few slipped through
     pc = h["inc_ema"] / np.maximum(h["size"], 1)
-    covered = (h["social"] == 0) & (pc < p.dibao_line(week.year) * 1.1) & (rng.random(c.n_households) < 0.85)
+    covered = (h["social"] == 0) & (pc < p.dibao_line(week.year)) & (rng.random(c.n_households) < 0.5)
     h["social"][covered] = 1
     income.initialise(c, week, age, p)

@@ -31,7 +31,11 @@ def summarise(run) -> dict:
     years = sorted({w.year for w in run.weeks})
     full_years = [y for y in years if sum(w.year == y for w in run.weeks) >= 50]
     rates = []
+    stock = {}  # share of households under monitoring at the end of each full year
     for y in full_years:
+        y1 = pd.Timestamp(f"{y}-12-31")
+        open_end = out[(out["entry_date"] <= y1) & (out["elimination_date"].isna() | (out["elimination_date"] > y1))]
+        stock[int(y)] = round(open_end["household_id"].nunique() / max(len(current_rows(t["households"], y1)), 1), 4)
         y0 = pd.Timestamp(f"{y}-01-01")
         present = current_rows(t["households"], y0)["household_id"]
         open_ = out[(out["entry_date"] < y0) & (out["elimination_date"].isna() | (out["elimination_date"] >= y0))]
@@ -51,6 +55,11 @@ def summarise(run) -> dict:
 
     orc = run.oracle
     auc = O.auc(orc["true_risk"], orc["entered_within_52_weeks"]) if len(orc) else float("nan")
+    futures = int(run.parameters.get("oracle_replicas", 0))
+    # binomial standard error of each household's true risk from its futures
+    se = np.sqrt(orc["true_risk"] * (1 - orc["true_risk"]) / max(futures, 1)) if len(orc) else pd.Series([], dtype=float)
+    start = max(pd.Timestamp(from_day(run.weeks[0].monday)), pd.Timestamp(run.parameters.get("start", "1970-01-01")))
+    n_start = len(current_rows(t["households"], start))
     return {
         "households": int(len(hh)),
         "members": int(len(mem)),
@@ -61,6 +70,7 @@ def summarise(run) -> dict:
         "annual_monitoring_entry_rate": round(float(np.mean(rates)), 4) if rates else None,
         "monitoring_entry_rate_by_year": {int(y): round(float(r), 4) for y, r in zip(full_years, rates, strict=False)},
         "monitored_now": int(out[out["elimination_date"].isna()]["household_id"].nunique()),
+        "monitored_share_by_year": stock,
         "top_risk_type": str(risk_counts.index[0]) if len(risk_counts) else None,
         "risk_type_counts": {str(k): int(v) for k, v in risk_counts.items()},
         "median_per_capita_income_last_year": round(float(net.median()), 1) if len(net) else None,
@@ -73,4 +83,25 @@ def summarise(run) -> dict:
         "oracle_rows": int(len(orc)),
         "oracle_mean_true_risk": round(float(orc["true_risk"].mean()), 4) if len(orc) else None,
         "oracle_realised_rate": round(float(orc["entered_within_52_weeks"].mean()), 4) if len(orc) else None,
+        "share_monitored_now": round(out[out["elimination_date"].isna()]["household_id"].nunique() / max(len(hh), 1), 4),
+        "share_exited_households": round(float((hh["category"] == "exited").mean()), 4),
+        "share_households_dibao": round(float((hh["social_assistance"] == "dibao").mean()), 4),
+        "deaths_per_1000_per_year": deaths_per_1000(run),
+        "household_count_change": round(len(hh) / max(n_start, 1) - 1, 4),
+        "risk_type_shares": {str(k): round(int(v) / max(int(risk_counts.sum()), 1), 4) for k, v in risk_counts.items()},
+        **run.recording,
+        "oracle_futures": futures,
+        "oracle_mean_standard_error": round(float(se.mean()), 4) if len(orc) else None,
+        "oracle_max_standard_error": round(float(se.max()), 4) if len(orc) else None,
     }
+
+
+def deaths_per_1000(run) -> float:
+    """Deaths a year per 1,000 people, from the county's true state (the registry loses some
+    death records; members who moved away are not deaths)."""
+    m = run.county.m
+    first, last = run.weeks[0].monday, run.weeks[-1].sunday
+    died = m["used"] & ~m["moved"] & (m["died"] >= first) & (m["died"] <= last)
+    alive_at = lambda day: m["used"] & (m["born"] <= day) & ((m["died"] < -10**8) | (m["died"] > day))  # noqa: E731
+    person_years = (alive_at(first).sum() + alive_at(last).sum()) / 2 * (last - first + 1) / 365.25
+    return round(float(died.sum()) / max(person_years, 1) * 1000, 2)

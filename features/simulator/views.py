@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from features.contract import fields
+from features.point_in_time import known_at, recorded_by
 
 BOOL_ZH = {True: "是", False: "否"}
 
@@ -13,24 +14,31 @@ BOOL_ZH = {True: "是", False: "否"}
 def week_view(tables: dict[str, pd.DataFrame], monday: pd.Timestamp) -> dict[str, pd.DataFrame]:
     """The export of the ISO week starting ``monday`` (English codes).
 
-    Current row of every household and member as of Sunday, each household's latest income
-    survey, the events dated in the week, and monitoring records open or changed in the week.
-    Nothing dated after Sunday is visible: a later ``valid_to`` or elimination shows as empty.
+    Current row of every household and member as the registry shows it on Sunday, each
+    household's latest income survey, the events recorded in the week (whatever date they carry),
+    and monitoring records open or changed in the week. Nothing dated or recorded after Sunday is
+    visible: a later ``valid_to`` or elimination shows as empty.
     """
     sunday = monday + pd.Timedelta(days=6)
     out = {}
-    for name in ("households", "members"):
-        t = tables[name]
-        cur = t[(t["valid_from"] <= sunday) & (t["valid_to"].isna() | (t["valid_to"] > sunday))].copy()
+    for name, key in (("households", "household_id"), ("members", "member_id")):
+        cur = known_at(tables[name], sunday, key).copy()
         cur["valid_to"] = pd.NaT
         out[name] = cur.reset_index(drop=True)
     present = set(out["households"]["household_id"])
     s = tables["income_surveys"]
-    s = s[(s["survey_date"] <= sunday) & s["household_id"].isin(present)]
+    s = s[(s["survey_date"] <= sunday) & recorded_by(s, sunday) & s["household_id"].isin(present)]
     out["income_surveys"] = (s.sort_values(["household_id", "survey_year"], kind="stable")
                              .groupby("household_id", sort=False).tail(1).reset_index(drop=True))
     e = tables["events"]
-    out["events"] = e[(e["event_date"] >= monday) & (e["event_date"] <= sunday)].reset_index(drop=True)
+    if "recorded_at" in e.columns:
+        new = (e["recorded_at"] >= monday) & (e["recorded_at"] <= sunday) & (e["event_date"] <= sunday)
+    else:
+        new = (e["event_date"] >= monday) & (e["event_date"] <= sunday)
+    # a late record of a household closed (销户) meanwhile never reaches the export, except the
+    # death that closed it
+    new &= e["household_id"].isin(present) | (e["event_type"] == "death")
+    out["events"] = e[new].reset_index(drop=True)
     o = tables["outcomes"]
     # households whose last member died are closed (销户): their records leave the export too
     o = o[(o["entry_date"] <= sunday) & (o["elimination_date"].isna() | (o["elimination_date"] >= monday))

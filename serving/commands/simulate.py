@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 def simulate_folder(out: Path, households: int, seed: int, start: date, end: date,
                     scenario: str = "baseline", scenario_week: str | None = None,
-                    oracle_sample: int = 1500, oracle_replicas: int = 60) -> dict[str, Any]:
+                    oracle_sample: int = 600, oracle_replicas: int = 300) -> dict[str, Any]:
     """Simulate the county and write it to ``out``; returns the realism summary.
 
     The simulator logs how far it is (``features.progress``); the CLI shows it.
@@ -45,8 +45,8 @@ def simulate(
     end: Annotated[str, typer.Option("--end", help="结束日期 / last day")] = "2025-12-31",
     scenario: Annotated[str, typer.Option("--scenario", help="漂移情景 / drift scenario: baseline, flood, unit-error, pension-rise, new-township")] = "baseline",
     scenario_week: Annotated[str | None, typer.Option("--scenario-week", help="情景首周 / first affected week, e.g. 2025-W49")] = None,
-    oracle_sample: Annotated[int, typer.Option("--oracle-sample", help="真实风险样本户数 / households in the oracle sample")] = 1500,
-    oracle_replicas: Annotated[int, typer.Option("--oracle-replicas", help="每户重模拟次数 / futures per household")] = 60,
+    oracle_sample: Annotated[int, typer.Option("--oracle-sample", help="真实风险样本户数 / households in the oracle sample (per test cutoff)")] = 600,
+    oracle_replicas: Annotated[int, typer.Option("--oracle-replicas", help="每户重模拟次数 / futures per household")] = 300,
     as_json: Annotated[bool, typer.Option("--json", help="JSON 结果 / JSON result")] = False,
 ) -> None:
     """模拟一个县的登记数据 / simulate a county's registry (history, weekly exports, true risk)."""

@@ -54,6 +54,28 @@ def test_clean_folder_reads_every_row_with_contract_dtypes(tmp_path):
     _reconciles(result)
 
 
+def test_exports_with_and_without_recording_dates_read(tmp_path):
+    """入库时间 is optional: older exports without it read (with a note, and the validity dates as
+    the point-in-time basis); exports with it carry it through typed."""
+    from features.point_in_time import BASIS_RECORDING, BASIS_VALIDITY, basis
+
+    write_folder(tmp_path / "old", valid_tables())
+    old = read_folder(tmp_path / "old")
+    assert old.quarantine.empty and old.tables["events"]["recorded_at"].isna().all()
+    assert any("recorded_at" in note for note in old.notes)
+    assert basis(old.tables) == BASIS_VALIDITY
+    tables = valid_tables()
+    for name, date in (("households", "valid_from"), ("members", "valid_from"),
+                       ("income_surveys", "survey_date"), ("events", "event_date")):
+        for row in tables[name]:
+            row["recorded_at"] = row[date]
+    write_folder(tmp_path / "new", tables)
+    new = read_folder(tmp_path / "new")
+    assert new.quarantine.empty
+    assert str(new.tables["events"]["recorded_at"].dtype) == "datetime64[ns]"
+    assert basis(new.tables) == BASIS_RECORDING
+
+
 def test_exactly_the_broken_rows_are_quarantined(tmp_path):
     t = valid_tables()
     m = t["members"]

@@ -8,17 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from features.simulator import summarise
-
-# target ranges on the default settings (20,000 households, seed 1): docs/simulator.md
-TARGETS = {
-    "mean_household_size": (2.5, 3.5),
-    "share_members_60plus": (0.20, 0.35),
-    "share_households_illness": (0.25, 0.45),
-    "share_households_disabled": (0.08, 0.20),
-    "annual_monitoring_entry_rate": (0.02, 0.08),
-    "median_per_capita_income_last_year": (8000, 20000),
-    "oracle_auc": (0.80, 0.95),
-}
+from features.simulator.targets import misses
 
 
 @pytest.fixture(scope="session")
@@ -34,23 +24,20 @@ def default_county(tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("key", sorted(TARGETS))
-def test_default_county_within_target(default_county, key):
+def test_default_county_within_ranges(default_county):
+    """The ranges of features.simulator.targets (sources: docs/simulator.md) on seed 1; seeds 2
+    and 3 are checked by the realism_20k case of `make bench`."""
     _, summary = default_county
-    lo, hi = TARGETS[key]
-    assert lo <= summary[key] <= hi, f"{key}={summary[key]} outside [{lo}, {hi}]"
-
-
-@pytest.mark.slow
-def test_default_county_illness_is_top_risk_type(default_county):
-    _, summary = default_county
-    assert summary["top_risk_type"] == "illness", summary["risk_type_counts"]
+    assert misses(summary) == []
 
 
 @pytest.mark.slow
 def test_default_county_summary_fields_and_speed(default_county):
     out, summary = default_county
-    for key in ("households", "members", "top_risk_type", "seconds", "cpu_seconds", "out"):
+    for key in ("households", "members", "top_risk_type", "seconds", "cpu_seconds", "out",
+                "share_monitored_now", "share_exited_households", "share_households_dibao",
+                "deaths_per_1000_per_year", "household_count_change", "risk_type_shares",
+                "median_recording_delay_weeks", "share_backdated_records", "oracle_futures"):
         assert key in summary
     assert summary["out"] == str(out)
     # issue: < 120 s on 2 cores. The run is single-threaded, so its CPU time is what an idle
@@ -68,7 +55,7 @@ def test_small_county_is_plausible(sim_run):
     assert 0.01 <= s["annual_monitoring_entry_rate"] <= 0.12
     assert 6000 <= s["median_per_capita_income_last_year"] <= 25000
     assert s["oracle_rows"] > 0 and 0.0 <= s["oracle_mean_true_risk"] <= 0.3
-    assert s["oracle_auc"] > 0.65  # noisy on 900 rows; the 20,000-household test checks 0.80-0.95
+    assert s["oracle_auc"] > 0.65  # noisy on few positives; the 20,000-household test checks 0.75-0.95
 
 
 def test_entries_follow_deteriorating_signals(sim_run):

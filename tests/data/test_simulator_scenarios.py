@@ -119,7 +119,7 @@ def test_flood_hits_one_township(folders):
         hb, hs = _read(base, week, "households"), _read(scn, week, "households")
         changed = (hb != hs).any(axis=1)
         assert set(hb.loc[changed, "household_id"]) <= in_t
-        assert set(hb.columns[(hb != hs).any(axis=0)]) <= {"housing_grade", "valid_from"}
+        assert set(hb.columns[(hb != hs).any(axis=0)]) <= {"housing_grade", "valid_from", "recorded_at"}
     for week in weeks[1:]:
         assert (base / "exports" / week / "events.csv").read_bytes() == (
             scn / "exports" / week / "events.csv").read_bytes()

@@ -141,7 +141,10 @@ def test_worse_retrain_stays_challenger_with_its_reason(first_version, small_cou
     assert result["served_train_last"] > result["split"]["split_train_last"]
     assert result["model_version"] == "2" and result["alias"] == "challenger"
     assert "AUC" in result["alias_reason"] and "champion" in result["alias_reason"]
+    # the simulated county carries 入库时间: the frames used the recording dates
+    assert result["point_in_time_basis"].startswith("recording dates")
     client = MlflowClient()
+    assert client.get_run(result["run_id"]).data.tags["point_in_time_basis"] == result["point_in_time_basis"]
     assert str(client.get_model_version_by_alias(MODEL, "champion").version) == "1"
     assert str(client.get_model_version_by_alias(MODEL, "challenger").version) == "2"
     assert "AUC" in client.get_model_version(MODEL, "2").tags["alias_reason"]

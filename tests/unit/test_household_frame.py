@@ -40,6 +40,83 @@ def test_point_in_time_future_rows_change_nothing(cutoff, policy):
     pd.testing.assert_frame_equal(before, after)
 
 
+def _recorded_on_time(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The tables with every row recorded on the day it carries (a prompt registry)."""
+    out = {name: t.copy() for name, t in tables.items()}
+    for name, col in (("households", "valid_from"), ("members", "valid_from"),
+                      ("income_surveys", "survey_date"), ("events", "event_date")):
+        out[name]["recorded_at"] = out[name][col]
+    return out
+
+
+def _append_dated_before(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp,
+                         recorded: pd.Timestamp) -> dict[str, pd.DataFrame]:
+    """Rows dated before the cutoff, entered on ``recorded``: a new household and member version
+    (closing the versions they follow, as the registry does), a new member, a survey and an
+    event, as a home visit after the cutoff would back-date them."""
+    dated = (cutoff - pd.Timedelta(days=30)).strftime("%Y-%m-%d")
+    event_day = (cutoff - pd.Timedelta(days=10)).strftime("%Y-%m-%d")
+    rows = {
+        "households": [household("H1", social_assistance="dibao", housing_grade="D", valid_from=dated)],
+        "members": [member("H1", "M1", "1970-05-01", health="major", labour_skill="lost", valid_from=dated),
+                    member("H1", "M8", "2000-01-01", relation="child", valid_from=dated)],
+        "income_surveys": [survey("H1", cutoff.year + 1, survey_date=dated, wage_income=0.0)],
+        "events": [dict(event_id="EB", household_id="H1", member_id="M1", event_date=event_day,
+                        event_type="hospitalisation", amount=90000.0, source="医保局")],
+    }
+    out = {name: t.copy() for name, t in tables.items()}
+    for key, table, mid in (("household_id", "households", "H1"), ("member_id", "members", "M1")):
+        t = out[table]
+        t.loc[(t[key] == mid) & t["valid_to"].isna(), "valid_to"] = pd.Timestamp(dated)
+    for name, new in rows.items():
+        new = _typed(name, new)
+        new["recorded_at"] = recorded
+        out[name] = pd.concat([out[name], new], ignore_index=True)
+    return out
+
+
+@pytest.mark.parametrize("cutoff", ["2023-12-31", "2024-03-01", "2024-05-01", "2025-01-05"])
+def test_point_in_time_backdated_rows_recorded_later_change_nothing(cutoff, policy):
+    """Rows dated before the cutoff but recorded after it were not known at the cutoff."""
+    cutoff = pd.Timestamp(cutoff)
+    tables = _recorded_on_time(tiny_tables())
+    before = build_household_frame(tables, cutoff, policy)
+    later = _append_dated_before(tables, cutoff, cutoff + pd.Timedelta(days=20))
+    pd.testing.assert_frame_equal(before, build_household_frame(later, cutoff, policy))
+    # the same rows recorded by the cutoff were known and do change the frame
+    known = _append_dated_before(tables, cutoff, cutoff - pd.Timedelta(days=1))
+    changed = build_household_frame(known, cutoff, policy).set_index("household_id").loc["H1"]
+    assert changed["household_size"] == before.set_index("household_id").loc["H1", "household_size"] + 1
+    assert changed["social_assistance"] == "dibao" and changed["n_major_illness"] == 1
+
+
+def test_without_recording_dates_backdated_rows_leak(policy):
+    """Exports without 入库时间 still read, but then a back-dated row counts from the date it
+    carries: the leak training warns about (its point-in-time basis is the validity dates)."""
+    from features.point_in_time import BASIS_RECORDING, BASIS_VALIDITY, basis
+
+    cutoff = pd.Timestamp("2024-05-01")
+    tables = tiny_tables()
+    assert basis(tables) == BASIS_VALIDITY
+    assert basis(_recorded_on_time(tables)) == BASIS_RECORDING
+    later = _append_dated_before(tables, cutoff, cutoff + pd.Timedelta(days=20))
+    for name in ("households", "members", "income_surveys", "events"):
+        later[name]["recorded_at"] = pd.NaT
+    leaked = build_household_frame(later, cutoff, policy).set_index("household_id").loc["H1"]
+    assert leaked["social_assistance"] == "dibao"
+
+
+def test_recorded_member_leaves_on_the_day_the_row_closes(policy):
+    """With recording dates, a version followed by nothing closes on its valid_to (the member
+    died or left); one followed by a version not yet recorded stays current."""
+    tables = _recorded_on_time(tiny_tables())
+    members = tables["members"]
+    members.loc[members["member_id"] == "M3", "valid_to"] = pd.Timestamp("2024-09-01")
+    before = build_household_frame(tables, "2024-08-31", policy).set_index("household_id")
+    after = build_household_frame(tables, "2024-09-01", policy).set_index("household_id")
+    assert before.loc["H1", "household_size"] == 3 and after.loc["H1", "household_size"] == 2
+
+
 def test_elimination_after_cutoff_is_not_known_yet(policy):
     tables = tiny_tables()
     during = build_household_frame(tables, "2025-05-31", policy).set_index("household_id")

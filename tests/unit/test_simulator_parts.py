@@ -58,3 +58,36 @@ def test_replicated_futures_are_independent_copies():
     for week in weeks[1:]:
         advance(rep, week, rng["oracle"], p, None)
     assert (rep.h["inc_ema"].reshape(4, 3).std(0) > 0).any()  # futures differ
+
+
+def test_registry_channels_delay_lose_and_backdate():
+    """Department pushes arrive in days to weeks, village checks within a month or a quarter,
+    migrant work at the yearly survey unless reported; some rows are back-dated by months."""
+    from features.simulator import registry as R
+
+    rng = np.random.default_rng(0)
+    n = 20000
+    day = np.full(n, 19000)  # 2022-01-08
+    out = {}
+    for ch in (R.DEPARTMENT, R.VILLAGE, R.SELF_REPORT, R.SURVEY, R.SYSTEM):
+        kept, rec, back = R.delays(np.full(n, ch), day, np.full(n, 48), np.zeros(n, bool), rng, R.Channels())
+        lag = rec - day
+        assert (lag >= 0).all()
+        out[ch] = (kept.mean(), np.median(lag[~back]), back.mean())
+    k = R.Channels()
+    assert abs(out[R.DEPARTMENT][0] - (1 - k.department_loss)) < 0.01
+    assert abs(out[R.SELF_REPORT][0] - (1 - k.self_report_loss)) < 0.01
+    assert out[R.SYSTEM][0] == 1.0 and out[R.SYSTEM][2] == 0.0
+    assert 5 <= out[R.DEPARTMENT][1] <= 20  # days to weeks
+    assert out[R.VILLAGE][1] <= 30  # monthly checks (all villages monthly here)
+    assert out[R.SELF_REPORT][1] > 200  # most wait for the survey in week 48
+    assert abs(out[R.DEPARTMENT][2] - k.backdated_share) < 0.01
+
+
+def test_next_survey_day_is_this_years_or_next():
+    from features.simulator.registry import next_survey_day
+
+    jan = np.array([19000])  # 2022-01-08
+    dec = np.array([19350])  # 2022-12-24
+    first = next_survey_day(jan, np.array([48]))[0]
+    assert 19000 < first < 19358 and next_survey_day(dec, np.array([48]))[0] > 19358
