@@ -327,7 +327,7 @@ def train_county(
         data_fingerprint=county_data.fingerprint(data_dir), data_source=str(Path(data_dir).resolve()),
         user=user, started=started, extra_tags={"point_in_time_basis": point_in_time},
     )
-    return county_json(result, logged, model_name, started)
+    return {**county_json(result, logged, model_name, started), "point_in_time_basis": point_in_time}
 
 
 def _ci(metrics: dict[str, Any], key: str) -> list[float | None]:
@@ -362,6 +362,5 @@ def county_json(result: TrainingResult, logged: dict[str, Any], model_name: str,
         "bootstrap_replicates": result.intervals.get("replicates"),
         "train_rows": result.counts["train_rows"], "test_rows": result.counts["test_rows"],
         "split": result.split.as_params(),
-        "point_in_time_basis": point_in_time,
         "seconds": round(time.perf_counter() - started, 1),
     }
