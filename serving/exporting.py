@@ -9,6 +9,7 @@ from typing import Any
 from features import vocabulary as voc
 from features.contract import zh_labels
 from features.rules import CRITERIA
+from serving.formulas import append_row
 
 LEVEL_ZH = {"high": "高", "medium": "中", "low": "低"}
 FLAG_ZH = {"new": "新增", "rising": "风险上升", "rule_triggered": "触发监测标准"}
@@ -58,7 +59,7 @@ def watchlist_workbook(rows: Sequence[dict[str, Any]], week: str, *, identifiers
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append([_cell(k, row) for k, _ in columns])
+        append_row(sheet, [_cell(k, row) for k, _ in columns])
     sheet.freeze_panes = "A2"
     for letter, width in zip("ABCDEFGHIJKLM", (6, 8, 14, 10, 14, 10, 10, 10, 8, 10, 16, 30, 50), strict=False):
         sheet.column_dimensions[letter].width = width

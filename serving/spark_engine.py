@@ -239,7 +239,7 @@ def run_week_spark(data_dir: str | Path, week: str, settings: Settings, *, maste
     clock = StageClock(progress)
     say = clock.start
     job = prepare_job(data_dir, week, settings, champion)
-    engine, champion, policy, config, cutoff = job.engine, job.champion, job.policy, job.config, job.cutoff
+    engine, champion, policy, config, cutoff, week = job.engine, job.champion, job.policy, job.config, job.cutoff, job.week
     master = spark_master(master)
     run_id = pub.start_run(engine, week, started_by=started_by)
     out_dir = Path(out) if out else job.home / "spark"

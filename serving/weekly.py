@@ -47,7 +47,17 @@ def week_cutoff(week: str) -> pd.Timestamp:
     from features.weeks import week_cutoff as cutoff
 
     try:
-        return cutoff(week)
+        return cutoff(canonical_week(week))
+    except ValueError as error:
+        raise WeeklyError(str(error)) from None
+
+
+def canonical_week(week: str) -> str:
+    """The week's one spelling (``features.weeks.normalise_week``), as a WeeklyError when malformed."""
+    from features.weeks import normalise_week
+
+    try:
+        return normalise_week(week)
     except ValueError as error:
         raise WeeklyError(str(error)) from None
 
@@ -260,6 +270,7 @@ def prepare_job(data_dir: str | Path, week: str, settings: Settings, champion=No
     from serving.store.database import get_engine, upgrade
     from serving.watchlist import load_watchlist_config
 
+    week = canonical_week(week)  # before anything else: one week, one label, one cutoff
     cutoff = week_cutoff(week)
     folder = export_folder(Path(data_dir), week)
     policy = load_policy(settings.policy_path)
@@ -385,7 +396,7 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
     clock = StageClock(progress, task=f"weekly {week}", total=len(STAGES))
     say = clock.start
     job = prepare_job(data_dir, week, settings, champion)
-    engine, champion, policy, cutoff = job.engine, job.champion, job.policy, job.cutoff
+    engine, champion, policy, cutoff, week = job.engine, job.champion, job.policy, job.cutoff, job.week
     run_id = pub.start_run(engine, week, started_by=started_by)
     stages: dict[str, Any] = {"seconds": clock.seconds}
     try:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from serving.output import emit, fail, stderr
+from serving.output import emit, fail, os_error_line, stderr
 
 SUMMARY_KEYS = ("week", "households_in", "households_scored", "rows_quarantined", "watchlist_size",
                 "model_version", "drift_alerts", "seconds")
@@ -42,11 +42,19 @@ def weekly(
     except WeeklyError as error:
         fail(str(error))
         return
+    except OSError as error:  # a full disk or a read-only folder: one line, not a traceback
+        fail(f"{os_error_line(error)}; nothing was published / 未发布")
+        return
     except Exception as error:
+        from sqlalchemy.exc import OperationalError
+
         from features.reading import ContractError
 
         if isinstance(error, ContractError):
             fail(str(error))
+            return
+        if isinstance(error, OperationalError) and "full" in str(error.orig):  # SQLite's full disk
+            fail(f"the store's disk is full: free space and run again / 磁盘已满 ({error.orig}); nothing was published")
             return
         raise
     summary = {k: result[k] for k in SUMMARY_KEYS}

@@ -9,6 +9,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from serving.formulas import append_row
 from serving.web import labels
 from serving.web.i18n import gettext
 from serving.web.labels import N_
@@ -45,7 +46,8 @@ def watchlist_workbook(rows: list[dict[str, Any]], week: str, language: str) -> 
             for f, on in (("new", s.flag_new), ("rising", s.flag_rising), ("rule_triggered", s.flag_rule))
             if on
         ]
-        ws.append(
+        append_row(
+            ws,
             [
                 s.rank,
                 s.household_id,
