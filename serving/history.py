@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from features.contract import KEYS, TABLES
+from serving.private_files import private_tree
 
 SCD_KEYS = {"households": "household_id", "members": "member_id"}
 DATED = {"income_surveys": "survey_date", "events": "event_date", "outcomes": "entry_date"}
@@ -73,6 +74,7 @@ def save_history(home: Path, history: History) -> Path:
         "rows": {t: int(len(f)) for t, f in history.tables.items()},
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
+    private_tree(folder)  # raw ID numbers: owner-only before the generation goes live
     tmp = root / f"CURRENT.{name}"
     tmp.write_text(name)
     os.replace(tmp, root / "CURRENT")

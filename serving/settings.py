@@ -58,9 +58,10 @@ class Settings(BaseSettings):
         return f"models:/{self.model_name}@{self.model_alias}"
 
     def ensure_home(self) -> Path:
-        """Create the data home on first use (never at import)."""
-        self.home.mkdir(parents=True, exist_ok=True)
-        return self.home
+        """Create the data home on first use (never at import), readable by its owner only."""
+        from serving.private_files import private_dir
+
+        return private_dir(self.home)
 
 
 def get_settings() -> Settings:

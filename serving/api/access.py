@@ -24,7 +24,8 @@ def token(request: Request, session: SessionDep, form: Annotated[OAuth2PasswordR
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username or password / 用户名或密码错误",
                             headers={"WWW-Authenticate": "Bearer"})
     try:
-        who = auth.authenticate(session, form.username, form.password)
+        who = auth.authenticate(session, form.username, form.password,
+                                request.client.host if request.client else None)
     except auth.Throttled as error:
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(error)) from None
     except auth.AuthError as error:

@@ -27,11 +27,12 @@ def _web_user(who: auth.Principal, token: str):
     return WebUser(id=who.user_id, username=who.username, role=who.role, township=who.township, token=token)
 
 
-def sign_in(state, username: str, password: str) -> SignIn:
-    """Check the password (throttled like the API) and open a session backed by an API token."""
+def sign_in(state, username: str, password: str, address: str | None = None) -> SignIn:
+    """Check the password (throttled like the API, per user and per address) and open a session
+    backed by an API token."""
     with state.sessions() as db:
         try:
-            who = auth.authenticate(db, username, password)
+            who = auth.authenticate(db, username, password, address)
         except auth.Throttled:
             return SignIn(None, throttled=True)
         except auth.AuthError:

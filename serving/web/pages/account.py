@@ -72,7 +72,7 @@ def login(request: Request, form: CheckedForm) -> Response:
     password = str(form.get("password", ""))
     state = web_state(request)
     lang = request.state.language
-    outcome = identity.sign_in(state, username, password)
+    outcome = identity.sign_in(state, username, password, request.client.host if request.client else None)
     if outcome.user is None:
         message = (
             gettext(lang, "Too many failed attempts. Wait a few minutes and try again.")
