@@ -26,6 +26,7 @@ import pandas as pd
 import pandera.pandas as pandera
 
 from features import contract
+from features import input_limits as limits
 from features import normalising as norm
 from features import quarantine as qt
 from features.dissolution import NOTE as DISSOLVED_NOTE
@@ -254,6 +255,10 @@ def _load(path: Path) -> pd.DataFrame:
     """The file's cells with their own headers, indexed by the row number Excel would show."""
     suffix = path.suffix.lower()
     loader = {".csv": _load_csv, ".xlsx": _load_xlsx, ".parquet": _load_parquet}[suffix]
+    try:
+        limits.check_file(path)  # size, and an XLSX's dimensions, before anything is allocated
+    except limits.LimitError as error:
+        raise ContractError(str(error)) from None
     raw = loader(path)
     raw.index = pd.RangeIndex(2, len(raw) + 2)  # header is row 1
     if suffix != ".parquet" and len(raw):
@@ -429,6 +434,25 @@ def _reference_lines(p: _Parsed, households, exempt: pd.Series | None = None) ->
                      qt.UNKNOWN_HOUSEHOLD)]
 
 
+def _limit_lines(p: _Parsed) -> list[pd.DataFrame]:
+    """Cells over the field-length limit (shown cut short: the point is they are too long)."""
+    reason = limits.TOO_LONG.format(limit=limits.limits().field_chars)
+    return [qt.lines(p.file, p.raw.index[mask.to_numpy()], column, p.raw.loc[mask, column].str[:40] + "…", reason)
+            for column, mask in limits.too_long(p.raw).items()]
+
+
+def _orphan_lines(p: _Parsed, members: _Parsed, past_members: pd.DataFrame | None) -> list[pd.DataFrame]:
+    """Current households without a member in this export or the history."""
+    ids = members.typed["household_id"]
+    if past_members is not None and len(past_members):
+        ids = pd.concat([ids, past_members["household_id"]], ignore_index=True)
+    orphan = limits.orphan_households(p.typed, ids)
+    if not orphan.any():
+        return []
+    rows = p.typed.index[orphan.to_numpy()]
+    return [qt.lines(p.file, rows, "household_id", p.raw.loc[rows, "household_id"], limits.NO_MEMBERS)]
+
+
 def _history_tables(history: ReadResult | Mapping[str, pd.DataFrame] | None) -> dict:
     if history is None:
         return {}
@@ -493,6 +517,9 @@ def _read(files: dict[str, Path], *, label: Path, history, as_of,
         has_households = len(known) > 0 or "households" in parsed
         if check_references and has_households and table in contract.HOUSEHOLD_REFERENCES:
             p.lines += _reference_lines(p, known, closed if table == "events" else None)
+        p.lines += _limit_lines(p)
+        if check_references and table == "households" and "members" in parsed:
+            p.lines += _orphan_lines(p, parsed["members"], past.get("members"))
 
     tables: dict[str, pd.DataFrame] = {}
     valid_typed: dict[str, pd.DataFrame] = {}

@@ -31,6 +31,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from features.contract import sensitive_columns
+from features.identifiers import mask_id_numbers, mask_personal
 from serving.store import models as m
 from serving.store.publishing import utcnow
 
@@ -327,6 +328,14 @@ def mask_record(record: dict[str, Any], who: Principal) -> dict[str, Any]:
         elif key in _ID_NUMBERS:
             out[key] = mask_id_number(out[key])
     return out
+
+
+def mask_text(text: str | None, who: Principal) -> str | None:
+    """Free text (a quarantined value, a message) with identifier look-alikes masked for the role:
+    ID numbers never whole, and for researchers no ID number or phone at all."""
+    if not text:
+        return text
+    return mask_id_numbers(text) if who.sees_identifiers else mask_personal(text)
 
 
 # --------------------------------------------------------------------------- audit

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select, update
 
+from features.identifiers import mask_id_numbers
 from serving.store import models as m
 
 CHUNK = 20_000  # rows per INSERT batch and per commit (short write locks while the API reads)
@@ -168,8 +169,9 @@ def fail_run(engine: Engine, run_id: int, error: str) -> None:
     stages = None
     with engine.connect() as conn:
         stages = conn.execute(select(m.Run.stages).where(m.Run.id == run_id)).scalar_one_or_none()
+    # The message may quote a value from the export (an ID number typed in the wrong column).
     update_run(engine, run_id, status="failed", finished_at=utcnow(),
-               stages={**(stages or {}), "error": error[:500]})
+               stages={**(stages or {}), "error": mask_id_numbers(error[:500])})
     purge(engine)
 
 

@@ -63,6 +63,11 @@ def mask(user, record: dict[str, Any] | None) -> dict[str, Any]:
     return auth.mask_record(record or {}, user.principal)
 
 
+def mask_values(user, rows: list[dict[str, Any]], key: str = "value") -> list[dict[str, Any]]:
+    """Rows whose free-text ``key`` has ID-number and phone look-alikes masked for the user's role."""
+    return [{**row, key: auth.mask_text(row.get(key), user.principal)} for row in rows]
+
+
 def allowed(user, action: str) -> bool:
     """The API's role matrix, asked for a page."""
     return auth.allowed(user.principal, action)
