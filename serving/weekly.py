@@ -261,6 +261,8 @@ class Job:
     config: Any
     engine: Any
     champion: Any
+    accept_incomplete: str | None = None  # the operator's reason for publishing an incomplete week
+    fingerprint: str | None = None  # of the export, once read
 
 
 def prepare_job(data_dir: str | Path, week: str, settings: Settings, champion=None) -> Job:
@@ -303,11 +305,41 @@ def read_export(job: Job, run_id: int, stages: dict[str, Any]):
         stages["history_import"] = str(source)
         history = hist.load_history(job.home)
     read = read_folder(job.folder, history=history.tables)
-    pub.update_run(job.engine, run_id, data_fingerprint=fingerprint(job.folder),
+    check_complete(job, read, run_id, stages)
+    job.fingerprint = fingerprint(job.folder)
+    pub.update_run(job.engine, run_id, data_fingerprint=job.fingerprint,
                    households_in=read.counts["households"]["rows_in"],
                    rows_quarantined=read.totals["rows_quarantined"], model_name=job.settings.model_name,
                    model_version=str(job.champion.version), model_run_id=str(job.champion.run_id))
     return history, read
+
+
+def check_complete(job: Job, read, run_id: int, stages: dict[str, Any]) -> None:
+    """Refuse an export outside the completeness bounds unless the operator accepted it
+    (``serving.completeness``); an acceptance is audited and kept with the run."""
+    from serving import completeness
+    from serving.store.publishing import who
+
+    previous_week, previous = completeness.previous_counts(job.engine, job.week)
+    bounds = completeness.Bounds(job.settings.completeness_min_ratio, job.settings.completeness_max_ratio)
+    try:
+        accepted = completeness.check(read, previous, bounds, previous_week=previous_week,
+                                      accept_reason=job.accept_incomplete)
+    except completeness.IncompleteWeek as error:
+        raise WeeklyError(str(error)) from None
+    if accepted:
+        stages["accepted_incomplete"] = {"reason": job.accept_incomplete, "problems": accepted}
+        completeness.audit_acceptance(job.engine, job.week, run_id, who(), job.accept_incomplete or "", accepted)
+
+
+def reconciled(read, frame: pd.DataFrame) -> dict[str, int]:
+    """in = scored + quarantined + held + not scored, nothing stale (``serving.completeness``)."""
+    from serving.completeness import IncompleteWeek, reconcile
+
+    try:
+        return reconcile(read, frame["household_id"])
+    except IncompleteWeek as error:
+        raise WeeklyError(str(error)) from None
 
 
 def append_week(job: Job, history, read, stages: dict[str, Any]):
@@ -315,11 +347,13 @@ def append_week(job: Job, history, read, stages: dict[str, Any]):
     from serving import history as hist
 
     # Held rows (a suspected 万元 income) stay out: the household keeps its last confirmed survey.
-    history, changed = hist.append_export(history, read.scoring_tables(), job.week, job.cutoff)
+    # A corrected export of the week replaces what the week contributed (not skipped as covered).
+    try:
+        history, stages["history"] = hist.apply_week(job.home, history, read.scoring_tables(), job.week, job.cutoff,
+                                                     job.fingerprint or fingerprint(job.folder))
+    except hist.HistoryConflict as error:
+        raise WeeklyError(str(error)) from None
     stages["rows_held"] = read.rows_held
-    if changed:
-        hist.save_history(job.home, history)
-    stages["history"] = "appended" if changed else "already covered"
     return history
 
 
@@ -357,9 +391,12 @@ def run_summary(job: Job, read, *, households_scored: int, watchlist_size: int, 
 
 
 def read_counts(read) -> dict[str, Any]:
-    """What the run keeps of the export's reading: per-table counts, the number of flagged rows and
-    the rows of households dissolved this week (销户, kept)."""
-    return {"read": read.counts, "flags": int(len(read.flags)), "dissolved": dict(read.dissolved)}
+    """What the run keeps of the export's reading: per-table counts, the number of flagged rows,
+    the rows of households dissolved this week (销户, kept) and what completeness compares."""
+    from serving.completeness import export_counts
+
+    return {"read": read.counts, "flags": int(len(read.flags)), "dissolved": dict(read.dissolved),
+            "completeness": export_counts(read)}
 
 
 def publish_facts(result: dict[str, Any], read_counts: dict[str, Any], stages: dict[str, Any]) -> dict[str, Any]:
@@ -369,7 +406,7 @@ def publish_facts(result: dict[str, Any], read_counts: dict[str, Any], stages: d
 
 
 def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=None, started_by: str | None = None,
-             progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+             progress: Callable[[str], None] | None = None, accept_incomplete: str | None = None) -> dict[str, Any]:
     """Run the weekly job for one ISO week and publish it (see the module docstring).
 
     Args:
@@ -379,6 +416,7 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
         champion: a loaded champion (default: ``models.registry.load_champion``).
         started_by: recorded as the run's operator (default: the OS user).
         progress: called with each stage name as it starts.
+        accept_incomplete: publish even outside the completeness bounds, for this (audited) reason.
 
     Returns:
         week, households_in, households_scored, rows_quarantined, watchlist_size, model_version,
@@ -396,6 +434,7 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
     clock = StageClock(progress, task=f"weekly {week}", total=len(STAGES))
     say = clock.start
     job = prepare_job(data_dir, week, settings, champion)
+    job.accept_incomplete = accept_incomplete
     engine, champion, policy, cutoff, week = job.engine, job.champion, job.policy, job.cutoff, job.week
     run_id = pub.start_run(engine, week, started_by=started_by)
     stages: dict[str, Any] = {"seconds": clock.seconds}
@@ -412,6 +451,7 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
         say("frame")
         pause_point("frame")
         frame = build_household_frame(history.tables, cutoff, policy)
+        stages["households"] = reconciled(read, frame)
 
         say("score")
         pause_point("score")

@@ -19,9 +19,13 @@ def weekly(
     as_json: Annotated[bool, typer.Option("--json", help="JSON 结果 / JSON result")] = False,
     engine: Annotated[str, typer.Option("--engine", help="local（单机）或 spark / local or spark")] = "local",
     master: Annotated[str | None, typer.Option("--master", help="Spark master（默认 SPARK_MASTER 或 local[*]）")] = None,
+    accept_incomplete: Annotated[str | None, typer.Option(
+        "--accept-incomplete", help="确认发布不完整的一周及原因（记入审计日志）/ publish a week outside the "
+                                    "completeness bounds, for this reason (audited)")] = None,
 ) -> None:
     """每周评分并发布 / score a week's export and publish it (one transaction)."""
     from serving.settings import get_settings
+    from serving.store.lease import LeaseHeld, LeaseLost
     from serving.weekly import WeeklyError, run_week
 
     if engine not in ("local", "spark"):
@@ -38,8 +42,9 @@ def weekly(
         with stderr.status("weekly run") as status:
             kwargs = {"master": master} if engine == "spark" else {}
             result = run_week(data, week, get_settings(),
-                              progress=lambda stage: status.update(f"weekly {week}: {stage}"), **kwargs)
-    except WeeklyError as error:
+                              progress=lambda stage: status.update(f"weekly {week}: {stage}"),
+                              accept_incomplete=accept_incomplete, **kwargs)
+    except (WeeklyError, LeaseHeld, LeaseLost) as error:
         fail(str(error))
         return
     except OSError as error:  # a full disk or a read-only folder: one line, not a traceback
