@@ -14,6 +14,9 @@ import unicodedata
 # Resident ID numbers: 18 characters (17 digits and a digit or X check character) or the old
 # 15-digit form; not part of a longer run of digits.
 ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[0-9Xx]|\d{15})(?![0-9A-Za-z])", re.ASCII)
+# An ID number already cut to its first 6 and last 4 (``mask_id_numbers``): still too much for a
+# role that sees no identifiers.
+PARTIAL_ID = re.compile(r"(?<![0-9A-Za-z])\d{6}\*{5,8}\d{3}[0-9Xx](?![0-9A-Za-z])", re.ASCII)
 # Mainland mobiles (11 digits starting 13-19, optionally +86 / 0086) and landlines (area code
 # with a leading 0, 7-8 digit number).
 PHONE = re.compile(
@@ -56,10 +59,10 @@ def mask_id_numbers(text: str) -> str:
 
 def mask_personal(text: str) -> str:
     """Every ID-number and phone look-alike replaced by stars (for roles that see no identifiers)."""
-    return _replace(text, (ID_NUMBER, PHONE), lambda m: "*" * len(m[0]))
+    return _replace(text, (ID_NUMBER, PARTIAL_ID, PHONE), lambda m: "*" * len(m[0]))
 
 
 def has_personal(text: str) -> bool:
     """Whether the text holds an ID-number or phone look-alike."""
     folded = _folded(text)
-    return bool(ID_NUMBER.search(folded) or PHONE.search(folded))
+    return bool(ID_NUMBER.search(folded) or PARTIAL_ID.search(folded) or PHONE.search(folded))

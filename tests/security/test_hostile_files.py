@@ -109,6 +109,7 @@ def test_masking_by_content_for_each_role():
     masked = mask_text(text, researcher)
     assert "777X" not in masked and "1234" not in masked and masked.startswith("收入写成了 ***")
     assert mask_text("3500.5", researcher) == "3500.5"
+    assert mask_text("433126********777X", researcher) == "*" * 18  # already cut, still an identifier
 
 
 @pytest.mark.parametrize("spelling", ["２０２５-W48", " 2025-W48 ", "2025w48", "2025-ｗ４８", "2025 - W48", "2025W48"])
