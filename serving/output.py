@@ -48,6 +48,7 @@ def fail(message: str, code: int = 2) -> None:
 # errno -> (Chinese, English) advice for the OS errors an operator can fix.
 _OS_ADVICE = {
     28: ("磁盘已满", "the disk is full: free space and run the command again"),
+    27: ("文件超出大小限制", "a file grew past the file system's or the process's size limit (ulimit -f)"),
     122: ("磁盘配额已满", "the disk quota is exhausted: free space and run the command again"),
     13: ("没有权限", "permission denied: check the owner and mode of the file or folder"),
     30: ("文件系统只读", "the file system is read-only"),

@@ -59,7 +59,7 @@ def weekly(
             fail(str(error))
             return
         if isinstance(error, OperationalError) and "full" in str(error.orig):  # SQLite's full disk
-            fail(f"the store's disk is full: free space and run again / 磁盘已满 ({error.orig}); nothing was published")
+            fail("the store's disk is full: free space and run again / 磁盘已满; nothing was published / 未发布")
             return
         raise
     summary = {k: result[k] for k in SUMMARY_KEYS}

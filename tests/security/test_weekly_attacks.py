@@ -17,6 +17,8 @@ from serving.store import models as m
 from serving.store.database import get_engine
 from tests.databases import database_params, fresh_database_url
 
+pytestmark = pytest.mark.slow  # real weekly runs and an app on the shared published store
+
 W1, W2 = "2025-W45", "2025-W46"
 
 
