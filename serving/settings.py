@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     # townships outside these ratios of the last published week are refused unless accepted.
     completeness_min_ratio: float = Field(default=0.8, gt=0, le=1)
     completeness_max_ratio: float = Field(default=1.25, ge=1)
+    # Reverse proxies whose X-Forwarded-For is believed for sign-in throttling (JSON list of addresses).
+    trusted_proxies: list[str] = Field(default_factory=list)
     # County-editable files (None: the defaults shipped with fanpin).
     policy_path: Path | None = None
     watchlist_path: Path | None = None

@@ -28,6 +28,21 @@ WINDOW = timedelta(minutes=15)
 LOCK_TIME = timedelta(minutes=15)
 
 
+def client_address(peer: str | None, forwarded_for: str | None, trusted_proxies: list[str]) -> str | None:
+    """The address an attempt counts against: the peer, or behind a trusted reverse proxy the
+    address that proxy saw (the last hop of X-Forwarded-For). Behind an untrusted proxy every user
+    would share the proxy's address, so configure ``FANPIN_TRUSTED_PROXIES`` when there is one."""
+    if peer in trusted_proxies and forwarded_for:
+        return forwarded_for.split(",")[-1].strip() or peer
+    return peer
+
+
+def request_address(request, settings) -> str | None:
+    """``client_address`` of a Starlette request (the API's and the login page's)."""
+    return client_address(request.client.host if request.client else None, request.headers.get("x-forwarded-for"),
+                          getattr(settings, "trusted_proxies", []))
+
+
 def keys(username: str, address: str | None) -> list[tuple[str, int]]:
     """The counters an attempt counts against, with their limits."""
     out = [(f"user:{username[:150]}", USER_LIMIT)]

@@ -17,6 +17,8 @@ Admin = Annotated[auth.Principal, Depends(require("users:manage"))]
 
 
 def _change(session, who: auth.Principal, username: str, action: str) -> Message:
+    if username == who.username and action != "enable":  # the last admin could lock everyone out
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "you cannot disable or revoke yourself / 不能停用自己的账号")
     try:
         if action == "revoke":
             count = auth.revoke_user_tokens(session, auth.user_named(session, username).id)
@@ -30,7 +32,8 @@ def _change(session, who: auth.Principal, username: str, action: str) -> Message
     return Message(detail=f"{username}: {action} ok / 已完成")
 
 
-@router.post("/users/{username}/disable", response_model=Message, responses={404: {"model": Message}})
+@router.post("/users/{username}/disable", response_model=Message,
+             responses={400: {"model": Message}, 404: {"model": Message}})
 def disable(username: Username, session: SessionDep, who: Admin) -> Message:
     """停用用户并吊销其全部令牌与会话 / disable a user and revoke all their tokens and sessions."""
     return _change(session, who, username, "disable")
@@ -42,7 +45,8 @@ def enable(username: Username, session: SessionDep, who: Admin) -> Message:
     return _change(session, who, username, "enable")
 
 
-@router.post("/users/{username}/revoke", response_model=Message, responses={404: {"model": Message}})
+@router.post("/users/{username}/revoke", response_model=Message,
+             responses={400: {"model": Message}, 404: {"model": Message}})
 def revoke(username: Username, session: SessionDep, who: Admin) -> Message:
     """吊销用户的全部令牌与会话 / revoke all of a user's tokens and web sessions."""
     return _change(session, who, username, "revoke")

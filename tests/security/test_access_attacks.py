@@ -120,6 +120,7 @@ def test_password_reset_disable_and_revoke_end_every_token_and_session(app):
     refused = client.post("/api/v1/auth/token", data={"username": "leaver", "password": PASSWORD})
     assert refused.status_code == 401
     assert client.post("/api/v1/users/nobody-here/disable", headers=admin).status_code == 404
+    assert client.post(f"/api/v1/users/{p.users['admin']}/disable", headers=admin).status_code == 400
     assert client.post("/api/v1/users/leaver/enable", headers=admin).status_code == 200
     assert client.get("/api/v1/weeks", headers=bearer(token(client, "leaver"))).status_code == 200
     assert _cli(p, "users", "disable", "--username", "leaver")["revoked"] == "all"
@@ -192,3 +193,9 @@ def _run_id(p, week: str) -> int:
     from serving.store.publishing import published_run_id
 
     return published_run_id(get_engine(p.settings), week)
+
+
+def test_the_address_behind_a_trusted_proxy_is_the_forwarded_one():
+    assert throttle.client_address("10.0.0.1", "203.0.113.9, 10.0.0.7", ["10.0.0.1"]) == "10.0.0.7"
+    assert throttle.client_address("198.51.100.4", "1.2.3.4", ["10.0.0.1"]) == "198.51.100.4"  # spoofed header
+    assert throttle.client_address("10.0.0.1", None, ["10.0.0.1"]) == "10.0.0.1"

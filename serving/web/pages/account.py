@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from serving import throttle
 from serving.web import identity
 from serving.web.deps import CheckedForm, MaybeUser, WebUser, web_state
 from serving.web.i18n import LANGUAGES, gettext
@@ -72,7 +73,7 @@ def login(request: Request, form: CheckedForm) -> Response:
     password = str(form.get("password", ""))
     state = web_state(request)
     lang = request.state.language
-    outcome = identity.sign_in(state, username, password, request.client.host if request.client else None)
+    outcome = identity.sign_in(state, username, password, throttle.request_address(request, state.settings))
     if outcome.user is None:
         message = (
             gettext(lang, "Too many failed attempts. Wait a few minutes and try again.")
