@@ -235,6 +235,7 @@ def run_week_spark(data_dir: str | Path, week: str, settings: Settings, *, maste
         publish_facts,
         read_counts,
         read_export,
+        reconciled,
         run_summary,
     )
 
@@ -282,6 +283,7 @@ def run_week_spark(data_dir: str | Path, week: str, settings: Settings, *, maste
         counts = scored.selectExpr("count(*) AS n", "sum(CAST(on_watchlist AS INT)) AS listed").first()
         scored.unpersist()
         households_scored, listed = int(counts["n"]), int(counts["listed"] or 0)
+        stages["households"] = reconciled(read, pd.read_parquet(scores_path, columns=["household_id"]))
 
         say("publish")
         result = run_summary(job, read, households_scored=households_scored, watchlist_size=listed, drift_alerts=0,
