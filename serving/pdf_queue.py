@@ -4,8 +4,9 @@ in a separate process, one render at a time per person.
 Six concurrent visit-sheet downloads took 16-51 s each and stalled the API (44 s for
 ``/api/v1/weeks``): WeasyPrint ran in the request threads and held the GIL. Now:
 
-- a rendered PDF is kept under ``FANPIN_HOME/visit_sheets/<run>/`` (owner-only) and served from
-  there; a new run of the week has a new run id, so a re-published week is rendered afresh;
+- a rendered PDF is kept under ``FANPIN_HOME/visit_sheets/<week>/<run>/`` (owner-only) and served
+  from there; a new run of the week has a new run id, so a re-published week is rendered afresh
+  (and the week's older PDFs are deleted then);
 - rendering happens in a worker *process* (``RENDER_PROCESSES``), so the API's threads and GIL
   stay free; requests for a PDF already being rendered wait for that one render;
 - a person may have ``PER_USER`` renders in flight; another request gets ``Busy`` (HTTP 429)
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import shutil
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -51,9 +53,9 @@ class PdfQueue:
         self._rendering: dict[Path, Future] = {}
         self._by_user: dict[str, int] = {}
 
-    def path(self, run_id: int, township: str, masking: str) -> Path:
+    def path(self, week: str, run_id: int, township: str, masking: str) -> Path:
         name = hashlib.sha256(f"{township}\0{masking}".encode()).hexdigest()[:24]
-        return self.folder / str(run_id) / f"{name}.pdf"
+        return self.folder / week / str(run_id) / f"{name}.pdf"
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -72,7 +74,7 @@ class PdfQueue:
             Busy: the person has ``per_user`` renders going already.
             LookupError: ``sheets`` found nobody to render.
         """
-        path = self.path(run_id, township, masking)
+        path = self.path(week, run_id, township, masking)
         if path.exists():
             return await asyncio.to_thread(path.read_bytes)
         with self._lock:
@@ -111,9 +113,14 @@ class PdfQueue:
 
 
 def _write(path: Path, content: bytes) -> None:
-    """Write atomically and owner-only (the sheets carry names and phones)."""
+    """Write atomically and owner-only (the sheets carry names and phones); the week's PDFs of
+    earlier runs (superseded by this one) are deleted, so no stale personal data stays behind."""
+    private_dir(path.parent.parent.parent)
     private_dir(path.parent.parent)
     private_dir(path.parent)
+    for old in path.parent.parent.iterdir():
+        if old.is_dir() and old.name != path.parent.name and int(old.name) < int(path.parent.name):
+            shutil.rmtree(old, ignore_errors=True)
     tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
     fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as out:

@@ -180,7 +180,7 @@ def test_visit_sheet_pdfs_render_once_off_the_request_threads_with_a_per_user_li
     first.join(600)
     response = results["first"]
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
-    cached = queue.path(int(_run_id(p, week)), townships[0], "full")
+    cached = queue.path(week, int(_run_id(p, week)), townships[0], "full")
     assert cached.exists() and cached.stat().st_mode & 0o077 == 0
     started = time.monotonic()
     again = leader.get(url.format(week, townships[0]))
