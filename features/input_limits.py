@@ -37,7 +37,11 @@ MAX_UNPACKED_RATIO = 200  # an XLSX sheet unpacking to 200x its packed size is a
 TOO_LONG = "value longer than {limit} characters / 内容超过 {limit} 个字符"
 NO_MEMBERS = "household has no members in the export or the history / 该户没有任何家庭成员记录"
 
-_CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"')
+# A cell's address (``<c r="B7">``) and a row's number (``<row r="7">``); no other sheet element
+# has an ``r`` attribute. Letters and numbers are collected separately, as bytes (sets, not a
+# Python object per cell: a province's sheet has millions of cells).
+_CELL_LETTERS = re.compile(rb' r="([A-Z]{1,3})[0-9]')
+_ROW_NUMBERS = re.compile(rb' r="[A-Z]{0,3}([0-9]{1,8})"')
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\b[^>]*?\bref="([A-Z]{1,3}[0-9]{1,7}:)?([A-Z]{1,3})([0-9]{1,7})"')
 
 
@@ -109,9 +113,9 @@ def _extent(book: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, int]:
             for match in _DIMENSION.finditer(text):
                 columns = max(columns, column_number(match[2]))
                 rows = max(rows, int(match[3]))
-            for match in _CELL_REF.finditer(text):
-                columns = max(columns, column_number(match[1]))
-                rows = max(rows, int(match[2]))
+            letters, numbers = set(_CELL_LETTERS.findall(text)), set(_ROW_NUMBERS.findall(text))
+            columns = max([columns, *(column_number(x) for x in letters)])
+            rows = max([rows, *(int(x) for x in numbers)])
             tail = text[-256:]  # a tag cut between chunks is matched with the next one
     return rows, columns
 
