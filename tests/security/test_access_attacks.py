@@ -128,8 +128,15 @@ def test_password_reset_disable_and_revoke_end_every_token_and_session(app):
     _forget(p, "addr:testclient")
 
 
+def sqlite_only(p) -> None:
+    """Checks where the store plays no part run once, on SQLite (they cost a render or a page each)."""
+    if not p.settings.resolved_database_url.startswith("sqlite"):
+        pytest.skip("the store plays no part here; checked on SQLite")
+
+
 def test_headers_no_store_on_the_api_and_a_csp_on_pages(app):
     client, p = app
+    sqlite_only(p)
     officer = bearer(token(client, p.users["county_officer"]))
     week = p.weeks[-1]
     for url in ("/api/v1/weeks", f"/api/v1/weeks/{week}/watchlist", f"/api/v1/households/{p.own_household}?week={week}",
@@ -155,6 +162,7 @@ def test_store_and_history_files_are_owner_only(app):
 
 def test_visit_sheet_pdfs_render_once_off_the_request_threads_with_a_per_user_limit(app, pdf_tools):
     client, p = app
+    sqlite_only(p)
     week = p.weeks[-1]
     leader = TestClient(client.app)
     sign_in(leader, p.users["county_officer"])
