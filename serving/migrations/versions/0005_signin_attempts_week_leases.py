@@ -2,8 +2,8 @@
 
 Replaces ``login_throttle`` (a read-then-write counter that concurrent sign-ins raced past).
 
-Revision ID: 0004_hardening
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_hardening"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
