@@ -10,12 +10,24 @@ from __future__ import annotations
 
 from typing import Any
 
-# Pages use no scripts; inline style attributes remain (templates' small layout tweaks), images
-# are our own PNG charts or inline SVG. Forms post only to us; nothing may frame a page.
-PAGE_POLICY = (
-    "default-src 'self'; script-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
+# Pages run no script but two inline handlers, allowed by their hashes only (CSP3
+# 'unsafe-hashes'): the visit sheet's print button and the week selector's submit-on-change
+# (templates/visit_sheet.html, templates/_macros.html). A new handler must be added here.
+# Inline style attributes remain (small layout tweaks); images are our PNG charts or inline SVG.
+# Forms post only to us; nothing may frame a page.
+HANDLERS = ("window.print()", "this.form.submit()")
+
+
+def page_policy() -> str:
+    import base64
+    import hashlib
+
+    hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(h.encode()).digest()).decode()}'" for h in HANDLERS)
+    return (f"default-src 'self'; script-src 'unsafe-hashes' {hashes}; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
+PAGE_POLICY = page_policy()
 _API_PREFIX = "/api/"
 _UNCACHED = (b"cache-control", b"no-store")
 
