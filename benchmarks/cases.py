@@ -51,8 +51,8 @@ def _weekly_prepare(n: int) -> None:
 
 def _weekly_run(n: int) -> dict[str, Any]:
     """run_week end to end on a snapshot export of ``n`` households (history seeded a week back)."""
+    from serving.jobs.weekly import run_week
     from serving.settings import Settings
-    from serving.weekly import run_week
 
     paths = prep.snapshot_home(n)
     champion = prep.champion()
@@ -123,7 +123,7 @@ def _drift_prepare(n: int) -> None:
         return
     from features.household_frame import build_household_frame
     from features.policy import load_policy
-    from serving.weekly import week_cutoff
+    from serving.jobs.week_run import week_cutoff
     from training.county_data import read_history
 
     tables, _ = read_history(prep.snapshot_home(n)["folder"])
@@ -173,8 +173,8 @@ def _api_home() -> Path:
 
 def _api_prepare() -> None:
     """A store with one published 20,000-household week (the weekly job on the snapshot)."""
+    from serving.jobs.weekly import run_week
     from serving.settings import Settings
-    from serving.weekly import run_week
 
     home = _api_home()
     if (home / "READY").exists():

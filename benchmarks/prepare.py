@@ -70,12 +70,12 @@ def _fit_champion(tables: dict[str, pd.DataFrame], lgbm: dict | None = None) -> 
     """Fit a RiskPipeline on matured cutoffs of ``tables`` (train / later calibration part)."""
     import numpy as np
 
+    from features.frame_schema import REFERENCE_CONTEXT
     from features.policy import load_policy
     from features.transformer import MODEL_FEATURES
     from models.pipeline import RiskPipeline
     from training.config import default_config
     from training.dataset import LABEL, build_training_rows, cutoff_schedule, data_end, data_start
-    from training.train import REFERENCE_CONTEXT
 
     config = default_config()
     policy = load_policy()
@@ -154,7 +154,7 @@ def snapshot_home(households: int, seed: int = 3, week: str = WEEK, *, force: bo
     """Snapshot county folder + a seeded FANPIN_HOME template (cached); returns their paths."""
     from features.simulator import simulate_snapshot
     from serving.history import import_history
-    from serving.weekly import week_cutoff
+    from serving.jobs.week_run import week_cutoff
 
     base = cache_dir("features") / f"snapshot-{households}-{seed}-{week}"
     folder, home = base / "county", base / "home"

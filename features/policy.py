@@ -20,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -93,6 +94,11 @@ class Policy:
         if probability >= self.risk_levels["medium"]:
             return "medium"
         return "low"
+
+    def levels(self, probability: np.ndarray) -> np.ndarray:
+        """Vectorised :meth:`level` over an array of calibrated probabilities."""
+        high, medium = self.risk_levels["high"], self.risk_levels["medium"]
+        return np.where(probability >= high, "high", np.where(probability >= medium, "medium", "low"))
 
     def term(self, key: str) -> Term:
         """The official wording of ``key`` (e.g. ``subject``: 防止返贫致贫对象, alias 监测对象)."""

@@ -1,10 +1,9 @@
 """Reading a registry export folder into contract tables, with quarantine and flags.
 
 This is the edge where files come in (the only I/O in ``features`` besides writing modules).
-A folder holds the contract tables as CSV (UTF-8, UTF-8 with BOM, GBK/GB18030), XLSX or Parquet,
-named by the English table name (``members.csv``) or its Chinese title (``家庭成员.xlsx``), with
-English or Chinese headers and values. Every value is read as written, normalised and parsed by
-:mod:`features.normalising`, and validated against the pandera schemas of
+``features.table_files`` finds the table files (CSV, XLSX, Parquet; English or Chinese names and
+headers) and loads their cells under contract names. Every value is read as written, normalised
+and parsed by :mod:`features.normalising`, and validated against the pandera schemas of
 :mod:`features.contract`. A row with any problem goes to the quarantine table (one line per
 problem cell) and the rest continue; valid but implausible rows are flagged and still used.
 
@@ -14,9 +13,6 @@ be read, and a missing required column. Nothing is written here at all: callers 
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,15 +29,11 @@ from features.dissolution import NOTE as DISSOLVED_NOTE
 from features.dissolution import dissolved_events
 from features.id_sets import id_set, in_id_set
 from features.plausibility import Source, age, flag_lines
+from features.table_files import SUFFIXES, ContractError, contract_headers, find_table_files, load_cells
 from features.weeks import WEEK_PATTERN, week_cutoff
 
-SUFFIXES = (".csv", ".xlsx", ".parquet")
 REQUIRED_TABLES = ("households", "members")
 COUNT_KEYS = ("rows_in", "rows_valid", "rows_quarantined", "rows_flagged")
-
-
-class ContractError(ValueError):
-    """An export that cannot be used at all; the message is one line naming file and column."""
 
 
 @dataclass
@@ -91,222 +83,6 @@ class ReadResult:
             if len(positions):
                 out[table] = self.tables[table].drop(index=self.tables[table].index[positions]).reset_index(drop=True)
         return out
-
-
-# --------------------------------------------------------------------------- finding files
-
-
-def _file_key(path: Path) -> str:
-    return norm.header_key(path.stem)
-
-
-def find_table_files(folder: Path) -> dict[str, Path]:
-    """Table name -> file in ``folder`` (English name or Chinese title, any supported suffix)."""
-    names = {}
-    for name, schema in contract.TABLES.items():
-        names[norm.header_key(name)] = name
-        names[norm.header_key(schema.title)] = name
-    found: dict[str, Path] = {}
-    for path in sorted(folder.iterdir()):
-        if path.suffix.lower() not in SUFFIXES or path.name.startswith(("~$", ".")):
-            continue
-        table = names.get(_file_key(path))
-        if table is None:
-            continue
-        if table in found:
-            raise ContractError(
-                f"{path.name}: two files for table {table} ({found[table].name} and {path.name})"
-            )
-        found[table] = path
-    return found
-
-
-def export_folders(county: Path) -> list[tuple[str, Path]]:
-    """The folders to read in a county folder: ``history`` then every ``exports/YYYY-Www``.
-
-    A plain export folder (table files directly in it) is returned as itself.
-    """
-    county = Path(county)
-    if (county / "history").is_dir() or (county / "exports").is_dir():
-        out = []
-        if (county / "history").is_dir():
-            out.append(("history", county / "history"))
-        if (county / "exports").is_dir():
-            out += [
-                (f"exports/{p.name}", p)
-                for p in sorted((county / "exports").iterdir())
-                if p.is_dir()
-            ]
-        return out
-    return [(".", county)]
-
-
-# --------------------------------------------------------------------------- loading raw cells
-
-
-def _decode(data: bytes, name: str) -> tuple[str, str]:
-    # utf-8-sig first: it also reads plain UTF-8 and strips a BOM; GB18030 is a superset of GBK.
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    raise ContractError(f"{name}: cannot read file (not UTF-8 or GBK/GB18030 text)")
-
-
-def _load_csv(path: Path) -> pd.DataFrame:
-    data = path.read_bytes()
-    text, encoding = _decode(data, path.name)
-    # Arrow wants UTF-8 bytes: reuse the file's own when it is UTF-8 already.
-    utf8 = data.removeprefix(b"\xef\xbb\xbf") if encoding == "utf-8-sig" else text.encode()
-    fast = _load_csv_arrow(text, utf8)
-    if fast is not None:
-        return fast
-    try:
-        return pd.read_csv(
-            io.StringIO(text),
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=False,
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as error:
-        kind = "empty file" if isinstance(error, pd.errors.EmptyDataError) else "not a valid CSV"
-        raise ContractError(f"{path.name}: cannot read file ({kind})") from None
-
-
-def _load_csv_arrow(text: str, utf8: bytes) -> pd.DataFrame | None:
-    """Arrow's multithreaded CSV reader, all columns as text; None when pandas must do it.
-
-    Arrow skips blank lines, which would shift the row numbers people look up in Excel, and is
-    strict about ragged rows: both cases go to the (slower) pandas reader instead.
-    """
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    end = text.find("\n")
-    if end < 0 or "\n\n" in text or "\n\r\n" in text:
-        return None
-    header = next(csv.reader([text[:end].rstrip("\r")]), [])
-    if not header or len(set(header)) != len(header) or "" in header:
-        return None
-    try:
-        table = pacsv.read_csv(
-            io.BytesIO(utf8),
-            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(header, pa.string()),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return None
-    return table.to_pandas()
-
-
-def _excel_cell(value: object) -> object:
-    """XLSX cells to text as a person sees them (3.0 -> '3', a date cell -> '2024-03-01')."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0):
-            return value.strftime("%Y-%m-%d")
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _load_xlsx(path: Path) -> pd.DataFrame:
-    # calamine (Rust) reads a sheet ~15x faster than openpyxl, which matters for a county's
-    # members sheet; imported here because only XLSX exports need it.
-    from python_calamine import CalamineWorkbook
-
-    try:
-        book = CalamineWorkbook.from_path(str(path))
-        # skip_empty_area=False keeps leading blank rows, so row numbers stay Excel's.
-        rows = book.get_sheet_by_index(0).to_python(skip_empty_area=False)
-    except Exception:  # calamine raises its own error types for zip, XML and sheet problems
-        raise ContractError(f"{path.name}: cannot read file (not a valid XLSX)") from None
-    if not rows:
-        raise ContractError(f"{path.name}: cannot read file (empty sheet)")
-    header = [_excel_cell(h) for h in rows[0]]
-    width = len(header)
-    body = [[_excel_cell(v) for v in (list(r) + [None] * width)[:width]] for r in rows[1:]]
-    return pd.DataFrame(body, columns=header, dtype=object)
-
-
-def _load_parquet(path: Path) -> pd.DataFrame:
-    try:
-        return pd.read_parquet(path)
-    except Exception:  # pyarrow raises several unrelated types for a broken file
-        raise ContractError(f"{path.name}: cannot read file (not a valid Parquet file)") from None
-
-
-def _load(path: Path) -> pd.DataFrame:
-    """The file's cells with their own headers, indexed by the row number Excel would show."""
-    suffix = path.suffix.lower()
-    loader = {".csv": _load_csv, ".xlsx": _load_xlsx, ".parquet": _load_parquet}[suffix]
-    try:
-        limits.check_file(path)  # size, and an XLSX's dimensions, before anything is allocated
-    except limits.LimitError as error:
-        raise ContractError(str(error)) from None
-    raw = loader(path)
-    raw.index = pd.RangeIndex(2, len(raw) + 2)  # header is row 1
-    if suffix != ".parquet" and len(raw):
-        # Fully blank lines are not rows anyone meant; drop them but keep the others' numbers.
-        raw = raw[raw.ne("").any(axis=1)]
-    return raw
-
-
-# --------------------------------------------------------------------------- headers
-
-
-def _header_map(table: str) -> dict[str, str]:
-    mapping = {}
-    for f in contract.fields(table):
-        mapping[norm.header_key(f.name)] = f.name
-        mapping[norm.header_key(f.zh)] = f.name
-    for alias, name in contract.HEADER_ALIASES.get(table, {}).items():
-        mapping.setdefault(norm.header_key(alias), name)
-    return mapping
-
-
-def _rename(raw: pd.DataFrame, table: str, file: str, notes: list[str]) -> pd.DataFrame:
-    """Headers -> contract names; fail on a missing required column, note the rest."""
-    mapping = _header_map(table)
-    renamed: dict[object, str] = {}
-    ignored = []
-    for header in raw.columns:
-        name = mapping.get(norm.header_key(header))
-        if name is None:
-            if norm.header_key(header) and not str(header).startswith("Unnamed:"):
-                ignored.append(str(header))
-            continue
-        if name in renamed.values():
-            raise ContractError(f"{file}: column '{name}' ({contract.zh_labels(table)[name]}) "
-                                "appears twice")
-        renamed[header] = name
-    out = raw[list(renamed)].copy()
-    out.columns = list(renamed.values())
-    for f in contract.fields(table):
-        if f.name in out.columns:
-            continue
-        if not f.nullable:
-            raise ContractError(f"{file}: missing required column '{f.name}' ({f.zh})")
-        out[f.name] = pd.Series(np.nan, index=out.index, dtype=object)
-        notes.append(f"{file}: optional column '{f.name}' ({f.zh}) absent, left empty / 可选列缺失")
-    if ignored:
-        notes.append(f"{file}: ignored columns not in the contract / 忽略的列: {', '.join(ignored)}")
-    return out
 
 
 # --------------------------------------------------------------------------- parsing
@@ -495,7 +271,7 @@ def _read(files: dict[str, Path], *, label: Path, history, as_of,
     notes: list[str] = []
     parsed: dict[str, _Parsed] = {}
     for table, path in files.items():
-        raw = _rename(_load(path), table, path.name, notes)
+        raw = contract_headers(load_cells(path), table, path.name, notes)
         parsed[table] = _parse(raw, table, path.name, excel=path.suffix.lower() == ".xlsx")
 
     as_of = pd.Timestamp(as_of) if as_of is not None else _as_of_from(label, parsed)

@@ -148,6 +148,19 @@ RISK_TYPE = {
     "other": "其他",
 }
 
+# Codes fanpin itself assigns (not registry values): the risk level of a calibrated probability
+# (``features.policy.Policy.level``), the watch list's flags (``serving.watchlist``) and what an
+# officer found on a follow-up visit (feedback).
+RISK_LEVEL = {"high": "高", "medium": "中", "low": "低"}
+WATCHLIST_FLAG = {"new": "新增", "rising": "风险上升", "rule_triggered": "触发监测标准"}
+FOLLOW_UP_OUTCOME = {
+    "visited": ("已走访", "visited"),
+    "confirmed_at_risk": ("确认存在风险（纳入监测）", "confirmed at risk (enter monitoring)"),
+    "not_at_risk": ("无风险", "not at risk"),
+    "already_assisted": ("已在帮扶", "already assisted"),
+    "unreachable": ("无法联系", "could not reach"),
+}
+
 BOOLEAN_WORDS = {
     # Registry exports write yes/no in many ways; everything here maps to a real boolean.
     True: ("1", "true", "t", "yes", "y", "是", "有", "√", "✓"),

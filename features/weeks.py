@@ -16,6 +16,9 @@ import pandas as pd
 WEEK_PATTERN = re.compile(r"^(\d{4})-W(\d{2})$", re.ASCII)
 _LOOSE_WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.ASCII)
 _BAD_WEEK = "expected YYYY-Www, e.g. 2025-W48 / 周格式应为 2025-W48"
+# A valid week label (week 01-53), for request validation: the API's pattern and the pages' check
+# ([0-9], not \d: a Unicode \d would let full-width digits through).
+WEEK_LABEL = r"^[0-9]{4}-W(0[1-9]|[1-4][0-9]|5[0-3])$"
 
 
 def normalise_week(week: object) -> str:

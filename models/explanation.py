@@ -21,6 +21,7 @@ import pandas as pd
 from features.household_frame import CONCEPTS, FRAME_COLUMNS
 from features.policy import Policy
 from features.rules import CRITERIA, SCREENING, evaluate_rules
+from features.vocabulary import RISK_LEVEL
 from models import reasons as rs
 from models.measures import Measures, load_measures
 
@@ -32,7 +33,6 @@ CATEGORICAL_CONCEPTS = {
     "policy_status": "policy_support",
     "social_assistance": "policy_support",
 }
-LEVEL_ZH = {"high": "高", "medium": "中", "low": "低"}
 ADDITIVITY_TOLERANCE = 1e-6
 MAX_REASONS = 4
 MAX_PROTECTIVE = 3
@@ -246,7 +246,7 @@ def explain(
                 household_id=hid,
                 probability=p,
                 level=level,
-                level_zh=LEVEL_ZH[level],
+                level_zh=RISK_LEVEL[level],
                 change=None if before is None else p - before,
                 previous_probability=before,
                 raw_score=float(margin[i]),

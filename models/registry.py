@@ -1,7 +1,7 @@
 """Loading registered risk models from MLflow (the training side writes, everyone reads).
 
 The weekly job, drift monitoring and the API call :func:`load_champion`; the tracking URI is set
-by the caller (the CLI or the app, from ``serving.settings``) before the first call. Nothing
+by the caller (``serving.tracking``, from ``serving.settings``) before the first call. Nothing
 happens at import time.
 """
 

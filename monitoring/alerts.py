@@ -19,12 +19,11 @@ Each alert: ``severity``, ``kind``, ``township`` (None = county-wide), ``feature
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from features.household_frame import FRAME_COLUMNS
-
-if TYPE_CHECKING:
-    from monitoring.drift import DriftResult, Thresholds
+from monitoring.drift_result import DriftResult
+from monitoring.drift_settings import DISASTER_FEATURES, INCOME_FEATURES, Thresholds
 
 SEVERITIES = ("high", "medium", "low", "info")
 _RANK = {s: i for i, s in enumerate(SEVERITIES)}
@@ -270,8 +269,6 @@ def build_alerts(result: DriftResult, th: Thresholds) -> list[dict[str, Any]]:
     for u in checks.get("unit_errors", []):
         explained.add((u["township"], "*"))
     for s in checks.get("local_shocks", []):
-        from monitoring.drift import DISASTER_FEATURES, INCOME_FEATURES
-
         for f in (*DISASTER_FEATURES, *INCOME_FEATURES, "business_share", "housing_grade_rank",
                   "housing_downgrade_52w", "income_to_line"):
             explained.add((s["township"], f))

@@ -14,14 +14,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from features.frame_schema import REFERENCE_CONTEXT
 from features.household_frame import build_household_frame
 from features.policy import Policy
 from features.transformer import MODEL_FEATURES
 from monitoring.sample import stratified_sample
 
 WEEK = pd.Timedelta(weeks=1)
-# The same context columns training keeps beside the model inputs; no identifier of anyone.
-REFERENCE_CONTEXT = ["cutoff", "township", "category", "minority_township", "housing_grade", "exit_year"]
 
 
 def reference_cutoffs(start: pd.Timestamp, end: pd.Timestamp, *, step_weeks: int = 8,

@@ -24,15 +24,10 @@ log = logging.getLogger("fanpin.api")
 
 def load_champion_safely(settings: Settings):
     """(champion, error message): the registry's champion, or None and why."""
-    try:
-        import mlflow
+    from serving.tracking import load_champion_or_reason
 
-        from models.registry import load_champion
-
-        mlflow.set_tracking_uri(settings.tracking_uri)
-        return load_champion(name=settings.model_name, alias=settings.model_alias), None
-    except Exception as error:  # no registry yet, no champion, unreachable tracking server
-        return None, f"no champion model / 未加载模型: {type(error).__name__}: {str(error)[:200]}"
+    champion, reason = load_champion_or_reason(settings)
+    return champion, None if reason is None else f"no champion model / 未加载模型: {reason}"
 
 
 def _validation_message(error: RequestValidationError) -> str:

@@ -1,8 +1,8 @@
 """Explanations for the weekly job (one batch for the watch list) and on demand for any other
 household of a published week (rebuilt from the stored model-input row, then cached).
 
-The stored ``facts`` are the household-frame row the model scored, so an on-demand explanation is
-the same computation the batch would have made for that household.
+The stored ``facts`` are the household-frame row the model scored (``features.frame_schema``
+rebuilds it), so an on-demand explanation is the same computation the batch would have made.
 """
 
 from __future__ import annotations
@@ -12,16 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from features.household_frame import FRAME_COLUMNS, ID_COLUMNS
+from features import frame_schema
 from features.policy import Policy
-
-_BOOL_COLUMNS = {
-    "safe_water", "relocated", "micro_credit", "industry_project", "public_welfare_job", "elderly_only",
-    "new_dibao", "ever_monitored", "under_monitoring", "minority_township", "critical_living_alone_elderly",
-    "critical_disabled", "critical_major_illness", "critical_housing_rebuilt",
-}
-_TEXT_COLUMNS = {"household_id", "township", "village", "category", "policy_status", "social_assistance",
-                 "housing_grade"}
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -39,24 +31,7 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 def facts_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """JSON-safe model-input rows (NaN -> None, timestamps -> ISO dates)."""
-    return records(frame[ID_COLUMNS + list(FRAME_COLUMNS)])
-
-
-def frame_from_facts(facts: list[Mapping[str, Any]]) -> pd.DataFrame:
-    """Rebuild household-frame rows (with the frame's dtypes) from stored facts."""
-    frame = pd.DataFrame(list(facts), columns=ID_COLUMNS + list(FRAME_COLUMNS))
-    for col in frame.columns:
-        if col == "cutoff":
-            frame[col] = pd.to_datetime(frame[col])
-        elif col == "exit_year":
-            frame[col] = pd.array(frame[col], dtype="Int64")
-        elif col in _BOOL_COLUMNS:
-            frame[col] = frame[col].fillna(False).astype(bool)
-        elif col in _TEXT_COLUMNS:
-            frame[col] = frame[col].astype(str)
-        else:
-            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
-    return frame
+    return records(frame[frame_schema.columns()])
 
 
 def explained(model: Any, frame: pd.DataFrame, policy: Policy, rules: pd.DataFrame,

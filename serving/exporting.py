@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from features import vocabulary as voc
@@ -11,8 +11,6 @@ from features.contract import zh_labels
 from features.rules import CRITERIA
 from serving.formulas import append_row
 
-LEVEL_ZH = {"high": "高", "medium": "中", "low": "低"}
-FLAG_ZH = {"new": "新增", "rising": "风险上升", "rule_triggered": "触发监测标准"}
 _HOUSEHOLD = zh_labels("households")
 
 # (key, Chinese header); identifier columns come from the contract's labels.
@@ -36,9 +34,9 @@ COLUMNS: list[tuple[str, str]] = [
 def _cell(key: str, row: dict[str, Any]) -> Any:
     value = row.get(key)
     if key == "level":
-        return LEVEL_ZH.get(value, value)
+        return voc.RISK_LEVEL.get(value, value)
     if key == "flags":
-        return "、".join(FLAG_ZH.get(f, f) for f in value or [])
+        return "、".join(voc.WATCHLIST_FLAG.get(f, f) for f in value or [])
     if key == "criteria_met":
         return "；".join(CRITERIA[c].zh if c in CRITERIA else c for c in value or [])
     if key in ("probability", "change") and value is not None:
@@ -46,26 +44,39 @@ def _cell(key: str, row: dict[str, Any]) -> Any:
     return value
 
 
-def watchlist_workbook(rows: Sequence[dict[str, Any]], week: str, *, identifiers: bool) -> bytes:
-    """An .xlsx of the rows (already masked per role); without identifiers their columns are left out."""
+def xlsx(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]], widths: Sequence[float], *,
+         percent_column: int | None = None) -> bytes:
+    """The one .xlsx builder (WPS-compatible, openpyxl): a bold, frozen header row, then the rows;
+    ``percent_column`` (1-based) is shown as a percentage."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
-    columns = [(k, h) for k, h in COLUMNS if identifiers or k not in ("head_name", "phone")]
     book = Workbook()
     sheet = book.active
-    sheet.title = f"监测名单{week}"
-    sheet.append([h for _, h in columns])
+    sheet.title = title
+    sheet.append(list(header))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        append_row(sheet, [_cell(k, row) for k, _ in columns])
+        append_row(sheet, list(row))  # text defused against formula injection
+    if percent_column is not None:
+        for i in range(2, sheet.max_row + 1):
+            sheet.cell(i, percent_column).number_format = "0.0%"
+    for i, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = width
     sheet.freeze_panes = "A2"
-    for letter, width in zip("ABCDEFGHIJKLM", (6, 8, 14, 10, 14, 10, 10, 10, 8, 10, 16, 30, 50), strict=False):
-        sheet.column_dimensions[letter].width = width
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def watchlist_workbook(rows: Sequence[dict[str, Any]], week: str, *, identifiers: bool) -> bytes:
+    """The API's export: the rows (already masked per role) under Chinese headers; without
+    identifiers their columns are left out."""
+    columns = [(k, h) for k, h in COLUMNS if identifiers or k not in ("head_name", "phone")]
+    return xlsx(f"监测名单{week}", [h for _, h in columns], ([_cell(k, row) for k, _ in columns] for row in rows),
+                (6, 8, 14, 10, 14, 10, 10, 10, 8, 10, 16, 30, 50)[:len(columns)])
 
 
 RISK_TYPES = voc.RISK_TYPE

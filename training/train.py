@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from features.frame_schema import REFERENCE_CONTEXT
 from features.household_frame import FRAME_COLUMNS
 from features.policy import Policy
 from features.progress import reporter
@@ -41,7 +42,6 @@ log = logging.getLogger(__name__)
 
 # Columns kept in the reference sample: the model's inputs plus the slice attributes drift reports
 # break down by. No identifier of a household or a person.
-REFERENCE_CONTEXT = ["cutoff", "township", "category", "minority_township", "housing_grade", "exit_year"]
 
 
 @dataclass

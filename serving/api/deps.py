@@ -29,6 +29,17 @@ FORBIDDEN = "your role may not do this / 您的角色无权进行此操作"
 HOUSEHOLD_NOT_FOUND = "household not found in this week / 本周未找到该户"
 WEEK_NOT_FOUND = "week not published / 该周尚未发布"
 
+def published_week(session: Session, week: str | None) -> tuple[str, int]:
+    """(week, its published run) for the week asked for or the newest (``household_reads.resolve_week``);
+    404 when not published."""
+    from serving.household_reads import resolve_week
+
+    found = resolve_week(session, week)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, WEEK_NOT_FOUND)
+    return found
+
+
 WeekPath = Annotated[str, Path(pattern=WEEK_PATTERN, description="ISO week, e.g. 2025-W48",
                                examples=["2025-W48"])]
 

@@ -12,20 +12,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from features import frame_schema
+from features import vocabulary as voc
 from features.contract import fields
+from features.weeks import WEEK_LABEL
 
-WEEK_PATTERN = r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$"
+WEEK_PATTERN = WEEK_LABEL
 # Free text from clients: no control characters (PostgreSQL refuses NUL in text).
 TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 NAME_PATTERN = r"^[^\x00-\x1f\x7f]+$"
-LEVELS = ("high", "medium", "low")
-FEEDBACK_OUTCOMES = {
-    "visited": ("已走访", "visited"),
-    "confirmed_at_risk": ("确认存在风险（纳入监测）", "confirmed at risk (enter monitoring)"),
-    "not_at_risk": ("无风险", "not at risk"),
-    "already_assisted": ("已在帮扶", "already assisted"),
-    "unreachable": ("无法联系", "could not reach"),
-}
+LEVELS = tuple(voc.RISK_LEVEL)
+FEEDBACK_OUTCOMES = voc.FOLLOW_UP_OUTCOME
 _KIND_TYPES: dict[str, Any] = {
     "string": str,
     "code": str,
@@ -77,12 +74,15 @@ class WeekOut(BaseModel):
     drift_alerts: int | None
 
 
+Level = Literal["high", "medium", "low"]
+
+
 class ScoreOut(BaseModel):
     household_id: str
     township: str
     village: str
     probability: float
-    level: str
+    level: Level
     rank: int
     township_rank: int
     change: float | None
@@ -111,7 +111,7 @@ class WatchlistPage(BaseModel):
 class TrendPoint(BaseModel):
     week: str
     probability: float
-    level: str
+    level: Level
     rank: int
     on_watchlist: bool
 
@@ -138,18 +138,102 @@ class FeedbackOut(BaseModel):
     created_at: dt.datetime
 
 
+# The explanation's parts (``models.explanation.Explanation.to_dict``). Extra keys are kept, so a
+# field added below reaches clients before it is described here.
+_OPEN = ConfigDict(extra="allow")
+
+
+class ReasonOut(BaseModel):
+    """One reason concept raising (or lowering) the risk, with its plain-language sentence."""
+
+    model_config = _OPEN
+    concept: str
+    concept_zh: str
+    concept_en: str
+    text_zh: str
+    text_en: str
+    contribution: float | None
+    features: list[str]
+
+
+class RuleLabelOut(BaseModel):
+    """An official criterion or screening flag (``features.rules``)."""
+
+    model_config = _OPEN
+    name: str
+    zh: str
+    en: str
+
+
+class MeasureOut(BaseModel):
+    """A suggested assistance measure (``models.measures``)."""
+
+    model_config = _OPEN
+    id: str
+    zh: str
+    en: str
+    programme_zh: str
+    programme_en: str
+
+
+class ExplanationOut(BaseModel):
+    """Why the household got its score (batch TreeSHAP, or computed on demand), and what help fits."""
+
+    model_config = _OPEN
+    household_id: str
+    probability: float
+    level: Level
+    level_zh: str
+    change: float | None
+    previous_probability: float | None = None
+    raw_score: float | None = None
+    base_value: float | None
+    contributions: dict[str, float | None]
+    concept_contributions: dict[str, float | None]
+    reasons: list[ReasonOut]
+    protective: list[ReasonOut]
+    rule_triggers: list[RuleLabelOut]
+    screening_flags: list[RuleLabelOut] = Field(default_factory=list)
+    measures: list[MeasureOut]
+    additivity_error: float | None
+    cutoff: str | None = None
+
+
+class RuleTriggersOut(BaseModel):
+    """The official rules a household met that week (``features.rules``)."""
+
+    model_config = _OPEN
+    criteria: list[RuleLabelOut]
+    screening: list[RuleLabelOut]
+    risk_types: list[str]
+    priority_score: float | None
+
+
+_FACT_TYPES: dict[str, Any] = {
+    frame_schema.TEXT: str, frame_schema.DATE: dt.date, frame_schema.YEAR: int, frame_schema.FLAG: bool,
+    frame_schema.COUNT: int, frame_schema.NUMBER: float,
+}
+# The household-frame row the model scored, one field per column of ``features.frame_schema``.
+FactsOut = create_model(
+    "FactsOut", __config__=ConfigDict(extra="allow"),
+    **{c: (_FACT_TYPES[frame_schema.kind(c)] | None,
+           Field(default=None, title=frame_schema.label(c)[0], description=frame_schema.label(c)[1]))
+       for c in frame_schema.columns()},
+)
+
+
 class HouseholdOut(BaseModel):
     household_id: str
     week: str
     score: ScoreOut
     watchlist_reasons: list[str]
     trend: list[TrendPoint]
-    explanation: dict[str, Any] | None
+    explanation: ExplanationOut | None
     explanation_status: str
-    rule_triggers: dict[str, Any] | None
-    measures: list[dict[str, Any]]
+    rule_triggers: RuleTriggersOut | None
+    measures: list[MeasureOut]
     household: HouseholdRecordOut
-    facts: dict[str, Any]
+    facts: FactsOut
     members: list[MemberOut]
     feedback: list[FeedbackOut]
 

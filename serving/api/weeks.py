@@ -8,10 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 
 from serving import auth
-from serving.api.deps import WEEK_NOT_FOUND, SessionDep, WeekPath, require
+from serving.api.deps import SessionDep, WeekPath, published_week, require
 from serving.api.schemas import NAME_PATTERN, DriftOut, Message, WatchlistPage, WeekOut
 from serving.exporting import watchlist_workbook
 from serving.store import queries
+from serving.store.filters import Filters
 
 router = APIRouter(tags=["weeks"])
 
@@ -40,13 +41,6 @@ class Sort(StrEnum):
     township_rank = "township_rank"
 
 
-def _run_or_404(session, week: str) -> int:
-    run_id = queries.published_run(session, week)
-    if run_id is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, WEEK_NOT_FOUND)
-    return run_id
-
-
 def _scoped_township(who: auth.Principal, township: str | None) -> str | None:
     scope = auth.township_scope(who)
     if scope is None:
@@ -57,21 +51,17 @@ def _scoped_township(who: auth.Principal, township: str | None) -> str | None:
     return scope
 
 
-class Filters:
-    """Watch-list filters shared by the list and its export."""
-
-    def __init__(
-        self,
-        township: Annotated[str | None, Query(max_length=64, pattern=NAME_PATTERN, description="乡镇")] = None,
-        village: Annotated[str | None, Query(max_length=64, pattern=NAME_PATTERN, description="行政村")] = None,
-        level: Annotated[Level | None, Query(description="风险等级")] = None,
-        flag: Annotated[list[Flag] | None, Query(description="标记 (repeatable): new, rising, rule_triggered")] = None,
-        sort: Annotated[Sort, Query()] = Sort.rank,
-        descending: Annotated[bool, Query()] = False,
-    ):
-        self.township, self.village, self.level = township, village, level.value if level else None
-        self.flags = [f.value for f in flag or []]
-        self.sort, self.descending = sort.value, descending
+def watchlist_filters(
+    township: Annotated[str | None, Query(max_length=64, pattern=NAME_PATTERN, description="乡镇")] = None,
+    village: Annotated[str | None, Query(max_length=64, pattern=NAME_PATTERN, description="行政村")] = None,
+    level: Annotated[Level | None, Query(description="风险等级")] = None,
+    flag: Annotated[list[Flag] | None, Query(description="标记 (repeatable): new, rising, rule_triggered")] = None,
+    sort: Annotated[Sort, Query()] = Sort.rank,
+    descending: Annotated[bool, Query()] = False,
+) -> Filters:
+    """Watch-list filters shared by the list and its export (the pages' ``Filters``, validated)."""
+    return Filters(township=township, village=village, level=level.value if level else None,
+                           flags=[f.value for f in flag or []], sort=sort.value, descending=descending)
 
 
 @router.get("/weeks", response_model=list[WeekOut])
@@ -86,12 +76,12 @@ def watchlist(
     week: WeekPath,
     session: SessionDep,
     who: Annotated[auth.Principal, Depends(require("watchlist:read"))],
-    filters: Annotated[Filters, Depends()],
+    filters: Annotated[Filters, Depends(watchlist_filters)],
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ):
     """本周监测名单 / the week's watch list (filters, paging, sorting)."""
-    run_id = _run_or_404(session, week)
+    _, run_id = published_week(session, week)
     township = _scoped_township(who, filters.township)
     total, rows = queries.watchlist(
         session, run_id, township=township, village=filters.village, level=filters.level, flags=filters.flags,
@@ -114,10 +104,10 @@ def export_xlsx(
     week: WeekPath,
     session: SessionDep,
     who: Annotated[auth.Principal, Depends(require("export:write"))],
-    filters: Annotated[Filters, Depends()],
+    filters: Annotated[Filters, Depends(watchlist_filters)],
 ):
     """导出Excel / the filtered watch list as an Excel file (Chinese headers)."""
-    run_id = _run_or_404(session, week)
+    _, run_id = published_week(session, week)
     township = _scoped_township(who, filters.township)
     _, rows = queries.watchlist(
         session, run_id, township=township, village=filters.village, level=filters.level, flags=filters.flags,
@@ -140,5 +130,5 @@ def export_xlsx(
             responses={404: {"model": Message}, 422: {"model": Message}})
 def drift(week: WeekPath, session: SessionDep, who: Annotated[auth.Principal, Depends(require("drift:read"))]):
     """数据漂移 / the week's drift check and alerts."""
-    run_id = _run_or_404(session, week)
+    _, run_id = published_week(session, week)
     return DriftOut(week=week, **queries.drift(session, run_id))

@@ -53,7 +53,9 @@ def _has_champion(settings) -> bool:
     import mlflow
     from mlflow.exceptions import MlflowException
 
-    mlflow.set_tracking_uri(settings.tracking_uri)
+    from serving.tracking import configure_tracking
+
+    configure_tracking(settings)
     try:
         mlflow.MlflowClient().get_model_version_by_alias(settings.model_name, settings.model_alias)
     except MlflowException:
@@ -80,10 +82,10 @@ def run_demo(households: int, seed: int, weeks: int) -> dict[str, Any]:
     """Prepare the demo under FANPIN_HOME; returns what was made or reused and the users."""
     from features.weeks import week_label, week_monday
     from serving.commands.simulate import simulate_folder
-    from serving.commands.train import train_model
     from serving.history import import_history, load_history
+    from serving.jobs.training import train_model
+    from serving.jobs.weekly import run_week
     from serving.settings import get_settings
-    from serving.weekly import run_week
 
     settings = get_settings()
     home = settings.ensure_home()
@@ -124,7 +126,7 @@ def run_demo(households: int, seed: int, weeks: int) -> dict[str, Any]:
     runs = []
     if todo:
         from features.progress import report
-        from serving.weekly import load_champion
+        from serving.tracking import load_champion
 
         champion = load_champion(settings)  # once, not once per week
         for i, week in enumerate(todo):

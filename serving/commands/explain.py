@@ -38,7 +38,7 @@ def explain(
     as_json: Annotated[bool, typer.Option("--json", help="JSON 结果 / JSON result")] = False,
 ) -> None:
     """解释一户的风险 / explain one household's risk."""
-    from serving.household_explanation import explain_household
+    from serving.jobs.household_explanation import explain_household
     from serving.settings import get_settings
 
     if lang not in ("zh", "en"):
@@ -50,7 +50,7 @@ def explain(
         return
     except Exception as error:
         from features.reading import ContractError
-        from serving.weekly import WeeklyError
+        from serving.jobs.week_run import WeeklyError
 
         if isinstance(error, (ContractError, WeeklyError)):
             fail(str(error))

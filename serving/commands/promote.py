@@ -18,17 +18,17 @@ def promote(
     as_json: Annotated[bool, typer.Option("--json", help="JSON 结果 / JSON result")] = False,
 ) -> None:
     """设定冠军模型（上线或回滚）/ promote or roll back a model version."""
-    import mlflow
     from mlflow.exceptions import MlflowException
 
     from serving.settings import get_settings
+    from serving.tracking import configure_tracking
     from training.tracking import promote as set_alias
 
     if not reason.strip():
         fail("--reason must not be empty / 必须说明原因")
         return
     settings = get_settings()
-    mlflow.set_tracking_uri(settings.tracking_uri)
+    configure_tracking(settings)
     try:
         result = set_alias(name or settings.model_name, version, reason=reason, user=user, alias=alias)
     except MlflowException as error:

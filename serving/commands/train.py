@@ -10,44 +10,6 @@ import typer
 from serving.output import emit, fail
 
 
-def train_model(
-    data: Path | None,
-    table: Path | None,
-    target: str | None,
-    config_path: Path | None,
-    experiment: str,
-    name: str | None,
-    id_column: str | None,
-    time_column: str | None,
-    mapping: Path | None,
-    user: str | None,
-) -> dict[str, Any]:
-    """Set the tracking URI from the settings, then train on a county folder or a table."""
-    import os
-
-    import mlflow
-
-    from serving.settings import get_settings
-    from training.config import load_config
-
-    settings = get_settings()
-    if "MLFLOW_TRACKING_URI" not in os.environ:
-        settings.ensure_home()  # the default SQLite store lives under FANPIN_HOME
-    mlflow.set_tracking_uri(settings.tracking_uri)
-    config = load_config(config_path)
-    # Training logs how far each step is (features.progress); the CLI shows it.
-    if data is not None:
-        from training.train import train_county
-
-        return train_county(data, config=config, experiment=experiment, model_name=name or settings.model_name,
-                            user=user)
-    from training.table import train_table
-
-    return train_table(table, target=target, model_name=name or "table-risk", config=config,
-                       experiment=experiment, id_column=id_column, time_column=time_column,
-                       mapping_path=mapping, user=user)
-
-
 def _summary(r: dict[str, Any]) -> str:
     def f(v: Any, d: int = 3) -> str:
         return "n/a" if v is None else f"{v:.{d}f}" if isinstance(v, float) else str(v)
@@ -86,6 +48,8 @@ def train(
     if table is not None and not target:
         fail("--table needs --target / 使用 --table 时必须给出 --target")
         return
+    from serving.jobs.training import train_model
+
     try:
         result = train_model(data, table, target, config, experiment, name, id_column, time_column, mapping, user)
     except (ValueError, KeyError, FileNotFoundError) as error:

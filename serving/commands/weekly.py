@@ -24,9 +24,10 @@ def weekly(
                                     "completeness bounds, for this reason (audited)")] = None,
 ) -> None:
     """每周评分并发布 / score a week's export and publish it (one transaction)."""
+    from serving.jobs.week_run import WeeklyError
+    from serving.jobs.weekly import run_week
     from serving.settings import get_settings
     from serving.store.lease import LeaseHeld, LeaseLost
-    from serving.weekly import WeeklyError, run_week
 
     if engine not in ("local", "spark"):
         fail(f"unknown engine {engine!r}: local or spark / 引擎应为 local 或 spark")
@@ -37,7 +38,7 @@ def weekly(
         if importlib.util.find_spec("pyspark") is None:
             fail("pyspark is not installed: pip install 'fanpin[spark]' / 未安装 pyspark")
             return
-        from serving.spark_engine import run_week_spark as run_week  # noqa: F811 - same contract
+        from serving.jobs.spark_weekly import run_week_spark as run_week  # noqa: F811 - same contract
     try:
         with stderr.status("weekly run") as status:
             kwargs = {"master": master} if engine == "spark" else {}

@@ -329,17 +329,18 @@ def drift(session: Session, run_id: int) -> dict[str, Any]:
     }
 
 
-def drift_report(session: Session, run_id: int) -> str | None:
-    """The week's Evidently report: rendered from the stored samples on first view, then kept."""
-    result = session.get(m.DriftResult, run_id)
-    if result is None:
-        return None
-    if not result.report_html and result.report_samples:
-        from monitoring.drift import render_report
-
-        result.report_html = render_report(result.report_samples)
-        session.commit()
-    return result.report_html
+def latest_drift_summary(session: Session) -> dict[str, Any] | None:
+    """The newest published week's drift check that ran: ``week``, ``share_drifted`` and its
+    alerts (with ``kind``), the evidence ``monitoring.performance`` weighs; None when none ran."""
+    for week in weeks(session):
+        result = session.get(m.DriftResult, week["run_id"])
+        if result is None or result.status != "ok":
+            continue
+        alerts = session.scalars(select(m.DriftAlert.payload).where(m.DriftAlert.run_id == week["run_id"])
+                                 .order_by(m.DriftAlert.id))
+        return {"week": week["week"], "share_drifted": (result.summary or {}).get("share_drifted"),
+                "alerts": [dict(a or {}) for a in alerts]}
+    return None
 
 
 def quarantine(session: Session, run_id: int, kind: str = "quarantine", limit: int = 1000) -> list[dict[str, Any]]:

@@ -7,8 +7,7 @@ which refuses a form whose CSRF token does not match the session (403).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, Request
@@ -22,24 +21,7 @@ from serving.web.session import (
     PRE_SESSION_COOKIE,
     SESSION_COOKIE,
 )
-
-
-@dataclass(frozen=True)
-class WebUser:
-    """The person behind a browser session."""
-
-    id: int
-    username: str
-    role: str
-    township: str | None
-    token: str
-
-    @property
-    def principal(self):
-        """The ``serving.auth.Principal`` the role matrix and masking functions take."""
-        from serving.auth import Principal
-
-        return Principal(self.id, self.username, self.role, self.township)
+from serving.web.user import WebUser
 
 
 class LoginRequired(Exception):
@@ -100,7 +82,10 @@ async def checked_form(request: Request, _user: Annotated[WebUser | None, Depend
     return form
 
 
-# Parameter types for page handlers (Annotated keeps FastAPI's dependencies out of defaults).
+# Parameter types for page handlers (Annotated keeps FastAPI's dependencies out of defaults), as
+# the API's ``SessionDep``: a handler names what it needs instead of fetching it from the request.
 SignedIn = Annotated[WebUser, Depends(signed_in)]
+State = Annotated[Any, Depends(web_state)]
+Lang = Annotated[str, Depends(language)]
 MaybeUser = Annotated[WebUser | None, Depends(optional_user)]
 CheckedForm = Annotated[FormData, Depends(checked_form)]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from serving import auth
+from serving.web.user import WebUser
 
 
 @dataclass
@@ -21,9 +22,7 @@ class SignIn:
     throttled: bool = False
 
 
-def _web_user(who: auth.Principal, token: str):
-    from serving.web.deps import WebUser
-
+def _web_user(who: auth.Principal, token: str) -> WebUser:
     return WebUser(id=who.user_id, username=who.username, role=who.role, township=who.township, token=token)
 
 

@@ -7,13 +7,13 @@ county) and applies it in SQL, so a leader's page can never read another townshi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from serving.store import queries as store
+from serving.store.filters import Filters
 from serving.store.models import Feedback, QuarantineRow, Score
 
 SORTS = {
@@ -26,30 +26,6 @@ SORTS = {
 }
 FLAGS = ("new", "rising", "rule_triggered")
 NO_FOLLOW_UP = "none"
-
-
-@dataclass
-class Filters:
-    """The watch list's filters, as read from the query string."""
-
-    township: str | None = None
-    village: str | None = None
-    level: str | None = None
-    flags: list[str] = field(default_factory=list)
-    status: str | None = None
-    sort: str = "rank"
-    descending: bool = False
-
-    def as_query(self) -> dict[str, Any]:
-        return {
-            "township": self.township,
-            "village": self.village,
-            "level": self.level,
-            "flag": list(self.flags),
-            "status": self.status,
-            "sort": self.sort if self.sort != "rank" else None,
-            "dir": "desc" if self.descending else None,
-        }
 
 
 def _follow_up(db: Session, week: str, township: str | None, household_ids: list[str] | None = None) -> dict[str, str]:

@@ -22,7 +22,8 @@ def test_history_tables_validate_with_pandera(sim_folder, table):
 
 
 def test_every_export_reads_with_zero_quarantined_rows(sim_folder):
-    from features.reading import export_folders, read_folder
+    from features.reading import read_folder
+    from features.table_files import export_folders
 
     history = None
     folders = export_folders(sim_folder)

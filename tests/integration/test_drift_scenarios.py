@@ -166,10 +166,11 @@ def test_weekly_job_holds_a_unit_error_out_of_the_watch_list(drift_county, drift
     from sqlalchemy import select
 
     from serving.history import import_history
+    from serving.jobs.week_run import week_cutoff
+    from serving.jobs.weekly import run_week
     from serving.settings import Settings
     from serving.store import models as m
     from serving.store.database import get_engine
-    from serving.weekly import run_week, week_cutoff
 
     truth = _truth(drift_county, "unit-error")
     seed_until = week_cutoff(SCENARIO_WEEK) - pd.Timedelta(days=7)

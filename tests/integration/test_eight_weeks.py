@@ -70,7 +70,7 @@ def test_eight_consecutive_weeks_are_published(county_service):
 
 def test_weekly_runs_log_one_line_per_stage(county_service):
     """Into a pipe, each weekly run says which stage it is in, and MLflow draws no download bars."""
-    from serving.weekly import STAGES
+    from serving.jobs.week_run import STAGES
 
     stderr = next(text for text in county_service["logs"] if f"weekly {WEEKS[0]} " in text)
     stages = re.findall(rf"^\S+ \S+ INFO serving\.weekly: weekly {WEEKS[0]} (\d+)/{len(STAGES)} \(\d+%\) (\w+)$",
@@ -85,7 +85,7 @@ def test_accumulated_history_gives_the_features_of_the_full_history(county_servi
     from features.policy import load_policy
     from features.reading import read_folder
     from serving.history import load_history
-    from serving.weekly import week_cutoff
+    from serving.jobs.week_run import week_cutoff
 
     accumulated = load_history(county_service["home"])
     assert accumulated.weeks == WEEKS and str(accumulated.as_of.date()) == "2025-12-28"

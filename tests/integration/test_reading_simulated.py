@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from features.reading import export_folders, read_folder
+from features.reading import read_folder
+from features.table_files import export_folders
 
 
 def test_simulated_county_reads_clean_and_flags_exactly_the_unit_error(sim_run, tmp_path):

@@ -36,9 +36,9 @@ def both_engines(small_county, fitted_champion, tmp_path_factory):
     """Week N-1 by the single engine in two stores, then week N by each engine."""
     needs("pyspark", importlib.util.find_spec("pyspark") is not None)
     needs("Java (default-jre-headless)", shutil.which("java") is not None)
+    from serving.jobs.spark_weekly import run_week_spark
+    from serving.jobs.weekly import run_week
     from serving.settings import Settings
-    from serving.spark_engine import run_week_spark
-    from serving.weekly import run_week
 
     before, week = _weeks(small_county)[-2:]
     tmp = tmp_path_factory.mktemp("spark-engine")

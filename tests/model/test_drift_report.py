@@ -31,11 +31,12 @@ def test_direct_verdicts_equal_the_evidently_report_and_render_later():
     from evidently import DataDefinition, Dataset, Report
     from evidently.metrics import ValueDrift
 
-    from monitoring import drift
+    from monitoring import evidently_report as drift
+    from monitoring.drift_settings import Thresholds
 
     ref, cur = _frames()
-    cols = drift._report_columns(ref, cur, ["income", "size"], ["kind", "flag"], drift.Thresholds())
-    verdicts, count = drift._verdicts(ref, cur, cols)
+    cols = drift.report_columns(ref, cur, ["income", "size"], ["kind", "flag"], Thresholds())
+    verdicts, count = drift.column_verdicts(ref, cur, cols)
     assert {c for c, v in verdicts.items() if v["drifted"]} == {"income", "kind"}
     assert count["count"] == 2 and count["share"] == 0.5
 

@@ -34,9 +34,10 @@ def hostile(small_county, fitted_champion, tmp_path_factory):
     """A published week whose every household carries a formula-like village, head name and phone."""
     from serving.auth import create_user
     from serving.history import import_history
+    from serving.jobs.week_run import week_cutoff
+    from serving.jobs.weekly import run_week
     from serving.settings import Settings
     from serving.store.database import get_engine, session_factory
-    from serving.weekly import run_week, week_cutoff
 
     tmp = tmp_path_factory.mktemp("hostile")
     folder = tmp / "exports" / WEEK

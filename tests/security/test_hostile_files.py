@@ -115,8 +115,8 @@ def test_masking_by_content_for_each_role():
 @pytest.mark.parametrize("spelling", ["２０２５-W48", " 2025-W48 ", "2025w48", "2025-ｗ４８", "2025 - W48", "2025W48"])
 def test_week_spellings_are_one_week(spelling):
     from features.weeks import normalise_week, week_cutoff
-    from serving.weekly import canonical_week
-    from serving.weekly import week_cutoff as job_cutoff
+    from serving.jobs.week_run import canonical_week
+    from serving.jobs.week_run import week_cutoff as job_cutoff
 
     assert normalise_week(spelling) == canonical_week(spelling) == "2025-W48"
     assert job_cutoff(spelling) == week_cutoff("2025-W48")
@@ -124,7 +124,7 @@ def test_week_spellings_are_one_week(spelling):
 
 @pytest.mark.parametrize("bad", ["２０２５-W54", "2025-W48x", "W48", "2025-W"])
 def test_bad_week_spellings_are_refused(bad):
-    from serving.weekly import WeeklyError, canonical_week
+    from serving.jobs.week_run import WeeklyError, canonical_week
 
     with pytest.raises(WeeklyError, match="YYYY-Www"):
         canonical_week(bad)

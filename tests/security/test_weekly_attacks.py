@@ -27,7 +27,8 @@ def job(request, tmp_path, small_county, fitted_champion):
     """(settings, run) on a fresh store whose history is imported up to the week before W1;
     ``run(week, data=None, **kw)`` runs the real weekly job."""
     from serving.history import import_history
-    from serving.weekly import run_week, week_cutoff
+    from serving.jobs.week_run import week_cutoff
+    from serving.jobs.weekly import run_week
 
     with fresh_database_url(request.param, tmp_path) as url:
         settings = Settings(home=tmp_path / "home", database_url=url)
@@ -148,7 +149,7 @@ def _two_townships_cut(households):
 
 def test_a_cut_file_is_refused_then_accepted_with_an_audit_then_replaced_by_the_correct_one(job, small_county,
                                                                                           tmp_path):
-    from serving.weekly import WeeklyError
+    from serving.jobs.week_run import WeeklyError
 
     settings, run = job
     full = run(W1)
@@ -175,7 +176,7 @@ def test_a_cut_file_is_refused_then_accepted_with_an_audit_then_replaced_by_the_
 
 
 def test_a_header_only_households_file_is_refused(job, small_county, tmp_path):
-    from serving.weekly import WeeklyError
+    from serving.jobs.week_run import WeeklyError
 
     settings, run = job
     empty = export_copy(small_county, W1, tmp_path / "empty", lambda h: h.iloc[0:0])

@@ -30,9 +30,10 @@ def publish_weeks(county: Path, champion, home: Path, url: str, weeks: tuple[str
 
     from serving.auth import create_user
     from serving.history import import_history
+    from serving.jobs.week_run import week_cutoff
+    from serving.jobs.weekly import run_week
     from serving.store import models as m
     from serving.store.database import get_engine, session_factory
-    from serving.weekly import run_week, week_cutoff
 
     settings = Settings(home=home, database_url=url)
     first = week_cutoff(weeks[0]) - pd.Timedelta(days=7)

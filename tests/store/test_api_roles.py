@@ -118,7 +118,8 @@ def test_household_detail_has_scores_trend_explanation_rules_and_members(api):
 
 def test_explanation_on_demand_matches_batch_and_is_cached(api):
     client, tokens, p = api
-    from serving.explaining import explain_rows, frame_from_facts
+    from features.frame_schema import frame_from_facts
+    from serving.explaining import explain_rows
 
     week = p.weeks[-1]
     listing = client.get(f"/api/v1/weeks/{week}/watchlist?limit=1", headers=bearer(tokens["admin"])).json()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from monitoring.drift import Thresholds, _quality
+from monitoring.drift_settings import Thresholds
+from monitoring.quality import quality_table as _quality
 
 
 def test_a_yes_no_value_missing_from_the_reference_is_not_new_or_out_of_range():

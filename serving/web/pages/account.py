@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from serving import throttle
 from serving.web import identity
-from serving.web.deps import CheckedForm, MaybeUser, WebUser, web_state
+from serving.web.deps import CheckedForm, Lang, MaybeUser, State, WebUser, web_state
 from serving.web.i18n import LANGUAGES, gettext
 from serving.web.session import (
     LANGUAGE_COOKIE,
@@ -68,11 +68,9 @@ def login_form(request: Request, user: MaybeUser, next: str | None = None) -> Re
 
 
 @router.post("/login")
-def login(request: Request, form: CheckedForm) -> Response:
+def login(request: Request, form: CheckedForm, state: State, lang: Lang) -> Response:
     username = str(form.get("username", "")).strip()
     password = str(form.get("password", ""))
-    state = web_state(request)
-    lang = request.state.language
     outcome = identity.sign_in(state, username, password, throttle.request_address(request, state.settings))
     if outcome.user is None:
         message = (

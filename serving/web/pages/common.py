@@ -5,16 +5,18 @@ from __future__ import annotations
 import re
 from types import SimpleNamespace
 
+from features.weeks import WEEK_LABEL
+from serving import auth
 from serving.store import queries as store
 from serving.web.deps import PageError, WebUser
 from serving.web.i18n import gettext
 
-WEEK_PATTERN = re.compile(r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$")
+WEEK_PATTERN = re.compile(WEEK_LABEL)
 
 
 def scope_of(user: WebUser) -> str | None:
     """The township a user is limited to (None: the whole county)."""
-    return user.township if user.role == "township_leader" else None
+    return auth.township_scope(user.principal)
 
 
 def choose_week(db, week: str | None, language: str):

@@ -8,9 +8,10 @@ from functools import lru_cache
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from serving import drift_reports
 from serving.store import queries as store
 from serving.web import identity, queries
-from serving.web.deps import PageError, SignedIn, web_state
+from serving.web.deps import Lang, PageError, SignedIn, State
 from serving.web.i18n import gettext
 from serving.web.pages.common import choose_week
 from serving.web.templating import render
@@ -28,8 +29,8 @@ def model_card(tracking_uri: str, run_id: str) -> str | None:
     try:
         import mlflow
 
-        mlflow.set_tracking_uri(tracking_uri)
-        path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="model_card.md")
+        path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="model_card.md",
+                                                   tracking_uri=tracking_uri)
         with open(path, encoding="utf-8") as fh:
             return fh.read()
     except Exception:  # no card logged, or the tracking store is elsewhere: the page says so
@@ -79,9 +80,7 @@ def mlflow_link(settings, run_id: str | None) -> str | None:
 
 
 @router.get("/data")
-def data_page(request: Request, user: SignedIn, week: str | None = None) -> Response:
-    state = web_state(request)
-    lang = request.state.language
+def data_page(request: Request, user: SignedIn, state: State, lang: Lang, week: str | None = None) -> Response:
     can_drift = identity.allowed(user, "drift:read")
     can_quarantine = identity.allowed(user, "quarantine:read")
     with state.sessions() as db:
@@ -113,15 +112,13 @@ def data_page(request: Request, user: SignedIn, week: str | None = None) -> Resp
 
 
 @router.get("/data/drift-report")
-def drift_report(request: Request, user: SignedIn, week: str | None = None) -> Response:
+def drift_report(request: Request, user: SignedIn, state: State, lang: Lang, week: str | None = None) -> Response:
     """The full Evidently report of the week, for roles allowed to read drift results."""
-    state = web_state(request)
-    lang = request.state.language
     if not identity.allowed(user, "drift:read"):
         raise PageError(403, "drift", gettext(lang, "Your role cannot read the drift report."))
     with state.sessions() as db:
         _, run = choose_week(db, week, lang)
-        html = store.drift_report(db, run.id) if run else None
+        html = drift_reports.drift_report(db, run.id) if run else None
     if not html:
         raise PageError(404, "drift", gettext(lang, "There is no drift report for this week."))
     identity.audit(state, user, "drift.report", run.week)

@@ -10,15 +10,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from features import vocabulary as voc
-from serving.api.households import on_demand_explanation
 from serving.cases import service as cases
+from serving.household_reads import HouseholdNotFound, read_household, score_in_scope
 from serving.store import queries as store
 from serving.web import charts, identity, queries
-from serving.web.deps import CheckedForm, PageError, SignedIn, WebUser, web_state
+from serving.web.deps import CheckedForm, Lang, PageError, SignedIn, State, WebUser, web_state
 from serving.web.facts import fact_groups, member_rows
 from serving.web.i18n import gettext
 from serving.web.labels import OUTCOMES
-from serving.web.pages.common import choose_week, not_found_household, scope_of
+from serving.web.pages.common import choose_week, not_found_household
 from serving.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -32,22 +32,17 @@ def household_context(request: Request, user: WebUser, household_id: str, week: 
         _, run = choose_week(db, week, lang)
         if run is None:
             raise not_found_household(lang)
-        # The API's own reads: one joined query, then (when nothing is stored) the explanation
-        # computed now with the champion.
-        bundle = store.household_bundle(db, run.id, household_id)
-        if bundle is None or (scope_of(user) and bundle["score"]["township"] != scope_of(user)):
-            raise not_found_household(lang)
-        trend = store.trend(db, household_id, run.week)
-        explanation, explanation_status = bundle["explanation"], "stored"
-        if explanation is None:
-            previous = trend[-2]["probability"] if len(trend) >= 2 else None
-            explanation, explanation_status = on_demand_explanation(
-                request, db, run.id, household_id, bundle["facts"], previous
-            )
-        explanation = explanation or {}
-        history = store.feedback(db, household_id)
+        # The API's own read (serving.household_reads): one joined query, then (when nothing is
+        # stored) the explanation computed now with the champion.
+        try:
+            read = read_household(db, user.principal, run.week, run.id, household_id,
+                                  champion=getattr(request.app.state, "champion", None),
+                                  policy=request.app.state.policy, audit_log=request.app.state.audit_log, via="web")
+        except HouseholdNotFound:
+            raise not_found_household(lang) from None
         case_panel = cases.case_panel(db, run.id, household_id, dt.date.today())
-    identity.audit(state, user, "household.read", household_id, {"week": run.week, "via": "web"})
+    bundle, trend, history = read.bundle, read.trend, read.feedback
+    explanation, explanation_status = read.explanation or {}, read.explanation_status
     score, rules = bundle["score"], bundle["rule_triggers"] or {}
     facts = bundle["facts"] or {}
     listed_because = bundle["watchlist_reasons"]
@@ -93,9 +88,7 @@ def visit_sheet(request: Request, user: SignedIn, household_id: str, week: str |
 
 
 @router.post("/households/{household_id}/feedback")
-def submit_feedback(request: Request, user: SignedIn, form: CheckedForm, household_id: str) -> Response:
-    state = web_state(request)
-    lang = request.state.language
+def submit_feedback(request: Request, user: SignedIn, state: State, lang: Lang, form: CheckedForm, household_id: str) -> Response:
     if not identity.allowed(user, "feedback:write"):
         raise PageError(403, "feedback", gettext(lang, "Your role cannot record visits."))
     week = str(form.get("week", ""))
@@ -106,9 +99,12 @@ def submit_feedback(request: Request, user: SignedIn, form: CheckedForm, househo
         raise PageError(400, "feedback", gettext(lang, "Choose what you found on the visit."))
     with state.sessions() as db:
         _, run = choose_week(db, week or None, lang)
-        score = store.score(db, run.id, household_id) if run else None
-        if score is None or (scope_of(user) and score["township"] != scope_of(user)):
+        if run is None:
             raise not_found_household(lang)
+        try:
+            score = score_in_scope(db, user.principal, run.id, household_id)
+        except HouseholdNotFound:
+            raise not_found_household(lang) from None
         queries.record_feedback(
             db, user.principal, household_id=household_id, week=run.week, township=score["township"],
             outcome=outcome, risk_types=risk_types if outcome == "confirmed_at_risk" else [], note=note,
@@ -117,17 +113,18 @@ def submit_feedback(request: Request, user: SignedIn, form: CheckedForm, househo
 
 
 @router.get("/households/{household_id}/chart.png")
-def contribution_png(request: Request, user: SignedIn, household_id: str, week: str | None = None) -> Response:
+def contribution_png(request: Request, user: SignedIn, state: State, lang: Lang, household_id: str, week: str | None = None) -> Response:
     """The explanation's contribution chart (``models.chart``), in the reader's language."""
     from models.chart import contribution_chart
 
-    state = web_state(request)
-    lang = request.state.language
     with state.sessions() as db:
         _, run = choose_week(db, week, lang)
-        score = store.score(db, run.id, household_id) if run else None
-        if score is None or (scope_of(user) and score["township"] != scope_of(user)):
+        if run is None:
             raise not_found_household(lang)
+        try:
+            score_in_scope(db, user.principal, run.id, household_id)
+        except HouseholdNotFound:
+            raise not_found_household(lang) from None
         explanation = store.explanation(db, run.id, household_id)
     if not explanation or not explanation.get("concept_contributions"):
         raise not_found_household(lang)

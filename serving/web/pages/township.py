@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 
 from serving.store import queries as store
 from serving.web import identity, queries
-from serving.web.deps import PageError, SignedIn, WebUser, web_state
+from serving.web.deps import Lang, PageError, SignedIn, State, WebUser
 from serving.web.i18n import gettext
 from serving.web.pages.common import choose_week, scope_of
 from serving.web.pages.watchlist import rows_for_display
@@ -29,9 +29,7 @@ def _township(user: WebUser, requested: str | None, db, run, lang: str) -> str |
 
 
 @router.get("/township")
-def township_page(request: Request, user: SignedIn, week: str | None = None, township: str | None = None) -> Response:
-    state = web_state(request)
-    lang = request.state.language
+def township_page(request: Request, user: SignedIn, state: State, lang: Lang, week: str | None = None, township: str | None = None) -> Response:
     with state.sessions() as db:
         weeks, run = choose_week(db, week, lang)
         if run is None:
@@ -53,13 +51,10 @@ def township_page(request: Request, user: SignedIn, week: str | None = None, tow
 
 
 @router.get("/township/visit-sheets.pdf")
-async def township_sheets_pdf(request: Request, user: SignedIn, week: str | None = None,
+async def township_sheets_pdf(request: Request, user: SignedIn, state: State, lang: Lang, week: str | None = None,
                               township: str | None = None) -> Response:
     # async: the render waits in a worker process, not in one of the API's few request threads.
     from serving.web.sheets import township_pdf
-
-    state = web_state(request)
-    lang = request.state.language
 
     def chosen_week():
         with state.sessions() as db:

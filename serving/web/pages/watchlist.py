@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from serving.cases.service import household_stages
 from serving.store import queries as store
 from serving.web import identity, labels, queries
-from serving.web.deps import SignedIn, web_state
+from serving.web.deps import Lang, SignedIn, State
 from serving.web.pages.common import choose_week, scope_of
 from serving.web.templating import change_cell, render
 
@@ -80,10 +80,8 @@ def with_labels(rows: list[dict], language: str) -> list[dict]:
 
 
 @router.get("/watchlist")
-def watchlist_page(request: Request, user: SignedIn, filters: Filtered, week: str | None = None,
+def watchlist_page(request: Request, user: SignedIn, state: State, lang: Lang, filters: Filtered, week: str | None = None,
                    page: int = 1) -> Response:
-    state = web_state(request)
-    lang = request.state.language
     with state.sessions() as db:
         weeks, run = choose_week(db, week, lang)
         if run is None:
@@ -111,11 +109,9 @@ def watchlist_page(request: Request, user: SignedIn, filters: Filtered, week: st
 
 
 @router.get("/watchlist/export.xlsx")
-def watchlist_export(request: Request, user: SignedIn, filters: Filtered, week: str | None = None) -> Response:
+def watchlist_export(request: Request, user: SignedIn, state: State, lang: Lang, filters: Filtered, week: str | None = None) -> Response:
     from serving.web.workbook import watchlist_workbook
 
-    state = web_state(request)
-    lang = request.state.language
     with state.sessions() as db:
         _, run = choose_week(db, week, lang)
         if run is None:

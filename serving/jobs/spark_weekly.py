@@ -1,5 +1,5 @@
-"""The weekly job on Spark: the same computation as ``serving.weekly.run_week``, partitioned by
-township, for a province or the country.
+"""The weekly job on Spark: the same computation as ``serving.jobs.weekly.run_week``, partitioned
+by township, for a province or the country.
 
 Steps:
 1. On the driver, exactly as the single-machine job: read + validate the week's export (quarantine)
@@ -9,9 +9,10 @@ Steps:
    township, tags every row of every table with that township and hash-partitions by it. A whole
    township is then in one partition, so the village and township context features, the
    watch list's per-township capacity and the township rank come out exactly as on one machine.
-3. ``mapInArrow`` per partition: ``build_household_frame`` -> the champion's ``predict_proba`` ->
-   ``evaluate_rules`` -> ``select_watchlist`` -> batch TreeSHAP explanations of the watch list
-   (``models.explanation``) — the very functions the single-machine job calls.
+3. ``mapInArrow`` per partition: ``build_household_frame`` -> the scoring core
+   (``serving.core.scoring.score_week``: risk, level, rules, watch list) -> batch TreeSHAP
+   explanations of the watch list (``serving.explaining``), the very functions the single-machine
+   job calls.
 4. The county-wide rank by probability is a Spark window; scores, explanations and the watch list
    are written as Parquet under ``<out>/<week>/``; the run's summary is published to the store.
 
@@ -27,9 +28,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from serving.core.scoring import Previous
 from serving.settings import Settings
 
 TABLE_NAMES = ("households", "members", "income_surveys", "events", "outcomes")
@@ -129,37 +130,20 @@ def _tables_of(batch_table, schemas: dict[str, Any]) -> dict[str, pd.DataFrame]:
 
 
 def score_partition(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, model: Any, policy: Any,
-                    config: Any, prev_prob: dict[str, float], prev_listed: set[str] | None) -> pd.DataFrame:
-    """The weekly job's frame -> score -> rules -> watch list -> explanations for whole townships."""
+                    config: Any, previous: Previous) -> pd.DataFrame:
+    """Whole townships through the scoring core (``serving.core.scoring.score_week``) and the
+    watch list's explanations, as the rows ``SCORE_SCHEMA`` describes."""
     from features.household_frame import build_household_frame
-    from features.rules import evaluate_rules
+    from serving.core.scoring import score_week
     from serving.explaining import explain_rows
-    from serving.watchlist import select_watchlist
-    from serving.weekly import _levels
 
     frame = build_household_frame(tables, cutoff, policy)
     if not len(frame):
         return pd.DataFrame()
-    probability = np.asarray(model.predict_proba(frame)[:, 1], dtype="float64")
-    rules = evaluate_rules(frame, policy)
-    scored = pd.DataFrame({
-        "household_id": frame["household_id"].to_numpy(),
-        "township": frame["township"].to_numpy(),
-        "village": frame["village"].to_numpy(),
-        "probability": probability,
-        "level": _levels(probability, policy),
-        "under_monitoring": frame["under_monitoring"].astype(bool).to_numpy(),
-        "rules_triggered": rules["rules_triggered"].to_numpy(),
-        "criteria_met": rules["criteria_met"].to_numpy(),
-    })
-    scored["change"] = scored["probability"] - scored["household_id"].map(prev_prob).astype("float64")
-    scored = select_watchlist(scored, config, prev_listed)
-    scored["township_rank"] = (
-        scored.sort_values(["probability", "household_id"], ascending=[False, True]).groupby("township").cumcount() + 1
-    )
-    listed = scored["on_watchlist"].to_numpy()
+    week_scores = score_week(frame, model, policy, config, previous)
+    scored, rules, listed = week_scores.scored, week_scores.rules, week_scores.listed
     explanations = explain_rows(model, frame.loc[listed].reset_index(drop=True), policy,
-                                rules.loc[listed].reset_index(drop=True), dict(prev_prob))
+                                rules.loc[listed].reset_index(drop=True), dict(previous.probability))
     by_id = {e["household_id"]: e for e in explanations}
     top = [by_id.get(h, {}).get("reasons") or [None] for h in scored["household_id"]]
     scored["top_reason_zh"] = [t[0]["text_zh"] if t[0] else None for t in top]
@@ -174,7 +158,7 @@ def score_partition(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, model
     return scored
 
 
-def _partition_function(schemas, cutoff, model, policy, config, prev_prob, prev_listed, out_schema):
+def _partition_function(schemas, cutoff, model, policy, config, previous, out_schema):
     """The function ``mapInArrow`` runs on each partition (every township in it, all at once)."""
 
     def run(batches):
@@ -185,7 +169,7 @@ def _partition_function(schemas, cutoff, model, policy, config, prev_prob, prev_
             return
         table = pa.Table.from_batches(batches)
         tables = _tables_of(table, schemas)
-        scored = score_partition(tables, cutoff, model, policy, config, prev_prob, prev_listed)
+        scored = score_partition(tables, cutoff, model, policy, config, previous)
         if not len(scored):
             return
         names = [f.name for f in out_schema]
@@ -226,22 +210,12 @@ def run_week_spark(data_dir: str | Path, week: str, settings: Settings, *, maste
         The single-machine job's summary keys plus ``engine``, ``master`` and ``outputs``.
     """
     from serving import history as hist
+    from serving.jobs import week_run as wr
     from serving.store import publishing as pub
-    from serving.weekly import (
-        StageClock,
-        append_week,
-        prepare_job,
-        previous_scores,
-        publish_facts,
-        read_counts,
-        read_export,
-        reconciled,
-        run_summary,
-    )
 
-    clock = StageClock(progress)
+    clock = wr.StageClock(progress)
     say = clock.start
-    job = prepare_job(data_dir, week, settings, champion)
+    job = wr.prepare_job(data_dir, week, settings, champion)
     job.accept_incomplete = accept_incomplete
     engine, champion, policy, config, cutoff, week = (job.engine, job.champion, job.policy, job.config, job.cutoff,
                                                       job.week)
@@ -252,15 +226,15 @@ def run_week_spark(data_dir: str | Path, week: str, settings: Settings, *, maste
     stages: dict[str, Any] = {"seconds": clock.seconds, "engine": "spark", "master": master}
     try:
         say("read")
-        history, read = read_export(job, run_id, stages)
+        history, read = wr.read_export(job, run_id, stages)
 
         say("history")
-        history = append_week(job, history, read, stages)
+        history = wr.append_week(job, history, read, stages)
         del history  # the executors read the Parquet, not the driver's copy
         parquet = hist.history_root(job.home) / (hist.history_root(job.home) / "CURRENT").read_text().strip()
 
         say("previous")
-        prev_prob, prev_listed = previous_scores(engine, week)
+        previous = wr.previous_scores(engine, week)
 
         say("spark")
         spark = spark_session(master, partitions)
@@ -268,8 +242,7 @@ def run_week_spark(data_dir: str | Path, week: str, settings: Settings, *, maste
         schemas = _arrow_schemas(parquet)
         wide = _tagged_rows(spark, parquet, cutoff, schemas).repartition(n_parts, PART)
         out_schema = _arrow_out_schema()
-        fn = _partition_function(schemas, cutoff, champion.model, policy, config, prev_prob, prev_listed,
-                                 out_schema)
+        fn = _partition_function(schemas, cutoff, champion.model, policy, config, previous, out_schema)
         scored = _ranked(wide.mapInArrow(fn, SCORE_SCHEMA)).persist()
 
         say("write")
@@ -283,15 +256,15 @@ def run_week_spark(data_dir: str | Path, week: str, settings: Settings, *, maste
         counts = scored.selectExpr("count(*) AS n", "sum(CAST(on_watchlist AS INT)) AS listed").first()
         scored.unpersist()
         households_scored, listed = int(counts["n"]), int(counts["listed"] or 0)
-        stages["households"] = reconciled(read, pd.read_parquet(scores_path, columns=["household_id"]))
+        stages["households"] = wr.reconciled(read, pd.read_parquet(scores_path, columns=["household_id"]))
 
         say("publish")
-        result = run_summary(job, read, households_scored=households_scored, watchlist_size=listed, drift_alerts=0,
+        result = wr.run_summary(job, read, households_scored=households_scored, watchlist_size=listed, drift_alerts=0,
                              seconds=clock.total())
         stages["outputs"] = {"scores": str(scores_path), "explanations": str(expl_path), "watchlist": str(list_path)}
         stages["drift"] = "not run (spark engine: run `fanpin drift` on the written scores)"
         pub.publish(engine, run_id, week, cutoff.date(),
-                    publish_facts(result, read_counts(read), stages))
+                    wr.publish_facts(result, wr.read_counts(read), stages))
         say(None)
     except BaseException as error:
         if not isinstance(error, (KeyboardInterrupt, SystemExit)):

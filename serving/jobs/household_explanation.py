@@ -47,13 +47,13 @@ def _tables(data_dir: Path, week: str, cutoff: pd.Timestamp) -> dict[str, pd.Dat
 def _model(model_uri: str | None, settings: Any) -> tuple[Any, str]:
     import mlflow
 
-    mlflow.set_tracking_uri(settings.tracking_uri)
+    from serving.tracking import configure_tracking, load_champion
+
+    configure_tracking(settings)
     if model_uri:
         uri = model_uri if "://" in model_uri or model_uri.startswith("models:") else str(Path(model_uri).resolve())
         return mlflow.sklearn.load_model(uri), model_uri
-    from models.registry import load_champion
-
-    champion = load_champion(name=settings.model_name, alias=settings.model_alias, load_reference=False)
+    champion = load_champion(settings, load_reference=False)
     return champion.model, f"models:/{settings.model_name}/{champion.version}"
 
 
@@ -79,7 +79,7 @@ def explain_household(data_dir: str | Path, household_id: str, settings: Any, *,
     from features.rules import evaluate_rules
     from models.explanation import explain
     from models.measures import load_measures
-    from serving.weekly import week_cutoff
+    from serving.jobs.week_run import week_cutoff
 
     data_dir = Path(data_dir)
     if week is None:

@@ -1,0 +1,40 @@
+"""How the drift check reads a frame's columns: categorical or numeric, as float arrays, finite
+means and medians, and JSON records of its result tables.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from features.transformer import CATEGORICAL_FEATURES
+
+
+def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    import orjson
+
+    return orjson.loads(frame.to_json(orient="records", force_ascii=False))
+
+
+def is_categorical(name: str, series: pd.Series) -> bool:
+    return name in CATEGORICAL_FEATURES or pd.api.types.is_bool_dtype(series) or not (
+        pd.api.types.is_numeric_dtype(series)
+    )
+
+
+def as_numbers(series: pd.Series) -> np.ndarray:
+    if pd.api.types.is_bool_dtype(series):
+        series = series.astype("float64")
+    return pd.to_numeric(series, errors="coerce").astype("float64").to_numpy()
+
+
+def finite_mean(values: np.ndarray) -> float:
+    values = values[np.isfinite(values)]
+    return float(np.mean(values)) if len(values) else float("nan")
+
+
+def finite_median(values: np.ndarray) -> float:
+    values = values[np.isfinite(values)]
+    return float(np.median(values)) if len(values) else float("nan")

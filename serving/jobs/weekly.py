@@ -1,0 +1,177 @@
+"""The weekly job: one ISO week's export in, one published week in the store out.
+
+Stages (each a call into the package that owns it):
+read + validate (``features.reading``) -> history append (``serving.history``) -> household frame
+at the week's cutoff (``features.household_frame``) -> score, rule triggers and watch list (the
+scoring core, ``serving.core.scoring.score_week``) -> explanations for the watch list in batches
+(``serving.explaining``), staged as they are made -> drift (``monitoring.drift``) -> stage the
+rest (``serving.store.rows``) and publish (``serving.store.publishing``: one transaction makes
+the staged run the week's).
+
+``FANPIN_TEST_PAUSE_AT=<stage>`` makes the job stop and wait at that stage (after printing
+``paused at <stage>`` to stderr), so tests can SIGKILL it at a known point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from serving.jobs.week_run import (
+    STAGES,
+    StageClock,
+    append_week,
+    pause_point,
+    prepare_job,
+    previous_scores,
+    publish_facts,
+    read_counts,
+    read_export,
+    reconciled,
+    run_summary,
+)
+from serving.settings import Settings
+
+
+def _drift(champion, frame, week, probability, raw_tables, previous_tables) -> dict[str, Any]:
+    """``monitoring.drift.check_week`` against the champion's reference sample, as store values."""
+    from monitoring.drift import check_week
+    from serving.explaining import records
+    from serving.store.rows import plain
+
+    reference = getattr(champion, "reference", None)
+    if reference is None:
+        return {"status": "not run", "summary": {"reason": "the champion has no reference sample"},
+                "alerts": [], "feature_results": None, "report_html": None}
+    # The Evidently report is rendered when someone opens it (from the stored samples), not here:
+    # its plots cost more than the rest of the check.
+    result = check_week(frame, reference, week=week, predictions=probability, raw_tables=raw_tables,
+                        previous_tables=previous_tables, render=False)
+    features = result.feature_results
+    return {
+        "status": "ok",
+        "summary": plain(dict(result.summary)),
+        "alerts": [plain(dict(a)) for a in result.alerts],
+        "feature_results": records(features) if isinstance(features, pd.DataFrame) else None,
+        "report_html": None,
+        "report_samples": result.report_samples,
+    }
+
+
+def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=None, started_by: str | None = None,
+             progress: Callable[[str], None] | None = None, accept_incomplete: str | None = None) -> dict[str, Any]:
+    """Run the weekly job for one ISO week and publish it (see the module docstring).
+
+    Args:
+        data_dir: a county folder (``exports/<week>/``) or the week's export folder.
+        week: ISO week, ``YYYY-Www``.
+        settings: store, home (history) and model registry locations.
+        champion: a loaded champion (default: ``serving.tracking.load_champion``).
+        started_by: recorded as the run's operator (default: the OS user).
+        progress: called with each stage name as it starts.
+        accept_incomplete: publish even outside the completeness bounds, for this (audited) reason.
+
+    Returns:
+        week, households_in, households_scored, rows_quarantined, watchlist_size, model_version,
+        drift_alerts, seconds, run_id, and the stage statuses.
+    """
+    from features.household_frame import build_household_frame
+    from serving.core.scoring import score_week
+    from serving.department_feed import stage_department_warnings
+    from serving.explaining import explained
+    from serving.store import models as m
+    from serving.store import publishing as pub
+    from serving.store import rows
+    from serving.store.database import EncodedJSON
+
+    clock = StageClock(progress, task=f"weekly {week}", total=len(STAGES))
+
+    def say(stage: str) -> None:
+        clock.start(stage)
+        pause_point(stage)
+
+    job = prepare_job(data_dir, week, settings, champion)
+    job.accept_incomplete = accept_incomplete
+    engine, champion, policy, cutoff, week = job.engine, job.champion, job.policy, job.cutoff, job.week
+    run_id = pub.start_run(engine, week, started_by=started_by)
+    stages: dict[str, Any] = {"seconds": clock.seconds}
+    try:
+        say("read")
+        history, read = read_export(job, run_id, stages)
+
+        say("history")
+        before = history.tables
+        history = append_week(job, history, read, stages)
+
+        say("frame")
+        frame = build_household_frame(history.tables, cutoff, policy)
+        stages["households"] = reconciled(read, frame)
+        previous = previous_scores(engine, week)
+
+        week_scores = score_week(frame, champion.model, policy, job.config, previous, stage=say)
+        scored, rules, listed = week_scores.scored, week_scores.rules, week_scores.listed
+        warning_counts = stage_department_warnings(engine, run_id, history.tables, cutoff, policy, settings)
+
+        say("explain")
+        # Explanations go to the store as they are made (staged rows stay invisible until the
+        # week is published): the week's explanations are never all in memory at once.
+        top: dict[str, dict[str, str] | None] = {}
+
+        def explanation_rows() -> Iterator[dict[str, Any]]:
+            for household_id, text, first in explained(
+                champion.model, frame.loc[listed].reset_index(drop=True), policy,
+                rules.loc[listed].reset_index(drop=True), previous.probability,
+            ):
+                top[household_id] = first
+                yield {"household_id": household_id, "payload": EncodedJSON(text), "on_demand": False}
+
+        pub.stage_rows(engine, m.Explanation, explanation_rows(), run_id)
+
+        say("drift")
+        try:
+            drift = _drift(champion, frame, week, week_scores.probability, read.tables, before)
+        except Exception as error:  # a broken monitor must not stop officers getting their list
+            drift = {"status": "failed", "summary": {"error": f"{type(error).__name__}: {str(error)[:300]}"},
+                     "alerts": [], "feature_results": None, "report_html": None}
+        stages["drift"] = drift["status"]
+        # Publishing needs only these of the export; the raw tables and the history as it was
+        # before this week served the drift checks and are let go (at 1M households, gigabytes).
+        quarantined = list(rows.quarantine_rows(read))
+        counts = read_counts(read)
+        result = run_summary(job, read, households_scored=len(frame), watchlist_size=int(listed.sum()),
+                             drift_alerts=len(drift["alerts"]), seconds=0.0)
+        del read, before
+
+        say("stage")
+        pub.stage_rows(engine, m.Score, rows.score_rows(scored, top), run_id)
+        pause_point("stage-scores")
+        listed_rows = scored.loc[listed]
+        pub.stage_rows(engine, m.WatchlistEntry, (
+            {"household_id": h, "township": t, "reasons": list(rs)}
+            for h, t, rs in zip(listed_rows["household_id"], listed_rows["township"], listed_rows["reasons"],
+                                strict=True)
+        ), run_id)
+        pub.stage_rows(engine, m.RuleTrigger, rows.rule_payloads(rules), run_id)
+        pub.stage_rows(engine, m.HouseholdSnapshot, rows.snapshots(history.tables, frame, cutoff), run_id)
+        pub.stage_rows(engine, m.QuarantineRow, quarantined, run_id)
+        pub.stage_rows(engine, m.DriftResult, [{
+            "status": drift["status"], "summary": drift["summary"],
+            "feature_results": drift["feature_results"], "report_html": drift["report_html"],
+            "report_samples": drift.get("report_samples"),
+        }], run_id)
+        pub.stage_rows(engine, m.DriftAlert, (rows.alert_row(a) for a in drift["alerts"]), run_id)
+
+        clock.start("publish")
+        result["seconds"] = clock.total()
+        pub.publish(engine, run_id, week, cutoff.date(), publish_facts(result, counts, stages),
+                    before_commit=lambda: pause_point("publish"))
+        clock.start(None)
+    except BaseException as error:
+        if not isinstance(error, (KeyboardInterrupt, SystemExit)):
+            pub.fail_run(engine, run_id, f"{type(error).__name__}: {error}")
+        raise
+    result["seconds"] = clock.total()
+    return {**result, "run_id": run_id, "stages": stages, "department_warnings": warning_counts}

@@ -1,0 +1,147 @@
+"""How a scored week becomes store rows: scores, rule triggers, household snapshots, quarantine
+rows and drift alerts, as plain Python values (staged by ``serving.store.publishing``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from serving.explaining import records
+
+
+def plain(value: Any) -> Any:
+    """JSON-safe, recursively: numpy scalars and arrays, timestamps, NaN -> None (PostgreSQL's JSON
+    type refuses NaN)."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, np.ndarray)):
+        return [plain(v) for v in value]
+    if isinstance(value, pd.DataFrame):
+        return records(value)
+    if isinstance(value, (pd.Timestamp, dt.date)):
+        return value.isoformat()[:10]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def snapshots(tables: dict[str, pd.DataFrame], frame: pd.DataFrame, cutoff: pd.Timestamp,
+              chunk: int = 20_000) -> Iterator[dict[str, Any]]:
+    """Per scored household: its registry row, model-input facts and members at the cutoff.
+
+    Yielded a chunk of households at a time, so a province-sized week never holds every
+    household's JSON-ready dict in memory at once (the store stages them in batches anyway).
+    """
+    from features.household_frame import valid_at
+    from serving.explaining import facts_of
+
+    ids = set(frame["household_id"])
+    hh = valid_at(tables["households"], cutoff)
+    hh = hh.loc[hh["household_id"].isin(ids)].sort_values("valid_from").drop_duplicates("household_id", keep="last")
+    hh = hh.drop(columns=["valid_to"]).set_index("household_id", drop=False)
+    members = valid_at(tables["members"], cutoff)
+    members = members.loc[members["household_id"].isin(ids)].sort_values("valid_from")
+    members = members.drop_duplicates("member_id", keep="last").drop(columns=["valid_to"])
+    members = members.sort_values(["household_id", "member_id"]).reset_index(drop=True)
+    member_ids = members["household_id"].to_numpy(dtype=object)
+    ordered = bool(frame["household_id"].is_monotonic_increasing)
+    for start in range(0, len(frame), chunk):
+        part = frame.iloc[start:start + chunk]
+        part_ids = part["household_id"].to_numpy(dtype=object)
+        if ordered:
+            # The frame is sorted by household (build_household_frame) and so are the members:
+            # a chunk's members are one contiguous slice, found by binary search.
+            lo = np.searchsorted(member_ids, part_ids[0], side="left")
+            hi = np.searchsorted(member_ids, part_ids[-1], side="right")
+            chunk_members = members.iloc[lo:hi]
+        else:
+            chunk_members = members.loc[members["household_id"].isin(part_ids)]
+        by_household: dict[str, list[dict[str, Any]]] = {}
+        for rec in records(chunk_members):
+            by_household.setdefault(rec["household_id"], []).append(rec)
+        present = hh.index.intersection(part_ids)
+        identity = {r["household_id"]: r for r in records(hh.loc[present])}
+        for f in facts_of(part):
+            yield {"household_id": f["household_id"], "identity": identity.get(f["household_id"], {}),
+                   "facts": f, "members": by_household.get(f["household_id"], [])}
+
+
+def score_rows(scored: pd.DataFrame, top: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The scores table's rows (plain Python values), one household at a time."""
+    names = ("household_id", "township", "village", "probability", "level", "rank", "township_rank", "change",
+             "on_watchlist", "flag_new", "flag_rising", "flag_rule", "under_monitoring", "criteria_met")
+    kinds = {"probability": float, "rank": int, "township_rank": int, "on_watchlist": bool, "flag_new": bool,
+             "flag_rising": bool, "flag_rule": bool, "under_monitoring": bool, "level": str, "criteria_met": str}
+    # Whole columns to Python values at once (``tolist``), not a NumPy scalar per cell.
+    columns = []
+    for name in names:
+        values = scored[name]
+        if name == "change":
+            values = values.astype("float64").astype(object).where(values.notna(), None)
+        elif name in kinds:
+            values = values.astype(kinds[name])
+        columns.append(values.tolist())
+    for row in zip(*columns, strict=True):
+        record = dict(zip(names, row, strict=True))
+        reason = top.get(record["household_id"])
+        record["top_reason_zh"] = reason["text_zh"] if reason else None
+        record["top_reason_en"] = reason["text_en"] if reason else None
+        yield record
+
+
+def rule_payloads(rules: pd.DataFrame):
+    from features.rules import CRITERIA, SCREENING
+
+    crit_cols = [f"rule_{n}" for n in CRITERIA]
+    scr_cols = [f"rule_{n}" for n in SCREENING]
+    crit = rules[crit_cols].to_numpy()
+    scr = rules[scr_cols].to_numpy()
+    any_flag = crit.any(axis=1) | scr.any(axis=1)
+    names_c, names_s = list(CRITERIA), list(SCREENING)
+    # Plain arrays once, not a DataFrame column lookup per row (a third of the week's publishing).
+    ids = rules["household_id"].to_numpy()
+    types = rules["rule_risk_types"].to_numpy()
+    priority = rules["rules_priority_score"].to_numpy()
+    for i in np.flatnonzero(any_flag):
+        yield {
+            "household_id": str(ids[i]),
+            "payload": {
+                "criteria": [{"name": n, "zh": CRITERIA[n].zh, "en": CRITERIA[n].en}
+                             for n, hit in zip(names_c, crit[i], strict=True) if hit],
+                "screening": [{"name": n, "zh": SCREENING[n].zh, "en": SCREENING[n].en}
+                              for n, hit in zip(names_s, scr[i], strict=True) if hit],
+                "risk_types": [t for t in str(types[i]).split("|") if t],
+                "priority_score": float(priority[i]),
+            },
+        }
+
+
+def quarantine_rows(read):
+    for kind, table in (("quarantine", read.quarantine), ("flag", read.flags)):
+        for r in records(table):
+            yield {"kind": kind, "file": str(r.get("file")), "row": r.get("row"), "column": r.get("column"),
+                   "value": None if r.get("value") is None else str(r.get("value")), "reason": str(r.get("reason"))}
+
+
+def alert_row(alert: dict[str, Any]) -> dict[str, Any]:
+    psi = alert.get("psi")
+    return {
+        "severity": str(alert.get("severity", "info")),
+        "township": alert.get("township"),
+        "feature": alert.get("feature"),
+        "message_zh": str(alert.get("message_zh", "")),
+        "message_en": str(alert.get("message_en", "")),
+        "psi": None if psi is None or (isinstance(psi, float) and not math.isfinite(psi)) else float(psi),
+        "payload": {k: plain(v) for k, v in alert.items()},
+    }
