@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from features import quarantine as qt
+
 MAX_FILE_MB = 512
 MAX_CELLS = 30_000_000  # a million households x 30 columns
 MAX_COLUMNS = 200  # the widest contract table has under 30
@@ -151,3 +153,22 @@ def orphan_households(households: pd.DataFrame, member_household_ids: pd.Series)
     current = households["valid_to"].isna() if "valid_to" in households.columns else True
     has_members = households["household_id"].isin(set(member_household_ids.dropna()))
     return households["household_id"].notna() & current & ~has_members
+
+
+def long_cell_lines(file: str, raw: pd.DataFrame) -> list[pd.DataFrame]:
+    """Quarantine lines for cells over the field-length limit (shown cut short: the point is they are too long)."""
+    reason = TOO_LONG.format(limit=limits().field_chars)
+    return [qt.lines(file, raw.index[mask.to_numpy()], column, raw.loc[mask, column].str[:40] + "…", reason)
+            for column, mask in too_long(raw).items()]
+
+
+def orphan_lines(file: str, raw: pd.DataFrame, households: pd.DataFrame,
+                 *members: pd.DataFrame | None) -> list[pd.DataFrame]:
+    """Quarantine lines for current households without a member in any of ``members`` (this
+    export's and the history's member tables; None for one that is absent)."""
+    ids = [m["household_id"] for m in members if m is not None and len(m)]
+    orphan = orphan_households(households, pd.concat(ids, ignore_index=True) if ids else pd.Series(dtype=object))
+    if not orphan.any():
+        return []
+    rows = households.index[orphan.to_numpy()]
+    return [qt.lines(file, rows, "household_id", raw.loc[rows, "household_id"], NO_MEMBERS)]

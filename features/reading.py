@@ -206,27 +206,7 @@ def _reference_lines(p: _Parsed, households, exempt: pd.Series | None = None) ->
     if not unknown.any():
         return []
     rows = p.typed.index[unknown.to_numpy()]
-    return [qt.lines(p.file, rows, "household_id", p.raw.loc[rows, "household_id"],
-                     qt.UNKNOWN_HOUSEHOLD)]
-
-
-def _limit_lines(p: _Parsed) -> list[pd.DataFrame]:
-    """Cells over the field-length limit (shown cut short: the point is they are too long)."""
-    reason = limits.TOO_LONG.format(limit=limits.limits().field_chars)
-    return [qt.lines(p.file, p.raw.index[mask.to_numpy()], column, p.raw.loc[mask, column].str[:40] + "…", reason)
-            for column, mask in limits.too_long(p.raw).items()]
-
-
-def _orphan_lines(p: _Parsed, members: _Parsed, past_members: pd.DataFrame | None) -> list[pd.DataFrame]:
-    """Current households without a member in this export or the history."""
-    ids = members.typed["household_id"]
-    if past_members is not None and len(past_members):
-        ids = pd.concat([ids, past_members["household_id"]], ignore_index=True)
-    orphan = limits.orphan_households(p.typed, ids)
-    if not orphan.any():
-        return []
-    rows = p.typed.index[orphan.to_numpy()]
-    return [qt.lines(p.file, rows, "household_id", p.raw.loc[rows, "household_id"], limits.NO_MEMBERS)]
+    return [qt.lines(p.file, rows, "household_id", p.raw.loc[rows, "household_id"], qt.UNKNOWN_HOUSEHOLD)]
 
 
 def _history_tables(history: ReadResult | Mapping[str, pd.DataFrame] | None) -> dict:
@@ -293,9 +273,9 @@ def _read(files: dict[str, Path], *, label: Path, history, as_of,
         has_households = len(known) > 0 or "households" in parsed
         if check_references and has_households and table in contract.HOUSEHOLD_REFERENCES:
             p.lines += _reference_lines(p, known, closed if table == "events" else None)
-        p.lines += _limit_lines(p)
+        p.lines += limits.long_cell_lines(p.file, p.raw)
         if check_references and table == "households" and "members" in parsed:
-            p.lines += _orphan_lines(p, parsed["members"], past.get("members"))
+            p.lines += limits.orphan_lines(p.file, p.raw, p.typed, parsed["members"].typed, past.get("members"))
 
     tables: dict[str, pd.DataFrame] = {}
     valid_typed: dict[str, pd.DataFrame] = {}
