@@ -12,6 +12,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from features.identifiers import mask_id_numbers
+
 COLUMNS = ("file", "row", "column", "value", "reason")
 MASK = "***"
 
@@ -88,6 +90,9 @@ def lines(
     shown = shown.map(_as_text, na_action=None).astype("str") if len(shown) else shown.astype("str")
     if sensitive:
         shown = shown.where(shown == "", MASK)
+    elif len(shown):
+        # Masking by content too: an ID number typed into any other column is never shown whole.
+        shown = shown.map(mask_id_numbers)
     return pd.DataFrame(
         {
             "file": pd.Series([file] * len(rows), dtype="str"),

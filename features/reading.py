@@ -22,6 +22,7 @@ import pandas as pd
 import pandera.pandas as pandera
 
 from features import contract
+from features import input_limits as limits
 from features import normalising as norm
 from features import quarantine as qt
 from features.dissolution import NOTE as DISSOLVED_NOTE
@@ -205,8 +206,7 @@ def _reference_lines(p: _Parsed, households, exempt: pd.Series | None = None) ->
     if not unknown.any():
         return []
     rows = p.typed.index[unknown.to_numpy()]
-    return [qt.lines(p.file, rows, "household_id", p.raw.loc[rows, "household_id"],
-                     qt.UNKNOWN_HOUSEHOLD)]
+    return [qt.lines(p.file, rows, "household_id", p.raw.loc[rows, "household_id"], qt.UNKNOWN_HOUSEHOLD)]
 
 
 def _history_tables(history: ReadResult | Mapping[str, pd.DataFrame] | None) -> dict:
@@ -273,6 +273,9 @@ def _read(files: dict[str, Path], *, label: Path, history, as_of,
         has_households = len(known) > 0 or "households" in parsed
         if check_references and has_households and table in contract.HOUSEHOLD_REFERENCES:
             p.lines += _reference_lines(p, known, closed if table == "events" else None)
+        p.lines += limits.long_cell_lines(p.file, p.raw)
+        if check_references and table == "households" and "members" in parsed:
+            p.lines += limits.orphan_lines(p.file, p.raw, p.typed, parsed["members"].typed, past.get("members"))
 
     tables: dict[str, pd.DataFrame] = {}
     valid_typed: dict[str, pd.DataFrame] = {}

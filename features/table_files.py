@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from features import contract
+from features import input_limits as limits
 from features import normalising as norm
 
 SUFFIXES = (".csv", ".xlsx", ".parquet")
@@ -190,6 +191,10 @@ def load_cells(path: Path) -> pd.DataFrame:
     """The file's cells with their own headers, indexed by the row number Excel would show."""
     suffix = path.suffix.lower()
     loader = {".csv": _load_csv, ".xlsx": _load_xlsx, ".parquet": _load_parquet}[suffix]
+    try:
+        limits.check_file(path)  # size, and an XLSX's dimensions, before anything is allocated
+    except limits.LimitError as error:
+        raise ContractError(str(error)) from None
     raw = loader(path)
     raw.index = pd.RangeIndex(2, len(raw) + 2)  # header is row 1
     if suffix != ".parquet" and len(raw):

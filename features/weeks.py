@@ -7,16 +7,40 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 
 import pandas as pd
 
-WEEK_PATTERN = re.compile(r"^(\d{4})-W(\d{2})$")
-# A valid week label (week 01-53), for request validation: the API's pattern and the pages' check.
-WEEK_LABEL = r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$"
+# ASCII digits only: Python's \d also matches full-width and other Unicode digits, which once let
+# "２０２５-W48" be published as a second week with the same cutoff as "2025-W48".
+WEEK_PATTERN = re.compile(r"^(\d{4})-W(\d{2})$", re.ASCII)
+_LOOSE_WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.ASCII)
+_BAD_WEEK = "expected YYYY-Www, e.g. 2025-W48 / 周格式应为 2025-W48"
+# A valid week label (week 01-53), for request validation: the API's pattern and the pages' check
+# ([0-9], not \d: a Unicode \d would let full-width digits through).
+WEEK_LABEL = r"^[0-9]{4}-W(0[1-9]|[1-4][0-9]|5[0-3])$"
+
+
+def normalise_week(week: object) -> str:
+    """The one spelling of a week label, before anything else looks at it.
+
+    Full-width characters are folded (NFKC), spaces of any kind dropped, ``w`` upper-cased, the
+    hyphen and a leading zero added: ``" ２０２５－ｗ４８ "``, ``"2025W48"`` and ``"2025-w48"`` all
+    become ``"2025-W48"``. Anything else is a ValueError with one clear line.
+    """
+    text = unicodedata.normalize("NFKC", str(week))
+    text = "".join(ch for ch in text if not ch.isspace()).upper().replace("\u2212", "-")
+    match = _LOOSE_WEEK.match(text)
+    if match is None:
+        raise ValueError(f"bad week {week!r}: {_BAD_WEEK}")
+    label = f"{match[1]}-W{int(match[2]):02d}"
+    parse_week(label)
+    return label
 
 
 def parse_week(week: str) -> tuple[int, int]:
-    """``"2025-W48"`` -> ``(2025, 48)``; a ValueError with one clear line otherwise."""
+    """``"2025-W48"`` -> ``(2025, 48)``; a ValueError with one clear line otherwise (only the
+    canonical spelling: pass user input through ``normalise_week`` first)."""
     match = WEEK_PATTERN.match(str(week))
     if match:
         year, number = int(match[1]), int(match[2])
@@ -25,7 +49,7 @@ def parse_week(week: str) -> tuple[int, int]:
             return year, number
         except ValueError:
             pass
-    raise ValueError(f"bad week {week!r}: expected YYYY-Www, e.g. 2025-W48 / 周格式应为 2025-W48")
+    raise ValueError(f"bad week {week!r}: {_BAD_WEEK}")
 
 
 def week_monday(week: str) -> dt.date:

@@ -92,10 +92,13 @@ def create_app(settings: Settings | None = None, *, web: bool = True, load_model
         lifespan=lifespan,
     )
     app.state.settings = settings
+    from serving.security_headers import SecurityHeaders
 
-    from serving.api import access, cases, households, model, weeks
+    app.add_middleware(SecurityHeaders)  # no-store on the API's personal data, CSP on pages
 
-    for router in (access.router, weeks.router, households.router, model.router, cases.router):
+    from serving.api import access, cases, households, model, users, weeks
+
+    for router in (access.router, weeks.router, households.router, model.router, cases.router, users.router):
         app.include_router(router, prefix=API_PREFIX)
 
     @app.get("/healthz", tags=["health"])

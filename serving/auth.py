@@ -31,6 +31,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from features.contract import sensitive_columns
+from features.identifiers import mask_id_numbers, mask_personal
 from serving.store import models as m
 from serving.store.publishing import utcnow
 
@@ -60,11 +61,6 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "case:decide": frozenset({"admin", "county_officer"}),
     "notice:export": frozenset({"admin", "county_officer", "township_leader"}),
 }
-
-# Throttle: this many failures within the window lock the username for the lock time.
-MAX_FAILURES = 5
-FAILURE_WINDOW = timedelta(minutes=15)
-LOCK_TIME = timedelta(minutes=15)
 
 _hasher = PasswordHasher()
 
@@ -120,6 +116,8 @@ def create_user(session: Session, username: str, password: str, role: str, towns
     if user is None:
         user = m.User(username=username, created_at=utcnow())
         session.add(user)
+    else:  # a reset password (or role) must not leave the old bearer tokens and web sessions working
+        revoke_user_tokens(session, user.id)
     user.password_hash = hash_password(password)
     user.role = role
     user.township = township
@@ -132,35 +130,27 @@ def principal(user: m.User) -> Principal:
     return Principal(user.id, user.username, user.role, user.township)
 
 
-def authenticate(session: Session, username: str, password: str) -> Principal:
-    """Check a username and password, throttling repeated failures.
+def authenticate(session: Session, username: str, password: str, address: str | None = None) -> Principal:
+    """Check a username and password, throttling attempts per user and per client address.
+
+    The attempt is counted (atomically, ``serving.throttle``) before the password is checked, so
+    a burst of concurrent guesses cannot get more than the limit checked.
 
     Raises:
-        Throttled: the username is locked after repeated failures.
-        AuthError: wrong username or password (one message for both).
+        Throttled: too many attempts for this username or from this address.
+        AuthError: wrong username or password, or a disabled user (one message for all).
     """
-    now = utcnow()
-    throttle = session.get(m.LoginThrottle, username)
-    if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
+    from serving import throttle
+
+    if not throttle.reserve_all(session, username, address):
         raise Throttled("too many failed sign-ins, try again later / 登录失败次数过多，请稍后再试")
     user = session.scalar(select(m.User).where(m.User.username == username))
     # Hash even for unknown users so timing does not reveal which names exist.
     ok = verify_password(user.password_hash if user else _DUMMY_HASH(), password) and user is not None
     if ok and user.active:
-        if throttle is not None:
-            session.delete(throttle)
+        throttle.succeeded(session, username, address)
         session.commit()
         return principal(user)
-    if throttle is None:
-        throttle = m.LoginThrottle(username=username, failures=0, first_failure_at=now)
-        session.add(throttle)
-    if throttle.first_failure_at is None or now - throttle.first_failure_at > FAILURE_WINDOW:
-        throttle.failures, throttle.first_failure_at = 0, now
-    throttle.failures += 1
-    if throttle.failures >= MAX_FAILURES:
-        throttle.locked_until = now + LOCK_TIME
-        throttle.failures, throttle.first_failure_at = 0, None
-    session.commit()
     raise AuthError("wrong username or password / 用户名或密码错误")
 
 
@@ -254,6 +244,42 @@ def revoke_token(session: Session, token: str) -> None:
         _token_cache.pop(_token_key(session, token), None)
 
 
+def revoke_user_tokens(session: Session, user_id: int) -> int:
+    """Revoke every bearer token and web session of a user (the caller commits). Returns how many.
+
+    This process forgets them at once; other processes within ``TOKEN_CACHE_SECONDS``.
+    """
+    result = session.execute(
+        update(m.Token).where(m.Token.user_id == user_id, m.Token.revoked.is_(False)).values(revoked=True)
+    )
+    with _token_cache_lock:
+        for key in [k for k, (who, _) in _token_cache.items() if who.user_id == user_id]:
+            _token_cache.pop(key, None)
+    return int(result.rowcount or 0)
+
+
+def user_named(session: Session, username: str) -> m.User:
+    """The user with this name; LookupError (one line) when there is none."""
+    user = session.scalar(select(m.User).where(m.User.username == username))
+    if user is None:
+        raise LookupError(f"no such user / 无此用户: {username}")
+    return user
+
+
+def set_active(session: Session, username: str, active: bool) -> m.User:
+    """Enable or disable a user; disabling also revokes all their tokens and sessions (caller commits).
+
+    Raises:
+        LookupError: no such user.
+    """
+    user = user_named(session, username)
+    user.active = active
+    if not active:
+        revoke_user_tokens(session, user.id)
+    session.flush()
+    return user
+
+
 # --------------------------------------------------------------------------- scope
 
 
@@ -302,6 +328,14 @@ def mask_record(record: dict[str, Any], who: Principal) -> dict[str, Any]:
         elif key in _ID_NUMBERS:
             out[key] = mask_id_number(out[key])
     return out
+
+
+def mask_text(text: str | None, who: Principal) -> str | None:
+    """Free text (a quarantined value, a message) with identifier look-alikes masked for the role:
+    ID numbers never whole, and for researchers no ID number or phone at all."""
+    if not text:
+        return text
+    return mask_id_numbers(text) if who.sees_identifiers else mask_personal(text)
 
 
 # --------------------------------------------------------------------------- audit

@@ -5,7 +5,27 @@ from __future__ import annotations
 
 import typer
 
-app = typer.Typer(
+
+class _Fanpin(typer.Typer):
+    """The CLI app, ending an OS error (a full disk, a read-only folder) with one line, not a traceback."""
+
+    def __call__(self, *args, **kwargs):
+        try:
+            return super().__call__(*args, **kwargs)
+        except Exception as error:
+            from serving.output import os_error_line, stderr
+
+            if isinstance(error, OSError):
+                line = os_error_line(error)
+            elif "database or disk is full" in str(error):  # SQLite's own words (not an OSError)
+                line = "the store's disk is full: free space and run the command again / 磁盘已满"
+            else:
+                raise
+            stderr.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
+            raise SystemExit(2) from None
+
+
+app = _Fanpin(
     name="fanpin",
     help="防止返贫监测预警 / early warning of households returning to poverty",
     no_args_is_help=True,

@@ -9,6 +9,7 @@ from typing import Any
 from features import vocabulary as voc
 from features.contract import zh_labels
 from features.rules import CRITERIA
+from serving.formulas import append_row
 
 _HOUSEHOLD = zh_labels("households")
 
@@ -58,7 +59,7 @@ def xlsx(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]], width
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append(list(row))
+        append_row(sheet, list(row))  # text defused against formula injection
     if percent_column is not None:
         for i in range(2, sheet.max_row + 1):
             sheet.cell(i, percent_column).number_format = "0.0%"

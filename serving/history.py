@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from features.contract import KEYS, TABLES
+from serving.private_files import private_tree
 
 SCD_KEYS = {"households": "household_id", "members": "member_id"}
 DATED = {"income_surveys": "survey_date", "events": "event_date", "outcomes": "entry_date"}
@@ -38,27 +39,33 @@ class History:
     as_of: pd.Timestamp | None
     weeks: list[str] = field(default_factory=list)
     source: str | None = None
+    fingerprints: dict[str, str] = field(default_factory=dict)  # week -> export fingerprint applied
+    generation: str | None = None  # the folder it was loaded from
+    parent: str | None = None  # the generation before the last week was applied (kept to replace it)
 
 
 def history_root(home: Path) -> Path:
     return Path(home) / "history"
 
 
-def load_history(home: Path) -> History | None:
-    """The live history generation, or None when nothing was imported yet."""
+def load_history(home: Path, generation: str | None = None) -> History | None:
+    """The live history generation (or the named one), or None when nothing was imported yet."""
     root = history_root(home)
     current = root / "CURRENT"
     if not current.exists():
         return None
-    folder = root / current.read_text().strip()
+    name = generation or current.read_text().strip()
+    folder = root / name
     manifest = json.loads((folder / "manifest.json").read_text())
     tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}
     as_of = pd.Timestamp(manifest["as_of"]) if manifest.get("as_of") else None
-    return History(tables, as_of, list(manifest.get("weeks", [])), manifest.get("source"))
+    return History(tables, as_of, list(manifest.get("weeks", [])), manifest.get("source"),
+                   dict(manifest.get("fingerprints", {})), name, manifest.get("parent"))
 
 
 def save_history(home: Path, history: History) -> Path:
-    """Write a new generation and switch CURRENT to it (atomic rename); drop older generations."""
+    """Write a new generation and switch CURRENT to it (atomic rename); drop older generations
+    except ``history.parent`` (the history before its last week, to replace that week)."""
     root = history_root(home)
     root.mkdir(parents=True, exist_ok=True)
     name = "g-" + uuid.uuid4().hex[:12]
@@ -71,13 +78,16 @@ def save_history(home: Path, history: History) -> Path:
         "weeks": history.weeks,
         "source": history.source,
         "rows": {t: int(len(f)) for t, f in history.tables.items()},
+        "fingerprints": history.fingerprints,
+        "parent": history.parent,
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
+    private_tree(folder)  # raw ID numbers: owner-only before the generation goes live
     tmp = root / f"CURRENT.{name}"
     tmp.write_text(name)
     os.replace(tmp, root / "CURRENT")
     for old in root.iterdir():
-        if old.is_dir() and old.name != name:
+        if old.is_dir() and old.name not in (name, history.parent):
             shutil.rmtree(old, ignore_errors=True)
     return folder
 
@@ -143,7 +153,47 @@ def append_export(history: History, export: dict[str, pd.DataFrame], week: str,
         else:
             merged = pd.concat([past, new], ignore_index=True)
             tables[name] = merged.drop_duplicates(KEYS[name], keep="last").reset_index(drop=True)
-    return History(tables, cutoff, [*history.weeks, week], history.source), True
+    return History(tables, cutoff, [*history.weeks, week], history.source, dict(history.fingerprints),
+                   None, history.generation), True
+
+
+class HistoryConflict(RuntimeError):
+    """A corrected export of a week that later weeks were already built on; one line."""
+
+
+def apply_week(home: Path, history: History, export: dict[str, pd.DataFrame], week: str, cutoff: pd.Timestamp,
+               fingerprint: str) -> tuple[History, str]:
+    """Add a week's export to the history, or replace what the week contributed.
+
+    A week applied again with the same export changes nothing ("already covered"); with a
+    corrected export (another fingerprint) the week's contribution is replaced: the history is
+    rebuilt from the generation kept from before that week ("replaced"). Only the latest applied
+    week can be replaced; an earlier one would leave later weeks built on the wrong data.
+
+    Returns:
+        (history, status): status is "appended", "replaced" or "already covered".
+
+    Raises:
+        HistoryConflict: a corrected export of a week older than the latest applied one.
+    """
+    known = history.fingerprints.get(week)
+    if history.as_of is not None and pd.Timestamp(cutoff) <= history.as_of:
+        if known is None or known == fingerprint:
+            return history, "already covered"
+        if history.weeks[-1:] != [week] or not history.parent or not (history_root(home) / history.parent).is_dir():
+            raise HistoryConflict(
+                f"{week}: a corrected export, but the history already holds later weeks "
+                f"({', '.join(history.weeks[history.weeks.index(week) + 1:] or ['imported'])}); "
+                "re-import the history and re-run the weeks in order / 历史已包含之后的周，请按顺序重跑")
+        base = load_history(home, history.parent)
+        new, _ = append_export(base, export, week, cutoff)
+        status = "replaced"
+    else:
+        new, _ = append_export(history, export, week, cutoff)
+        status = "appended"
+    new.fingerprints[week] = fingerprint
+    save_history(home, new)
+    return new, status
 
 
 def import_history(folder: Path, home: Path, until: str | pd.Timestamp | None = None) -> dict[str, Any]:

@@ -43,3 +43,28 @@ def fail(message: str, code: int = 2) -> None:
 
     stderr.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+# errno -> (Chinese, English) advice for the OS errors an operator can fix.
+_OS_ADVICE = {
+    28: ("磁盘已满", "the disk is full: free space and run the command again"),
+    27: ("文件超出大小限制", "a file grew past the file system's or the process's size limit (ulimit -f)"),
+    122: ("磁盘配额已满", "the disk quota is exhausted: free space and run the command again"),
+    13: ("没有权限", "permission denied: check the owner and mode of the file or folder"),
+    30: ("文件系统只读", "the file system is read-only"),
+    2: ("文件不存在", "no such file or folder"),
+    24: ("打开的文件过多", "too many open files: raise the limit (ulimit -n) and run again"),
+    12: ("内存不足", "out of memory"),
+}
+
+
+def os_error_line(error: OSError) -> str:
+    """One line for an OS error (a full disk, a read-only folder...): what, where, what to do.
+
+    A full disk used to end the weekly job with a 258-line traceback; the store and history are
+    written atomically, so the operator only needs to know what to fix before re-running.
+    """
+    zh, en = _OS_ADVICE.get(error.errno or -1, ("系统错误", error.strerror or type(error).__name__))
+    where = error.filename or ""
+    where = f" ({where})" if where else ""
+    return f"{en}{where} / {zh} [{type(error).__name__} errno {error.errno}]"

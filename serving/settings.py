@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     # (SQLite runs in process), so more threads only wait on each other: at 20 clients on 2 cores
     # the list page's p99 was 180-200 ms with anyio's default 40 and 105-118 ms with 4.
     threads: int = Field(default=4, ge=1)
+    # Completeness before publish (serving.completeness): a week's households, members or
+    # townships outside these ratios of the last published week are refused unless accepted.
+    completeness_min_ratio: float = Field(default=0.8, gt=0, le=1)
+    completeness_max_ratio: float = Field(default=1.25, ge=1)
+    # Reverse proxies whose X-Forwarded-For is believed for sign-in throttling (JSON list of addresses).
+    trusted_proxies: list[str] = Field(default_factory=list)
     # County-editable files (None: the defaults shipped with fanpin).
     policy_path: Path | None = None
     watchlist_path: Path | None = None
@@ -58,9 +64,10 @@ class Settings(BaseSettings):
         return f"models:/{self.model_name}@{self.model_alias}"
 
     def ensure_home(self) -> Path:
-        """Create the data home on first use (never at import)."""
-        self.home.mkdir(parents=True, exist_ok=True)
-        return self.home
+        """Create the data home on first use (never at import), readable by its owner only."""
+        from serving.private_files import private_dir
+
+        return private_dir(self.home)
 
 
 def get_settings() -> Settings:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from serving import auth
+from serving import auth, throttle
 from serving.api.deps import SessionDep
 from serving.api.schemas import NAME_PATTERN, Message, TokenOut
 
@@ -24,7 +24,8 @@ def token(request: Request, session: SessionDep, form: Annotated[OAuth2PasswordR
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username or password / 用户名或密码错误",
                             headers={"WWW-Authenticate": "Bearer"})
     try:
-        who = auth.authenticate(session, form.username, form.password)
+        address = throttle.request_address(request, request.app.state.settings)
+        who = auth.authenticate(session, form.username, form.password, address)
     except auth.Throttled as error:
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(error)) from None
     except auth.AuthError as error:

@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Any
 
 from serving.cases import lifecycle as lc
+from serving.formulas import append_row
 
 LEDGER_HEADERS = ["案件编号", "户编号", "户主姓名", "乡镇", "行政村", "线索来源", "当前阶段", "办理结果", "线索日期",
                   "公示开始", "县级审定日期", "结案日期", "已用天数", "是否超期", "帮扶措施数", "可核查风险消除"]
@@ -36,7 +37,7 @@ def _workbook(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]],
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        ws.append(list(row))
+        append_row(ws, list(row))  # village and head names are registry text: defused against formulas
     for i, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
     ws.freeze_panes = "A2"

@@ -25,6 +25,7 @@ def export(
 
     from serving.cases.service import LABELS as CASE_LABELS
     from serving.cases.service import label_rows
+    from serving.formulas import write_csv
     from serving.settings import get_settings
     from serving.store.database import get_engine, session_factory, upgrade
     from serving.store.queries import all_feedback
@@ -42,6 +43,6 @@ def export(
     if out.suffix.lower() == ".parquet":
         frame.to_parquet(out, index=False)
     else:
-        frame.to_csv(out, index=False, encoding="utf-8-sig")
+        write_csv(frame, out)  # notes are free text: defused against formula injection
     emit({"path": str(out), "rows": len(frame), "labelled": int(frame["label"].notna().sum())}, as_json,
          summary=f"{len(frame)} 条反馈已导出 / exported to {out}")

@@ -1,4 +1,4 @@
-"""`fanpin users add|token`: manage who signs in."""
+"""`fanpin users add|token|disable|enable|revoke`: manage who signs in and revoke their access."""
 
 from __future__ import annotations
 
@@ -74,3 +74,44 @@ def token(
         emit({"username": username, "access_token": value, "expires_in": settings.token_minutes * 60}, True)
     else:
         print(value)
+
+
+def _change(username: str, action: str, as_json: bool) -> None:
+    from serving import auth
+
+    _, session = _session()
+    try:
+        if action == "revoke":
+            revoked = auth.revoke_user_tokens(session, auth.user_named(session, username).id)
+        else:
+            user = auth.set_active(session, username, action == "enable")
+            revoked = None if user.active else "all"
+        session.commit()
+    except LookupError as error:
+        fail(str(error))
+        return
+    finally:
+        session.close()
+    emit({"username": username, "action": action, "revoked": revoked}, as_json,
+         summary=f"{username}: {action} ok / 已完成")
+
+
+@app.command("disable")
+def disable(username: Annotated[str, typer.Option("--username")],
+            as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """停用用户并吊销其全部令牌与会话 / disable a user and revoke all their tokens and sessions."""
+    _change(username, "disable", as_json)
+
+
+@app.command("enable")
+def enable(username: Annotated[str, typer.Option("--username")],
+           as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """重新启用用户 / enable a user again (their old tokens stay revoked)."""
+    _change(username, "enable", as_json)
+
+
+@app.command("revoke")
+def revoke(username: Annotated[str, typer.Option("--username")],
+           as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """吊销用户的全部令牌与会话 / revoke all of a user's tokens and web sessions."""
+    _change(username, "revoke", as_json)

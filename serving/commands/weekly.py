@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from serving.output import emit, fail, stderr
+from serving.output import emit, fail, os_error_line, stderr
 
 SUMMARY_KEYS = ("week", "households_in", "households_scored", "rows_quarantined", "watchlist_size",
                 "model_version", "drift_alerts", "seconds")
@@ -19,11 +19,15 @@ def weekly(
     as_json: Annotated[bool, typer.Option("--json", help="JSON 结果 / JSON result")] = False,
     engine: Annotated[str, typer.Option("--engine", help="local（单机）或 spark / local or spark")] = "local",
     master: Annotated[str | None, typer.Option("--master", help="Spark master（默认 SPARK_MASTER 或 local[*]）")] = None,
+    accept_incomplete: Annotated[str | None, typer.Option(
+        "--accept-incomplete", help="确认发布不完整的一周及原因（记入审计日志）/ publish a week outside the "
+                                    "completeness bounds, for this reason (audited)")] = None,
 ) -> None:
     """每周评分并发布 / score a week's export and publish it (one transaction)."""
     from serving.jobs.week_run import WeeklyError
     from serving.jobs.weekly import run_week
     from serving.settings import get_settings
+    from serving.store.lease import LeaseHeld, LeaseLost
 
     if engine not in ("local", "spark"):
         fail(f"unknown engine {engine!r}: local or spark / 引擎应为 local 或 spark")
@@ -39,15 +43,24 @@ def weekly(
         with stderr.status("weekly run") as status:
             kwargs = {"master": master} if engine == "spark" else {}
             result = run_week(data, week, get_settings(),
-                              progress=lambda stage: status.update(f"weekly {week}: {stage}"), **kwargs)
-    except WeeklyError as error:
+                              progress=lambda stage: status.update(f"weekly {week}: {stage}"),
+                              accept_incomplete=accept_incomplete, **kwargs)
+    except (WeeklyError, LeaseHeld, LeaseLost) as error:
         fail(str(error))
         return
+    except OSError as error:  # a full disk or a read-only folder: one line, not a traceback
+        fail(f"{os_error_line(error)}; nothing was published / 未发布")
+        return
     except Exception as error:
+        from sqlalchemy.exc import OperationalError
+
         from features.reading import ContractError
 
         if isinstance(error, ContractError):
             fail(str(error))
+            return
+        if isinstance(error, OperationalError) and "full" in str(error.orig):  # SQLite's full disk
+            fail("the store's disk is full: free space and run again / 磁盘已满; nothing was published / 未发布")
             return
         raise
     summary = {k: result[k] for k in SUMMARY_KEYS}

@@ -189,7 +189,8 @@ def _arrow_out_schema():
 
 def run_week_spark(data_dir: str | Path, week: str, settings: Settings, *, master: str | None = None,
                    champion=None, out: str | Path | None = None, partitions: int | None = None,
-                   started_by: str | None = None, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+                   started_by: str | None = None, progress: Callable[[str], None] | None = None,
+                   accept_incomplete: str | None = None) -> dict[str, Any]:
     """Run the weekly job on Spark and publish its summary.
 
     Args:
@@ -203,6 +204,7 @@ def run_week_spark(data_dir: str | Path, week: str, settings: Settings, *, maste
         partitions: Spark partitions for the township shuffle (default: 2 per core, at least 8).
         started_by: the run's operator.
         progress: called with each stage name as it starts.
+        accept_incomplete: publish even outside the completeness bounds, for this (audited) reason.
 
     Returns:
         The single-machine job's summary keys plus ``engine``, ``master`` and ``outputs``.
@@ -214,7 +216,9 @@ def run_week_spark(data_dir: str | Path, week: str, settings: Settings, *, maste
     clock = wr.StageClock(progress)
     say = clock.start
     job = wr.prepare_job(data_dir, week, settings, champion)
-    engine, champion, policy, config, cutoff = job.engine, job.champion, job.policy, job.config, job.cutoff
+    job.accept_incomplete = accept_incomplete
+    engine, champion, policy, config, cutoff, week = (job.engine, job.champion, job.policy, job.config, job.cutoff,
+                                                      job.week)
     master = spark_master(master)
     run_id = pub.start_run(engine, week, started_by=started_by)
     out_dir = Path(out) if out else job.home / "spark"
@@ -252,6 +256,7 @@ def run_week_spark(data_dir: str | Path, week: str, settings: Settings, *, maste
         counts = scored.selectExpr("count(*) AS n", "sum(CAST(on_watchlist AS INT)) AS listed").first()
         scored.unpersist()
         households_scored, listed = int(counts["n"]), int(counts["listed"] or 0)
+        stages["households"] = wr.reconciled(read, pd.read_parquet(scores_path, columns=["household_id"]))
 
         say("publish")
         result = wr.run_summary(job, read, households_scored=households_scored, watchlist_size=listed, drift_alerts=0,

@@ -45,6 +45,7 @@ def validate_data(data: Path, quarantine_out: Path | None = None, *, out: Path |
 
     from features import reading, table_files
     from features.quarantine import combine
+    from serving.formulas import write_csv
 
     if home is None:
         from serving.settings import get_settings
@@ -69,8 +70,8 @@ def validate_data(data: Path, quarantine_out: Path | None = None, *, out: Path |
     flags = combine([prefixed(r.flags, label) for label, r in results])
     # Writing happens only after every folder was read: a fatal error writes nothing.
     quarantine_path.parent.mkdir(parents=True, exist_ok=True)
-    quarantine.to_csv(quarantine_path, index=False, encoding="utf-8-sig")  # BOM: Excel opens it
-    flags.to_csv(flags_path, index=False, encoding="utf-8-sig")
+    write_csv(quarantine, quarantine_path)  # raw values, defused against formula injection
+    write_csv(flags, flags_path)
 
     # Rows of dissolved households (销户) are valid and kept; they are counted apart.
     keys = (*reading.COUNT_KEYS, "rows_dissolved")

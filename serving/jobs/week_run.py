@@ -36,7 +36,17 @@ def week_cutoff(week: str) -> pd.Timestamp:
     from features.weeks import week_cutoff as cutoff
 
     try:
-        return cutoff(week)
+        return cutoff(canonical_week(week))
+    except ValueError as error:
+        raise WeeklyError(str(error)) from None
+
+
+def canonical_week(week: str) -> str:
+    """The week's one spelling (``features.weeks.normalise_week``), as a WeeklyError when malformed."""
+    from features.weeks import normalise_week
+
+    try:
+        return normalise_week(week)
     except ValueError as error:
         raise WeeklyError(str(error)) from None
 
@@ -113,6 +123,8 @@ class Job:
     config: Any
     engine: Any
     champion: Any
+    accept_incomplete: str | None = None  # the operator's reason for publishing an incomplete week
+    fingerprint: str | None = None  # of the export, once read
 
 
 def prepare_job(data_dir: str | Path, week: str, settings: Settings, champion=None) -> Job:
@@ -122,6 +134,7 @@ def prepare_job(data_dir: str | Path, week: str, settings: Settings, champion=No
     from serving.store.database import get_engine, upgrade
     from serving.watchlist import load_watchlist_config
 
+    week = canonical_week(week)  # before anything else: one week, one label, one cutoff
     cutoff = week_cutoff(week)
     folder = export_folder(Path(data_dir), week)
     policy = load_policy(settings.policy_path)
@@ -156,11 +169,41 @@ def read_export(job: Job, run_id: int, stages: dict[str, Any]):
         stages["history_import"] = str(source)
         history = hist.load_history(job.home)
     read = read_folder(job.folder, history=history.tables)
-    pub.update_run(job.engine, run_id, data_fingerprint=fingerprint(job.folder),
+    check_complete(job, read, run_id, stages)
+    job.fingerprint = fingerprint(job.folder)
+    pub.update_run(job.engine, run_id, data_fingerprint=job.fingerprint,
                    households_in=read.counts["households"]["rows_in"],
                    rows_quarantined=read.totals["rows_quarantined"], model_name=job.settings.model_name,
                    model_version=str(job.champion.version), model_run_id=str(job.champion.run_id))
     return history, read
+
+
+def check_complete(job: Job, read, run_id: int, stages: dict[str, Any]) -> None:
+    """Refuse an export outside the completeness bounds unless the operator accepted it
+    (``serving.completeness``); an acceptance is audited and kept with the run."""
+    from serving import completeness
+    from serving.store.publishing import who
+
+    previous_week, previous = completeness.previous_counts(job.engine, job.week)
+    bounds = completeness.Bounds(job.settings.completeness_min_ratio, job.settings.completeness_max_ratio)
+    try:
+        accepted = completeness.check(read, previous, bounds, previous_week=previous_week,
+                                      accept_reason=job.accept_incomplete)
+    except completeness.IncompleteWeek as error:
+        raise WeeklyError(str(error)) from None
+    if accepted:
+        stages["accepted_incomplete"] = {"reason": job.accept_incomplete, "problems": accepted}
+        completeness.audit_acceptance(job.engine, job.week, run_id, who(), job.accept_incomplete or "", accepted)
+
+
+def reconciled(read, frame: pd.DataFrame) -> dict[str, int]:
+    """in = scored + quarantined + held + not scored, nothing stale (``serving.completeness``)."""
+    from serving.completeness import IncompleteWeek, reconcile
+
+    try:
+        return reconcile(read, frame["household_id"])
+    except IncompleteWeek as error:
+        raise WeeklyError(str(error)) from None
 
 
 def append_week(job: Job, history, read, stages: dict[str, Any]):
@@ -168,11 +211,13 @@ def append_week(job: Job, history, read, stages: dict[str, Any]):
     from serving import history as hist
 
     # Held rows (a suspected 万元 income) stay out: the household keeps its last confirmed survey.
-    history, changed = hist.append_export(history, read.scoring_tables(), job.week, job.cutoff)
+    # A corrected export of the week replaces what the week contributed (not skipped as covered).
+    try:
+        history, stages["history"] = hist.apply_week(job.home, history, read.scoring_tables(), job.week, job.cutoff,
+                                                     job.fingerprint or fingerprint(job.folder))
+    except hist.HistoryConflict as error:
+        raise WeeklyError(str(error)) from None
     stages["rows_held"] = read.rows_held
-    if changed:
-        hist.save_history(job.home, history)
-    stages["history"] = "appended" if changed else "already covered"
     return history
 
 
@@ -210,9 +255,12 @@ def run_summary(job: Job, read, *, households_scored: int, watchlist_size: int, 
 
 
 def read_counts(read) -> dict[str, Any]:
-    """What the run keeps of the export's reading: per-table counts, the number of flagged rows and
-    the rows of households dissolved this week (销户, kept)."""
-    return {"read": read.counts, "flags": int(len(read.flags)), "dissolved": dict(read.dissolved)}
+    """What the run keeps of the export's reading: per-table counts, the number of flagged rows,
+    the rows of households dissolved this week (销户, kept) and what completeness compares."""
+    from serving.completeness import export_counts
+
+    return {"read": read.counts, "flags": int(len(read.flags)), "dissolved": dict(read.dissolved),
+            "completeness": export_counts(read)}
 
 
 def publish_facts(result: dict[str, Any], read_counts: dict[str, Any], stages: dict[str, Any]) -> dict[str, Any]:

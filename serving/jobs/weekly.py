@@ -30,6 +30,7 @@ from serving.jobs.week_run import (
     publish_facts,
     read_counts,
     read_export,
+    reconciled,
     run_summary,
 )
 from serving.settings import Settings
@@ -61,7 +62,7 @@ def _drift(champion, frame, week, probability, raw_tables, previous_tables) -> d
 
 
 def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=None, started_by: str | None = None,
-             progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+             progress: Callable[[str], None] | None = None, accept_incomplete: str | None = None) -> dict[str, Any]:
     """Run the weekly job for one ISO week and publish it (see the module docstring).
 
     Args:
@@ -71,6 +72,7 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
         champion: a loaded champion (default: ``serving.tracking.load_champion``).
         started_by: recorded as the run's operator (default: the OS user).
         progress: called with each stage name as it starts.
+        accept_incomplete: publish even outside the completeness bounds, for this (audited) reason.
 
     Returns:
         week, households_in, households_scored, rows_quarantined, watchlist_size, model_version,
@@ -92,7 +94,8 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
         pause_point(stage)
 
     job = prepare_job(data_dir, week, settings, champion)
-    engine, champion, policy, cutoff = job.engine, job.champion, job.policy, job.cutoff
+    job.accept_incomplete = accept_incomplete
+    engine, champion, policy, cutoff, week = job.engine, job.champion, job.policy, job.cutoff, job.week
     run_id = pub.start_run(engine, week, started_by=started_by)
     stages: dict[str, Any] = {"seconds": clock.seconds}
     try:
@@ -105,6 +108,7 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
 
         say("frame")
         frame = build_household_frame(history.tables, cutoff, policy)
+        stages["households"] = reconciled(read, frame)
         previous = previous_scores(engine, week)
 
         week_scores = score_week(frame, champion.model, policy, job.config, previous, stage=say)

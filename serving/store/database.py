@@ -69,7 +69,10 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
+            from serving.private_files import private_file
+
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_file(Path(path))  # names, phones and ID numbers: owner-only (0600)
         # As many connections as the server has request threads (AnyIO's default 40): a request
         # thread then never waits for one. SQLite connections are cheap: a file handle and a cache.
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},

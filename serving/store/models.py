@@ -241,15 +241,37 @@ class Token(Base):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class LoginThrottle(Base):
-    """Failed sign-ins per username; too many in a window lock the name for a while."""
+class SigninAttempts(Base):
+    """Sign-in attempts per key (``user:<name>`` and ``addr:<ip>``) in the current window.
 
-    __tablename__ = "login_throttle"
+    Counted with one atomic upsert per attempt *before* the password is checked, so concurrent
+    attempts cannot slip past the limit (``serving.throttle``).
+    """
 
-    username: Mapped[str] = mapped_column(String(64), primary_key=True)
-    failures: Mapped[int] = mapped_column(Integer, default=0)
-    first_failure_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    __tablename__ = "signin_attempts"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(DateTime)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class WeekLease(Base):
+    """The one run of a week allowed to be going: taken when a run starts, released when it ends.
+
+    A run killed without releasing it leaves a lease that expires (``expires_at``, renewed at
+    every stage) or whose process is gone; the next run of the week takes it over then
+    (``serving.store.lease``).
+    """
+
+    __tablename__ = "week_leases"
+
+    week: Mapped[str] = mapped_column(String(8), primary_key=True)
+    run_id: Mapped[int] = mapped_column(Integer)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    taken_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class AuditEntry(Base):

@@ -17,6 +17,8 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select, update
 
+from features.identifiers import mask_id_numbers
+from serving.store import lease
 from serving.store import models as m
 
 CHUNK = 20_000  # rows per INSERT batch and per commit (short write locks while the API reads)
@@ -48,20 +50,28 @@ def who() -> str:
 
 
 def start_run(engine: Engine, week: str, *, started_by: str | None = None) -> int:
-    """Record a new run of ``week`` and abandon earlier unfinished runs of the same week."""
+    """Record a new run of ``week`` holding the week's lease (``serving.store.lease``), and abandon
+    earlier unfinished runs of the week (their holder is gone, or the lease could not be taken).
+
+    Raises:
+        lease.LeaseHeld: another live run holds the week; this run is recorded as failed.
+    """
     with engine.begin() as conn:
-        stale = conn.execute(
-            select(m.Run.id).where(m.Run.week == week, m.Run.status == "running")
-        ).scalars().all()
-        if stale:
-            conn.execute(
-                update(m.Run).where(m.Run.id.in_(stale)).values(status="failed", finished_at=utcnow())
-            )
-        run_id = conn.execute(
+        run_id = int(conn.execute(
             insert(m.Run).values(week=week, status="running", started_by=started_by or who(), started_at=utcnow())
-        ).inserted_primary_key[0]
+        ).inserted_primary_key[0])
+    try:
+        lease.take(engine, week, run_id)
+    except lease.LeaseHeld as error:
+        update_run(engine, run_id, status="failed", finished_at=utcnow(), stages={"error": str(error)})
+        raise
+    with engine.begin() as conn:
+        conn.execute(
+            update(m.Run).where(m.Run.week == week, m.Run.status == "running", m.Run.id != run_id)
+            .values(status="failed", finished_at=utcnow())
+        )
     purge(engine)
-    return int(run_id)
+    return run_id
 
 
 def update_run(engine: Engine, run_id: int, **values: Any) -> None:
@@ -145,6 +155,7 @@ def publish(engine: Engine, run_id: int, week: str, cutoff: date, facts: dict[st
     """
     now = utcnow()
     with engine.begin() as conn:
+        lease.hold(conn, week, run_id)  # still the live run of the week, locked until the commit
         previous = conn.execute(select(m.Week.published_run_id).where(m.Week.week == week)).scalar_one_or_none()
         exists = conn.execute(select(m.Week.week).where(m.Week.week == week)).first() is not None
         if exists:
@@ -155,11 +166,15 @@ def publish(engine: Engine, run_id: int, week: str, cutoff: date, facts: dict[st
             conn.execute(insert(m.Week).values(week=week, cutoff=cutoff, published_run_id=run_id, published_at=now))
         if previous is not None and previous != run_id:
             conn.execute(update(m.Run).where(m.Run.id == previous).values(status="superseded"))
-        conn.execute(
-            update(m.Run).where(m.Run.id == run_id).values(status="published", finished_at=now, **facts)
+        published = conn.execute(
+            update(m.Run).where(m.Run.id == run_id, m.Run.status == "running")
+            .values(status="published", finished_at=now, **facts)
         )
+        if published.rowcount != 1:
+            raise lease.LeaseLost(f"run {run_id} of {week} was marked failed by another run; nothing published")
         if before_commit is not None:
             before_commit()
+    lease.release(engine, week, run_id)
     purge(engine)
 
 
@@ -168,8 +183,13 @@ def fail_run(engine: Engine, run_id: int, error: str) -> None:
     stages = None
     with engine.connect() as conn:
         stages = conn.execute(select(m.Run.stages).where(m.Run.id == run_id)).scalar_one_or_none()
+    # The message may quote a value from the export (an ID number typed in the wrong column).
     update_run(engine, run_id, status="failed", finished_at=utcnow(),
-               stages={**(stages or {}), "error": error[:500]})
+               stages={**(stages or {}), "error": mask_id_numbers(error[:500])})
+    with engine.connect() as conn:
+        week = conn.execute(select(m.Run.week).where(m.Run.id == run_id)).scalar_one_or_none()
+    if week is not None:
+        lease.release(engine, week, run_id)
     purge(engine)
 
 

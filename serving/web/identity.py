@@ -26,11 +26,12 @@ def _web_user(who: auth.Principal, token: str) -> WebUser:
     return WebUser(id=who.user_id, username=who.username, role=who.role, township=who.township, token=token)
 
 
-def sign_in(state, username: str, password: str) -> SignIn:
-    """Check the password (throttled like the API) and open a session backed by an API token."""
+def sign_in(state, username: str, password: str, address: str | None = None) -> SignIn:
+    """Check the password (throttled like the API, per user and per address) and open a session
+    backed by an API token."""
     with state.sessions() as db:
         try:
-            who = auth.authenticate(db, username, password)
+            who = auth.authenticate(db, username, password, address)
         except auth.Throttled:
             return SignIn(None, throttled=True)
         except auth.AuthError:
@@ -59,6 +60,11 @@ def sign_out(state, user) -> None:
 def mask(user, record: dict[str, Any] | None) -> dict[str, Any]:
     """One record (identity block or member) with direct identifiers masked for the user's role."""
     return auth.mask_record(record or {}, user.principal)
+
+
+def mask_values(user, rows: list[dict[str, Any]], key: str = "value") -> list[dict[str, Any]]:
+    """Rows whose free-text ``key`` has ID-number and phone look-alikes masked for the user's role."""
+    return [{**row, key: auth.mask_text(row.get(key), user.principal)} for row in rows]
 
 
 def allowed(user, action: str) -> bool:

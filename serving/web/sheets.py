@@ -13,18 +13,34 @@ from serving.web.deps import PageError, WebUser, web_state
 from serving.web.i18n import gettext
 
 
-def township_pdf(request: Any, user: WebUser, run: Any, township: str | None, language: str) -> tuple[bytes, int]:
-    """(PDF bytes, households) for the township's watch list of the run."""
-    from serving.visit_sheets import render_pdf, store_sheets
+def masked_sheets(request: Any, user: WebUser, run: Any, township: str) -> list[dict[str, Any]]:
+    """The township's sheets of the run, masked for the reader's role (empty: nobody listed)."""
+    from serving.visit_sheets import store_sheets
 
-    if not township:
-        raise PageError(404, "township", gettext(language, "There is no such township this week."))
     with web_state(request).sessions() as db:
         sheets = store_sheets(db, run.id, township)
-    if not sheets:
-        raise PageError(404, "township", gettext(language, "No household of this township is on the list this week."))
     for sheet in sheets:
         sheet["identity"] = identity.mask(user, sheet["identity"])
         sheet["members"] = [identity.mask(user, m) for m in sheet["members"]]
         sheet["trend"] = [t for t in sheet["trend"] if t["week"] <= run.week]
-    return render_pdf(sheets, week=run.week, township=township), len(sheets)
+    return sheets
+
+
+async def township_pdf(request: Any, user: WebUser, run: Any, township: str | None, language: str) -> bytes:
+    """The township's visit sheets of the run as one PDF, rendered once per run, township and
+    masking in a worker process (``serving.pdf_queue``), at most one render per person at a time."""
+    from serving.pdf_queue import Busy
+
+    if not township:
+        raise PageError(404, "township", gettext(language, "There is no such township this week."))
+    queue = request.app.state.pdf_queue
+    try:
+        return await queue.pdf(run_id=run.id, week=run.week, township=township,
+                               masking="full" if user.principal.sees_identifiers else "no-identifiers",
+                               user=user.username, sheets=lambda: masked_sheets(request, user, run, township))
+    except Busy:
+        raise PageError(429, "township", gettext(
+            language, "Your previous visit sheets are still being prepared. Try again in a minute.")) from None
+    except LookupError:
+        raise PageError(404, "township", gettext(
+            language, "No household of this township is on the list this week.")) from None

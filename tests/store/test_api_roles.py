@@ -248,7 +248,7 @@ def test_bad_password_and_throttling(api):
     locked = client.post(url, data={"username": "officer1", "password": PASSWORD})
     assert locked.status_code == 429
     with get_engine(p.settings).begin() as conn:
-        conn.execute(delete(m.LoginThrottle))
+        conn.execute(delete(m.SigninAttempts))
     assert client.post(url, data={"username": "officer1", "password": PASSWORD}).status_code == 200
 
 

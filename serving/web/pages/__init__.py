@@ -23,4 +23,6 @@ def error_text(exc, language: str) -> tuple[str, str]:
         return gettext(language, "Not found"), exc.message
     if exc.status_code == 403:
         return gettext(language, "Not allowed"), exc.message
+    if exc.status_code == 429:
+        return gettext(language, "Please wait"), exc.message
     return gettext(language, "Request not understood"), exc.message

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from serving import throttle
 from serving.web import identity
 from serving.web.deps import CheckedForm, Lang, MaybeUser, State, WebUser, web_state
 from serving.web.i18n import LANGUAGES, gettext
@@ -70,7 +71,7 @@ def login_form(request: Request, user: MaybeUser, next: str | None = None) -> Re
 def login(request: Request, form: CheckedForm, state: State, lang: Lang) -> Response:
     username = str(form.get("username", "")).strip()
     password = str(form.get("password", ""))
-    outcome = identity.sign_in(state, username, password)
+    outcome = identity.sign_in(state, username, password, throttle.request_address(request, state.settings))
     if outcome.user is None:
         message = (
             gettext(lang, "Too many failed attempts. Wait a few minutes and try again.")

@@ -89,6 +89,7 @@ def data_page(request: Request, user: SignedIn, state: State, lang: Lang, week: 
         weeks, run = choose_week(db, week, lang)
         drift = store.drift(db, run.id) if run and can_drift else None
         quarantine, quarantined = queries.quarantine_page(db, run, QUARANTINE_SHOWN) if run and can_quarantine else ([], 0)
+    quarantine = identity.mask_values(user, quarantine)  # by content: an ID typed in any column
     settings = state.settings
     model = champion_summary(request)
     researcher = user.role in ("researcher", "admin")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from serving.store import queries as store
 from serving.web import identity, queries
@@ -50,16 +51,21 @@ def township_page(request: Request, user: SignedIn, state: State, lang: Lang, we
 
 
 @router.get("/township/visit-sheets.pdf")
-def township_sheets_pdf(request: Request, user: SignedIn, state: State, lang: Lang, week: str | None = None, township: str | None = None) -> Response:
+async def township_sheets_pdf(request: Request, user: SignedIn, state: State, lang: Lang, week: str | None = None,
+                              township: str | None = None) -> Response:
+    # async: the render waits in a worker process, not in one of the API's few request threads.
     from serving.web.sheets import township_pdf
 
-    with state.sessions() as db:
-        _, run = choose_week(db, week, lang)
-        if run is None:
-            raise PageError(404, "week", gettext(lang, "No results have been published for this week."))
-        chosen = _township(user, township, db, run, lang)
-    content, count = township_pdf(request, user, run, chosen, lang)
-    identity.audit(state, user, "export.visit_sheets", chosen, {"week": run.week, "households": count})
+    def chosen_week():
+        with state.sessions() as db:
+            _, run = choose_week(db, week, lang)
+            if run is None:
+                raise PageError(404, "week", gettext(lang, "No results have been published for this week."))
+            return run, _township(user, township, db, run, lang)
+
+    run, chosen = await run_in_threadpool(chosen_week)
+    content = await township_pdf(request, user, run, chosen, lang)
+    await run_in_threadpool(identity.audit, state, user, "export.visit_sheets", chosen, {"week": run.week})
     name = f"fanpin-visit-sheets-{run.week}.pdf"
     return Response(content, media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
