@@ -8,14 +8,13 @@ disabilities): only what the rules ask a notice to show. The ledger is the offic
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Sequence
 from datetime import timedelta
 from importlib import resources
 from typing import Any
 
 from serving.cases import lifecycle as lc
-from serving.formulas import append_row
+from serving.exporting import xlsx  # the one .xlsx builder: bold frozen header, cells defused
 
 LEDGER_HEADERS = ["案件编号", "户编号", "户主姓名", "乡镇", "行政村", "线索来源", "当前阶段", "办理结果", "线索日期",
                   "公示开始", "县级审定日期", "结案日期", "已用天数", "是否超期", "帮扶措施数", "可核查风险消除"]
@@ -25,34 +24,13 @@ NOTICE_MATTER = "拟认定为防止返贫致贫对象"
 NOTICE_FIELDS = ("village", "head_name", "household_size", "matter", "period")
 
 
-def _workbook(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[int]) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = title
-    ws.append(list(headers))
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        append_row(ws, list(row))  # village and head names are registry text: defused against formulas
-    for i, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    ws.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
-
-
 def ledger_workbook(rows: Sequence[dict[str, Any]], names: dict[str, str | None]) -> bytes:
     """One row per case, as ``service.list_cases`` gives them; ``names``: household -> head's name."""
     body = [[r["id"], r["household_id"], names.get(r["household_id"]) or "", r["township"], r["village"],
              lc.SOURCES[r["source"]][0], lc.STAGES[r["stage"]][0], lc.OUTCOMES[r["outcome"]][0], r["lead_date"],
              r["notice_start"], r["decided_on"], r["closed_on"], r["days_open"], "是" if r["overdue"] else "否",
              r["measures"], "是" if r["eligible_for_elimination"] else "否"] for r in rows]
-    return _workbook("台账", LEDGER_HEADERS, body, [8, 18, 10, 10, 12, 14, 22, 22, 12, 12, 12, 12, 8, 8, 10, 12])
+    return xlsx("台账", LEDGER_HEADERS, body, [8, 18, 10, 10, 12, 14, 22, 22, 12, 12, 12, 12, 8, 8, 10, 12])
 
 
 def notice_rows(rows: Sequence[dict[str, Any]], identities: dict[str, dict[str, Any]],
@@ -76,7 +54,7 @@ def notice_rows(rows: Sequence[dict[str, Any]], identities: dict[str, dict[str, 
 
 def notice_workbook(notices: Sequence[dict[str, Any]]) -> bytes:
     body = [[i, *(n[f] for f in NOTICE_FIELDS)] for i, n in enumerate(notices, start=1)]
-    return _workbook("公示", NOTICE_HEADERS, body, [6, 14, 12, 10, 26, 26])
+    return xlsx("公示", NOTICE_HEADERS, body, [6, 14, 12, 10, 26, 26])
 
 
 def notice_html(notices: Sequence[dict[str, Any]], *, township: str, font_family: str) -> str:
