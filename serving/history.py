@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from features.contract import KEYS, TABLES
+from features.point_in_time import recorded_by
 from serving.private_files import private_tree
 
 SCD_KEYS = {"households": "household_id", "members": "member_id"}
@@ -95,22 +96,38 @@ def save_history(home: Path, history: History) -> Path:
 def as_known_at(tables: dict[str, pd.DataFrame], until: pd.Timestamp) -> dict[str, pd.DataFrame]:
     """The tables as the registry knew them on ``until`` (nothing recorded after it).
 
-    Row versions starting later are dropped and versions closed later are open again; surveys,
-    events and monitoring entries dated later are dropped, later eliminations undone.
+    Row versions starting later or recorded (入库时间) later are dropped; a version whose successor
+    was not recorded yet is open again, as are closures dated later; surveys, events and
+    monitoring entries dated or recorded later are dropped, later eliminations undone. A version
+    back-dated at a home visit must not reach a history "known" before the visit: the weekly
+    exports do not list it until it is recorded, and the export's own version would then look
+    like a household the registry no longer lists.
     """
     until = pd.Timestamp(until)
     out = {}
     for name, frame in tables.items():
         f = frame
         if name in SCD_KEYS:
-            f = f.loc[f["valid_from"] <= until].copy()
-            f.loc[f["valid_to"] > until, "valid_to"] = pd.NaT
+            f = _versions_known_at(f, SCD_KEYS[name], until)
         elif name in DATED:
-            f = f.loc[f[DATED[name]] <= until].copy()
+            f = f.loc[(f[DATED[name]] <= until) & recorded_by(f, until)].copy()
             if name == "outcomes":
                 f.loc[f["elimination_date"] > until, "elimination_date"] = pd.NaT
         out[name] = f.reset_index(drop=True)
     return out
+
+
+def _versions_known_at(table: pd.DataFrame, key: str, until: pd.Timestamp) -> pd.DataFrame:
+    """A slowly changing table's version chains as recorded by ``until``."""
+    t = table.sort_values([key, "valid_from"], kind="stable")
+    # a version ended by its successor, as opposed to closed (the member left, the household closed)
+    succeeded = t.groupby(key, sort=False)["valid_from"].shift(-1).eq(t["valid_to"])
+    keep = (t["valid_from"] <= until) & recorded_by(t, until)
+    t, succeeded = t.loc[keep].copy(), succeeded[keep]
+    following = t.groupby(key, sort=False)["valid_from"].shift(-1)
+    ends = following.where(following.notna(), t["valid_to"].where(~succeeded & (t["valid_to"] <= until)))
+    t["valid_to"] = ends.astype(t["valid_to"].dtype)
+    return t
 
 
 def _merge_versions(past: pd.DataFrame, export: pd.DataFrame, key: str, week_start: pd.Timestamp,

@@ -13,7 +13,7 @@ Each scenario changes only what it says, from its first affected week on:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,8 @@ class Scenario:
     first_week: str | None
     township: str | None
     affected_households: int = 0
+    # rows changed in each affected week (surveys come and go, so the count can move by a few)
+    affected_by_week: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -70,10 +72,10 @@ def apply(scn: Scenario, views: dict[str, dict[str, pd.DataFrame]], rng: np.rand
     out = {w: views[w] for w in labels}
     if scn.name == "unit-error":
         for w in affected:
-            out[w] = _unit_error(views[w], scn)
+            out[w], scn.affected_by_week[w] = _unit_error(views[w], scn)
     elif scn.name == "pension-rise":
         for w in affected:
-            out[w] = _pension_rise(views[w], w, scn)
+            out[w], scn.affected_by_week[w] = _pension_rise(views[w], w)
     elif scn.name == "flood":
         flood = _flood_plan(views[affected[0]], affected[0], scn, rng)
         for w in affected:
@@ -84,6 +86,8 @@ def apply(scn: Scenario, views: dict[str, dict[str, pd.DataFrame]], rng: np.rand
             out[w] = {k: pd.concat([views[w][k], new_township[k]], ignore_index=True)
                       if k in ("households", "members", "income_surveys") else views[w][k]
                       for k in views[w]}
+    if scn.affected_by_week:
+        scn.affected_households = scn.affected_by_week[affected[0]]
     return out
 
 
@@ -92,17 +96,17 @@ def _township_households(view: dict[str, pd.DataFrame], township: str) -> set:
     return set(h.loc[h["township"] == township, "household_id"])
 
 
-def _unit_error(view, scn):
+def _unit_error(view, scn) -> tuple[dict[str, pd.DataFrame], int]:
     ids = _township_households(view, scn.township)
     s = view["income_surveys"].copy()
     sel = s["household_id"].isin(ids)
     for col in INCOME_COLUMNS:
         s.loc[sel, col] = s.loc[sel, col] / 10000.0
-    scn.affected_households = int(sel.sum())
-    return {**view, "income_surveys": s}
+    # a survey with no income at all reads the same in 万元: it is not affected
+    return {**view, "income_surveys": s}, int((sel & (s[list(INCOME_COLUMNS[:4])].fillna(0) != 0).any(axis=1)).sum())
 
 
-def _pension_rise(view, week: str, scn):
+def _pension_rise(view, week: str):
     from features.simulator.snapshot import parse_week
 
     sunday = pd.Timestamp(parse_week(week)) + pd.Timedelta(days=6)
@@ -112,8 +116,7 @@ def _pension_rise(view, week: str, scn):
     s = view["income_surveys"].copy()
     add = s["household_id"].map(rise).fillna(0.0)
     s["transfer_income"] = s["transfer_income"] + add
-    scn.affected_households = int((add > 0).sum())
-    return {**view, "income_surveys": s}
+    return {**view, "income_surveys": s}, int((add > 0).sum())
 
 
 def _flood_plan(view, week: str, scn, rng):

@@ -87,23 +87,34 @@ def _tagged_rows(spark, folder: Path, cutoff: pd.Timestamp, schemas: dict[str, A
     # (spark.sql.legacy.parquet.nanosAsLong): compare them as integers, no time zone involved.
     cut = F.lit(int(cutoff.value))
 
-    def valid(df):
-        return df.where((F.col("valid_from") <= cut) & (F.col("valid_to").isNull() | (F.col("valid_to") > cut)))
+    def known(df, key):
+        # features.point_in_time.known_at in Spark: the latest version recorded and valid by the
+        # cutoff; it ends only when nothing follows it and the closing day has passed.
+        if "recorded_at" not in df.columns:
+            return latest(df.where((F.col("valid_from") <= cut)
+                                   & (F.col("valid_to").isNull() | (F.col("valid_to") > cut))), key)
+        following = F.lead("valid_from").over(Window.partitionBy(key).orderBy("valid_from"))
+        df = df.withColumn("_next", following)
+        closes = F.col("valid_to").isNotNull() & (F.col("_next").isNull() | (F.col("_next") != F.col("valid_to")))
+        seen = df.where((F.col("recorded_at").isNull() | (F.col("recorded_at") <= cut)) & (F.col("valid_from") <= cut))
+        return latest(seen, key).where(~(closes & (F.col("valid_to") <= cut))).drop("_next")
 
     def latest(df, key):
         w = Window.partitionBy(key).orderBy(F.col("valid_from").desc())
         return df.withColumn("_n", F.row_number().over(w)).where("_n = 1").drop("_n")
 
     read = {name: spark.read.parquet(str(folder / f"{name}.parquet")) for name in TABLE_NAMES}
-    keys = latest(valid(read["households"]), "household_id").select("household_id", F.col("township").alias(PART))
-    # A member's current version decides its household (a member who moved counts where they live).
-    members = latest(valid(read["members"]), "member_id")
-    sources = {**read, "members": members}
+    keys = known(read["households"], "household_id").select("household_id", F.col("township").alias(PART))
+    # A member's current version decides its household (a member who moved counts where they live);
+    # all its versions travel there, since the frame applies the same point-in-time rule again.
+    member_parts = (known(read["members"], "member_id").select("member_id", F.col("household_id").alias("_now"))
+                    .join(keys.withColumnRenamed("household_id", "_now"), "_now").select("member_id", PART))
     parts = []
     for name in TABLE_NAMES:
-        df = sources[name]
+        df = read[name]
         cols = [F.col(c).alias(f"{name}{SEP}{c}") for c in schemas[name].names]
-        parts.append(df.join(keys, "household_id").select(F.lit(name).alias(TAG), F.col(PART), *cols))
+        joined = df.join(member_parts, "member_id") if name == "members" else df.join(keys, "household_id")
+        parts.append(joined.select(F.lit(name).alias(TAG), F.col(PART), *cols))
     wide = parts[0]
     for p in parts[1:]:
         wide = wide.unionByName(p, allowMissingColumns=True)

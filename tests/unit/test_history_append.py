@@ -38,3 +38,19 @@ def test_as_known_at_reopens_later_closures_and_drops_later_rows():
                 [member("H1", "M1", "1960-01-01")])
     known = as_known_at(t, pd.Timestamp("2025-03-01"))
     assert len(known["households"]) == 1 and known["households"]["valid_to"].isna().all()
+
+
+def test_as_known_at_leaves_out_versions_recorded_later_and_keeps_their_predecessor_open():
+    # A home visit on 2025-12-01 back-dates a change to 2025-10-11: on 2025-11-16 the registry
+    # still showed the earlier version, open, as its weekly exports did.
+    t = _tables([household("H1", valid_to="2025-06-15", recorded_at="2019-01-01"),
+                 household("H1", valid_from="2025-06-15", valid_to="2025-10-11", recorded_at="2025-06-24"),
+                 household("H1", valid_from="2025-10-11", housing_grade="C", recorded_at="2025-12-01"),
+                 household("H2", valid_to="2025-09-01", recorded_at="2019-01-01")],
+                [member("H1", "M1", "1960-01-01")])
+    hh = as_known_at(t, pd.Timestamp("2025-11-16"))["households"].set_index("valid_from")
+    assert list(hh.index[hh["household_id"] == "H1"]) == [pd.Timestamp("2019-01-01"), pd.Timestamp("2025-06-15")]
+    assert hh.loc["2019-01-01", "valid_to"].tolist() == [pd.Timestamp("2025-06-15"), pd.Timestamp("2025-09-01")]
+    assert pd.isna(hh.loc["2025-06-15", "valid_to"])  # its successor was not recorded yet
+    later = as_known_at(t, pd.Timestamp("2025-12-07"))["households"]
+    assert later.loc[later["household_id"] == "H1", "valid_to"].notna().sum() == 2
