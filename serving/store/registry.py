@@ -85,14 +85,17 @@ def versions_to_store(previous: pd.DataFrame | None, household_ids: pd.Series, d
 def version_rows(registry: Registry, household_ids: pd.Series, chunk: int = 20_000) -> Iterator[dict[str, Any]]:
     """New ``RegistryVersion`` rows (without ``since_run_id``) for these households, a chunk at a
     time: the registry row as ``identity`` (empty when missing) and the members as a list."""
-    members = registry.members
-    member_ids = members["household_id"].to_numpy(dtype=object)
     wanted = pd.Index(household_ids).sort_values()
+    # Hash-based selection, then binary-searched slices of the sorted members (``np.isin`` on
+    # string arrays is quadratic: it was most of a week's staging).
+    members = registry.members.loc[registry.members["household_id"].isin(wanted)]
+    member_ids = members["household_id"].to_numpy(dtype=object)
     for start in range(0, len(wanted), chunk):
         part = wanted[start:start + chunk]
-        chosen = members.iloc[np.flatnonzero(np.isin(member_ids, part.to_numpy(dtype=object)))]
+        lo = np.searchsorted(member_ids, part[0], side="left")
+        hi = np.searchsorted(member_ids, part[-1], side="right")
         by_household: dict[str, list[dict[str, Any]]] = {}
-        for rec in records(chosen):
+        for rec in records(members.iloc[lo:hi]):
             by_household.setdefault(rec["household_id"], []).append(rec)
         present = registry.households.index.intersection(part)
         identity = {r["household_id"]: r for r in records(registry.households.loc[present])}
