@@ -21,17 +21,13 @@ def snapshots(tables: dict[str, pd.DataFrame], frame: pd.DataFrame, cutoff: pd.T
     Yielded a chunk of households at a time, so a province-sized week never holds every
     household's JSON-ready dict in memory at once (the store stages them in batches anyway).
     """
-    from features.household_frame import valid_at
     from serving.explaining import facts_of
+    from serving.store.registry import at_cutoff
 
-    ids = set(frame["household_id"])
-    hh = valid_at(tables["households"], cutoff)
-    hh = hh.loc[hh["household_id"].isin(ids)].sort_values("valid_from").drop_duplicates("household_id", keep="last")
-    hh = hh.drop(columns=["valid_to"]).set_index("household_id", drop=False)
-    members = valid_at(tables["members"], cutoff)
-    members = members.loc[members["household_id"].isin(ids)].sort_values("valid_from")
-    members = members.drop_duplicates("member_id", keep="last").drop(columns=["valid_to"])
-    members = members.sort_values(["household_id", "member_id"]).reset_index(drop=True)
+    # The selection of each household's current row and members moved unchanged to
+    # serving.store.registry.at_cutoff; the shaping below is the old code's.
+    current = at_cutoff(tables, frame["household_id"], cutoff)
+    hh, members = current.households, current.members
     member_ids = members["household_id"].to_numpy(dtype=object)
     ordered = bool(frame["household_id"].is_monotonic_increasing)
     for start in range(0, len(frame), chunk):

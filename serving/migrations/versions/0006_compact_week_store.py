@@ -64,19 +64,33 @@ def _frame(facts: list[dict[str, Any]]):
 
 
 def _move_run(conn, run_id: int, previous: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
-    """Move one run's snapshots; returns household -> (version run, digest) for the next run."""
+    """Move one run's snapshots, a township at a time (a province's run never in memory at once);
+    returns household -> (version run, digest) for the next run."""
+    townships = conn.execute(sa.text("SELECT DISTINCT township FROM scores WHERE run_id = :run ORDER BY township"),
+                             {"run": run_id}).scalars().all()
+    shown: dict[str, tuple[int, int]] = {}
+    for township in townships:
+        shown.update(_move_township(conn, run_id, township, previous))
+    return shown
+
+
+def _move_township(conn, run_id: int, township: str, previous: dict[str, tuple[int, int]]
+                   ) -> dict[str, tuple[int, int]]:
     import numpy as np
 
     from serving.explaining import records
     from serving.store import week_inputs
 
     rows = conn.execute(sa.text(
-        "SELECT h.household_id, h.identity, h.members, h.facts, s.township FROM household_snapshots h "
+        "SELECT h.household_id, h.identity, h.members, h.facts FROM household_snapshots h "
         "JOIN scores s ON s.run_id = h.run_id AND s.household_id = h.household_id "
-        "WHERE h.run_id = :run ORDER BY s.township, h.household_id"), {"run": run_id}).all()
+        "WHERE h.run_id = :run AND s.township = :township ORDER BY h.household_id"),
+        {"run": run_id, "township": township}).all()
+    if not rows:
+        return {}
     shown: dict[str, tuple[int, int]] = {}
-    versions, pointers, by_township = [], [], {}
-    for household_id, identity, members, facts, township in rows:
+    versions, pointers, items = [], [], []
+    for household_id, identity, members, facts in rows:
         identity, members, facts = _json(identity), _json(members), _json(facts)
         digest = int.from_bytes(hashlib.blake2b(_text([identity, members]), digest_size=8).digest(), "little",
                                 signed=True)
@@ -87,7 +101,7 @@ def _move_run(conn, run_id: int, previous: dict[str, tuple[int, int]]) -> dict[s
                              "identity": identity, "members": members})
         shown[household_id] = (since, digest)
         pointers.append({"since": since, "run": run_id, "household": household_id})
-        by_township.setdefault(township, []).append((facts, since, digest))
+        items.append((facts, since, digest))
     versions_table = sa.table("registry_versions", sa.column("household_id"), sa.column("since_run_id"),
                               sa.column("identity", sa.JSON), sa.column("members", sa.JSON))
     for start in range(0, len(versions), CHUNK):
@@ -95,18 +109,17 @@ def _move_run(conn, run_id: int, previous: dict[str, tuple[int, int]]) -> dict[s
     update = sa.text("UPDATE scores SET registry_run = :since WHERE run_id = :run AND household_id = :household")
     for start in range(0, len(pointers), CHUNK):
         conn.execute(update, pointers[start:start + CHUNK])
+    facts = [f for f, _, _ in items]
+    frame = _frame(facts)
+    if records(frame) != facts:
+        raise RuntimeError(f"run {run_id}, township {township}: stored facts do not read back exactly; "
+                           "nothing migrated")
+    frame["_registry_run"] = np.array([s for _, s, _ in items], dtype="int64")
+    frame["_registry_digest"] = np.array([d for _, _, d in items], dtype="int64")
     inputs = sa.table("week_inputs", sa.column("run_id"), sa.column("township"), sa.column("households"),
                       sa.column("frame", sa.LargeBinary))
-    for township, items in by_township.items():
-        facts = [f for f, _, _ in items]
-        frame = _frame(facts)
-        if records(frame) != facts:
-            raise RuntimeError(f"run {run_id}, township {township}: stored facts do not read back exactly; "
-                               "nothing migrated")
-        frame["_registry_run"] = np.array([s for _, s, _ in items], dtype="int64")
-        frame["_registry_digest"] = np.array([d for _, _, d in items], dtype="int64")
-        conn.execute(inputs.insert(), [{"run_id": run_id, "township": township, "households": len(items),
-                                        "frame": week_inputs.encode(frame)}])
+    conn.execute(inputs.insert(), [{"run_id": run_id, "township": township, "households": len(items),
+                                    "frame": week_inputs.encode(frame)}])
     return shown
 
 
