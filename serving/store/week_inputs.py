@@ -104,7 +104,19 @@ def frame_rows(session: Session, run_id: int, township: str, household_ids: list
     return table.take(found).to_pandas()
 
 
+# A household page needs one row: rows are turned into JSON-ready dicts a row group at a time and
+# kept (a pandas round trip per request cost ~15 ms; a cached row is a dict lookup). Bounded by
+# rows held (~5 KB each): 60,000 rows, ~300 MB per process.
+@per_run(60_000, getsizeof=len)
+def _group_facts(session: Session, run_id: int, township: str, group: int) -> tuple[dict[str, Any], ...]:
+    table, _ = _township(session, run_id, township)
+    return tuple(records(table.slice(group * ROW_GROUP, ROW_GROUP).to_pandas()))
+
+
 def facts(session: Session, run_id: int, township: str, household_id: str) -> dict[str, Any] | None:
     """One household's facts as the weekly job used to store them (JSON-safe dict), or None."""
-    rows = records(frame_rows(session, run_id, township, [household_id]))
-    return rows[0] if rows else None
+    _, rows = _township(session, run_id, township)
+    position = rows.get(household_id)
+    if position is None:
+        return None
+    return dict(_group_facts(session, run_id, township, position // ROW_GROUP)[position % ROW_GROUP])
