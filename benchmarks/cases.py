@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import prepare as prep
+from benchmarks import store_growth
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,9 @@ def _weekly_run(n: int) -> dict[str, Any]:
         started = time.perf_counter()
         result = run_week(paths["folder"], prep.WEEK, settings, champion=champion)
         seconds = time.perf_counter() - started
+        # One week into an empty store: what this week adds per household (a snapshot export has
+        # one week; benchmarks.store_growth measures the later weeks' growth over twelve).
+        stored = sum(p.stat().st_size for p in home.glob("fanpin.db*"))
     stages = dict(result["stages"]["seconds"])
     return {
         "households": result["households_scored"],
@@ -74,6 +78,7 @@ def _weekly_run(n: int) -> dict[str, Any]:
         "rows_quarantined": result["rows_quarantined"],
         "drift": result["stages"].get("drift"),
         "store": "sqlite",
+        "store_bytes_per_household_week": round(stored / max(result["households_scored"], 1), 1),
         "import_seconds": imports,
         "model": {k: champion.params.get(k) for k in ("n_estimators", "num_leaves")},
     }
@@ -290,6 +295,12 @@ CASES: dict[str, Case] = {
         f"weekly_{label}": Case("weekly", f"weekly job end to end, {n:,} households (snapshot export)",
                                 partial(_weekly_run, n), partial(_weekly_prepare, n))
         for label, n in (("20k", 20_000), ("200k", 200_000), ("1m", 1_000_000))
+    },
+    **{
+        f"store_12w_{label}": Case("storage", f"store bytes per household per week over 12 weeks of the simulated "
+                                   f"county, {n:,} households, {kind}; a year projected for 20k/200k/1M",
+                                   partial(store_growth.growth_run, n, kind), partial(store_growth.growth_prepare, n))
+        for label, n, kind in (("20k", 20_000, "sqlite"), ("20k_pg", 20_000, "postgres"))
     },
     "simulate_20k": Case("simulate", "simulate 20,000 households x 7 years and write the county folder",
                          partial(_simulate_run, 20_000)),

@@ -60,6 +60,22 @@ def _seed_table(rows: list[dict]) -> list[str]:
     return out
 
 
+def _storage_table(rows: list[dict]) -> list[str]:
+    """Every storage run (before and after a layout change stay side by side): bytes per household
+    for the first week and per later week, and a year projected from them."""
+    head = ["case", "store", "layout", "households", "first week B/household", "later weeks B/household/week",
+            "year GB 20k / 200k / 1M", "CPU s (12 weeks)", "load", "date"]
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        year = r.get("year_gb", {})
+        out.append("| " + " | ".join([
+            r["case"], r.get("store", ""), r.get("layout", "").split(":")[0] or "after", _fmt(r.get("households")),
+            _fmt(r.get("first_week_bytes_per_household"), 0), _fmt(r.get("store_bytes_per_household_week"), 0),
+            " / ".join(_fmt(v, 1) for v in year.values()), _fmt(r.get("cpu_seconds"), 0), _load(r),
+            r.get("date", "")[:16]]) + " |")
+    return out + ["", "Target: under 300 bytes per household per week after the first week."]
+
+
 def render(lines: list[dict]) -> str:
     latest: dict[str, dict] = {}
     for r in lines:
@@ -77,7 +93,7 @@ def render(lines: list[dict]) -> str:
     for nproc, python, plat, mem in sorted(machines, key=str):
         out.append(f"Machine: {nproc} cores, {mem} GB memory, Python {python}, {plat}.")
     out.append("")
-    order = ["weekly", "simulate", "training", "evaluation", "explain", "drift", "api", "spark"]
+    order = ["weekly", "storage", "simulate", "training", "evaluation", "explain", "drift", "api", "spark"]
     for family in sorted(families, key=lambda f: (order.index(f) if f in order else 99, f)):
         rows = sorted(families[family], key=lambda r: (r.get("households") or 0, r["case"]))
         out += [f"## {family}", ""]
@@ -87,14 +103,15 @@ def render(lines: list[dict]) -> str:
                 for s in r.get("stages", {}):
                     if s not in stages:
                         stages.append(s)
-            head = ["case", "households", "seconds", "CPU s", "households/s", "peak RSS MB", *stages, "target", "load",
-                    "date"]
+            head = ["case", "households", "seconds", "CPU s", "households/s", "peak RSS MB", *stages,
+                    "store B/household", "target", "load", "date"]
             out.append("| " + " | ".join(head) + " |")
             out.append("|" + "---|" * len(head))
             for r in rows:
                 cells = [r["case"], _fmt(r.get("households")), _fmt(r.get("seconds")), _fmt(r.get("cpu_seconds")),
                          _fmt(r.get("households_per_second"), 0), _fmt(r.get("peak_rss_mb"), 0),
                          *[_fmt(r.get("stages", {}).get(s)) for s in stages],
+                         _fmt(r.get("store_bytes_per_household_week"), 0),
                          TARGETS.get(r["case"], ""), _load(r), r.get("date", "")[:16]]
                 out.append("| " + " | ".join(cells) + " |")
             per = [(r["households"], r["seconds"], r.get("cpu_seconds")) for r in rows
@@ -130,6 +147,8 @@ def render(lines: list[dict]) -> str:
                         r.get("date", "")[:16]]) + " |")
         elif family == "evaluation":
             out += _seed_table(rows)
+        elif family == "storage":
+            out += _storage_table([r for r in lines if r.get("family") == "storage" and "error" not in r])
         else:
             head = ["case", "households", "seconds", "CPU s", "peak RSS MB", "details", "target", "load", "date"]
             out.append("| " + " | ".join(head) + " |")

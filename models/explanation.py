@@ -191,6 +191,7 @@ def explain(
     policy: Policy,
     measures: Measures | None = None,
     previous: Mapping[str, float] | pd.Series | None = None,
+    contributions: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> list[Explanation]:
     """Explain every household of ``frame`` with one batch TreeSHAP call.
 
@@ -203,6 +204,9 @@ def explain(
         policy: supplies the risk-level thresholds.
         measures: the assistance-measures file (default: the one shipped with fanpin).
         previous: household_id -> last week's probability, for the change since last week.
+        contributions: (contributions, base values, margins) of these rows when already known
+            (the weekly job reuses last week's TreeSHAP values where they cannot have changed);
+            the additivity check below still holds them to the model's margins.
 
     Returns:
         One :class:`Explanation` per row of ``frame``, in the same order.
@@ -218,7 +222,7 @@ def explain(
     measures = measures or load_measures()
     previous_of = _previous_lookup(previous)
 
-    contrib, base, margin = contributions_matrix(model, frame)
+    contrib, base, margin = contributions if contributions is not None else contributions_matrix(model, frame)
     # fsum per row: the check should measure the model's decomposition, not summation noise.
     totals = np.array([math.fsum(r) for r in contrib]) + base
     errors = np.abs(totals - margin)

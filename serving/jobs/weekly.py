@@ -86,6 +86,7 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
     from serving.store import publishing as pub
     from serving.store import rows
     from serving.store.database import EncodedJSON
+    from serving.store.week_store import reusable_explanations, stage_households
 
     clock = StageClock(progress, task=f"weekly {week}", total=len(STAGES))
 
@@ -119,11 +120,13 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
         # Explanations go to the store as they are made (staged rows stay invisible until the
         # week is published): the week's explanations are never all in memory at once.
         top: dict[str, dict[str, str] | None] = {}
+        known = reusable_explanations(engine, week, champion.model, str(champion.version), frame.loc[listed])
+        stages["explanations_reused"] = len(known)
 
         def explanation_rows() -> Iterator[dict[str, Any]]:
             for household_id, text, first in explained(
                 champion.model, frame.loc[listed].reset_index(drop=True), policy,
-                rules.loc[listed].reset_index(drop=True), previous.probability,
+                rules.loc[listed].reset_index(drop=True), previous.probability, known=known,
             ):
                 top[household_id] = first
                 yield {"household_id": household_id, "payload": EncodedJSON(text), "on_demand": False}
@@ -146,7 +149,8 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
         del read, before
 
         say("stage")
-        pub.stage_rows(engine, m.Score, rows.score_rows(scored, top), run_id)
+        shown, stages["registry_versions"] = stage_households(engine, run_id, week, history.tables, frame, cutoff)
+        pub.stage_rows(engine, m.Score, rows.score_rows(scored, top, shown), run_id)
         pause_point("stage-scores")
         listed_rows = scored.loc[listed]
         pub.stage_rows(engine, m.WatchlistEntry, (
@@ -155,7 +159,6 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
                                 strict=True)
         ), run_id)
         pub.stage_rows(engine, m.RuleTrigger, rows.rule_payloads(rules), run_id)
-        pub.stage_rows(engine, m.HouseholdSnapshot, rows.snapshots(history.tables, frame, cutoff), run_id)
         pub.stage_rows(engine, m.QuarantineRow, quarantined, run_id)
         pub.stage_rows(engine, m.DriftResult, [{
             "status": drift["status"], "summary": drift["summary"],

@@ -4,7 +4,9 @@ A week's published results are rows keyed by the *run* that produced them; ``wee
 says which run is visible. A weekly run stages all its rows under its own run id, then one short
 transaction points the week at it, so a reader never sees a half-written week and a killed run
 leaves the previous one in place. Direct identifiers (names, ID numbers, phones) are only in
-``household_snapshots`` and are masked per role when read (``serving.auth.mask_household``).
+``registry_versions`` and are masked per role when read (``serving.auth.mask_household``).
+A week stores what changed: registry rows only when they change, model inputs as one compressed
+columnar blob per township (``week_inputs``), so the store grows with change, not with weeks.
 """
 
 from __future__ import annotations
@@ -94,6 +96,8 @@ class Score(Base):
     criteria_met: Mapped[str] = mapped_column(String(255), default="")
     top_reason_zh: Mapped[str | None] = mapped_column(Text, nullable=True)
     top_reason_en: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The registry version the household showed this week (``RegistryVersion.since_run_id``).
+    registry_run: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     __table_args__ = (
         Index("ix_scores_run_township", "run_id", "township", "rank"),
@@ -134,20 +138,37 @@ class RuleTrigger(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
-class HouseholdSnapshot(Base):
-    """What a page shows about a household that week: facts, the model's input row, members.
+class RegistryVersion(Base):
+    """A household's registry row and members as they stood from one run on, stored only when
+    they changed: a run's score rows point at the version they showed (``Score.registry_run``).
 
-    ``identity`` and ``members`` hold direct identifiers; they leave the store only through
-    ``serving.auth.mask_household``.
+    Not a run's rows: later runs keep pointing at a version while the household does not change,
+    so a version is purged only when no remaining score row points at it
+    (``serving.store.registry.purge``). ``identity`` and ``members`` hold direct identifiers;
+    they leave the store only through ``serving.auth.mask_household``.
     """
 
-    __tablename__ = "household_snapshots"
+    __tablename__ = "registry_versions"
+
+    household_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    since_run_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the run that first stored it
+    identity: Mapped[dict[str, Any]] = mapped_column(JSON)  # the household's registry row
+    members: Mapped[list[Any]] = mapped_column(JSON)
+
+    __table_args__ = (Index("ix_registry_versions_since", "since_run_id"),)
+
+
+class WeekInput(Base):
+    """A run's model inputs (household frame rows) of one township, as one compressed Parquet
+    blob (``serving.store.week_inputs``): the "facts" a page shows and an on-demand explanation
+    is computed from, about 40 bytes a household instead of a JSON row."""
+
+    __tablename__ = "week_inputs"
 
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
-    household_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    identity: Mapped[dict[str, Any]] = mapped_column(JSON)  # the household's registry row
-    facts: Mapped[dict[str, Any]] = mapped_column(JSON)  # household frame row (model input)
-    members: Mapped[list[Any]] = mapped_column(JSON)
+    township: Mapped[str] = mapped_column(String(64), primary_key=True)
+    households: Mapped[int] = mapped_column(Integer)
+    frame: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class QuarantineRow(Base):

@@ -4,7 +4,8 @@ Readers only ever follow ``weeks.published_run_id``, so rows staged by a run tha
 or that was killed, are invisible. The switch (and the run's final counts) is one short
 transaction: a crash before its commit leaves the previous run published; after it, the new run
 is complete. Rows of superseded and abandoned runs are purged afterwards (their run records stay:
-that is the run history).
+that is the run history), and so are the registry versions they stored that no remaining week
+shows (``serving.store.registry``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, insert, select, update
 
 from features.identifiers import mask_id_numbers
-from serving.store import lease
+from serving.store import lease, registry
 from serving.store import models as m
 
 CHUNK = 20_000  # rows per INSERT batch and per commit (short write locks while the API reads)
@@ -28,7 +29,7 @@ RUN_TABLES: tuple[type[m.Base], ...] = (
     m.WatchlistEntry,
     m.Explanation,
     m.RuleTrigger,
-    m.HouseholdSnapshot,
+    m.WeekInput,
     m.QuarantineRow,
     m.DriftResult,
     m.DriftAlert,
@@ -204,6 +205,7 @@ def purge(engine: Engine) -> None:
     for table in RUN_TABLES:
         with engine.begin() as conn:
             conn.execute(delete(table).where(table.run_id.in_(dead)))
+    registry.purge(engine, list(dead))
 
 
 def published_run_id(engine: Engine, week: str) -> int | None:

@@ -12,16 +12,16 @@ restart the server after that.) Cached rows are shared: callers copy before chan
 
 from __future__ import annotations
 
-import threading
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from cachetools import LRUCache, cached
-from cachetools.keys import hashkey
 from sqlalchemy import Integer, Select, and_, bindparam, cast, func, select
 from sqlalchemy.orm import Session
 
 from serving.store import models as m
+from serving.store import week_inputs
+from serving.store.run_cache import per_run
 
 SORTABLE = {
     "rank": m.Score.rank,
@@ -40,12 +40,15 @@ _FLAG_COLUMNS = {"new": m.Score.flag_new, "rising": m.Score.flag_rising, "rule_t
 # so a request only binds values (building SQLAlchemy expressions costs more than running them).
 @cache
 def _statements() -> dict[str, Any]:
-    s, e, r, w, h = (t.__table__ for t in (m.Score, m.Explanation, m.RuleTrigger, m.WatchlistEntry,
-                                           m.HouseholdSnapshot))
+    s, e, r, w, v = (t.__table__ for t in (m.Score, m.Explanation, m.RuleTrigger, m.WatchlistEntry,
+                                           m.RegistryVersion))
     wk, fb, run = m.Week.__table__, m.Feedback.__table__, m.Run.__table__
 
     def on(t):
         return and_(t.c.run_id == s.c.run_id, t.c.household_id == s.c.household_id)
+
+    # The registry version a score row showed (``serving.store.registry``).
+    version = and_(v.c.household_id == s.c.household_id, v.c.since_run_id == s.c.registry_run)
 
     return {
         "published_run": select(wk.c.published_run_id).where(wk.c.week == bindparam("week")),
@@ -58,13 +61,19 @@ def _statements() -> dict[str, Any]:
             .order_by(wk.c.week.desc())
         ),
         "identities": (
-            select(h.c.household_id, h.c.identity)
-            .where(h.c.run_id == bindparam("run_id"), h.c.household_id.in_(bindparam("household_ids", expanding=True)))
+            select(s.c.household_id, v.c.identity)
+            .select_from(s.join(v, version))
+            .where(s.c.run_id == bindparam("run_id"), s.c.household_id.in_(bindparam("household_ids", expanding=True)))
         ),
         "bundle": (
             select(s, e.c.payload.label("explanation"), r.c.payload.label("rule_triggers"),
-                   w.c.reasons.label("watchlist_reasons"), h.c.identity, h.c.facts, h.c.members)
-            .select_from(s.outerjoin(e, on(e)).outerjoin(r, on(r)).outerjoin(w, on(w)).outerjoin(h, on(h)))
+                   w.c.reasons.label("watchlist_reasons"), v.c.identity, v.c.members)
+            .select_from(s.outerjoin(e, on(e)).outerjoin(r, on(r)).outerjoin(w, on(w)).outerjoin(v, version))
+            .where(s.c.run_id == bindparam("run_id"), s.c.household_id == bindparam("household_id"))
+        ),
+        "version": (
+            select(s.c.township, v.c.identity, v.c.members)
+            .select_from(s.outerjoin(v, version))
             .where(s.c.run_id == bindparam("run_id"), s.c.household_id == bindparam("household_id"))
         ),
         "trend": (
@@ -79,18 +88,6 @@ def _statements() -> dict[str, Any]:
             .order_by(fb.c.created_at.desc(), fb.c.id.desc())
         ),
     }
-
-
-def _database(session: Session) -> str:
-    """Which database a session reads (run ids are only unique within one)."""
-    return str(session.get_bind().url)
-
-
-def per_run(maxsize: int, getsizeof=None):
-    """Cache a ``f(session, run_id, ...)`` of a published run, keyed by database, run and arguments
-    (``getsizeof`` bounds the cache by what the entries hold instead of their number)."""
-    return cached(LRUCache(maxsize, getsizeof=getsizeof), lock=threading.Lock(),
-                  key=lambda session, run_id, *args, **kwargs: hashkey(_database(session), run_id, *args, **kwargs))
 
 
 def published_run(session: Session, week: str) -> int | None:
@@ -270,8 +267,23 @@ def score(session: Session, run_id: int, household_id: str) -> dict[str, Any] | 
     return _score_dict(s) if s else None
 
 
-def snapshot(session: Session, run_id: int, household_id: str) -> m.HouseholdSnapshot | None:
-    return session.get(m.HouseholdSnapshot, (run_id, household_id))
+@dataclass(frozen=True)
+class Snapshot:
+    """What a page shows about a household that week: registry row, model input, members."""
+
+    identity: dict[str, Any]
+    facts: dict[str, Any]
+    members: list[Any]
+
+
+def snapshot(session: Session, run_id: int, household_id: str) -> Snapshot | None:
+    """The household's registry version and model input as published in that run (None when
+    it was not scored)."""
+    row = session.execute(_statements()["version"], {"run_id": run_id, "household_id": household_id}).first()
+    if row is None:
+        return None
+    township, identity, members = row
+    return Snapshot(identity or {}, week_inputs.facts(session, run_id, township, household_id) or {}, members or [])
 
 
 def explanation(session: Session, run_id: int, household_id: str) -> dict[str, Any] | None:
@@ -374,6 +386,6 @@ def household_bundle(session: Session, run_id: int, household_id: str) -> dict[s
         "rule_triggers": row["rule_triggers"],
         "watchlist_reasons": list(row["watchlist_reasons"] or []),
         "identity": row["identity"],
-        "facts": row["facts"],
+        "facts": week_inputs.facts(session, run_id, row["township"], household_id),
         "members": row["members"],
     }

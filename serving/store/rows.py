@@ -1,5 +1,6 @@
-"""How a scored week becomes store rows: scores, rule triggers, household snapshots, quarantine
-rows and drift alerts, as plain Python values (staged by ``serving.store.publishing``)."""
+"""How a scored week becomes store rows: scores, rule triggers, quarantine rows and drift alerts,
+as plain Python values (staged by ``serving.store.publishing``; registry versions and the week's
+model inputs: ``serving.store.registry`` and ``serving.store.week_inputs``)."""
 
 from __future__ import annotations
 
@@ -36,49 +37,10 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
-def snapshots(tables: dict[str, pd.DataFrame], frame: pd.DataFrame, cutoff: pd.Timestamp,
-              chunk: int = 20_000) -> Iterator[dict[str, Any]]:
-    """Per scored household: its registry row, model-input facts and members at the cutoff.
-
-    Yielded a chunk of households at a time, so a province-sized week never holds every
-    household's JSON-ready dict in memory at once (the store stages them in batches anyway).
-    """
-    from features.household_frame import valid_at
-    from serving.explaining import facts_of
-
-    ids = set(frame["household_id"])
-    hh = valid_at(tables["households"], cutoff)
-    hh = hh.loc[hh["household_id"].isin(ids)].sort_values("valid_from").drop_duplicates("household_id", keep="last")
-    hh = hh.drop(columns=["valid_to"]).set_index("household_id", drop=False)
-    members = valid_at(tables["members"], cutoff)
-    members = members.loc[members["household_id"].isin(ids)].sort_values("valid_from")
-    members = members.drop_duplicates("member_id", keep="last").drop(columns=["valid_to"])
-    members = members.sort_values(["household_id", "member_id"]).reset_index(drop=True)
-    member_ids = members["household_id"].to_numpy(dtype=object)
-    ordered = bool(frame["household_id"].is_monotonic_increasing)
-    for start in range(0, len(frame), chunk):
-        part = frame.iloc[start:start + chunk]
-        part_ids = part["household_id"].to_numpy(dtype=object)
-        if ordered:
-            # The frame is sorted by household (build_household_frame) and so are the members:
-            # a chunk's members are one contiguous slice, found by binary search.
-            lo = np.searchsorted(member_ids, part_ids[0], side="left")
-            hi = np.searchsorted(member_ids, part_ids[-1], side="right")
-            chunk_members = members.iloc[lo:hi]
-        else:
-            chunk_members = members.loc[members["household_id"].isin(part_ids)]
-        by_household: dict[str, list[dict[str, Any]]] = {}
-        for rec in records(chunk_members):
-            by_household.setdefault(rec["household_id"], []).append(rec)
-        present = hh.index.intersection(part_ids)
-        identity = {r["household_id"]: r for r in records(hh.loc[present])}
-        for f in facts_of(part):
-            yield {"household_id": f["household_id"], "identity": identity.get(f["household_id"], {}),
-                   "facts": f, "members": by_household.get(f["household_id"], [])}
-
-
-def score_rows(scored: pd.DataFrame, top: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """The scores table's rows (plain Python values), one household at a time."""
+def score_rows(scored: pd.DataFrame, top: dict[str, Any],
+               registry_run: dict[str, int] | None = None) -> Iterator[dict[str, Any]]:
+    """The scores table's rows (plain Python values), one household at a time, each naming the
+    registry version it shows (``registry_run``: household id -> run)."""
     names = ("household_id", "township", "village", "probability", "level", "rank", "township_rank", "change",
              "on_watchlist", "flag_new", "flag_rising", "flag_rule", "under_monitoring", "criteria_met")
     kinds = {"probability": float, "rank": int, "township_rank": int, "on_watchlist": bool, "flag_new": bool,
@@ -97,6 +59,7 @@ def score_rows(scored: pd.DataFrame, top: dict[str, Any]) -> Iterator[dict[str, 
         reason = top.get(record["household_id"])
         record["top_reason_zh"] = reason["text_zh"] if reason else None
         record["top_reason_en"] = reason["text_en"] if reason else None
+        record["registry_run"] = registry_run.get(record["household_id"]) if registry_run is not None else None
         yield record
 
 

@@ -40,7 +40,14 @@ def published(engine) -> dict:
                 .where(m.Score.run_id == run_id).order_by(m.Score.household_id)).all())
             counts = {t.__tablename__: conn.execute(select(func.count()).select_from(t)
                                                    .where(t.run_id == run_id)).scalar_one()
-                      for t in (m.Score, m.WatchlistEntry, m.Explanation, m.HouseholdSnapshot)}
+                      for t in (m.Score, m.WatchlistEntry, m.Explanation, m.WeekInput)}
+            # Every score row still finds the registry version it showed (purges keep shared ones).
+            v = m.RegistryVersion
+            orphans = conn.execute(select(func.count()).select_from(m.Score).where(
+                m.Score.run_id == run_id, ~select(v.household_id).where(
+                    v.household_id == m.Score.household_id, v.since_run_id == m.Score.registry_run).exists())
+            ).scalar_one()
+            assert orphans == 0, f"{week}: {orphans} score rows lost their registry version"
             out[week] = {"run_id": run_id, "counts": counts,
                          "scores": pd.util.hash_pandas_object(scores, index=False).sum()}
     return out

@@ -134,7 +134,9 @@ def test_explanation_on_demand_matches_batch_and_is_cached(api):
         run_id = session.scalar(select(m.Week.published_run_id).where(m.Week.week == week))
         off_list = session.scalar(select(m.Score.household_id).where(m.Score.run_id == run_id,
                                                                       m.Score.on_watchlist.is_(False)).limit(1))
-        facts = session.get(m.HouseholdSnapshot, (run_id, off_list)).facts
+        from serving.store.queries import snapshot
+
+        facts = snapshot(session, run_id, off_list).facts
     first = client.get(f"/api/v1/households/{off_list}?week={week}", headers=bearer(tokens["admin"])).json()
     second = client.get(f"/api/v1/households/{off_list}?week={week}", headers=bearer(tokens["admin"])).json()
     assert first["explanation_status"] == "computed on demand"

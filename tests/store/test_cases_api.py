@@ -17,7 +17,9 @@ import pytest
 from sqlalchemy import select
 
 from features import vocabulary as voc
+from serving.explaining import records
 from serving.store import models as m
+from serving.store import week_inputs
 from serving.store.database import get_engine, session_factory
 from tests.store.api_client import bearer, signed_in_api
 
@@ -43,11 +45,10 @@ def _households(p, township: str, working_age: bool, n: int = 1) -> list[str]:
     with session_factory(get_engine(p.settings))() as s:
         taken = set(s.scalars(select(m.Case.household_id)))
         run_id = s.scalar(select(m.Week.published_run_id).where(m.Week.week == p.weeks[-1]))
-        rows = s.execute(select(m.HouseholdSnapshot.household_id, m.HouseholdSnapshot.facts).join(
-            m.Score, (m.Score.run_id == m.HouseholdSnapshot.run_id)
-            & (m.Score.household_id == m.HouseholdSnapshot.household_id))
-            .where(m.HouseholdSnapshot.run_id == run_id, m.Score.township == township)
-            .order_by(m.HouseholdSnapshot.household_id)).all()
+        ids = s.scalars(select(m.Score.household_id).where(m.Score.run_id == run_id, m.Score.township == township)
+                        .order_by(m.Score.household_id)).all()
+        frame = week_inputs.frame_rows(s, run_id, township, list(ids))
+        rows = [(f["household_id"], f) for f in records(frame)]
     found = [h for h, facts in rows
              if (float(facts.get("n_working_age") or 0) > 0) == working_age and h not in taken]
     assert len(found) >= n
