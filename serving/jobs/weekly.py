@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from serving.jobs.field_evidence import after_publish
 from serving.jobs.week_run import (
     STAGES,
     StageClock,
@@ -62,7 +63,8 @@ def _drift(champion, frame, week, probability, raw_tables, previous_tables) -> d
 
 
 def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=None, started_by: str | None = None,
-             progress: Callable[[str], None] | None = None, accept_incomplete: str | None = None) -> dict[str, Any]:
+             progress: Callable[[str], None] | None = None, accept_incomplete: str | None = None,
+             challenger=None) -> dict[str, Any]:
     """Run the weekly job for one ISO week and publish it (see the module docstring).
 
     Args:
@@ -73,6 +75,8 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
         started_by: recorded as the run's operator (default: the OS user).
         progress: called with each stage name as it starts.
         accept_incomplete: publish even outside the completeness bounds, for this (audited) reason.
+        challenger: a loaded challenger to shadow-score (default: the registry's, when the
+            champion also comes from the registry; none when a champion is passed without one).
 
     Returns:
         week, households_in, households_scored, rows_quarantined, watchlist_size, model_version,
@@ -93,6 +97,7 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
         clock.start(stage)
         pause_point(stage)
 
+    from_registry = champion is None
     job = prepare_job(data_dir, week, settings, champion)
     job.accept_incomplete = accept_incomplete
     engine, champion, policy, cutoff, week = job.engine, job.champion, job.policy, job.cutoff, job.week
@@ -174,4 +179,7 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
             pub.fail_run(engine, run_id, f"{type(error).__name__}: {error}")
         raise
     result["seconds"] = clock.total()
+    # After publishing: officers have their list; the challenger and the field's verdict follow.
+    result["field"] = after_publish(job, run_id, frame, week_scores.probability, history.tables, challenger,
+                                    from_registry=from_registry)
     return {**result, "run_id": run_id, "stages": stages, "department_warnings": warning_counts}

@@ -33,6 +33,8 @@ RUN_TABLES: tuple[type[m.Base], ...] = (
     m.DriftResult,
     m.DriftAlert,
     m.DepartmentWarning,
+    m.ShadowRun,
+    m.ShadowScore,
 )
 
 
