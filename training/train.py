@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from features.frame_cost import frame_cost
 from features.frame_schema import REFERENCE_CONTEXT
 from features.household_frame import FRAME_COLUMNS
 from features.policy import Policy
@@ -33,6 +34,7 @@ from training import evaluate as ev
 from training.backtests import lead_time_backtest, oracle_comparison
 from training.baselines import FittedRules, logistic_baseline, no_criterion, rules_score
 from training.dataset import LABEL, build_training_rows, cutoff_schedule, data_end, data_start
+from training.feature_value import feature_value
 from training.split import TimeSplit, served_split, time_split
 from training.tuning import random_search
 from training.uncertainty import bootstrap
@@ -70,6 +72,9 @@ class TrainingResult:
     target_description: str = "进入监测 / entering monitoring within 52 weeks"
     # The served refit's windows (served_train_first/_last, served_fit_last, ...); empty for tables.
     served: dict[str, Any] = field(default_factory=dict)
+    # Features without measurable signal and the frame's cost per concept (training.feature_value,
+    # features.frame_cost).
+    feature_value: dict[str, Any] = field(default_factory=dict)
     # Household-clustered bootstrap intervals (training.uncertainty.bootstrap).
     intervals: dict[str, Any] = field(default_factory=dict)
     # Observed/expected overall, per test cutoff, top 5% and top 10% (evaluate.calibration_table).
@@ -192,6 +197,8 @@ def fit_and_evaluate(
     clock["evaluate"] = time.perf_counter()
     progress("evaluating", 1, 1)
     lead, n_lists = lead_time_backtest(tables, policy, scorer_fns, split, end, config, progress)
+    value = {**feature_value(evaluated, calib, y_calib, seed=seed),
+             "frame_cost": frame_cost(tables, max(split.test), policy)}
     clock["lead"] = time.perf_counter()
 
     fit_rows, served_calib_rows = _parts(rows, served_train, served_calib)
@@ -236,7 +243,7 @@ def fit_and_evaluate(
         model=served, config=config, split=split, metrics=metrics, scorers=scorers, slices=slices, lead=lead,
         oracle=oracle_info, tuning=trials, importance=importance, reference=reference, test_frame=test,
         test_scores=scores, best_params=best, counts=counts, seconds=seconds, served=served_info,
-        intervals=intervals, calibration=calibration,
+        intervals=intervals, calibration=calibration, feature_value=value,
     )
 
 
@@ -363,4 +370,16 @@ def county_json(result: TrainingResult, logged: dict[str, Any], model_name: str,
         "train_rows": result.counts["train_rows"], "test_rows": result.counts["test_rows"],
         "split": result.split.as_params(),
         "seconds": round(time.perf_counter() - started, 1),
+        **feature_value_json(result.feature_value),
     }
+
+
+def feature_value_json(value: dict[str, Any]) -> dict[str, Any]:
+    """The training JSON's lines on feature value: features with no measurable contribution (and
+    the threshold), those never split on, and the frame's seconds per concept."""
+    if not value:
+        return {}
+    return {"features_without_contribution": value["no_contribution"],
+            "features_zero_gain": value["zero_gain"],
+            "no_contribution_threshold_auc_drop": value["threshold_auc_drop"],
+            "frame_cost_seconds": value["frame_cost"]["concepts"]}
