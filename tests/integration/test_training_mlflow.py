@@ -179,5 +179,5 @@ def test_run_logs_feature_value_and_frame_cost(first_version):
     assert "features.no_contribution" in metrics and metrics["frame_seconds.income_level"] > 0
     path = mlflow.artifacts.download_artifacts(run_id=first_version["run_id"],
                                                artifact_path="evaluation/feature_value.json")
-    value = json.loads(open(path, encoding="utf-8").read())
+    value = json.loads(Path(path).read_text(encoding="utf-8"))
     assert len(value["no_contribution"]) == metrics["features.no_contribution"]
