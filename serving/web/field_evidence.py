@@ -20,12 +20,15 @@ def challenger_block(db: Session) -> dict[str, Any]:
 
 
 def verdict_block(db: Session, township: str | None) -> dict[str, Any]:
-    """Per group: the pooled verdict over the recent weeks, and the weeks' rows (newest first) at
-    the county's level, or the township's for a township leader."""
+    """Per group: the pooled verdict over the recent weeks, the weeks' rows (newest first) at the
+    county's level (or the township's, for a township leader), and, for the county's roles, each
+    township's rows."""
     table = officers_verdict(db, township=township)
     level = table.loc[table["township"].isna()] if township is None else table.loc[table["township"] == township]
     rows = level.loc[level["week"].notna()].sort_values(["week", "group"], ascending=[False, True])
     pooled = table.loc[table["week"].isna() & table["township"].isna()] if township is None else \
         level.loc[level["week"].isna()]
+    towns = table.loc[table["township"].notna() & table["week"].notna()] if township is None else level.iloc[0:0]
+    towns = towns.sort_values(["week", "township", "group"], ascending=[False, True, True])
     return {"weeks": rows.to_dict(orient="records"), "pooled": pooled.to_dict(orient="records"),
-            "township": township}
+            "townships": towns.to_dict(orient="records"), "township": township}

@@ -86,6 +86,9 @@ def test_realised_recall_of_a_shadow_week_follows_the_outcomes(shadow_run):
     assert realised["entrants"] == len(entries) and realised["weeks_observed"] == 20 and not realised["matured"]
     assert realised["champion_recall"] == pytest.approx((1 + len(both)) / len(entries))
     assert realised["challenger_recall"] == pytest.approx((1 + len(both)) / len(entries))
+    with sessions() as db:  # `fanpin performance` recomputes it from a county folder's outcomes
+        assert comparison(db, outcomes=outcomes, data_end=cutoff + pd.Timedelta(weeks=20))["weeks"][0][
+            "realised"] == realised
     evidence = promotion_evidence(settings, "test-2")
     assert evidence["summary"]["weeks"] == 1 and evidence["summary"]["matured_weeks"] == 0
     assert promotion_evidence(settings, "99")["summary"]["weeks"] == 0
@@ -146,15 +149,33 @@ def test_data_page_shows_the_challenger_to_researchers_only(shadow_run):
 
     settings, _, sessions = shadow_run
     with sessions() as db:
+        towns = sorted(set(db.scalars(select(m.Feedback.township))))
         create_user(db, "research9", PASSWORD, "researcher", None)
         create_user(db, "officer9", PASSWORD, "county_officer", None)
+        create_user(db, "leader9", PASSWORD, "township_leader", towns[0])
         db.commit()
     app = create_app(settings, champion=FittedChampion(model=None))
     pages = {}
-    for user in ("research9", "officer9"):
+    for user in ("research9", "officer9", "leader9"):
         with TestClient(app) as client:
             sign_in(client, user)
             pages[user] = client.get("/data").text
     assert 'id="challenger"' in pages["research9"] and "vtest-2" in pages["research9"]
     assert 'id="challenger"' not in pages["officer9"] and "test-2" not in pages["officer9"]
     assert 'id="verdict"' in pages["officer9"]
+    assert "按乡镇" in pages["officer9"] and all(t in pages["officer9"] for t in towns)
+    # a township leader reads their own township's verdict, no other township's
+    assert 'id="verdict"' in pages["leader9"] and "按乡镇" not in pages["leader9"]
+    assert 'id="challenger"' not in pages["leader9"]
+
+
+def test_performance_and_promote_print_the_shadow_weeks(shadow_run, capsys):
+    from serving.commands.performance import print_challenger
+    from serving.jobs.shadow import promotion_evidence
+
+    settings, _, _ = shadow_run
+    print_challenger(promotion_evidence(settings, "test-2"))
+    print_challenger(promotion_evidence(settings, "99"))
+    err = capsys.readouterr().err
+    assert f"{WEEK}  challenger vtest-2 vs champion vtest-1" in err and "1 shadow weeks" in err
+    assert "no shadow week of a challenger yet" in err
