@@ -197,9 +197,10 @@ def fit_and_evaluate(
     clock["evaluate"] = time.perf_counter()
     progress("evaluating", 1, 1)
     lead, n_lists = lead_time_backtest(tables, policy, scorer_fns, split, end, config, progress)
+    clock["lead"] = time.perf_counter()
     value = {**feature_value(evaluated, calib, y_calib, seed=seed),
              "frame_cost": frame_cost(tables, max(split.test), policy)}
-    clock["lead"] = time.perf_counter()
+    clock["value"] = time.perf_counter()
 
     fit_rows, served_calib_rows = _parts(rows, served_train, served_calib)
     progress("refitting on every matured cutoff", 0, 1)
@@ -230,7 +231,7 @@ def fit_and_evaluate(
         "rows": clock["rows"] - clock["start"], "tuning": clock["tuning"] - clock["rows"],
         "fit": clock["fit"] - clock["tuning"], "baselines": clock["logistic"] - clock["fit"],
         "evaluate": clock["evaluate"] - clock["logistic"], "lead_time": clock["lead"] - clock["evaluate"],
-        "refit": clock["refit"] - clock["lead"], "artifacts": clock["end"] - clock["refit"],
+        "feature_value": clock["value"] - clock["lead"], "refit": clock["refit"] - clock["value"], "artifacts": clock["end"] - clock["refit"],
         "total": clock["end"] - clock["start"],
     }
     counts = {"train_rows": len(train), "calibrate_rows": len(calib), "test_rows": len(test),
