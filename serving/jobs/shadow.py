@@ -93,13 +93,14 @@ def _realised(session: Session, shadow: m.ShadowRun, cutoff, outcomes: pd.DataFr
 
 
 def update_realised(engine: Engine, outcomes: pd.DataFrame, data_end: pd.Timestamp) -> int:
-    """Bring every published shadow week's realised recall up to the outcomes known by ``data_end``
-    (the weekly job's history); returns the number of weeks updated."""
+    """Bring the realised recall of every published shadow week not yet matured up to the outcomes
+    known by ``data_end`` (the weekly job's history); returns the number of weeks updated."""
     from serving.store.database import session_factory
 
     with session_factory(engine)() as session:
         found = [(s.run_id, {**s.summary, "realised": _realised(session, s, cutoff, outcomes, data_end)})
-                 for s, cutoff in _published_shadow_runs(session)]
+                 for s, cutoff in _published_shadow_runs(session)
+                 if not (s.summary.get("realised") or {}).get("matured")]  # a matured figure is final
     with engine.begin() as conn:
         for run_id, summary in found:
             conn.execute(update(m.ShadowRun).where(m.ShadowRun.run_id == run_id).values(summary=summary))

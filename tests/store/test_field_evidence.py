@@ -89,8 +89,15 @@ def test_realised_recall_of_a_shadow_week_follows_the_outcomes(shadow_run):
     with sessions() as db:  # `fanpin performance` recomputes it from a county folder's outcomes
         assert comparison(db, outcomes=outcomes, data_end=cutoff + pd.Timedelta(weeks=20))["weeks"][0][
             "realised"] == realised
+    # once the 52 weeks have passed the figure is final: later runs leave it alone
+    assert update_realised(get_engine(settings), outcomes, cutoff + pd.Timedelta(weeks=60)) == 1
+    assert update_realised(get_engine(settings), outcomes.iloc[0:0], cutoff + pd.Timedelta(weeks=70)) == 0
+    with sessions() as db:
+        final = comparison(db)["weeks"][0]["realised"]
+    assert final["matured"] and final["entrants"] == len(entries)
     evidence = promotion_evidence(settings, "test-2")
-    assert evidence["summary"]["weeks"] == 1 and evidence["summary"]["matured_weeks"] == 0
+    assert evidence["summary"]["weeks"] == 1 and evidence["summary"]["matured_weeks"] == 1
+    assert evidence["summary"]["champion_recall"] == pytest.approx(realised["champion_recall"])
     assert promotion_evidence(settings, "99")["summary"]["weeks"] == 0
 
 
