@@ -198,7 +198,9 @@ def fit_and_evaluate(
     progress("evaluating", 1, 1)
     lead, n_lists = lead_time_backtest(tables, policy, scorer_fns, split, end, config, progress)
     clock["lead"] = time.perf_counter()
-    value = {**feature_value(evaluated, calib, y_calib, seed=seed),
+    vcfg = config.get("feature_value", {})
+    value = {**feature_value(evaluated, calib, y_calib, seed=seed, repeats=int(vcfg.get("repeats", 2)),
+                             max_rows=int(vcfg.get("max_rows", 20000))),
              "frame_cost": frame_cost(tables, max(split.test), policy)}
     clock["value"] = time.perf_counter()
 
