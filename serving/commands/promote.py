@@ -33,7 +33,13 @@ def promote(
     configure_tracking(settings)
     # Shadow evidence first (`serving.jobs.shadow`): promotion without live weeks is allowed (a
     # rollback, a first deployment) but said plainly, before the alias moves.
-    evidence = promotion_evidence(settings, version) if alias == "champion" else None
+    evidence = None
+    if alias == "champion":
+        try:
+            evidence = promotion_evidence(settings, version)
+        except Exception as error:  # noqa: BLE001 - no store here (a training machine): say so, go on
+            stderr.print(f"[yellow]影子评分证据不可读[/] / shadow evidence unreadable: {type(error).__name__}: "
+                         f"{str(error)[:200]}", highlight=False)
     if evidence is not None:
         print_challenger(evidence)
         if not evidence["summary"]["weeks"]:
