@@ -6,7 +6,8 @@ at the week's cutoff (``features.household_frame``) -> score, rule triggers and 
 scoring core, ``serving.core.scoring.score_week``) -> explanations for the watch list in batches
 (``serving.explaining``), staged as they are made -> drift (``monitoring.drift``) -> stage the
 rest (``serving.store.rows``) and publish (``serving.store.publishing``: one transaction makes
-the staged run the week's).
+the staged run the week's). After publishing, ``serving.jobs.field_evidence`` scores the
+registry's challenger in the shadow and reads the officers' verdict (never failing the week).
 
 ``FANPIN_TEST_PAUSE_AT=<stage>`` makes the job stop and wait at that stage (after printing
 ``paused at <stage>`` to stderr), so tests can SIGKILL it at a known point.
