@@ -27,6 +27,12 @@ REPEATS = 2
 MAX_ROWS = 20_000
 
 
+def settings(config: dict[str, Any]) -> dict[str, int]:
+    """``repeats`` and ``max_rows`` from the training config's ``feature_value:`` block."""
+    block = config.get("feature_value") or {}
+    return {"repeats": int(block.get("repeats", REPEATS)), "max_rows": int(block.get("max_rows", MAX_ROWS))}
+
+
 def feature_value(model, rows: pd.DataFrame, y: np.ndarray, *, seed: int = 0, repeats: int = REPEATS,
                   max_rows: int = MAX_ROWS) -> dict[str, Any]:
     """Permutation importance (AUC drop) and LightGBM gain of every model feature on ``rows``.
@@ -75,3 +81,15 @@ def feature_value(model, rows: pd.DataFrame, y: np.ndarray, *, seed: int = 0, re
         "zero_gain": [r["feature"] for r in table if r["gain"] == 0],
         "features": table,
     }
+
+
+def feature_value_json(value: dict[str, Any]) -> dict[str, Any]:
+    """The training JSON's lines on feature value: features with no measurable contribution (and
+    the threshold), those never split on, and (for a household frame) its seconds per concept."""
+    if not value:
+        return {}
+    out = {"features_without_contribution": value["no_contribution"], "features_zero_gain": value["zero_gain"],
+           "no_contribution_threshold_auc_drop": value["threshold_auc_drop"]}
+    if "frame_cost" in value:
+        out["frame_cost_seconds"] = value["frame_cost"]["concepts"]
+    return out

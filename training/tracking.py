@@ -303,13 +303,14 @@ def log_feature_value(value: dict[str, Any]) -> None:
 
     if not value:
         return
+    cost = value.get("frame_cost") or {}  # a researcher's own table has no household frame
     mlflow.log_metrics({"features.no_contribution": len(value["no_contribution"]),
                         "features.zero_gain": len(value["zero_gain"]),
                         "features.permutation_base_auc": value["base_auc"],
                         **{metric_key(f"permutation_auc_drop.{r['feature']}"): r["auc_drop"]
                            for r in value["features"]},
-                        **{metric_key(f"frame_seconds.{k}"): v for k, v in value["frame_cost"]["concepts"].items()},
-                        "frame_seconds.total": value["frame_cost"]["seconds"]})
+                        **{metric_key(f"frame_seconds.{k}"): v for k, v in cost.get("concepts", {}).items()},
+                        **({"frame_seconds.total": cost["seconds"]} if cost else {})})
     mlflow.log_dict(_clean(value), "evaluation/feature_value.json")
 
 

@@ -34,7 +34,8 @@ from training import evaluate as ev
 from training.backtests import lead_time_backtest, oracle_comparison
 from training.baselines import FittedRules, logistic_baseline, no_criterion, rules_score
 from training.dataset import LABEL, build_training_rows, cutoff_schedule, data_end, data_start
-from training.feature_value import feature_value
+from training.feature_value import feature_value, feature_value_json
+from training.feature_value import settings as value_settings
 from training.split import TimeSplit, served_split, time_split
 from training.tuning import random_search
 from training.uncertainty import bootstrap
@@ -198,9 +199,7 @@ def fit_and_evaluate(
     progress("evaluating", 1, 1)
     lead, n_lists = lead_time_backtest(tables, policy, scorer_fns, split, end, config, progress)
     clock["lead"] = time.perf_counter()
-    vcfg = config.get("feature_value", {})
-    value = {**feature_value(evaluated, calib, y_calib, seed=seed, repeats=int(vcfg.get("repeats", 2)),
-                             max_rows=int(vcfg.get("max_rows", 20000))),
+    value = {**feature_value(evaluated, calib, y_calib, seed=seed, **value_settings(config)),
              "frame_cost": frame_cost(tables, max(split.test), policy)}
     clock["value"] = time.perf_counter()
 
@@ -376,13 +375,3 @@ def county_json(result: TrainingResult, logged: dict[str, Any], model_name: str,
         **feature_value_json(result.feature_value),
     }
 
-
-def feature_value_json(value: dict[str, Any]) -> dict[str, Any]:
-    """The training JSON's lines on feature value: features with no measurable contribution (and
-    the threshold), those never split on, and the frame's seconds per concept."""
-    if not value:
-        return {}
-    return {"features_without_contribution": value["no_contribution"],
-            "features_zero_gain": value["zero_gain"],
-            "no_contribution_threshold_auc_drop": value["threshold_auc_drop"],
-            "frame_cost_seconds": value["frame_cost"]["concepts"]}

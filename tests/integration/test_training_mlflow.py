@@ -173,6 +173,19 @@ def test_promote_and_roll_back_record_who_and_why(first_version):
     assert out.exit_code != 0
 
 
+def test_weekly_job_finds_the_registry_challenger(first_version):
+    """After the rollback above, version 2 holds the challenger alias: the weekly job shadow-scores
+    it beside champion 1, and never a challenger that is the champion itself."""
+    from types import SimpleNamespace
+
+    from serving.jobs.shadow import load_challenger
+    from serving.settings import Settings
+
+    found = load_challenger(Settings(), SimpleNamespace(version="1"))
+    assert found.version == "2" and found.alias == "challenger" and found.reference is None
+    assert load_challenger(Settings(), SimpleNamespace(version="2")) is None
+
+
 def test_run_logs_feature_value_and_frame_cost(first_version):
     client = MlflowClient()
     metrics = client.get_run(first_version["run_id"]).data.metrics
