@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from features.household_frame import CONCEPTS
-from training.feature_value import NO_SIGNAL_AUC_DROP
-from training.feature_value import feature_value_json
+from training.feature_value import NO_SIGNAL_AUC_DROP, feature_value_json
 
 
 def test_every_model_feature_is_valued_against_the_threshold(trained_small):
