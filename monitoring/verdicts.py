@@ -8,7 +8,10 @@ two groups by why they were listed (``serving.watchlist``):
 - ``rules_only``: only an official criterion put them there (the model would not have listed them).
 For each group: listed households, those with a verdict (an outcome that says something about
 risk, ``FOLLOW_UP_LABEL`` not None; the latest one of the week counts), those confirmed at risk,
-the share confirmed among those with a verdict, and its Wilson 95% interval (statsmodels).
+the share confirmed among those with a verdict, and its Wilson 95% interval (statsmodels); beside
+it the mean predicted 12-month risk of the same households, the offline figure the verdict is read
+against (not the same event: an officer confirms risk now, the model predicts monitoring entry
+within a year, so the two should move together rather than match).
 
 The share is among *visited* households: which listed households officers reach first is their
 choice, so a low visit rate in a group is reported beside the share rather than corrected for.
@@ -26,7 +29,8 @@ from features.vocabulary import FOLLOW_UP_LABEL
 GROUPS = ("model", "rules_only")
 MODEL_REASONS = frozenset({"capacity", "rising"})
 CONFIDENCE = 0.95
-COLUMNS = ["week", "township", "group", "listed", "with_verdict", "confirmed", "share", "low", "high"]
+COLUMNS = ["week", "township", "group", "listed", "with_verdict", "confirmed", "share", "low", "high",
+           "mean_predicted"]
 
 
 def list_group(reasons: Iterable[str]) -> str:
@@ -48,10 +52,12 @@ def _rows(listed: pd.DataFrame, keys: list[str]) -> list[dict]:
     out = []
     for key, part in listed.groupby(keys, sort=True, dropna=False):
         key = key if isinstance(key, tuple) else (key,)
-        n, k = int(part["label"].notna().sum()), int((part["label"] == 1).sum())
+        judged = part["label"].notna()
+        n, k = int(judged.sum()), int((part["label"] == 1).sum())
         low, high = wilson(k, n)
         out.append({**dict(zip(keys, key, strict=True)), "listed": len(part), "with_verdict": n, "confirmed": k,
-                    "share": k / n if n else None, "low": low, "high": high})
+                    "share": k / n if n else None, "low": low, "high": high,
+                    "mean_predicted": float(part.loc[judged, "probability"].mean()) if n else None})
     return out
 
 
@@ -61,7 +67,7 @@ def verdict_table(listed: pd.DataFrame, feedback: pd.DataFrame) -> pd.DataFrame:
 
     Args:
         listed: one row per listed household and week: ``week``, ``township``, ``household_id``,
-            ``group`` (:func:`list_group`).
+            ``group`` (:func:`list_group`), ``probability`` (the published risk).
         feedback: visit records: ``week``, ``household_id``, ``outcome``, in the order recorded
             (the latest record of a household's week is its verdict).
 
@@ -85,5 +91,6 @@ def verdict_table(listed: pd.DataFrame, feedback: pd.DataFrame) -> pd.DataFrame:
 def headline(table: pd.DataFrame) -> dict[str, dict]:
     """Over all weeks, county-wide, per group: counts, share and interval (for logging and the page)."""
     whole = table.loc[table["week"].isna() & table["township"].isna()]
-    return {r["group"]: {k: r[k] for k in ("listed", "with_verdict", "confirmed", "share", "low", "high")}
+    return {r["group"]: {k: r[k] for k in ("listed", "with_verdict", "confirmed", "share", "low", "high",
+                                           "mean_predicted")}
             for r in whole.to_dict(orient="records")}

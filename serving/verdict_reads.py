@@ -22,17 +22,20 @@ def officers_verdict(session: Session, *, township: str | None = None, weeks: in
     if not published:
         return pd.DataFrame(columns=COLUMNS)
     run_week = {run_id: week for week, run_id in published}
-    query = select(m.WatchlistEntry.run_id, m.WatchlistEntry.township, m.WatchlistEntry.household_id,
-                   m.WatchlistEntry.reasons).where(m.WatchlistEntry.run_id.in_(list(run_week)))
+    query = (select(m.WatchlistEntry.run_id, m.WatchlistEntry.township, m.WatchlistEntry.household_id,
+                    m.WatchlistEntry.reasons, m.Score.probability)
+             .join(m.Score, (m.Score.run_id == m.WatchlistEntry.run_id)
+                   & (m.Score.household_id == m.WatchlistEntry.household_id))
+             .where(m.WatchlistEntry.run_id.in_(list(run_week))))
     feedback = select(m.Feedback.week, m.Feedback.household_id, m.Feedback.outcome).where(
         m.Feedback.week.in_(list(run_week.values())))
     if township is not None:
         query = query.where(m.WatchlistEntry.township == township)
         feedback = feedback.where(m.Feedback.township == township)
     listed = pd.DataFrame(
-        [{"week": run_week[r], "township": t, "household_id": h, "group": list_group(reasons or [])}
-         for r, t, h, reasons in session.execute(query)],
-        columns=["week", "township", "household_id", "group"])
+        [{"week": run_week[r], "township": t, "household_id": h, "group": list_group(reasons or []), "probability": p}
+         for r, t, h, reasons, p in session.execute(query)],
+        columns=["week", "township", "household_id", "group", "probability"])
     visits = pd.DataFrame(session.execute(feedback.order_by(m.Feedback.created_at, m.Feedback.id)).all(),
                           columns=["week", "household_id", "outcome"])
     return verdict_table(listed, visits)

@@ -128,6 +128,11 @@ def test_officers_verdict_counts_and_interval(shadow_run):
     low, high = proportion_confint(2, 3, alpha=0.05, method="wilson")
     assert (county.loc["model", "low"], county.loc["model", "high"]) == pytest.approx((low, high))
     assert county.loc["rules_only", "share"] == 1.0
+    # beside it, the model's mean predicted risk of the same three households (the offline figure)
+    with sessions() as db:
+        p = dict(db.execute(select(m.Score.household_id, m.Score.probability).where(
+            m.Score.run_id == run_id, m.Score.household_id.in_([h for h, _ in model[:3]]))).all())
+    assert county.loc["model", "mean_predicted"] == pytest.approx(sum(p.values()) / 3)
     assert set(scoped["township"].dropna()) == {model[0][1]}
 
 
@@ -145,7 +150,7 @@ def test_monitoring_run_logs_the_verdict_and_the_shadow(shadow_run):
     run = mlflow.get_run(run_id)
     assert run.data.tags["week"] == WEEK and run.data.tags["challenger_version"] == "test-2"
     assert mlflow.get_experiment(run.info.experiment_id).name == EXPERIMENT
-    assert run.data.metrics["verdict.model.with_verdict"] >= 3
+    assert run.data.metrics["verdict.model.with_verdict"] >= 3 and "verdict.model.mean_predicted" in run.data.metrics
     assert run.data.metrics["shadow.spearman"] == pytest.approx(result["field"]["shadow"]["spearman"])
 
 
