@@ -14,7 +14,7 @@ def test_every_model_feature_is_valued_against_the_threshold(trained_small):
     value = result.feature_value
     table = {r["feature"]: r for r in value["features"]}
     assert set(table) == set(result.model.feature_names_)
-    assert value["threshold_auc_drop"] == NO_SIGNAL_AUC_DROP and value["rows"] == result.counts["calibrate_rows"]
+    assert value["threshold_auc_drop"] == NO_SIGNAL_AUC_DROP and value["rows"] == min(result.counts["calibrate_rows"], 2000)
     assert value["no_contribution"] == [f for f, r in table.items() if r["auc_drop"] < NO_SIGNAL_AUC_DROP]
     # a feature the trees never split on cannot move the margin: its drop is exactly zero
     for name in value["zero_gain"]:
