@@ -191,3 +191,22 @@ def test_performance_and_promote_print_the_shadow_weeks(shadow_run, capsys):
     err = capsys.readouterr().err
     assert f"{WEEK}  challenger vtest-2 vs champion vtest-1" in err and "1 shadow weeks" in err
     assert "no shadow week of a challenger yet" in err
+
+
+def test_performance_recomputes_shadow_recall_from_the_county_folder(shadow_run):
+    from serving.jobs.performance import shadow_comparison
+
+    settings, _, sessions = shadow_run
+    with sessions() as db:
+        run_id = db.scalar(select(m.Week.published_run_id).where(m.Week.week == WEEK))
+        cutoff = pd.Timestamp(db.scalar(select(m.Week.cutoff).where(m.Week.week == WEEK)))
+        listed = list(db.scalars(select(m.ShadowScore.household_id).where(m.ShadowScore.run_id == run_id,
+                                                                          m.ShadowScore.challenger_listed)))
+    end = cutoff + pd.Timedelta(weeks=8)
+    tables = {"households": pd.DataFrame({"valid_from": [end]}), "events": pd.DataFrame({"event_date": []}),
+              "income_surveys": pd.DataFrame({"survey_date": []}),
+              "outcomes": pd.DataFrame({"household_id": listed[:2], "entry_date": [cutoff + pd.Timedelta(weeks=3)] * 2})}
+    found = shadow_comparison(settings, tables)
+    realised = found["weeks"][0]["realised"]
+    assert realised["weeks_observed"] == 8 and realised["entrants"] == 2 and realised["challenger_recall"] == 1.0
+    assert found["summary"]["weeks"] == 1
