@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from features.household_frame import FRAME_COLUMNS
 from models import metrics as mt
 
 NO_SIGNAL_AUC_DROP = 0.0005
@@ -92,4 +93,17 @@ def feature_value_json(value: dict[str, Any]) -> dict[str, Any]:
            "no_contribution_threshold_auc_drop": value["threshold_auc_drop"]}
     if "frame_cost" in value:
         out["frame_cost_seconds"] = value["frame_cost"]["concepts"]
+        out["concepts_without_contribution"] = idle_concepts(value, value["frame_cost"])
     return out
+
+
+def idle_concepts(value: dict[str, Any], cost: dict[str, Any]) -> list[dict[str, Any]]:
+    """Concepts whose every model feature has no measurable contribution, with what building them
+    costs (``features.frame_cost``): the candidates for leaving out of the frame."""
+    silent = set(value["no_contribution"])
+    features: dict[str, list[str]] = {}
+    for r in value["features"]:
+        if r["feature"] in FRAME_COLUMNS:
+            features.setdefault(FRAME_COLUMNS[r["feature"]].concept, []).append(r["feature"])
+    return [{"concept": c, "seconds": cost["concepts"].get(c, 0.0), "features": names}
+            for c, names in features.items() if set(names) <= silent]

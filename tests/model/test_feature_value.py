@@ -41,3 +41,30 @@ def test_training_json_prints_them(trained_small):
     printed = feature_value_json(result.feature_value)
     assert printed["features_without_contribution"] == result.feature_value["no_contribution"]
     assert printed["frame_cost_seconds"]["income_level"] > 0
+
+
+def test_concepts_without_contribution_name_their_cost(trained_small):
+    from features.household_frame import FRAME_COLUMNS
+    from training.feature_value import idle_concepts
+
+    _, _, result = trained_small
+    value = result.feature_value
+    idle = idle_concepts(value, value["frame_cost"])
+    assert idle  # the small county's fast model leaves some concepts without signal
+    for row in idle:
+        assert set(row["features"]) <= set(value["no_contribution"])
+        assert row["seconds"] == value["frame_cost"]["concepts"][row["concept"]]
+    # a concept with one feature that carries signal is not idle
+    strongest = value["features"][0]["feature"]
+    if strongest in FRAME_COLUMNS:
+        assert FRAME_COLUMNS[strongest].concept not in {r["concept"] for r in idle}
+
+
+def test_a_concept_is_idle_only_when_all_its_features_are_silent():
+    from training.feature_value import idle_concepts
+
+    value = {"no_contribution": ["safe_water", "n_chronic"],
+             "features": [{"feature": f} for f in ("safe_water", "n_chronic", "n_major_illness", "social_assistance")]}
+    cost = {"concepts": {"water": 0.01, "illness": 0.5}}
+    # water's one feature is silent; illness still has n_major_illness; social_assistance is no frame column
+    assert idle_concepts(value, cost) == [{"concept": "water", "seconds": 0.01, "features": ["safe_water"]}]
