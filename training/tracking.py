@@ -28,6 +28,7 @@ from features.transformer import CATEGORICAL_FEATURES, MODEL_FEATURES
 from models import metrics as mt
 from training import evaluate as ev
 from training.config import flat_params
+from training.feature_value import idle_concepts
 from training.gates import decide
 
 REQUIREMENT_PACKAGES = ("mlflow", "scikit-learn", "lightgbm", "pandas", "numpy", "pyarrow", "skops", "scipy")
@@ -311,7 +312,10 @@ def log_feature_value(value: dict[str, Any]) -> None:
                            for r in value["features"]},
                         **{metric_key(f"frame_seconds.{k}"): v for k, v in cost.get("concepts", {}).items()},
                         **({"frame_seconds.total": cost["seconds"]} if cost else {})})
-    mlflow.log_dict(_clean(value), "evaluation/feature_value.json")
+    idle = idle_concepts(value, cost) if cost else []
+    if cost:
+        mlflow.log_metric("features.idle_concepts", len(idle))
+    mlflow.log_dict(_clean({**value, "concepts_without_contribution": idle}), "evaluation/feature_value.json")
 
 
 def promote(model_name: str, version: str | int, *, reason: str, user: str | None = None,

@@ -194,3 +194,4 @@ def test_run_logs_feature_value_and_frame_cost(first_version):
                                                artifact_path="evaluation/feature_value.json")
     value = json.loads(Path(path).read_text(encoding="utf-8"))
     assert len(value["no_contribution"]) == metrics["features.no_contribution"]
+    assert len(value["concepts_without_contribution"]) == metrics["features.idle_concepts"]
