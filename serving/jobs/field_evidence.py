@@ -54,7 +54,8 @@ def after_publish(job, run_id: int, frame: pd.DataFrame, probability, history_ta
             return officers_verdict(session)
 
     table = attempt("officers' verdict", verdicts)
-    out["verdict"] = headline(table) if table is not None and len(table) else {}
+    out["verdict"] = (attempt("officers' verdict", lambda: headline(table)) if table is not None and len(table)
+                      else None) or {}
     if out.get("shadow") or any(v["with_verdict"] for v in out["verdict"].values()):
         out["mlflow_run_id"] = attempt("monitoring run", lambda: log_monitoring(job, run_id, out, table))
     return out

@@ -210,3 +210,16 @@ def test_performance_recomputes_shadow_recall_from_the_county_folder(shadow_run)
     realised = found["weeks"][0]["realised"]
     assert realised["weeks_observed"] == 8 and realised["entrants"] == 2 and realised["challenger_recall"] == 1.0
     assert found["summary"]["weeks"] == 1
+
+
+def test_nothing_after_publishing_can_fail_the_week():
+    """With a store that cannot be reached, every step is recorded as an error, none raised."""
+    from serving.jobs.field_evidence import after_publish
+
+    job = SimpleNamespace(engine=None, week=WEEK, champion=FittedChampion(model=None), config=None, settings=None)
+    broken = FittedChampion(model=None, version="broken")
+    history = {"outcomes": pd.DataFrame({"household_id": [], "entry_date": []})}
+    out = after_publish(job, 1, pd.DataFrame(), None, history, broken)
+    assert out["shadow"] is None and out["verdict"] == {} and "mlflow_run_id" not in out
+    assert [e.split(":")[0] for e in out["errors"]] == ["shadow scoring", "realised shadow recall",
+                                                          "officers' verdict"]
