@@ -9,6 +9,7 @@ date only once it has happened.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -297,25 +298,31 @@ def _monitoring(outcomes: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
     return frame.groupby("household_id").agg(under_monitoring=("open", "any"), ever_monitored=("ever", "any"))
 
 
-def build_household_frame(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp | str, policy: Policy) -> pd.DataFrame:
+def build_household_frame(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp | str, policy: Policy, *,
+                          on_stage: Callable[[str, list[str]], None] | None = None) -> pd.DataFrame:
     """Build one row per household present in the registry at ``cutoff``.
 
     Args:
         tables: contract tables (households, members, income_surveys, events, outcomes), typed.
         cutoff: the date the frame describes; nothing dated after it is used.
         policy: supplies the monitoring and minimum-allowance lines in force on the cutoff.
+        on_stage: called at the end of each stage of the build with its name and the columns it
+            made (``features.frame_cost`` times the stages; nothing else changes).
 
     Returns:
         A DataFrame indexed 0..n-1, sorted by household_id, with ``ID_COLUMNS`` and every column
         of ``FRAME_COLUMNS``. Households without members at the cutoff are left out.
     """
     cutoff = pd.Timestamp(cutoff)
+    done = on_stage or (lambda stage, made: None)
     hh = known_at(tables["households"], cutoff, "household_id")
     hh = hh.sort_values(["household_id", "valid_from"]).drop_duplicates("household_id", keep="last")
     members = known_at(tables["members"], cutoff, "member_id")
     members = members.sort_values(["member_id", "valid_from"]).drop_duplicates("member_id", keep="last")
     members = members.loc[_isin(members["household_id"], hh["household_id"])]
+    done("registry rows", [])  # the rows current at the cutoff: every concept reads them
     agg = _member_aggregates(members, cutoff)
+    done("members", [c for c in agg.columns if c != "n_minority"])
 
     hh = hh.set_index("household_id").loc[lambda d: _isin(d.index, agg.index)].sort_index()
     frame = pd.DataFrame(index=hh.index)
@@ -333,10 +340,13 @@ def build_household_frame(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp 
     # The lines in force on the cutoff: a county's own figure counts from its effective day on.
     frame["monitoring_line"] = policy.line_at(cutoff)
     frame["dibao_line"] = policy.line_at(cutoff, "dibao_line")
+    done("context", list(frame.columns))
 
     frame = frame.join(agg.drop(columns=["n_minority"]))
-    frame = frame.join(_income(tables["income_surveys"], cutoff, agg["household_size"]))
+    income = _income(tables["income_surveys"], cutoff, agg["household_size"])
+    frame = frame.join(income)
     frame["income_to_line"] = frame["pc_net_income"] / frame["monitoring_line"]
+    done("income", [*income.columns, "income_to_line"])
 
     frame["land_per_capita"] = hh["land_mu"].astype("float64") / frame["household_size"]
     frame["housing_grade_rank"] = hh["housing_grade"].map(_GRADE_RANK).astype("float64")
@@ -358,13 +368,17 @@ def build_household_frame(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp 
     was_dibao = set(year_ago.loc[year_ago["social_assistance"] == "dibao", "household_id"])
     frame["new_dibao"] = (hh["social_assistance"] == "dibao") & ~_isin(frame.index, pd.Series(sorted(was_dibao), dtype=object))
 
+    done("household", ["land_per_capita", "housing_grade_rank", "safe_water", "relocated", "micro_credit",
+                       "industry_project", "public_welfare_job", "n_critical_kinds", "years_since_exit", "new_dibao"])
     frame = frame.join(_events(tables["events"], cutoff))
     frame[list(EVENT_FEATURES)] = frame[list(EVENT_FEATURES)].fillna(0)
+    done("events", list(EVENT_FEATURES))
 
     mon = _monitoring(tables["outcomes"], cutoff)
     frame = frame.join(mon)
     frame["under_monitoring"] = frame["under_monitoring"].astype("boolean").fillna(False).astype(bool)
     frame["ever_monitored"] = frame["ever_monitored"].astype("boolean").fillna(False).astype(bool)
+    done("monitoring", ["under_monitoring", "ever_monitored"])
 
     hit = (frame["disaster_events_13w"] > 0).astype("float64")
     frame["village_disaster_share_13w"] = hit.groupby(frame["village"]).transform("mean")
@@ -376,5 +390,6 @@ def build_household_frame(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp 
     )
     frame["minority_township"] = frame["township"].map(minority > MINORITY_TOWNSHIP_SHARE).astype(bool)
 
-    frame = frame.reset_index(names="household_id")
-    return frame[ID_COLUMNS + list(FRAME_COLUMNS)]
+    frame = frame.reset_index(names="household_id")[ID_COLUMNS + list(FRAME_COLUMNS)]
+    done("village", ["village_disaster_share_13w", "village_monitored_share", "minority_township"])
+    return frame

@@ -160,6 +160,11 @@ FOLLOW_UP_OUTCOME = {
     "already_assisted": ("已在帮扶", "already assisted"),
     "unreachable": ("无法联系", "could not reach"),
 }
+# What a follow-up outcome says about risk: 1 at risk (confirmed, or already being helped), 0 not
+# at risk, None nothing (a visit without a finding, or no one reached). The retraining labels of
+# `fanpin feedback export` and the officers' verdict on the lists (``monitoring.verdicts``) read it.
+FOLLOW_UP_LABEL = {"confirmed_at_risk": 1, "already_assisted": 1, "not_at_risk": 0, "visited": None,
+                   "unreachable": None}
 
 BOOLEAN_WORDS = {
     # Registry exports write yes/no in many ways; everything here maps to a real boolean.

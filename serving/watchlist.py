@@ -43,6 +43,20 @@ def load_watchlist_config(path: str | Path | None = None) -> WatchlistConfig:
     )
 
 
+def capacity_list(scored: pd.DataFrame, config: WatchlistConfig, eligible: np.ndarray) -> np.ndarray:
+    """Boolean mask: each township's highest ``probability`` among ``eligible`` rows, up to its
+    capacity (ties by household id). The watch list's capacity part, and what shadow scoring
+    compares between champion and challenger."""
+    order = scored.loc[eligible].sort_values(
+        ["township", "probability", "household_id"], ascending=[True, False, True]
+    )
+    position = order.groupby("township").cumcount()
+    caps = order["township"].map(config.capacity)
+    top = pd.Series(False, index=scored.index)
+    top.loc[order.index[(position < caps).to_numpy()]] = True
+    return top.to_numpy()
+
+
 def select_watchlist(scored: pd.DataFrame, config: WatchlistConfig,
                      previously_listed: set[str] | None) -> pd.DataFrame:
     """Mark the watch list and its flags.
@@ -63,14 +77,7 @@ def select_watchlist(scored: pd.DataFrame, config: WatchlistConfig,
     criterion = out["rules_triggered"].astype(bool).to_numpy()
     eligible = ~out["under_monitoring"].astype(bool).to_numpy() | rising
 
-    order = out.assign(_eligible=eligible).loc[eligible].sort_values(
-        ["township", "probability", "household_id"], ascending=[True, False, True]
-    )
-    position = order.groupby("township").cumcount()
-    caps = order["township"].map(config.capacity)
-    top = pd.Series(False, index=out.index)
-    top.loc[order.index[(position < caps).to_numpy()]] = True
-    capacity = top.to_numpy()
+    capacity = capacity_list(out, config, eligible)
 
     listed = eligible & (criterion | capacity | rising)
     out["on_watchlist"] = listed

@@ -178,6 +178,7 @@ FAST_TRAINING = {
     "model": {"lgbm": {"n_estimators": 80, "num_leaves": 15, "min_child_samples": 50}},
     "lead_time": {"step_weeks": 4, "random_draws": 5},
     "bootstrap": {"replicates": 30},
+    "feature_value": {"repeats": 1, "max_rows": 2000},
     "logistic": {"max_train_rows": 20000},
     "reference_rows": 1000,
     "shap_rows": 1000,

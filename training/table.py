@@ -46,6 +46,8 @@ from features.progress import reporter
 from models import metrics as mt
 from models.table_model import TableModel, as_number, yes_no
 from training import evaluate as ev
+from training.feature_value import feature_value, feature_value_json
+from training.feature_value import settings as value_settings
 from training.train import TrainingResult
 
 ID_HEADER = re.compile(r"(姓名|名字|身份证|证件|电话|手机|联系方式|name|phone|mobile|id_?number|id_?card)", re.I)
@@ -330,12 +332,13 @@ def fit_table(
         notes.append(f"column {name} not used: {reason}" if name not in hidden else "")
     counts = {"train_rows": len(X_train), "calibrate_rows": len(X_calib), "test_rows": len(X_test),
               "test_positives": int(y_test.sum()), "features": len(used)}
+    value = feature_value(model, X_calib, y_calib, seed=seed, **value_settings(config))
     return TrainingResult(
         model=model, config=config, split=split, metrics=metrics, scorers=scorers, slices=slices, lead={},
         oracle={}, tuning=[], importance=importance, reference=reference, test_frame=test_frame,
         test_scores=scores, best_params=params, counts=counts,
         seconds={"total": time.perf_counter() - started}, notes=[n for n in notes if n],
-        input_columns=used, target_description=f"{target}: {how}",
+        input_columns=used, target_description=f"{target}: {how}", feature_value=value,
     )
 
 
@@ -382,4 +385,5 @@ def train_table(
         "oracle_auc": None, "headroom_share": None, "median_lead_weeks": None, "share_lead_12w": None,
         "train_rows": result.counts["train_rows"], "test_rows": result.counts["test_rows"],
         "notes": result.notes, "seconds": round(time.perf_counter() - started, 1),
+        **feature_value_json(result.feature_value),
     }

@@ -28,6 +28,7 @@ from features.transformer import CATEGORICAL_FEATURES, MODEL_FEATURES
 from models import metrics as mt
 from training import evaluate as ev
 from training.config import flat_params
+from training.feature_value import idle_concepts
 from training.gates import decide
 
 REQUIREMENT_PACKAGES = ("mlflow", "scikit-learn", "lightgbm", "pandas", "numpy", "pyarrow", "skops", "scipy")
@@ -231,6 +232,7 @@ def log_training(
             mlflow.log_metrics(_finite({f"{base}.{k}": row.get(k) for k in (
                 "model_recall_at_5pct", "model_recall_at_5pct_low", "model_recall_at_5pct_high", "entrants")
                 if k in row}))
+        log_feature_value(result.feature_value)
         for record in result.tuning:
             with mlflow.start_run(run_name=f"tuning trial {record['trial']}", nested=True):
                 mlflow.log_params({k: v for k, v in record.items() if k != "validation_auc"})
@@ -293,6 +295,27 @@ def log_training(
         client.set_model_version_tag(model_name, version, key, f"{result.metrics[key]:.4f}")
     return {"run_id": run_id, "version": version, "alias": decision.alias, "reason": decision.reason,
             "champion_metrics": champion}
+
+
+def log_feature_value(value: dict[str, Any]) -> None:
+    """Into the active run: how many features carry no measurable contribution, each feature's AUC
+    drop, and the frame's seconds per stage and concept; the whole table as an artifact."""
+    import mlflow
+
+    if not value:
+        return
+    cost = value.get("frame_cost") or {}  # a researcher's own table has no household frame
+    mlflow.log_metrics({"features.no_contribution": len(value["no_contribution"]),
+                        "features.zero_gain": len(value["zero_gain"]),
+                        "features.permutation_base_auc": value["base_auc"],
+                        **{metric_key(f"permutation_auc_drop.{r['feature']}"): r["auc_drop"]
+                           for r in value["features"]},
+                        **{metric_key(f"frame_seconds.{k}"): v for k, v in cost.get("concepts", {}).items()},
+                        **({"frame_seconds.total": cost["seconds"]} if cost else {})})
+    idle = idle_concepts(value, cost) if cost else []
+    if cost:
+        mlflow.log_metric("features.idle_concepts", len(idle))
+    mlflow.log_dict(_clean({**value, "concepts_without_contribution": idle}), "evaluation/feature_value.json")
 
 
 def promote(model_name: str, version: str | int, *, reason: str, user: str | None = None,

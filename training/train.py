@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from features.frame_cost import frame_cost
 from features.frame_schema import REFERENCE_CONTEXT
 from features.household_frame import FRAME_COLUMNS
 from features.policy import Policy
@@ -33,6 +34,8 @@ from training import evaluate as ev
 from training.backtests import lead_time_backtest, oracle_comparison
 from training.baselines import FittedRules, logistic_baseline, no_criterion, rules_score
 from training.dataset import LABEL, build_training_rows, cutoff_schedule, data_end, data_start
+from training.feature_value import feature_value, feature_value_json
+from training.feature_value import settings as value_settings
 from training.split import TimeSplit, served_split, time_split
 from training.tuning import random_search
 from training.uncertainty import bootstrap
@@ -70,6 +73,9 @@ class TrainingResult:
     target_description: str = "进入监测 / entering monitoring within 52 weeks"
     # The served refit's windows (served_train_first/_last, served_fit_last, ...); empty for tables.
     served: dict[str, Any] = field(default_factory=dict)
+    # Features without measurable signal and the frame's cost per concept (training.feature_value,
+    # features.frame_cost).
+    feature_value: dict[str, Any] = field(default_factory=dict)
     # Household-clustered bootstrap intervals (training.uncertainty.bootstrap).
     intervals: dict[str, Any] = field(default_factory=dict)
     # Observed/expected overall, per test cutoff, top 5% and top 10% (evaluate.calibration_table).
@@ -193,6 +199,9 @@ def fit_and_evaluate(
     progress("evaluating", 1, 1)
     lead, n_lists = lead_time_backtest(tables, policy, scorer_fns, split, end, config, progress)
     clock["lead"] = time.perf_counter()
+    value = {**feature_value(evaluated, calib, y_calib, seed=seed, **value_settings(config)),
+             "frame_cost": frame_cost(tables, max(split.test), policy)}
+    clock["value"] = time.perf_counter()
 
     fit_rows, served_calib_rows = _parts(rows, served_train, served_calib)
     progress("refitting on every matured cutoff", 0, 1)
@@ -223,7 +232,7 @@ def fit_and_evaluate(
         "rows": clock["rows"] - clock["start"], "tuning": clock["tuning"] - clock["rows"],
         "fit": clock["fit"] - clock["tuning"], "baselines": clock["logistic"] - clock["fit"],
         "evaluate": clock["evaluate"] - clock["logistic"], "lead_time": clock["lead"] - clock["evaluate"],
-        "refit": clock["refit"] - clock["lead"], "artifacts": clock["end"] - clock["refit"],
+        "feature_value": clock["value"] - clock["lead"], "refit": clock["refit"] - clock["value"], "artifacts": clock["end"] - clock["refit"],
         "total": clock["end"] - clock["start"],
     }
     counts = {"train_rows": len(train), "calibrate_rows": len(calib), "test_rows": len(test),
@@ -236,7 +245,7 @@ def fit_and_evaluate(
         model=served, config=config, split=split, metrics=metrics, scorers=scorers, slices=slices, lead=lead,
         oracle=oracle_info, tuning=trials, importance=importance, reference=reference, test_frame=test,
         test_scores=scores, best_params=best, counts=counts, seconds=seconds, served=served_info,
-        intervals=intervals, calibration=calibration,
+        intervals=intervals, calibration=calibration, feature_value=value,
     )
 
 
@@ -363,4 +372,6 @@ def county_json(result: TrainingResult, logged: dict[str, Any], model_name: str,
         "train_rows": result.counts["train_rows"], "test_rows": result.counts["test_rows"],
         "split": result.split.as_params(),
         "seconds": round(time.perf_counter() - started, 1),
+        **feature_value_json(result.feature_value),
     }
+

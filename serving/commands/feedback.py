@@ -7,12 +7,13 @@ from typing import Annotated
 
 import typer
 
+from features.vocabulary import FOLLOW_UP_LABEL
 from serving.output import emit
 
 app = typer.Typer(help="走访反馈 / visit feedback", no_args_is_help=True)
 
 # Outcome -> label for retraining (None: says nothing about risk).
-LABELS = {"confirmed_at_risk": 1, "not_at_risk": 0, "already_assisted": 1, "visited": None, "unreachable": None}
+LABELS = FOLLOW_UP_LABEL
 
 
 @app.command("export")

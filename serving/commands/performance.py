@@ -33,4 +33,28 @@ def performance(
     for a in result["alerts"]:
         stderr.print(f"[yellow]{a['severity']}[/] {a['message_zh']}", highlight=False)
     stderr.print(result["recommendation"]["message_zh"], highlight=False)
+    print_challenger(result["challenger"])
     emit(result, as_json, summary="")
+
+
+def print_challenger(found: dict) -> None:
+    """The challenger's shadow weeks beside the champion (`fanpin performance`, `fanpin promote`)."""
+    s = found["summary"]
+    if not s["weeks"]:
+        stderr.print("挑战者模型尚无影子评分周 / no shadow week of a challenger yet", highlight=False)
+        return
+
+    def show(value, fmt: str = ".3f") -> str:
+        return "-" if value is None else format(value, fmt)
+
+    for w in found["weeks"]:
+        r = w.get("realised") or {}
+        stderr.print(f"{w['week']}  challenger v{w['challenger_version']} vs champion v{w['champion_version']}  "
+                     f"Spearman {show(w.get('spearman'))}  Kendall {show(w.get('kendall'))}  "
+                     f"overlap {show(w.get('overlap'), '.1%')}  recall {show(r.get('champion_recall'), '.1%')} vs "
+                     f"{show(r.get('challenger_recall'), '.1%')} ({r.get('entrants', 0)} entrants, "
+                     f"{r.get('weeks_observed', 0)} weeks observed)", highlight=False)
+    stderr.print(f"影子评分{s['weeks']}周 / {s['weeks']} shadow weeks: mean Spearman {show(s['spearman'])}, "
+                 f"overlap {show(s['overlap'], '.1%')}; matured weeks {s['matured_weeks']}: recall champion "
+                 f"{show(s['champion_recall'], '.1%')}, challenger {show(s['challenger_recall'], '.1%')}",
+                 highlight=False)

@@ -52,4 +52,18 @@ def performance_data(data: Path, *, weeks: int = 13, step_weeks: int = 4, settin
                                 trained_until=trained_until,
                                 drift_summary=latest_drift_summary(settings))
     result["model_version"] = str(champion.version)
+    result["challenger"] = shadow_comparison(settings, tables)
     return result
+
+
+def shadow_comparison(settings, tables) -> dict[str, Any]:
+    """The store's shadow weeks (``serving.jobs.shadow``), their realised recall recomputed from
+    the county folder's outcomes."""
+    from monitoring.outcomes import data_end
+    from serving.jobs.shadow import comparison
+    from serving.store.database import get_engine, session_factory, upgrade
+
+    engine = get_engine(settings)
+    upgrade(engine)
+    with session_factory(engine)() as session:
+        return comparison(session, outcomes=tables["outcomes"], data_end=data_end(tables))

@@ -6,7 +6,8 @@ at the week's cutoff (``features.household_frame``) -> score, rule triggers and 
 scoring core, ``serving.core.scoring.score_week``) -> explanations for the watch list in batches
 (``serving.explaining``), staged as they are made -> drift (``monitoring.drift``) -> stage the
 rest (``serving.store.rows``) and publish (``serving.store.publishing``: one transaction makes
-the staged run the week's).
+the staged run the week's). After publishing, ``serving.jobs.field_evidence`` scores the
+registry's challenger in the shadow and reads the officers' verdict (never failing the week).
 
 ``FANPIN_TEST_PAUSE_AT=<stage>`` makes the job stop and wait at that stage (after printing
 ``paused at <stage>`` to stderr), so tests can SIGKILL it at a known point.
@@ -20,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from serving.jobs.field_evidence import after_publish
 from serving.jobs.week_run import (
     STAGES,
     StageClock,
@@ -62,7 +64,8 @@ def _drift(champion, frame, week, probability, raw_tables, previous_tables) -> d
 
 
 def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=None, started_by: str | None = None,
-             progress: Callable[[str], None] | None = None, accept_incomplete: str | None = None) -> dict[str, Any]:
+             progress: Callable[[str], None] | None = None, accept_incomplete: str | None = None,
+             challenger=None) -> dict[str, Any]:
     """Run the weekly job for one ISO week and publish it (see the module docstring).
 
     Args:
@@ -73,6 +76,8 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
         started_by: recorded as the run's operator (default: the OS user).
         progress: called with each stage name as it starts.
         accept_incomplete: publish even outside the completeness bounds, for this (audited) reason.
+        challenger: a loaded challenger to shadow-score (default: the registry's, when the
+            champion also comes from the registry; none when a champion is passed without one).
 
     Returns:
         week, households_in, households_scored, rows_quarantined, watchlist_size, model_version,
@@ -94,6 +99,7 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
         clock.start(stage)
         pause_point(stage)
 
+    from_registry = champion is None
     job = prepare_job(data_dir, week, settings, champion)
     job.accept_incomplete = accept_incomplete
     engine, champion, policy, cutoff, week = job.engine, job.champion, job.policy, job.cutoff, job.week
@@ -177,4 +183,7 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
             pub.fail_run(engine, run_id, f"{type(error).__name__}: {error}")
         raise
     result["seconds"] = clock.total()
+    # After publishing: officers have their list; the challenger and the field's verdict follow.
+    result["field"] = after_publish(job, run_id, frame, week_scores.probability, history.tables, challenger,
+                                    from_registry=from_registry)
     return {**result, "run_id": run_id, "stages": stages, "department_warnings": warning_counts}

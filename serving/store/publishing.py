@@ -34,6 +34,8 @@ RUN_TABLES: tuple[type[m.Base], ...] = (
     m.DriftResult,
     m.DriftAlert,
     m.DepartmentWarning,
+    m.ShadowRun,
+    m.ShadowScore,
 )
 
 

@@ -63,6 +63,9 @@ def test_train_table_on_an_unseen_survey(store, tmp_path):
     assert result["auc"] > 0.75 and result["logistic_auc"] > 0.6
     assert result["rules_auc"] is None  # the contract fields the rules need are absent
     assert result["alias"] == "champion", result["alias_reason"]
+    # feature value is reported for a researcher's table too (no household frame: no frame cost)
+    assert result["no_contribution_threshold_auc_drop"] == 0.0005 and "frame_cost_seconds" not in result
+    assert "人均纯收入" not in result["features_without_contribution"]
     # 是/否, a Chinese category and numbers are features; identifiers and free text are not.
     model = mlflow.sklearn.load_model("models:/survey-risk@champion")
     used = set(model.builder_.numeric_) | set(model.builder_.categories_)

@@ -155,7 +155,9 @@ def test_promote_and_roll_back_record_who_and_why(first_version):
     out = runner.invoke(app, ["promote", "--version", "2", "--reason", "试运行 / trial week", "--user", "li.officer",
                               "--json"])
     assert out.exit_code == 0, out.output
-    assert json.loads(out.stdout.strip().splitlines()[-1])["previous"] == "1"
+    promoted = json.loads(out.stdout.strip().splitlines()[-1])
+    assert promoted["previous"] == "1"
+    assert promoted["shadow"]["weeks"] == 0  # never scored beside the champion: said, not refused
     client = MlflowClient()
     assert str(client.get_model_version_by_alias(MODEL, "champion").version) == "2"
     tags = client.get_model_version(MODEL, "2").tags
@@ -169,3 +171,27 @@ def test_promote_and_roll_back_record_who_and_why(first_version):
 
     out = runner.invoke(app, ["promote", "--version", "99", "--reason", "no such version", "--json"])
     assert out.exit_code != 0
+
+
+def test_weekly_job_finds_the_registry_challenger(first_version):
+    """After the rollback above, version 2 holds the challenger alias: the weekly job shadow-scores
+    it beside champion 1, and never a challenger that is the champion itself."""
+    from types import SimpleNamespace
+
+    from serving.jobs.shadow import load_challenger
+    from serving.settings import Settings
+
+    found = load_challenger(Settings(), SimpleNamespace(version="1"))
+    assert found.version == "2" and found.alias == "challenger" and found.reference is None
+    assert load_challenger(Settings(), SimpleNamespace(version="2")) is None
+
+
+def test_run_logs_feature_value_and_frame_cost(first_version):
+    client = MlflowClient()
+    metrics = client.get_run(first_version["run_id"]).data.metrics
+    assert "features.no_contribution" in metrics and metrics["frame_seconds.income_level"] > 0
+    path = mlflow.artifacts.download_artifacts(run_id=first_version["run_id"],
+                                               artifact_path="evaluation/feature_value.json")
+    value = json.loads(Path(path).read_text(encoding="utf-8"))
+    assert len(value["no_contribution"]) == metrics["features.no_contribution"]
+    assert len(value["concepts_without_contribution"]) == metrics["features.idle_concepts"]

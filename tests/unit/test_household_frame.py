@@ -156,4 +156,9 @@ def test_lines_follow_the_policy_year(policy):
     f2021 = build_household_frame(tiny_tables(), "2021-06-30", policy)
     assert set(f2020["monitoring_line"]) == {5000.0} and set(f2020["dibao_line"]) == {4400.0}
     assert set(f2021["monitoring_line"]) == {6000.0}
-    assert np.isfinite(f2021["pc_net_income"]).all() is not None
+    # no income survey was known by mid-2021 (the first is dated 2023-01-15): nothing to divide
+    assert f2021["pc_net_income"].isna().all() and f2021["income_to_line"].isna().all()
+    # once a survey is known, income is read against the line of the cutoff's year
+    f2024 = build_household_frame(tiny_tables(), "2024-06-30", policy)
+    assert np.isfinite(f2024["pc_net_income"]).all()
+    np.testing.assert_allclose(f2024["income_to_line"], f2024["pc_net_income"] / 7500)

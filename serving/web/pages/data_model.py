@@ -10,11 +10,11 @@ from fastapi.responses import HTMLResponse, Response
 
 from serving import drift_reports
 from serving.store import queries as store
-from serving.web import identity, queries
+from serving.web import field_evidence, identity, queries
 from serving.web.deps import Lang, PageError, SignedIn, State
 from serving.web.i18n import gettext
 from serving.web.model_evidence import model_evidence
-from serving.web.pages.common import choose_week
+from serving.web.pages.common import choose_week, scope_of
 from serving.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -89,10 +89,12 @@ def data_page(request: Request, user: SignedIn, state: State, lang: Lang, week: 
         weeks, run = choose_week(db, week, lang)
         drift = store.drift(db, run.id) if run and can_drift else None
         quarantine, quarantined = queries.quarantine_page(db, run, QUARANTINE_SHOWN) if run and can_quarantine else ([], 0)
+        researcher = user.role in ("researcher", "admin")
+        verdict = field_evidence.verdict_block(db, scope_of(user))
+        challenger = field_evidence.challenger_block(db) if researcher else None
     quarantine = identity.mask_values(user, quarantine)  # by content: an ID typed in any column
     settings = state.settings
     model = champion_summary(request)
-    researcher = user.role in ("researcher", "admin")
     return render(
         request,
         "data_model.html",
@@ -109,6 +111,8 @@ def data_page(request: Request, user: SignedIn, state: State, lang: Lang, week: 
             "model": model,
             "mlflow_ui": mlflow_link(settings, model.get("run_id")) if researcher else None,
             "mlflow_hint": researcher,  # shown when no UI is configured: how to start one
+            "verdict": verdict,
+            "challenger": challenger,
         },
     )
 
