@@ -2,7 +2,7 @@
 households on either model's capacity list.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"  # the lead re-chains this after 0006 at merge time
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
