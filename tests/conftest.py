@@ -175,7 +175,8 @@ def drift_champion(drift_county):
 FAST_TRAINING = {
     "cutoff_step_weeks": 8,
     "tuning": {"trials": 1, "sample_rows": 20000},
-    "model": {"lgbm": {"n_estimators": 80, "num_leaves": 15, "min_child_samples": 50}},
+    "model": {"lgbm": {"n_estimators": 80, "num_leaves": 15, "min_child_samples": 50, "learning_rate": 0.05,
+                       "reg_lambda": 1.0}},
     "lead_time": {"step_weeks": 4, "random_draws": 5},
     "bootstrap": {"replicates": 30},
     "feature_value": {"repeats": 1, "max_rows": 2000},

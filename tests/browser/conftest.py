@@ -23,6 +23,7 @@ PASSWORD = "browser-test-password"
 # A quick training run: no tuning, fewer trees (the pages need a real champion, not a good one).
 # One shuffle of at most 2,000 rows per feature: the feature-value report in seconds, not tens.
 FAST_CONFIG = ("tuning:\n  trials: 0\nmodel:\n  lgbm:\n    n_estimators: 120\n    num_leaves: 15\n"
+               "    learning_rate: 0.05\n    min_child_samples: 100\n    reg_lambda: 1.0\n"
                "feature_value:\n  repeats: 1\n  max_rows: 2000\n")
 ROLES = {"admin": "admin_b", "county_officer": "officer_b", "township_leader": "leader_b", "researcher": "research_b"}
 SCREENS_COPY = Path("/tmp/fanpin-screens")

@@ -12,6 +12,7 @@ pytest.register_assert_rewrite("tests.integration.weekly_kill")
 # Fast but real: no tuning, a smaller forest (the default config is for production counties).
 # One shuffle of at most 2,000 rows per feature: the feature-value report in seconds, not tens.
 FAST_CONFIG = ("tuning:\n  trials: 0\nworkers: 1\nmodel:\n  lgbm:\n    n_estimators: 120\n    num_leaves: 15\n"
+               "    learning_rate: 0.05\n    min_child_samples: 100\n    reg_lambda: 1.0\n"
                "feature_value:\n  repeats: 1\n  max_rows: 2000\n")
 
 
