@@ -24,6 +24,7 @@ import pandas as pd
 from features.household_frame import build_household_frame
 from features.policy import Policy
 from models import metrics as mt
+from monitoring.estimation import list_estimate
 from monitoring.outcomes import HORIZON_WEEKS, WEEK, data_end, matured, realised_outcomes
 
 AUC_TOLERANCE = 0.05
@@ -34,14 +35,20 @@ MIN_ENTRANTS = 20  # fewer entrants in a township-week: too few to judge its rec
 
 
 def _metrics(y: np.ndarray, p: np.ndarray, flagged: np.ndarray) -> dict[str, float | None]:
-    """The realised figures of one list, defined as training defines them (``models.metrics``)."""
+    """The realised figures of one list, defined as training defines them (``models.metrics``), beside
+    what the calibrated probabilities estimated for it before its outcomes were known
+    (``monitoring.estimation``)."""
     entrants = int(y.sum())
     both = 0 < entrants < len(y)
+    estimate = list_estimate(p, flagged)
     return {
         "households": int(len(y)),
         "entrants": entrants,
         "auc": mt.safe_auc(y, p) if both else None,
         "recall_at_capacity": mt.recall_precision(y, flagged)[0] if entrants else None,
+        "precision_at_capacity": mt.recall_precision(y, flagged)[1] if flagged.any() else None,
+        **{k: estimate[k] for k in ("estimated_auc", "estimated_recall_at_capacity",
+                                    "estimated_precision_at_capacity")},
         "mean_predicted": float(p.mean()) if len(p) else None,
         "realised_rate": float(y.mean()) if len(y) else None,
         "observed_expected": mt.observed_expected(y, p) if len(y) and p.sum() > 0 else None,
@@ -80,14 +87,28 @@ def realised_performance(tables: dict[str, pd.DataFrame], policy: Policy, model,
         frame = build_household_frame(tables, cutoff, policy)
         eligible = realised_outcomes(frame, tables["outcomes"], cutoff, horizon_weeks)
         p = np.asarray(model.predict_proba(eligible)[:, 1], dtype="float64")
-        y = eligible["entered"].to_numpy()
-        flagged = mt.top_share(p, np.zeros(len(p)), capacity)
-        rows.append({"cutoff": pd.Timestamp(cutoff), "township": None, **_metrics(y, p, flagged)})
-        towns = eligible["township"].astype(str).to_numpy()
-        for town in sorted(set(towns)):
-            sel = towns == town
-            rows.append({"cutoff": pd.Timestamp(cutoff), "township": town, **_metrics(y[sel], p[sel], flagged[sel])})
+        rows.extend(list_rows(eligible, p, cutoff, capacity))
     return pd.DataFrame(rows)
+
+
+def list_rows(eligible: pd.DataFrame, p: np.ndarray, cutoff: pd.Timestamp, capacity: float) -> list[dict[str, Any]]:
+    """The county row and one row per township of one matured list.
+
+    Args:
+        eligible: ``realised_outcomes`` rows (``township``, ``entered``) of the households scored.
+        p: their probabilities (as published, or as the champion scores them now).
+        cutoff: the list's cutoff.
+        capacity: share of eligible households the list holds.
+    """
+    y = eligible["entered"].to_numpy()
+    p = np.asarray(p, dtype="float64")
+    flagged = mt.top_share(p, np.zeros(len(p)), capacity)
+    rows = [{"cutoff": pd.Timestamp(cutoff), "township": None, **_metrics(y, p, flagged)}]
+    towns = eligible["township"].astype(str).to_numpy()
+    for town in sorted(set(towns)):
+        sel = towns == town
+        rows.append({"cutoff": pd.Timestamp(cutoff), "township": town, **_metrics(y[sel], p[sel], flagged[sel])})
+    return rows
 
 
 def _below(row: pd.Series, training: dict[str, Any], tol: dict[str, float]) -> list[str]:
@@ -102,6 +123,41 @@ def _below(row: pd.Series, training: dict[str, Any], tol: dict[str, float]) -> l
     if rate is not None and mean is not None and abs(mean - rate) > max(0.02, tol["calibration"] * rate):
         found.append("calibration")
     return found
+
+
+def tolerances_with(overrides: dict[str, float] | None = None) -> dict[str, float]:
+    """The drop tolerances (``auc``, ``recall``, ``calibration``), with any overrides."""
+    return {"auc": AUC_TOLERANCE, "recall": RECALL_TOLERANCE, "calibration": CALIBRATION_TOLERANCE,
+            **(overrides or {})}
+
+
+def training_figures(training_metrics: dict[str, Any], capacity: float) -> dict[str, Any]:
+    """The champion's evaluation figures realised ones are compared with."""
+    pct = int(round(capacity * 100))
+    return {"auc": training_metrics.get("auc"), "recall_at_capacity": training_metrics.get(f"recall_at_{pct}pct"),
+            "precision_at_capacity": training_metrics.get(f"precision_at_{pct}pct"),
+            "ece": training_metrics.get("ece")}
+
+
+def matured_alerts(table: pd.DataFrame, training: dict[str, Any], tol: dict[str, float],
+                   ) -> tuple[list[dict[str, Any]], pd.DataFrame, pd.DataFrame]:
+    """(alerts, county rows, township rows) of a ``realised_performance`` table: a county week or a
+    township with enough entrants that fell more than a tolerance below the training evaluation."""
+    alerts = []
+    county = table[table["township"].isna()].copy()
+    county["below"] = [_below(r, training, tol) for _, r in county.iterrows()]
+    for _, r in county.iterrows():
+        for what in r["below"]:
+            alerts.append(_performance_alert(r, what, training, None))
+    towns = table[table["township"].notna()].copy()
+    towns["below"] = [
+        _below(r, training, tol) if r["entrants"] >= MIN_ENTRANTS else [] for _, r in towns.iterrows()
+    ]
+    for _, r in towns.iterrows():
+        for what in r["below"]:
+            if what != "calibration":
+                alerts.append(_performance_alert(r, what, training, r["township"]))
+    return alerts, county, towns
 
 
 def performance_report(
@@ -133,28 +189,11 @@ def performance_report(
     Returns:
         JSON-ready dict: weeks (county rows), townships (township rows), alerts, recommendation.
     """
-    tol = {"auc": AUC_TOLERANCE, "recall": RECALL_TOLERANCE, "calibration": CALIBRATION_TOLERANCE,
-           **(tolerances or {})}
+    tol = tolerances_with(tolerances)
     cutoffs = cutoffs if cutoffs is not None else backtest_cutoffs(tables)
     table = realised_performance(tables, policy, model, cutoffs, capacity=capacity)
-    pct = int(round(capacity * 100))
-    training = {"auc": training_metrics.get("auc"),
-                "recall_at_capacity": training_metrics.get(f"recall_at_{pct}pct"),
-                "ece": training_metrics.get("ece")}
-    alerts = []
-    county = table[table["township"].isna()].copy()
-    county["below"] = [_below(r, training, tol) for _, r in county.iterrows()]
-    for _, r in county.iterrows():
-        for what in r["below"]:
-            alerts.append(_performance_alert(r, what, training, None))
-    towns = table[table["township"].notna()].copy()
-    towns["below"] = [
-        _below(r, training, tol) if r["entrants"] >= MIN_ENTRANTS else [] for _, r in towns.iterrows()
-    ]
-    for _, r in towns.iterrows():
-        for what in r["below"]:
-            if what != "calibration":
-                alerts.append(_performance_alert(r, what, training, r["township"]))
+    training = training_figures(training_metrics, capacity)
+    alerts, county, towns = matured_alerts(table, training, tol)
 
     end = data_end(tables)
     staleness = None if trained_until is None else int((end - pd.Timestamp(trained_until)).days // 7)
