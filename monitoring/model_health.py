@@ -18,6 +18,7 @@ from monitoring.performance import STALE_WEEKS, matured_alerts, tolerances_with,
 
 WEEK = pd.Timedelta(weeks=1)
 CAPACITY = 0.05  # the list share training evaluates (recall_at_5pct): estimates compare with it
+ESTIMATE_SHIFT = 0.25  # relative week-over-week change of the list's expected precision (see estimate)
 
 
 def staleness(cutoff: pd.Timestamp, metrics: dict[str, Any], trained_until: pd.Timestamp | None, *,
@@ -58,14 +59,41 @@ def staleness(cutoff: pd.Timestamp, metrics: dict[str, Any], trained_until: pd.T
 
 
 def estimate(probability: np.ndarray, eligible: np.ndarray, metrics: dict[str, Any], *,
-             week: str | None = None, tolerances: dict[str, float] | None = None) -> dict[str, Any]:
+             previous: np.ndarray | None = None, week: str | None = None,
+             tolerances: dict[str, float] | None = None) -> dict[str, Any]:
     """This week's expected recall and precision at capacity (``monitoring.estimation``) beside the
-    training evaluation, with an alert when the expected recall falls below it by more than the
-    realised monitor's tolerance."""
+    training evaluation and last week's estimate.
+
+    Alerts: the expected recall falls below the training evaluation by more than the realised
+    monitor's tolerance; or the expected precision of the list moved by more than
+    ``ESTIMATE_SHIFT`` of last week's in one week (on the simulator's clean weeks it moves by at most
+    4%; a flood moved it by 60%, incomes read in 万元 by 250%): the risk the model sees changed
+    faster than households do, so look at the drift alerts before visiting.
+
+    Args:
+        probability: this week's calibrated probabilities (every scored household).
+        eligible: households not under monitoring (the ones a list can add).
+        metrics: the champion's evaluation.
+        previous: last week's probabilities of this week's eligible households (NaN for new ones).
+    """
     tol = tolerances_with(tolerances)
     p = np.asarray(probability, dtype="float64")[np.asarray(eligible, dtype=bool)]
     out: dict[str, Any] = {**estimated_performance(p, CAPACITY), "capacity": CAPACITY,
                            "training": training_figures(metrics, CAPACITY), "alerts": []}
+    before = None if previous is None else np.asarray(previous, dtype="float64")
+    before = None if before is None or not np.isfinite(before).any() else before[np.isfinite(before)]
+    last = None if before is None else estimated_performance(before, CAPACITY)["estimated_precision_at_capacity"]
+    now = out["estimated_precision_at_capacity"]
+    out["previous_estimated_precision_at_capacity"] = last
+    if last and now is not None and abs(now - last) > ESTIMATE_SHIFT * last:
+        out["alerts"].append({
+            "severity": "medium", "kind": "estimate_shift", "township": None, "feature": None, "week": week,
+            "message_zh": f"按校准概率估计，本周名单中将纳入监测的比例为{now:.1%}，上周为{last:.1%}，"
+                          "一周内变化过大：请先查看数据漂移告警",
+            "message_en": f"from the calibrated probabilities, {now:.1%} of this week's list should enter "
+                          f"monitoring against {last:.1%} last week: too large a change for one week; "
+                          "check the drift alerts first",
+        })
     recall, trained = out["estimated_recall_at_capacity"], out["training"]["recall_at_capacity"]
     if recall is not None and trained is not None and recall < trained - tol["recall"]:
         out["alerts"].append({

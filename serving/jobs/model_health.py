@@ -20,17 +20,25 @@ import numpy as np
 import pandas as pd
 
 
-def week_health(job, tables: dict[str, pd.DataFrame], frame: pd.DataFrame, probability: np.ndarray) -> dict[str, Any]:
-    """The week's model health (JSON-ready), or ``{"status": "failed", "error": ...}``."""
+def week_health(job, tables: dict[str, pd.DataFrame], frame: pd.DataFrame, probability: np.ndarray,
+                previous: dict[str, float] | None = None) -> dict[str, Any]:
+    """The week's model health (JSON-ready), or ``{"status": "failed", "error": ...}``.
+
+    Args:
+        job: the week's set-up (``serving.jobs.week_run.Job``).
+        tables: the history with this week's export.
+        frame: this week's household frame; probability: its calibrated risk.
+        previous: last published week's probability by household.
+    """
     from serving.store.rows import plain
 
     try:
-        return plain({"status": "ok", **_assess(job, tables, frame, probability)})
+        return plain({"status": "ok", **_assess(job, tables, frame, probability, previous or {})})
     except Exception as error:  # noqa: BLE001 - see the module docstring
         return {"status": "failed", "error": f"{type(error).__name__}: {str(error)[:300]}", "alerts": []}
 
 
-def _assess(job, tables, frame, probability) -> dict[str, Any]:
+def _assess(job, tables, frame, probability, previous) -> dict[str, Any]:
     from models.libraries import installed_versions
     from monitoring import model_health as mh
     from monitoring.versions import compare_versions
@@ -38,10 +46,12 @@ def _assess(job, tables, frame, probability) -> dict[str, Any]:
     champion = job.champion
     metrics = dict(getattr(champion, "metrics", None) or {})
     table, method = matured_table(job, tables)
+    eligible = ~frame["under_monitoring"].to_numpy(dtype=bool)
     return mh.assess(
         staleness=mh.staleness(job.cutoff, metrics, trained_until(champion), week=job.week),
         versions=compare_versions(champion_versions(champion), installed_versions(), week=job.week),
-        estimate=mh.estimate(probability, ~frame["under_monitoring"].to_numpy(dtype=bool), metrics, week=job.week),
+        estimate=mh.estimate(probability, eligible, metrics, week=job.week,
+                             previous=frame.loc[eligible, "household_id"].map(previous).to_numpy(dtype="float64")),
         matured=mh.matured(table, metrics, method=method),
     )
 
