@@ -67,7 +67,7 @@ def estimate(probability: np.ndarray, eligible: np.ndarray, metrics: dict[str, A
     Alerts: the expected recall falls below the training evaluation by more than the realised
     monitor's tolerance; or the expected precision of the list moved by more than
     ``ESTIMATE_SHIFT`` of last week's in one week (on the simulator's clean weeks it moves by at most
-    4%; a flood moved it by 60%, incomes read in 万元 by 250%): the risk the model sees changed
+    4%; a flood moved it by 70%, incomes read in 万元 by 260%): the risk the model sees changed
     faster than households do, so look at the drift alerts before visiting.
 
     Args:

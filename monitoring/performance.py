@@ -171,6 +171,7 @@ def performance_report(
     trained_until: pd.Timestamp | None = None,
     drift_summary: dict[str, Any] | None = None,
     tolerances: dict[str, float] | None = None,
+    stale_weeks: float | None = None,
 ) -> dict[str, Any]:
     """Realised performance of matured weeks, alerts, and a retraining recommendation.
 
@@ -185,6 +186,8 @@ def performance_report(
             newest cutoff plus the horizon).
         drift_summary: the latest drift check's summary, as further evidence.
         tolerances: override ``auc``, ``recall``, ``calibration`` tolerances.
+        stale_weeks: the staleness limit the champion's training measured (``training.staleness``);
+            default the old rule of ``STALE_WEEKS``.
 
     Returns:
         JSON-ready dict: weeks (county rows), townships (township rows), alerts, recommendation.
@@ -203,10 +206,11 @@ def performance_report(
         evidence.append({"kind": "degradation", "weeks_below": degraded, "weeks": len(county),
                          "zh": f"{len(county)}个已成熟周中有{degraded}周的实际表现低于训练评估",
                          "en": f"{degraded} of {len(county)} matured weeks performed below the training evaluation"})
-    if staleness is not None and staleness > STALE_WEEKS:
-        evidence.append({"kind": "staleness", "weeks": staleness,
-                         "zh": f"模型所学数据距今已{staleness}周（超过{STALE_WEEKS}周）",
-                         "en": f"the newest data the model learned from is {staleness} weeks old (over {STALE_WEEKS})"})
+    limit = int(round(stale_weeks)) if stale_weeks is not None else STALE_WEEKS
+    if staleness is not None and staleness > limit:
+        evidence.append({"kind": "staleness", "weeks": staleness, "limit_weeks": limit,
+                         "zh": f"模型所学数据距今已{staleness}周（超过{limit}周）",
+                         "en": f"the newest data the model learned from is {staleness} weeks old (over {limit})"})
     if drift_summary:
         serious = [a for a in drift_summary.get("alerts", []) if a.get("severity") in ("high", "medium")
                    and a.get("kind") in ("population_change", "new_category", "local_shock")]
