@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from monitoring.alerts import county_alert
 from monitoring.estimation import estimated_performance
 from monitoring.performance import STALE_WEEKS, matured_alerts, tolerances_with, training_figures
 
@@ -49,12 +50,11 @@ def staleness(cutoff: pd.Timestamp, metrics: dict[str, Any], trained_until: pd.T
         why_zh = ("训练时测得的质量下降曲线给出的期限" if source == "measured" else "默认期限（训练时未测得曲线）")
         why_en = ("the age at which its measured quality curve falls beyond tolerance" if source == "measured"
                   else "the default limit (its training run measured no curve)")
-        out["alerts"].append({
-            "severity": "medium", "kind": "model_stale", "township": None, "feature": None, "week": week,
-            "message_zh": f"模型所学数据截至{out['data_end']}，距今{weeks:.0f}周，已超过{why_zh}{limit:.0f}周：请重新训练",
-            "message_en": f"the model's data ended {out['data_end']}, {weeks:.0f} weeks ago, beyond {why_en} "
-                          f"({limit:.0f} weeks): retrain",
-        })
+        out["alerts"].append(county_alert(
+            "model_stale", week,
+            f"模型所学数据截至{out['data_end']}，距今{weeks:.0f}周，已超过{why_zh}{limit:.0f}周：请重新训练",
+            f"the model's data ended {out['data_end']}, {weeks:.0f} weeks ago, beyond {why_en} ({limit:.0f} weeks): "
+            "retrain"))
     return out
 
 
@@ -86,22 +86,17 @@ def estimate(probability: np.ndarray, eligible: np.ndarray, metrics: dict[str, A
     now = out["estimated_precision_at_capacity"]
     out["previous_estimated_precision_at_capacity"] = last
     if last and now is not None and abs(now - last) > ESTIMATE_SHIFT * last:
-        out["alerts"].append({
-            "severity": "medium", "kind": "estimate_shift", "township": None, "feature": None, "week": week,
-            "message_zh": f"按校准概率估计，本周名单中将纳入监测的比例为{now:.1%}，上周为{last:.1%}，"
-                          "一周内变化过大：请先查看数据漂移告警",
-            "message_en": f"from the calibrated probabilities, {now:.1%} of this week's list should enter "
-                          f"monitoring against {last:.1%} last week: too large a change for one week; "
-                          "check the drift alerts first",
-        })
+        out["alerts"].append(county_alert(
+            "estimate_shift", week,
+            f"按校准概率估计，本周名单中将纳入监测的比例为{now:.1%}，上周为{last:.1%}，一周内变化过大：请先查看数据漂移告警",
+            f"from the calibrated probabilities, {now:.1%} of this week's list should enter monitoring against "
+            f"{last:.1%} last week: too large a change for one week; check the drift alerts first"))
     recall, trained = out["estimated_recall_at_capacity"], out["training"]["recall_at_capacity"]
     if recall is not None and trained is not None and recall < trained - tol["recall"]:
-        out["alerts"].append({
-            "severity": "medium", "kind": "estimated_recall", "township": None, "feature": None, "week": week,
-            "message_zh": f"按校准概率估计，本周名单召回率约{recall:.1%}，低于训练评估{trained:.1%}",
-            "message_en": f"from the calibrated probabilities, this week's list should catch about {recall:.1%} "
-                          f"of entrants, below the training evaluation's {trained:.1%}",
-        })
+        out["alerts"].append(county_alert(
+            "estimated_recall", week, f"按校准概率估计，本周名单召回率约{recall:.1%}，低于训练评估{trained:.1%}",
+            f"from the calibrated probabilities, this week's list should catch about {recall:.1%} of entrants, "
+            f"below the training evaluation's {trained:.1%}"))
     return out
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from monitoring.alerts import county_alert
+
 
 def compare_versions(trained: Mapping[str, str] | None, installed: Mapping[str, str | None], *,
                      week: str | None = None) -> dict[str, Any]:
@@ -29,11 +31,9 @@ def compare_versions(trained: Mapping[str, str] | None, installed: Mapping[str, 
     alerts = []
     if differ:
         listed = ", ".join(f"{d['package']} {d['trained']} -> {d['installed'] or '未安装/missing'}" for d in differ)
-        alerts.append({
-            "severity": "medium", "kind": "library_versions", "township": None, "feature": None, "week": week,
-            "message_zh": f"模型所用软件库的版本与训练时不同：{listed}；请重新运行测试或在新版本下重新训练",
-            "message_en": f"the model's libraries differ from the versions it was trained with: {listed}; "
-                          "re-run the tests or retrain under the new versions",
-        })
+        alerts.append(county_alert(
+            "library_versions", week, f"模型所用软件库的版本与训练时不同：{listed}；请重新运行测试或在新版本下重新训练",
+            f"the model's libraries differ from the versions it was trained with: {listed}; "
+            "re-run the tests or retrain under the new versions"))
     return {"checked": True, "trained": dict(trained), "installed": dict(installed), "differ": differ,
             "alerts": alerts}
