@@ -21,10 +21,12 @@ SHOWN = 5  # households named in the one-line message (the count says how many m
 class ScoreSanityError(ValueError):
     """Some probabilities are non-finite or outside [0, 1]; the message is one line."""
 
-    def __init__(self, message: str, households: list[str], features: dict[str, list[str]]):
+    def __init__(self, message: str, households: list[str] | None = None,
+                 features: dict[str, list[str]] | None = None):
+        # Defaults keep the error picklable (rebuilt from its message alone across processes).
         super().__init__(message)
-        self.households = households
-        self.features = features
+        self.households = households or []
+        self.features = features or {}
 
 
 def bad_rows(probability: np.ndarray) -> np.ndarray:
