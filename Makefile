@@ -6,21 +6,28 @@ STAMP := $(VENV)/.installed
 # The test and benchmark tools (pyspark is an sdist that takes minutes to build) are not needed
 # to run the demo, so `make demo` installs the package alone and `make test` adds the dev extra.
 DEV_STAMP := $(VENV)/.installed-dev
+# Locked versions (pip freeze of a working environment) for CI and the demo; pyproject.toml keeps
+# the ranges users install from. `make lock` rewrites it from the current .venv.
+CONSTRAINTS := constraints.txt
 PYTEST_ARGS ?=
 # Both cores: test files are spread over two workers (each keeps its own session fixtures).
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test bench lint docs clean-demo
+.PHONY: demo test bench lint docs clean-demo lock
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e .
 	touch $(STAMP)
 
 $(DEV_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e '.[dev]'
 	touch $(DEV_STAMP)
+
+lock:
+	{ sed -n '/^#/p' $(CONSTRAINTS); $(BIN)/pip freeze --exclude-editable | sort -f; } > $(CONSTRAINTS).new
+	mv $(CONSTRAINTS).new $(CONSTRAINTS)
 
 demo: $(STAMP)
 	$(BIN)/fanpin demo

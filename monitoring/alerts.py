@@ -56,6 +56,11 @@ def _alert(severity: str, kind: str, township: str | None, feature: str | None, 
             "message_zh": zh, "message_en": en, "psi": value, **extra}
 
 
+def county_alert(kind: str, week: str | None, zh: str, en: str, severity: str = "medium") -> dict[str, Any]:
+    """A county-wide alert without a feature (the model-health checks), in the drift alerts' shape."""
+    return _alert(severity, kind, None, None, zh, en, week=week)
+
+
 def _pct(x: float) -> str:
     return f"{x:.1%}"
 

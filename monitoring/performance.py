@@ -24,6 +24,7 @@ import pandas as pd
 from features.household_frame import build_household_frame
 from features.policy import Policy
 from models import metrics as mt
+from monitoring.estimation import list_estimate
 from monitoring.outcomes import HORIZON_WEEKS, WEEK, data_end, matured, realised_outcomes
 
 AUC_TOLERANCE = 0.05
@@ -34,14 +35,20 @@ MIN_ENTRANTS = 20  # fewer entrants in a township-week: too few to judge its rec
 
 
 def _metrics(y: np.ndarray, p: np.ndarray, flagged: np.ndarray) -> dict[str, float | None]:
-    """The realised figures of one list, defined as training defines them (``models.metrics``)."""
+    """The realised figures of one list, defined as training defines them (``models.metrics``), beside
+    what the calibrated probabilities estimated for it before its outcomes were known
+    (``monitoring.estimation``)."""
     entrants = int(y.sum())
     both = 0 < entrants < len(y)
+    estimate = list_estimate(p, flagged)
     return {
         "households": int(len(y)),
         "entrants": entrants,
         "auc": mt.safe_auc(y, p) if both else None,
         "recall_at_capacity": mt.recall_precision(y, flagged)[0] if entrants else None,
+        "precision_at_capacity": mt.recall_precision(y, flagged)[1] if flagged.any() else None,
+        **{k: estimate[k] for k in ("estimated_auc", "estimated_recall_at_capacity",
+                                    "estimated_precision_at_capacity")},
         "mean_predicted": float(p.mean()) if len(p) else None,
         "realised_rate": float(y.mean()) if len(y) else None,
         "observed_expected": mt.observed_expected(y, p) if len(y) and p.sum() > 0 else None,
@@ -80,14 +87,28 @@ def realised_performance(tables: dict[str, pd.DataFrame], policy: Policy, model,
         frame = build_household_frame(tables, cutoff, policy)
         eligible = realised_outcomes(frame, tables["outcomes"], cutoff, horizon_weeks)
         p = np.asarray(model.predict_proba(eligible)[:, 1], dtype="float64")
-        y = eligible["entered"].to_numpy()
-        flagged = mt.top_share(p, np.zeros(len(p)), capacity)
-        rows.append({"cutoff": pd.Timestamp(cutoff), "township": None, **_metrics(y, p, flagged)})
-        towns = eligible["township"].astype(str).to_numpy()
-        for town in sorted(set(towns)):
-            sel = towns == town
-            rows.append({"cutoff": pd.Timestamp(cutoff), "township": town, **_metrics(y[sel], p[sel], flagged[sel])})
+        rows.extend(list_rows(eligible, p, cutoff, capacity))
     return pd.DataFrame(rows)
+
+
+def list_rows(eligible: pd.DataFrame, p: np.ndarray, cutoff: pd.Timestamp, capacity: float) -> list[dict[str, Any]]:
+    """The county row and one row per township of one matured list.
+
+    Args:
+        eligible: ``realised_outcomes`` rows (``township``, ``entered``) of the households scored.
+        p: their probabilities (as published, or as the champion scores them now).
+        cutoff: the list's cutoff.
+        capacity: share of eligible households the list holds.
+    """
+    y = eligible["entered"].to_numpy()
+    p = np.asarray(p, dtype="float64")
+    flagged = mt.top_share(p, np.zeros(len(p)), capacity)
+    rows = [{"cutoff": pd.Timestamp(cutoff), "township": None, **_metrics(y, p, flagged)}]
+    towns = eligible["township"].astype(str).to_numpy()
+    for town in sorted(set(towns)):
+        sel = towns == town
+        rows.append({"cutoff": pd.Timestamp(cutoff), "township": town, **_metrics(y[sel], p[sel], flagged[sel])})
+    return rows
 
 
 def _below(row: pd.Series, training: dict[str, Any], tol: dict[str, float]) -> list[str]:
@@ -104,43 +125,24 @@ def _below(row: pd.Series, training: dict[str, Any], tol: dict[str, float]) -> l
     return found
 
 
-def performance_report(
-    tables: dict[str, pd.DataFrame],
-    policy: Policy,
-    model,
-    training_metrics: dict[str, Any],
-    *,
-    capacity: float = 0.05,
-    cutoffs: list[pd.Timestamp] | None = None,
-    trained_until: pd.Timestamp | None = None,
-    drift_summary: dict[str, Any] | None = None,
-    tolerances: dict[str, float] | None = None,
-) -> dict[str, Any]:
-    """Realised performance of matured weeks, alerts, and a retraining recommendation.
+def tolerances_with(overrides: dict[str, float] | None = None) -> dict[str, float]:
+    """The drop tolerances (``auc``, ``recall``, ``calibration``), with any overrides."""
+    return {"auc": AUC_TOLERANCE, "recall": RECALL_TOLERANCE, "calibration": CALIBRATION_TOLERANCE,
+            **(overrides or {})}
 
-    Args:
-        tables: contract tables of the county history.
-        policy: county policy.
-        model: the champion's pipeline.
-        training_metrics: the champion's evaluation (``auc``, ``recall_at_5pct``, ``ece``...).
-        capacity: list share (the training metric ``recall_at_{capacity}pct`` is compared).
-        cutoffs: matured cutoffs to evaluate (default :func:`backtest_cutoffs`).
-        trained_until: newest date the model learned from (for staleness; e.g. the reference's
-            newest cutoff plus the horizon).
-        drift_summary: the latest drift check's summary, as further evidence.
-        tolerances: override ``auc``, ``recall``, ``calibration`` tolerances.
 
-    Returns:
-        JSON-ready dict: weeks (county rows), townships (township rows), alerts, recommendation.
-    """
-    tol = {"auc": AUC_TOLERANCE, "recall": RECALL_TOLERANCE, "calibration": CALIBRATION_TOLERANCE,
-           **(tolerances or {})}
-    cutoffs = cutoffs if cutoffs is not None else backtest_cutoffs(tables)
-    table = realised_performance(tables, policy, model, cutoffs, capacity=capacity)
+def training_figures(training_metrics: dict[str, Any], capacity: float) -> dict[str, Any]:
+    """The champion's evaluation figures realised ones are compared with."""
     pct = int(round(capacity * 100))
-    training = {"auc": training_metrics.get("auc"),
-                "recall_at_capacity": training_metrics.get(f"recall_at_{pct}pct"),
-                "ece": training_metrics.get("ece")}
+    return {"auc": training_metrics.get("auc"), "recall_at_capacity": training_metrics.get(f"recall_at_{pct}pct"),
+            "precision_at_capacity": training_metrics.get(f"precision_at_{pct}pct"),
+            "ece": training_metrics.get("ece")}
+
+
+def matured_alerts(table: pd.DataFrame, training: dict[str, Any], tol: dict[str, float],
+                   ) -> tuple[list[dict[str, Any]], pd.DataFrame, pd.DataFrame]:
+    """(alerts, county rows, township rows) of a ``realised_performance`` table: a county week or a
+    township with enough entrants that fell more than a tolerance below the training evaluation."""
     alerts = []
     county = table[table["township"].isna()].copy()
     county["below"] = [_below(r, training, tol) for _, r in county.iterrows()]
@@ -155,6 +157,46 @@ def performance_report(
         for what in r["below"]:
             if what != "calibration":
                 alerts.append(_performance_alert(r, what, training, r["township"]))
+    return alerts, county, towns
+
+
+def performance_report(
+    tables: dict[str, pd.DataFrame],
+    policy: Policy,
+    model,
+    training_metrics: dict[str, Any],
+    *,
+    capacity: float = 0.05,
+    cutoffs: list[pd.Timestamp] | None = None,
+    trained_until: pd.Timestamp | None = None,
+    drift_summary: dict[str, Any] | None = None,
+    tolerances: dict[str, float] | None = None,
+    stale_weeks: float | None = None,
+) -> dict[str, Any]:
+    """Realised performance of matured weeks, alerts, and a retraining recommendation.
+
+    Args:
+        tables: contract tables of the county history.
+        policy: county policy.
+        model: the champion's pipeline.
+        training_metrics: the champion's evaluation (``auc``, ``recall_at_5pct``, ``ece``...).
+        capacity: list share (the training metric ``recall_at_{capacity}pct`` is compared).
+        cutoffs: matured cutoffs to evaluate (default :func:`backtest_cutoffs`).
+        trained_until: newest date the model learned from (for staleness; e.g. the reference's
+            newest cutoff plus the horizon).
+        drift_summary: the latest drift check's summary, as further evidence.
+        tolerances: override ``auc``, ``recall``, ``calibration`` tolerances.
+        stale_weeks: the staleness limit the champion's training measured (``training.staleness``);
+            default the old rule of ``STALE_WEEKS``.
+
+    Returns:
+        JSON-ready dict: weeks (county rows), townships (township rows), alerts, recommendation.
+    """
+    tol = tolerances_with(tolerances)
+    cutoffs = cutoffs if cutoffs is not None else backtest_cutoffs(tables)
+    table = realised_performance(tables, policy, model, cutoffs, capacity=capacity)
+    training = training_figures(training_metrics, capacity)
+    alerts, county, towns = matured_alerts(table, training, tol)
 
     end = data_end(tables)
     staleness = None if trained_until is None else int((end - pd.Timestamp(trained_until)).days // 7)
@@ -164,10 +206,11 @@ def performance_report(
         evidence.append({"kind": "degradation", "weeks_below": degraded, "weeks": len(county),
                          "zh": f"{len(county)}个已成熟周中有{degraded}周的实际表现低于训练评估",
                          "en": f"{degraded} of {len(county)} matured weeks performed below the training evaluation"})
-    if staleness is not None and staleness > STALE_WEEKS:
-        evidence.append({"kind": "staleness", "weeks": staleness,
-                         "zh": f"模型所学数据距今已{staleness}周（超过{STALE_WEEKS}周）",
-                         "en": f"the newest data the model learned from is {staleness} weeks old (over {STALE_WEEKS})"})
+    limit = int(round(stale_weeks)) if stale_weeks is not None else STALE_WEEKS
+    if staleness is not None and staleness > limit:
+        evidence.append({"kind": "staleness", "weeks": staleness, "limit_weeks": limit,
+                         "zh": f"模型所学数据距今已{staleness}周（超过{limit}周）",
+                         "en": f"the newest data the model learned from is {staleness} weeks old (over {limit})"})
     if drift_summary:
         serious = [a for a in drift_summary.get("alerts", []) if a.get("severity") in ("high", "medium")
                    and a.get("kind") in ("population_change", "new_category", "local_shock")]

@@ -26,6 +26,7 @@ from features.household_frame import FRAME_COLUMNS
 from features.policy import Policy
 from features.transformer import CATEGORICAL_FEATURES, MODEL_FEATURES
 from models import metrics as mt
+from models.libraries import installed_versions
 from training import evaluate as ev
 from training.config import flat_params
 from training.feature_value import idle_concepts
@@ -207,6 +208,8 @@ def log_training(
                   **result.split.as_params(), **result.counts}
         # MLflow params are strings of at most 6000 characters; long lists become their repr.
         mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
+        # What the weekly job compares the installed libraries with (monitoring.versions).
+        mlflow.log_params({f"library.{k}": v for k, v in installed_versions().items() if v})
         mlflow.set_tags({
             "data_fingerprint": data_fingerprint,
             "data_source": data_source,
@@ -233,6 +236,7 @@ def log_training(
                 "model_recall_at_5pct", "model_recall_at_5pct_low", "model_recall_at_5pct_high", "entrants")
                 if k in row}))
         log_feature_value(result.feature_value)
+        log_staleness(result.staleness)
         for record in result.tuning:
             with mlflow.start_run(run_name=f"tuning trial {record['trial']}", nested=True):
                 mlflow.log_params({k: v for k, v in record.items() if k != "validation_auc"})
@@ -246,6 +250,7 @@ def log_training(
                 "metrics": result.metrics, "scorers": result.scorers, "lead_time": result.lead,
                 "oracle": result.oracle, "split": result.split.as_params(), "served": result.served,
                 "intervals": result.intervals, "calibration": result.calibration.to_dict(orient="records"),
+                "staleness": result.staleness,
                 "slices_summary": ev.slice_summary(result.slices) if len(result.slices) else {},
                 "counts": result.counts,
                 "seconds": result.seconds, "best_params": result.best_params, "decision": {
@@ -262,6 +267,7 @@ def log_training(
                 json.dumps(_clean(metrics_doc), ensure_ascii=False, indent=2, default=_json_default), encoding="utf-8")
             result.slices.to_csv(tmp / "evaluation" / "slices.csv", index=False, encoding="utf-8")
             result.calibration.to_csv(tmp / "evaluation" / "calibration.csv", index=False, encoding="utf-8")
+            pd.DataFrame(result.staleness.get("curve", [])).to_csv(tmp / "evaluation" / "staleness.csv", index=False)
             pd.DataFrame(result.tuning).to_csv(tmp / "evaluation" / "tuning.csv", index=False)
             result.importance.to_csv(tmp / "evaluation" / "shap_importance.csv", index=False, encoding="utf-8")
             (tmp / "evaluation" / "report.html").write_text(report.render(result), encoding="utf-8")
@@ -316,6 +322,23 @@ def log_feature_value(value: dict[str, Any]) -> None:
     if cost:
         mlflow.log_metric("features.idle_concepts", len(idle))
     mlflow.log_dict(_clean({**value, "concepts_without_contribution": idle}), "evaluation/feature_value.json")
+
+
+def log_staleness(staleness: dict[str, Any]) -> None:
+    """The staleness curve as metric histories (step = the trees' age in weeks, so the MLflow UI
+    draws quality against age) and the limit the weekly job alerts on."""
+    import mlflow
+
+    if not staleness.get("measured"):
+        return
+    for point in staleness["curve"]:
+        step = int(point["age_weeks"])
+        for key, value in point.items():
+            if key not in ("cutoff", "age_weeks") and value is not None:
+                mlflow.log_metric(f"staleness.{key}", float(value), step=step)
+    mlflow.log_metrics(_finite({f"staleness.{k}": staleness.get(k) for k in (
+        "slope_per_week", "limit_age_weeks", "limit_weeks_after_data_end", "served_age_at_data_end",
+        "auc_tolerance")}))
 
 
 def promote(model_name: str, version: str | int, *, reason: str, user: str | None = None,

@@ -30,6 +30,7 @@ from features.policy import Policy
 from features.progress import reporter
 from features.transformer import CATEGORICAL_FEATURES, MODEL_FEATURES
 from models.pipeline import DEFAULT_MONOTONE, RiskPipeline
+from models.sanity import check_probabilities
 from training import evaluate as ev
 from training.backtests import lead_time_backtest, oracle_comparison
 from training.baselines import FittedRules, logistic_baseline, no_criterion, rules_score
@@ -37,6 +38,7 @@ from training.dataset import LABEL, build_training_rows, cutoff_schedule, data_e
 from training.feature_value import feature_value, feature_value_json
 from training.feature_value import settings as value_settings
 from training.split import TimeSplit, served_split, time_split
+from training.staleness import staleness_curve
 from training.tuning import random_search
 from training.uncertainty import bootstrap
 
@@ -80,6 +82,9 @@ class TrainingResult:
     intervals: dict[str, Any] = field(default_factory=dict)
     # Observed/expected overall, per test cutoff, top 5% and top 10% (evaluate.calibration_table).
     calibration: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # Ranking quality per matured cutoff against the trees' age, and the age limit it implies
+    # (training.staleness); empty for tables.
+    staleness: dict[str, Any] = field(default_factory=dict)
 
 
 def importance_table(model: RiskPipeline, frame: pd.DataFrame) -> pd.DataFrame:
@@ -184,6 +189,7 @@ def fit_and_evaluate(
     }
     groups = test["cutoff"].to_numpy()
     scores = {**{n: f(test) for n, f in scorer_fns.items()}, "logistic": logistic.predict_proba(test)[:, 1]}
+    check_probabilities(scores["model"], test, columns=MODEL_FEATURES, where="training: the evaluated model's test scores")
     scorers = {name: ev.score_metrics(y_test, s, groups, probability=name != "rules") for name, s in scores.items()}
     scorers["model_calibration_part"] = ev.score_metrics(
         y_calib, evaluated.predict_proba(calib)[:, 1], calib["cutoff"].to_numpy(), probability=True)
@@ -215,6 +221,9 @@ def fit_and_evaluate(
         "served_calibrate_rows": len(served_calib_rows), "data_end": str(end.date()),
     }
 
+    staleness = staleness_curve(evaluated, rows, trees_last_cutoff=max(split.train), horizon_weeks=horizon,
+                                capacity=float(config["capacity"]), served_fit_last=max(served_train), data_end=end,
+                                config=config.get("staleness"), seed=seed)
     rng = np.random.default_rng(seed + 1)
     shap_take = np.sort(rng.choice(len(test), size=min(int(config["shap_rows"]), len(test)), replace=False))
     importance = importance_table(served, test.iloc[shap_take])
@@ -225,6 +234,8 @@ def fit_and_evaluate(
     columns = list(dict.fromkeys(REFERENCE_CONTEXT + list(MODEL_FEATURES)))
     reference = served_calib_rows.iloc[ref_take][columns].reset_index(drop=True)
     reference["prediction"] = served.predict_proba(reference)[:, 1]
+    check_probabilities(reference["prediction"], reference, columns=MODEL_FEATURES,
+                        where="training: the served model's reference scores")
     clock["end"] = time.perf_counter()
 
     metrics = headline_metrics(scorers, intervals, oracle_info, lead)
@@ -245,7 +256,7 @@ def fit_and_evaluate(
         model=served, config=config, split=split, metrics=metrics, scorers=scorers, slices=slices, lead=lead,
         oracle=oracle_info, tuning=trials, importance=importance, reference=reference, test_frame=test,
         test_scores=scores, best_params=best, counts=counts, seconds=seconds, served=served_info,
-        intervals=intervals, calibration=calibration, feature_value=value,
+        intervals=intervals, calibration=calibration, feature_value=value, staleness=staleness,
     )
 
 

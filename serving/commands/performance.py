@@ -25,10 +25,14 @@ def performance(
     except (ContractError, LookupError, ValueError) as error:
         fail(str(error))
         return
+    def pair(w: dict, figure: str, fmt: str) -> str:
+        """Realised (estimated beforehand from the calibrated probabilities)."""
+        real, est = w.get(figure), w.get(f"estimated_{figure}")
+        return f"{'-' if real is None else format(real, fmt)} (est. {'-' if est is None else format(est, fmt)})"
+
     for w in result["weeks"]:
-        auc = "-" if w["auc"] is None else f"{w['auc']:.3f}"
-        rec = "-" if w["recall_at_capacity"] is None else f"{w['recall_at_capacity']:.1%}"
-        stderr.print(f"{w['cutoff']}  AUC {auc}  recall@capacity {rec}  predicted {w['mean_predicted']:.1%}  "
+        stderr.print(f"{w['cutoff']}  AUC {pair(w, 'auc', '.3f')}  recall@capacity {pair(w, 'recall_at_capacity', '.1%')}"
+                     f"  precision {pair(w, 'precision_at_capacity', '.1%')}  predicted {w['mean_predicted']:.1%}  "
                      f"realised {w['realised_rate']:.1%}", highlight=False)
     for a in result["alerts"]:
         stderr.print(f"[yellow]{a['severity']}[/] {a['message_zh']}", highlight=False)

@@ -55,8 +55,9 @@ def weekly(
         from sqlalchemy.exc import OperationalError
 
         from features.reading import ContractError
+        from models.sanity import ScoreSanityError
 
-        if isinstance(error, ContractError):
+        if isinstance(error, (ContractError, ScoreSanityError)):
             fail(str(error))
             return
         if isinstance(error, OperationalError) and "full" in str(error.orig):  # SQLite's full disk
@@ -66,6 +67,7 @@ def weekly(
     summary = {k: result[k] for k in SUMMARY_KEYS}
     # Department warnings (rule -> count); the Spark engine does not evaluate them yet.
     summary["department_warnings"] = result.get("department_warnings", {})
+    summary["model_health"] = result["stages"].get("model_health")  # age, libraries, estimated and matured quality
     emit(summary, as_json, summary=(
         f"{week}: 读入 {result['households_in']} 户, 评分 {result['households_scored']} 户, "
         f"隔离 {result['rows_quarantined']} 行, 名单 {result['watchlist_size']} 户, "

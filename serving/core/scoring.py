@@ -15,6 +15,8 @@ import pandas as pd
 
 from features.policy import Policy
 from features.rules import evaluate_rules
+from features.transformer import MODEL_FEATURES
+from models.sanity import check_probabilities
 from serving.watchlist import WatchlistConfig, select_watchlist
 
 
@@ -77,6 +79,8 @@ def score_week(frame: pd.DataFrame, model: Any, policy: Policy, config: Watchlis
     stage = stage or (lambda name: None)
     stage("score")
     probability = np.asarray(model.predict_proba(frame)[:, 1], dtype="float64")
+    # Refused before anything is ranked or stored: a NaN must never become a silent null.
+    check_probabilities(probability, frame, columns=MODEL_FEATURES, where="the week's scores")
     stage("rules")
     rules = evaluate_rules(frame, policy)
     stage("watchlist")

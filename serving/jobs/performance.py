@@ -47,10 +47,12 @@ def performance_data(data: Path, *, weeks: int = 13, step_weeks: int = 4, settin
     if reference is not None and "cutoff" in reference.columns:
         trained_until = pd.Timestamp(reference["cutoff"].max()) + pd.Timedelta(weeks=52)
     metrics = dict(getattr(champion, "metrics", None) or {})
+    measured = metrics.get("staleness") or {}
     stderr.print(f"backtesting {len(cutoffs)} matured weeks with champion v{champion.version}", highlight=False)
     result = performance_report(tables, policy, champion.model, metrics, cutoffs=cutoffs,
                                 trained_until=trained_until,
-                                drift_summary=latest_drift_summary(settings))
+                                drift_summary=latest_drift_summary(settings),
+                                stale_weeks=measured.get("limit_weeks_after_data_end") if measured.get("measured") else None)
     result["model_version"] = str(champion.version)
     result["challenger"] = shadow_comparison(settings, tables)
     return result

@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from serving.jobs.field_evidence import after_publish
+from serving.jobs.model_health import week_health
 from serving.jobs.week_run import (
     STAGES,
     StageClock,
@@ -146,6 +147,7 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
             drift = {"status": "failed", "summary": {"error": f"{type(error).__name__}: {str(error)[:300]}"},
                      "alerts": [], "feature_results": None, "report_html": None}
         stages["drift"] = drift["status"]
+        stages["model_health"] = week_health(job, history.tables, frame, week_scores.probability, previous.probability)
         # Publishing needs only these of the export; the raw tables and the history as it was
         # before this week served the drift checks and are let go (at 1M households, gigabytes).
         quarantined = list(rows.quarantine_rows(read))

@@ -59,6 +59,9 @@ def test_matured_weeks_backtest_and_retraining_advice(drift_county, drift_champi
     for week in honest["weeks"]:
         assert 0.6 < week["auc"] <= 1 and 0 <= week["recall_at_capacity"] <= 1
         assert week["entrants"] > 0 and 0 < week["mean_predicted"] < 1
+        # Beside each realised figure, what the calibrated probabilities estimated (issue 22).
+        assert 0 < week["estimated_recall_at_capacity"] < 1 and 0 < week["estimated_precision_at_capacity"] < 1
+        assert abs(week["estimated_auc"] - week["auc"]) < 0.1
     townships = {w["township"] for w in honest["townships"]}
     assert len(townships) >= 4
     # The champion learned from data years before the history's end: stale, and it says so.

@@ -182,6 +182,12 @@ def test_weekly_job_holds_a_unit_error_out_of_the_watch_list(drift_county, drift
         results[scenario] = run_week(drift_county.folders[scenario], SCENARIO_WEEK, settings,
                                      champion=drift_champion)
     base, unit = results["baseline"], results["unit-error"]
+    # Model health ran with the week (issue 22): the old champion is flagged as stale, the held
+    # rows keep the list's estimated quality where it was, and last year's list was checked.
+    for result in (base, unit):
+        health = result["stages"]["model_health"]
+        assert health["status"] == "ok" and [a["kind"] for a in health["alerts"]] == ["model_stale"], health
+        assert health["matured"]["checked"] and health["matured"]["method"] == "backtest"
     # Every slipped household's survey rows are held (a household may carry two survey years).
     affected = truth["affected_households"]
     assert affected > 0 and base["stages"]["rows_held"] == 0
@@ -197,3 +203,71 @@ def test_weekly_job_holds_a_unit_error_out_of_the_watch_list(drift_county, drift
     high = [a for a in alerts if a.severity == "high"]
     assert [a.township for a in high] == [truth["township"]]
     assert "暂停用于评分" in high[0].message_zh and "万元" in high[0].message_zh
+
+
+# -- model health (issue 22): the same scenarios, the champion's age and its estimated list quality --
+def _scored(county, scenario: str, week: str, champion):
+    """(frame, probability) of one scenario week, read as `fanpin drift` reads it (no drift check)."""
+    from features import reading
+    from features.household_frame import build_household_frame
+    from features.policy import load_policy
+    from monitoring.current import overlay_export, week_cutoff
+
+    export = reading.read_folder(county.folders[scenario] / "exports" / week, history=county.history)
+    cutoff = week_cutoff(week)
+    frame = build_household_frame(overlay_export(county.history, export.tables, cutoff), cutoff, load_policy())
+    return frame, champion.model.predict_proba(frame)[:, 1]
+
+
+def _week_health(scored, last_week, metrics, week: str) -> dict:
+    from monitoring import model_health as mh
+    from monitoring.current import week_cutoff
+
+    frame, p = scored
+    eligible = ~frame["under_monitoring"].to_numpy(dtype=bool)
+    before = dict(zip(last_week[0]["household_id"], last_week[1], strict=True))
+    previous = frame.loc[eligible, "household_id"].map(before).to_numpy(dtype="float64")
+    return mh.assess(staleness=mh.staleness(week_cutoff(week), metrics, None, week=week),
+                     estimate=mh.estimate(p, eligible, metrics, previous=previous, week=week))
+
+
+def test_model_health_is_silent_on_a_clean_week_and_speaks_in_the_drift_scenarios(drift_county, drift_champion):
+    last = _scored(drift_county, "baseline", "2025-W48", drift_champion)
+    # A champion whose data ended the week before the exports start, with a measured limit.
+    fresh = {**drift_champion.metrics, "served": {"data_end": "2025-10-05"},
+             "staleness": {"measured": True, "limit_weeks_after_data_end": 26.0}}
+    clean = _week_health(_scored(drift_county, "baseline", SCENARIO_WEEK, drift_champion), last, fresh, SCENARIO_WEEK)
+    assert clean["alerts"] == [], clean["alerts"]
+    assert not clean["staleness"]["stale"] and clean["staleness"]["limit_source"] == "measured"
+    shift = clean["estimate"]
+    assert abs(shift["estimated_precision_at_capacity"] / shift["previous_estimated_precision_at_capacity"] - 1) < 0.1
+    for scenario in ("flood", "unit-error"):
+        health = _week_health(_scored(drift_county, scenario, SCENARIO_WEEK, drift_champion), last, fresh,
+                              SCENARIO_WEEK)
+        assert [a["kind"] for a in health["alerts"]] == ["estimate_shift"], (scenario, health["alerts"])
+        assert "check the drift alerts" in health["alerts"][0]["message_en"]
+
+
+def test_a_stale_champion_is_flagged_and_its_matured_list_is_set_beside_its_estimate(drift_county, drift_champion):
+    from monitoring import model_health as mh
+    from monitoring.current import week_cutoff
+    from monitoring.performance import backtest_cutoffs, realised_performance
+
+    # The drift champion's trees learned from labels ending 2023-01-29: almost three years old.
+    stale = mh.staleness(week_cutoff(SCENARIO_WEEK), drift_champion.metrics, drift_champion.trained_until,
+                         week=SCENARIO_WEEK)
+    assert stale["stale"] and stale["limit_source"] == "default" and stale["weeks_since_data_end"] > 52
+    assert [a["kind"] for a in stale["alerts"]] == ["model_stale"] and "2023-01-29" in stale["alerts"][0]["message_zh"]
+
+    from features.policy import load_policy
+
+    cutoff = backtest_cutoffs(drift_county.history, weeks=1)
+    table = realised_performance(drift_county.history, load_policy(), drift_champion.model, cutoff)
+    matured = mh.matured(table, drift_champion.metrics, method="backtest")
+    county = matured["county"]
+    assert matured["checked"] and matured["alerts"] == [], matured["alerts"]  # no drop on a clean county
+    for figure in ("recall_at_capacity", "precision_at_capacity", "auc"):
+        assert 0 < county[figure] < 1 and 0 < county[f"estimated_{figure}"] < 1
+    # A calibrated model's estimate lands near what happened (38 entrants: within a wide margin).
+    assert abs(county["estimated_auc"] - county["auc"]) < 0.05
+    assert abs(county["estimated_recall_at_capacity"] - county["recall_at_capacity"]) < 0.2

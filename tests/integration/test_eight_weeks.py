@@ -53,7 +53,12 @@ def test_eight_consecutive_weeks_are_published(county_service):
     assert [r["week"] for r in results] == WEEKS
     for r in results:
         assert set(r) == {"week", "households_in", "households_scored", "rows_quarantined", "watchlist_size",
-                          "model_version", "drift_alerts", "seconds", "department_warnings"}
+                          "model_version", "drift_alerts", "seconds", "department_warnings", "model_health"}
+        # Model health (issue 22) runs every week; a freshly trained champion on clean weeks is silent.
+        health = r["model_health"]
+        assert health["status"] == "ok" and health["alerts"] == [], (r["week"], health["alerts"])
+        assert health["staleness"]["limit_source"] == "measured" and health["versions"]["checked"]
+        assert health["matured"]["checked"] and health["estimate"]["estimated_precision_at_capacity"] > 0
         # Department warnings: rule -> count, every rule of the county's file listed.
         assert set(r["department_warnings"]) == set(load_warning_rules())
         assert all(isinstance(n, int) and n >= 0 for n in r["department_warnings"].values())

@@ -195,3 +195,52 @@ def test_run_logs_feature_value_and_frame_cost(first_version):
     value = json.loads(Path(path).read_text(encoding="utf-8"))
     assert len(value["no_contribution"]) == metrics["features.no_contribution"]
     assert len(value["concepts_without_contribution"]) == metrics["features.idle_concepts"]
+
+
+def test_run_logs_the_staleness_curve_and_the_library_versions(first_version, trained_small):
+    """Issue 22: quality per matured cutoff against the trees' age, the limit it implies, and the
+    versions the weekly job compares with what is installed."""
+    import pandas as pd
+
+    from models.libraries import installed_versions, trained_versions
+    from models.registry import load_champion
+    from monitoring import model_health as mh
+    from monitoring.versions import compare_versions
+
+    _, _, result = trained_small
+    stale = result.staleness
+    assert stale["measured"], stale
+    ages = [p["age_weeks"] for p in stale["curve"]]
+    assert ages == sorted(ages) and ages[0] >= 0 and len(ages) >= 4
+    for point in stale["curve"]:
+        assert point["auc_low"] <= point["auc"] <= point["auc_high"]
+        assert point["recall_at_5pct_low"] <= point["recall_at_5pct"] <= point["recall_at_5pct_high"]
+    # The test cutoffs are on the curve, at the trees' age the served model starts serving at.
+    assert {str(c.date()) for c in result.split.test} <= {p["cutoff"] for p in stale["curve"]}
+    start, cap = stale["served_age_at_data_end"], stale["oldest_age_measured"] + stale["max_extrapolation_weeks"]
+    assert start <= stale["limit_age_weeks"] <= cap
+    low, high = stale["limit_weeks_after_data_end_ci"]
+    assert low <= stale["limit_weeks_after_data_end"] <= high
+
+    client = MlflowClient()
+    history = client.get_metric_history(first_version["run_id"], "staleness.auc")
+    assert sorted(m.step for m in history) == [int(a) for a in ages]
+    run = client.get_run(first_version["run_id"])
+    assert run.data.metrics["staleness.limit_weeks_after_data_end"] == pytest.approx(
+        stale["limit_weeks_after_data_end"])
+
+    champion = load_champion(MODEL)
+    trained = trained_versions(champion.run_id, champion.uri)
+    installed = installed_versions()
+    assert set(trained) == {k for k, v in installed.items() if v} and trained["lightgbm"] == installed["lightgbm"]
+    assert compare_versions(trained, installed)["alerts"] == []
+    upgraded = compare_versions(trained, {**installed, "scikit-learn": "9.9.9"}, week="2026-W01")
+    assert [d["package"] for d in upgraded["differ"]] == ["scikit-learn"] and upgraded["alerts"]
+
+    # The weekly job's staleness check reads the limit from the champion's logged evaluation.
+    end = pd.Timestamp(champion.metrics["served"]["data_end"])
+    limit = champion.metrics["staleness"]["limit_weeks_after_data_end"]
+    at_limit = mh.staleness(end + pd.Timedelta(weeks=int(limit)), champion.metrics, None)
+    past = mh.staleness(end + pd.Timedelta(weeks=int(limit) + 1), champion.metrics, None)
+    assert at_limit["limit_source"] == "measured" and not at_limit["alerts"]
+    assert [a["kind"] for a in past["alerts"]] == ["model_stale"]

@@ -197,3 +197,24 @@ def test_every_published_week_reconciles_and_a_full_width_week_is_the_same_week(
     with get_engine(settings).connect() as conn:
         weeks = conn.execute(select(m.Week.week, m.Week.cutoff)).all()
     assert [w for w, _ in weeks] == [W1]
+
+
+def test_a_model_that_scores_nan_publishes_nothing_and_names_the_households(job, small_county, fitted_champion):
+    """Issue 22: a corrupted model artifact (its calibrator's intercept lost) scores NaN; the week is
+    refused in one line, nothing becomes a silent null in the store."""
+    import copy
+
+    import numpy as np
+
+    from models.sanity import ScoreSanityError
+    from serving.jobs.weekly import run_week
+
+    settings, _ = job
+    broken = copy.deepcopy(fitted_champion)
+    broken.model.calibrator_.intercept_ = np.array([np.nan])
+    with pytest.raises(ScoreSanityError, match=r"households got a risk that is not a number in \[0, 1\]") as caught:
+        run_week(small_county, W1, settings, champion=broken, started_by="tests")
+    message = str(caught.value)
+    assert "\n" not in message and "nothing published" in message and "model artifact itself is at fault" in message
+    assert caught.value.households[0] in message
+    assert published(settings, W1) is None

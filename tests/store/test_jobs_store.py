@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from sqlalchemy import select
 
 
@@ -72,3 +73,48 @@ def _sunday(week: str):
     from features.weeks import week_cutoff
 
     return week_cutoff(week).date()
+
+
+def test_the_matured_list_is_read_as_it_was_published(store_url, tmp_path, small_county, fitted_champion):
+    """Issue 22: 52 weeks after a published week, model health reads that week's stored scores
+    (``method: published``) and sets them against who entered monitoring; the champion's backtest of
+    the same cutoff, scoring the same households with the same model, gives the same figures."""
+    from types import SimpleNamespace
+
+    from features.household_frame import build_household_frame
+    from features.policy import load_policy
+    from features.reading import read_folder
+    from features.weeks import week_cutoff
+    from monitoring.performance import realised_performance
+    from serving.core.scoring import score_week
+    from serving.jobs.model_health import matured_table
+    from serving.settings import Settings
+    from serving.store import models as m
+    from serving.store import publishing as pub
+    from serving.store import rows
+    from serving.store.database import get_engine, upgrade
+    from serving.watchlist import load_watchlist_config
+
+    tables = read_folder(small_county / "history").tables
+    policy = load_policy()
+    cutoff = week_cutoff("2024-W45")
+    frame = build_household_frame(tables, cutoff, policy)
+    scored = score_week(frame, fitted_champion.model, policy, load_watchlist_config()).scored
+    engine = get_engine(Settings(home=tmp_path / "home", database_url=store_url))
+    upgrade(engine)
+    run_id = pub.start_run(engine, "2024-W45", started_by="test")
+    pub.stage_rows(engine, m.Score, rows.score_rows(scored, {}), run_id)
+    pub.publish(engine, run_id, "2024-W45", cutoff.date(), {})
+
+    job = SimpleNamespace(cutoff=cutoff + pd.Timedelta(weeks=52), engine=engine, policy=policy,
+                          champion=fitted_champion)
+    table, method = matured_table(job, tables)
+    assert method == "published"
+    backtest = realised_performance(tables, policy, fitted_champion.model, [cutoff], capacity=0.05)
+    published, replayed = (t[t["township"].isna()].iloc[0] for t in (table, backtest))
+    assert published["cutoff"] == cutoff and published["entrants"] == replayed["entrants"] > 0
+    for figure in ("auc", "recall_at_capacity", "precision_at_capacity", "estimated_recall_at_capacity"):
+        assert published[figure] == pytest.approx(replayed[figure], abs=1e-9), figure
+    # A week with nothing published a year before falls back to the backtest.
+    assert matured_table(SimpleNamespace(**{**vars(job), "cutoff": job.cutoff + pd.Timedelta(weeks=1)}), tables)[1] \
+        == "backtest"

@@ -172,3 +172,10 @@ def test_drift_report_only_for_roles_that_read_drift(site):
     assert len(others) == 1 and others <= {200, 404}
     leader_page = clients["township_leader"][0].get(f"/data?week={p.weeks[-1]}").text
     assert "drift-report" not in leader_page and 'id="quarantine"' not in leader_page
+    assert 'id="model-health"' not in leader_page
+    # The model-health block (issue 22) shows this week's estimate beside last year's realised list.
+    officer_page = clients["county_officer"][0].get(f"/data?week={p.weeks[-1]}").text
+    health = p.results[-1]["stages"]["model_health"]
+    assert health["status"] == "ok" and 'id="model-health"' in officer_page
+    assert "本周（估计）" in officer_page and f"{health['matured']['cutoff']}名单（实际）" in officer_page
+    assert f"{health['estimate']['estimated_precision_at_capacity'] * 100:.1f}%" in officer_page

@@ -81,6 +81,12 @@ def mlflow_link(settings, run_id: str | None) -> str | None:
     return f"{base}/#/experiments/{experiment}/runs/{run_id}" if experiment else f"{base}/"
 
 
+def model_health(db, run) -> dict | None:
+    """The model-health check the week's published run kept (``serving.jobs.model_health``)."""
+    stages = next((r["stages"] for r in store.runs(db, run.week) if r["id"] == run.id), None) or {}
+    return stages.get("model_health")
+
+
 @router.get("/data")
 def data_page(request: Request, user: SignedIn, state: State, lang: Lang, week: str | None = None) -> Response:
     can_drift = identity.allowed(user, "drift:read")
@@ -88,6 +94,7 @@ def data_page(request: Request, user: SignedIn, state: State, lang: Lang, week: 
     with state.sessions() as db:
         weeks, run = choose_week(db, week, lang)
         drift = store.drift(db, run.id) if run and can_drift else None
+        health = model_health(db, run) if run and can_drift else None
         quarantine, quarantined = queries.quarantine_page(db, run, QUARANTINE_SHOWN) if run and can_quarantine else ([], 0)
         researcher = user.role in ("researcher", "admin")
         verdict = field_evidence.verdict_block(db, scope_of(user))
@@ -103,6 +110,7 @@ def data_page(request: Request, user: SignedIn, state: State, lang: Lang, week: 
             "run": run,
             "week": run.week if run else None,
             "drift": drift,
+            "health": health,
             "can_drift": can_drift,
             "can_quarantine": can_quarantine,
             "quarantine": quarantine,
