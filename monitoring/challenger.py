@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from monitoring.outcomes import HORIZON_WEEKS, WEEK
+from monitoring.outcomes import HORIZON_WEEKS
 
 
 def rank_agreement(champion: np.ndarray, challenger: np.ndarray) -> dict[str, float | None]:
@@ -37,15 +37,6 @@ def list_overlap(champion_listed: np.ndarray, challenger_listed: np.ndarray) -> 
     both = int((a & b).sum())
     return {"champion_listed": int(a.sum()), "challenger_listed": int(b.sum()), "both": both,
             "overlap": both / int(a.sum()) if a.any() else None}
-
-
-def entrants_after(outcomes: pd.DataFrame, cutoff: pd.Timestamp, horizon_weeks: int = HORIZON_WEEKS) -> set[str]:
-    """Households whose monitoring entry falls after ``cutoff`` and within the label window (the
-    model's label, ``monitoring.outcomes``); callers keep only those eligible at the cutoff."""
-    cutoff = pd.Timestamp(cutoff)
-    entry = outcomes["entry_date"]
-    hit = (entry > cutoff) & (entry <= cutoff + horizon_weeks * WEEK)
-    return set(outcomes.loc[hit, "household_id"].astype(str))
 
 
 def realised_recall(entrants: set[str], champion_list: set[str], challenger_list: set[str], *,

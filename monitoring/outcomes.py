@@ -40,10 +40,15 @@ def realised_outcomes(frame: pd.DataFrame, outcomes: pd.DataFrame, cutoff: pd.Ti
         cutoff: the frame's cutoff.
         horizon_weeks: the label window.
     """
-    cutoff = pd.Timestamp(cutoff)
     eligible = frame.loc[~frame["under_monitoring"].to_numpy(dtype=bool)].reset_index(drop=True)
-    later = outcomes.loc[outcomes["entry_date"] > cutoff]
-    first = later.groupby("household_id")["entry_date"].min()
-    entry = eligible["household_id"].map(first)
-    eligible["entered"] = (entry <= cutoff + horizon_weeks * WEEK).fillna(False).to_numpy(dtype=int)
+    entered = entrants(outcomes, cutoff, horizon_weeks)
+    eligible["entered"] = eligible["household_id"].isin(entered).to_numpy(dtype=int)
     return eligible
+
+
+def entrants(outcomes: pd.DataFrame, cutoff: pd.Timestamp, horizon_weeks: int = HORIZON_WEEKS) -> set:
+    """Households with a monitoring entry after ``cutoff`` and within the label window (for a
+    household not under monitoring at the cutoff, its first entry after it decides the label)."""
+    cutoff = pd.Timestamp(cutoff)
+    entry = outcomes["entry_date"]
+    return set(outcomes.loc[(entry > cutoff) & (entry <= cutoff + horizon_weeks * WEEK), "household_id"])

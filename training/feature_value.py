@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features.household_frame import FRAME_COLUMNS
 from models import metrics as mt
+from models.explanation import feature_concept
 
 NO_SIGNAL_AUC_DROP = 0.0005
 REPEATS = 2
@@ -102,8 +102,7 @@ def idle_concepts(value: dict[str, Any], cost: dict[str, Any]) -> list[dict[str,
     costs (``features.frame_cost``): the candidates for leaving out of the frame."""
     silent = set(value["no_contribution"])
     features: dict[str, list[str]] = {}
-    for r in value["features"]:
-        if r["feature"] in FRAME_COLUMNS:
-            features.setdefault(FRAME_COLUMNS[r["feature"]].concept, []).append(r["feature"])
+    for r in value["features"]:  # coded attributes (category, policy status, ...) count for their concept too
+        features.setdefault(feature_concept(r["feature"]), []).append(r["feature"])
     return [{"concept": c, "seconds": cost["concepts"].get(c, 0.0), "features": names}
             for c, names in features.items() if set(names) <= silent]

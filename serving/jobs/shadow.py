@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from monitoring import challenger as cmp
+from monitoring.outcomes import entrants
 from serving.store import models as m
 from serving.watchlist import WatchlistConfig, capacity_list
 
@@ -79,7 +80,8 @@ def _published_shadow_runs(session: Session, version: str | None = None):
 
 def _realised(session: Session, shadow: m.ShadowRun, cutoff, outcomes: pd.DataFrame,
               data_end: pd.Timestamp) -> dict[str, Any]:
-    entered = cmp.entrants_after(outcomes.loc[outcomes["entry_date"] <= data_end], pd.Timestamp(cutoff))
+    known = outcomes.loc[outcomes["entry_date"] <= data_end]
+    entered = {str(h) for h in entrants(known, pd.Timestamp(cutoff))}
     eligible: set[str] = set()
     ids = sorted(entered)
     for i in range(0, len(ids), 5000):  # only the entrants are looked up, not the whole week
