@@ -184,3 +184,33 @@ def _fix_empty(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         out[name] = pd.DataFrame({c: pd.Series([], dtype=str(col.dtype) if col.dtype is not None else "object")
                                   for c, col in schema.columns.items()})
     return out
+
+
+def registry(*, force: bool = False) -> dict[str, str]:
+    """An MLflow tracking store (SQLite, cached) whose ``fanpin-risk`` champion was trained by
+    ``fanpin train`` on a simulated 5,000-household county, as a researcher would register it; returns
+    its tracking URI. The gates may keep a first version at challenger: it is then promoted with
+    ``fanpin promote``, as the demo does."""
+    import json
+    import subprocess
+    import sys
+
+    base = cache_dir("features", "models", "training") / "registry"
+    uri = f"sqlite:///{base / 'mlflow.db'}"
+    if (base / "READY").exists() and not force:
+        return {"tracking_uri": uri}
+    if base.exists():
+        shutil.rmtree(base)
+    base.mkdir(parents=True)
+    folder, _ = county(5_000)  # seven years: enough history for training's time split
+    env = {**os.environ, "FANPIN_HOME": str(base / "home"), "MLFLOW_TRACKING_URI": uri}
+    fanpin = [str(Path(sys.executable).parent / "fanpin")]
+    out = subprocess.run([*fanpin, "train", "--data", str(folder), "--json"], env=env, check=True,
+                         capture_output=True, text=True).stdout
+    trained = json.loads(out[out.index("{"):])
+    if trained.get("alias") != "champion":
+        subprocess.run([*fanpin, "promote", "--version", str(trained["model_version"]), "--reason",
+                        "benchmark: the weekly command needs a champion", "--user", "bench"],
+                       env=env, check=True, capture_output=True)
+    (base / "READY").write_text("ok")
+    return {"tracking_uri": uri}

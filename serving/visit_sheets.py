@@ -210,7 +210,7 @@ def store_sheets(session: Any, run_id: int, township: str) -> list[dict[str, Any
             "identity": dict(snap.identity) if snap else {},
             "facts": dict(snap.facts) if snap else {},
             "members": list(snap.members) if snap else [],
-            "explanation": q.explanation(session, run_id, hid) or {},
+            "explanation": q.explanation(session, run_id, hid, township=row.get("township")) or {},
             "score": row,
             "trend": q.trend(session, hid, up_to_week=None),
         })

@@ -15,7 +15,7 @@ registry's challenger in the shadow and reads the officers' verdict (never faili
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +92,8 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
     from serving.store import publishing as pub
     from serving.store import rows
     from serving.store.database import EncodedJSON
+    from serving.store.week_documents import EXPLANATION, RULE_TRIGGERS, DocumentWriter
+    from serving.store.week_documents import encode as encode_documents
     from serving.store.week_store import reusable_explanations, stage_households
 
     clock = StageClock(progress, task=f"weekly {week}", total=len(STAGES))
@@ -124,21 +126,20 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
         warning_counts = stage_department_warnings(engine, run_id, history.tables, cutoff, policy, settings)
 
         say("explain")
-        # Explanations go to the store as they are made (staged rows stay invisible until the
-        # week is published): the week's explanations are never all in memory at once.
+        # Explanations are compressed into their township's blob as they are made: the week's
+        # explanations are never all in memory at once, only their compressed bytes.
         top: dict[str, dict[str, str] | None] = {}
         known = reusable_explanations(engine, week, champion.model, str(champion.version), frame.loc[listed])
         stages["explanations_reused"] = len(known)
-
-        def explanation_rows() -> Iterator[dict[str, Any]]:
-            for household_id, text, first in explained(
-                champion.model, frame.loc[listed].reset_index(drop=True), policy,
-                rules.loc[listed].reset_index(drop=True), previous.probability, known=known,
-            ):
-                top[household_id] = first
-                yield {"household_id": household_id, "payload": EncodedJSON(text), "on_demand": False}
-
-        pub.stage_rows(engine, m.Explanation, explanation_rows(), run_id)
+        listed_frame = frame.loc[listed].reset_index(drop=True)
+        township_of = dict(zip(listed_frame["household_id"], listed_frame["township"], strict=True))
+        explanations = DocumentWriter(EXPLANATION)
+        for household_id, text, first in explained(champion.model, listed_frame, policy,
+                                                   rules.loc[listed].reset_index(drop=True), previous.probability,
+                                                   known=known):
+            top[household_id] = first
+            explanations.add(township_of[household_id], household_id, EncodedJSON(text))
+        pub.stage_rows(engine, m.WeekDocument, explanations.rows(), run_id)
 
         say("drift")
         try:
@@ -166,7 +167,9 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
             for h, t, rs in zip(listed_rows["household_id"], listed_rows["township"], listed_rows["reasons"],
                                 strict=True)
         ), run_id)
-        pub.stage_rows(engine, m.RuleTrigger, rows.rule_payloads(rules), run_id)
+        pub.stage_rows(engine, m.WeekDocument, encode_documents(RULE_TRIGGERS, (
+            (township, r["household_id"], r["payload"])
+            for township, r in rows.rule_payloads(rules, frame["township"].to_numpy()))), run_id)
         pub.stage_rows(engine, m.QuarantineRow, quarantined, run_id)
         pub.stage_rows(engine, m.DriftResult, [{
             "status": drift["status"], "summary": drift["summary"],

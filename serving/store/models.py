@@ -26,6 +26,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -101,8 +102,9 @@ class Score(Base):
 
     __table_args__ = (
         Index("ix_scores_run_township", "run_id", "township", "rank"),
-        Index("ix_scores_run_watch", "run_id", "on_watchlist", "rank"),
-        Index("ix_scores_household", "household_id"),
+        # Only the listed few per cent: the watch list's pages read them, nothing else does.
+        Index("ix_scores_run_watch", "run_id", "rank", sqlite_where=text("on_watchlist IS 1"),
+              postgresql_where=text("on_watchlist IS true")),
     )
 
 
@@ -118,7 +120,8 @@ class WatchlistEntry(Base):
 
 
 class Explanation(Base):
-    """An explanation (``models.explanation.Explanation.to_dict()``), batch or cached on demand."""
+    """An explanation computed on demand for a page (``models.explanation.Explanation.to_dict()``);
+    the weekly job's explanations are township blobs (``WeekDocument``)."""
 
     __tablename__ = "explanations"
 
@@ -126,16 +129,6 @@ class Explanation(Base):
     household_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     on_demand: Mapped[bool] = mapped_column(Boolean, default=False)
-
-
-class RuleTrigger(Base):
-    """Official criteria met and screening flags of a household (only households with any)."""
-
-    __tablename__ = "rule_triggers"
-
-    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
-    household_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class RegistryVersion(Base):
@@ -169,6 +162,20 @@ class WeekInput(Base):
     township: Mapped[str] = mapped_column(String(64), primary_key=True)
     households: Mapped[int] = mapped_column(Integer)
     frame: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class WeekDocument(Base):
+    """A run's per-household JSON documents of one kind (``explanation``: the listed households'
+    explanations; ``rule_triggers``: criteria met and screening flags) for one township, as one
+    zstd stream (``serving.store.week_documents``)."""
+
+    __tablename__ = "week_documents"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    township: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    households: Mapped[int] = mapped_column(Integer)
+    blob: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class QuarantineRow(Base):

@@ -28,7 +28,7 @@ RUN_TABLES: tuple[type[m.Base], ...] = (
     m.Score,
     m.WatchlistEntry,
     m.Explanation,
-    m.RuleTrigger,
+    m.WeekDocument,
     m.WeekInput,
     m.QuarantineRow,
     m.DriftResult,

@@ -20,7 +20,7 @@ from sqlalchemy import Integer, Select, and_, bindparam, cast, func, select
 from sqlalchemy.orm import Session
 
 from serving.store import models as m
-from serving.store import week_inputs
+from serving.store import week_documents, week_inputs
 from serving.store.run_cache import per_run
 
 SORTABLE = {
@@ -40,8 +40,7 @@ _FLAG_COLUMNS = {"new": m.Score.flag_new, "rising": m.Score.flag_rising, "rule_t
 # so a request only binds values (building SQLAlchemy expressions costs more than running them).
 @cache
 def _statements() -> dict[str, Any]:
-    s, e, r, w, v = (t.__table__ for t in (m.Score, m.Explanation, m.RuleTrigger, m.WatchlistEntry,
-                                           m.RegistryVersion))
+    s, e, w, v = (t.__table__ for t in (m.Score, m.Explanation, m.WatchlistEntry, m.RegistryVersion))
     wk, fb, run = m.Week.__table__, m.Feedback.__table__, m.Run.__table__
 
     def on(t):
@@ -66,9 +65,9 @@ def _statements() -> dict[str, Any]:
             .where(s.c.run_id == bindparam("run_id"), s.c.household_id.in_(bindparam("household_ids", expanding=True)))
         ),
         "bundle": (
-            select(s, e.c.payload.label("explanation"), r.c.payload.label("rule_triggers"),
-                   w.c.reasons.label("watchlist_reasons"), v.c.identity, v.c.members)
-            .select_from(s.outerjoin(e, on(e)).outerjoin(r, on(r)).outerjoin(w, on(w)).outerjoin(v, version))
+            select(s, e.c.payload.label("on_demand_explanation"), w.c.reasons.label("watchlist_reasons"),
+                   v.c.identity, v.c.members)
+            .select_from(s.outerjoin(e, on(e)).outerjoin(w, on(w)).outerjoin(v, version))
             .where(s.c.run_id == bindparam("run_id"), s.c.household_id == bindparam("household_id"))
         ),
         "version": (
@@ -286,14 +285,30 @@ def snapshot(session: Session, run_id: int, household_id: str) -> Snapshot | Non
     return Snapshot(identity or {}, week_inputs.facts(session, run_id, township, household_id) or {}, members or [])
 
 
-def explanation(session: Session, run_id: int, household_id: str) -> dict[str, Any] | None:
+def _township(session: Session, run_id: int, household_id: str) -> str | None:
+    return session.scalar(select(m.Score.township).where(m.Score.run_id == run_id,
+                                                         m.Score.household_id == household_id))
+
+
+def explanation(session: Session, run_id: int, household_id: str,
+                township: str | None = None) -> dict[str, Any] | None:
+    """The weekly job's explanation of a listed household, else one computed on demand, else None."""
+    township = township or _township(session, run_id, household_id)
+    if township is None:
+        return None
+    found = week_documents.document(session, run_id, township, week_documents.EXPLANATION, household_id)
+    if found is not None:
+        return found
     e = session.get(m.Explanation, (run_id, household_id))
     return e.payload if e else None
 
 
-def rule_triggers(session: Session, run_id: int, household_id: str) -> dict[str, Any] | None:
-    r = session.get(m.RuleTrigger, (run_id, household_id))
-    return r.payload if r else None
+def rule_triggers(session: Session, run_id: int, household_id: str,
+                  township: str | None = None) -> dict[str, Any] | None:
+    township = township or _township(session, run_id, household_id)
+    if township is None:
+        return None
+    return week_documents.document(session, run_id, township, week_documents.RULE_TRIGGERS, household_id)
 
 
 def watchlist_reasons(session: Session, run_id: int, household_id: str) -> list[str]:
@@ -380,10 +395,13 @@ def household_bundle(session: Session, run_id: int, household_id: str) -> dict[s
         "criteria_met": [c for c in (row["criteria_met"] or "").split("|") if c],
         "top_reason_zh": row["top_reason_zh"], "top_reason_en": row["top_reason_en"],
     }
+    township = row["township"]
+    explained = week_documents.document(session, run_id, township, week_documents.EXPLANATION, household_id)
     return {
         "score": score,
-        "explanation": row["explanation"],
-        "rule_triggers": row["rule_triggers"],
+        "explanation": explained if explained is not None else row["on_demand_explanation"],
+        "rule_triggers": week_documents.document(session, run_id, township, week_documents.RULE_TRIGGERS,
+                                                 household_id),
         "watchlist_reasons": list(row["watchlist_reasons"] or []),
         "identity": row["identity"],
         "facts": week_inputs.facts(session, run_id, row["township"], household_id),

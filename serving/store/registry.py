@@ -115,8 +115,12 @@ def purge(engine: Engine, dead: list[int]) -> None:
         # score rows at: collect later, when no run is going.
         if conn.execute(select(m.Run.id).where(m.Run.status == "running").limit(1)).first() is not None:
             return
+    # Only published runs keep score rows here (dead runs' rows went first, none is running): probing
+    # each one's primary key (run, household) needs no index of scores by household.
     v, s = m.RegistryVersion, m.Score
-    used = exists().where(and_(s.household_id == v.household_id, s.registry_run == v.since_run_id))
+    live = select(m.Run.id).where(m.Run.status == "published")
+    used = exists().where(and_(s.run_id.in_(live), s.household_id == v.household_id,
+                               s.registry_run == v.since_run_id))
     with engine.begin() as conn:
         conn.execute(delete(v).where(v.since_run_id.in_(dead), ~used))
 

@@ -63,7 +63,9 @@ def score_rows(scored: pd.DataFrame, top: dict[str, Any],
         yield record
 
 
-def rule_payloads(rules: pd.DataFrame):
+def rule_payloads(rules: pd.DataFrame, townships: np.ndarray) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(township, rule-trigger row) of every household with a criterion met or a screening flag
+    (``townships``: aligned with ``rules``)."""
     from features.rules import CRITERIA, SCREENING
 
     crit_cols = [f"rule_{n}" for n in CRITERIA]
@@ -77,7 +79,7 @@ def rule_payloads(rules: pd.DataFrame):
     types = rules["rule_risk_types"].to_numpy()
     priority = rules["rules_priority_score"].to_numpy()
     for i in np.flatnonzero(any_flag):
-        yield {
+        yield str(townships[i]), {
             "household_id": str(ids[i]),
             "payload": {
                 "criteria": [{"name": n, "zh": CRITERIA[n].zh, "en": CRITERIA[n].en}

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from serving.store import models as m
 from serving.store import publishing as pub
-from serving.store import registry, week_inputs
+from serving.store import registry, week_documents, week_inputs
 
 
 def stage_households(engine: Engine, run_id: int, week: str, tables: dict[str, pd.DataFrame], frame: pd.DataFrame,
@@ -33,8 +33,7 @@ def stage_households(engine: Engine, run_id: int, week: str, tables: dict[str, p
     return dict(zip(ids.tolist(), runs.tolist(), strict=True)), stored
 
 
-def reusable_explanations(engine: Engine, week: str, model, model_version: str, listed: pd.DataFrame,
-                          chunk: int = 5_000) -> dict:
+def reusable_explanations(engine: Engine, week: str, model, model_version: str, listed: pd.DataFrame) -> dict:
     """Last week's TreeSHAP values that hold for this week's listed households
     (``serving.explanation_reuse``): only when last week was explained by the same model version."""
     from sqlalchemy import select
@@ -47,18 +46,15 @@ def reusable_explanations(engine: Engine, week: str, model, model_version: str, 
     run_id = previous[1]
     with engine.connect() as conn:
         version = conn.execute(select(m.Run.model_version).where(m.Run.id == run_id)).scalar_one_or_none()
-        if version is None or str(version) != str(model_version):
-            return {}
-        names = list(model.feature_names_)
-        stored = {}
-        ids = listed["household_id"].tolist()
-        for start in range(0, len(ids), chunk):
-            rows = conn.execute(select(m.Explanation.household_id, m.Explanation.payload).where(
-                m.Explanation.run_id == run_id, m.Explanation.household_id.in_(ids[start:start + chunk])))
-            for household_id, payload in rows:
-                found = payload_contributions(payload, names)
-                if found is not None:
-                    stored[household_id] = found
+    if version is None or str(version) != str(model_version):
+        return {}
+    names = list(model.feature_names_)
+    stored = {}
+    payloads = week_documents.documents_of_run(engine, run_id, week_documents.EXPLANATION, listed["household_id"])
+    for household_id, payload in payloads.items():
+        found = payload_contributions(payload, names)
+        if found is not None:
+            stored[household_id] = found
     if not stored:
         return {}
     before = week_inputs.rows_of_run(engine, run_id, list(stored))

@@ -40,7 +40,7 @@ def published(engine) -> dict:
                 .where(m.Score.run_id == run_id).order_by(m.Score.household_id)).all())
             counts = {t.__tablename__: conn.execute(select(func.count()).select_from(t)
                                                    .where(t.run_id == run_id)).scalar_one()
-                      for t in (m.Score, m.WatchlistEntry, m.Explanation, m.WeekInput)}
+                      for t in (m.Score, m.WatchlistEntry, m.WeekDocument, m.WeekInput)}
             # Every score row still finds the registry version it showed (purges keep shared ones).
             v = m.RegistryVersion
             orphans = conn.execute(select(func.count()).select_from(m.Score).where(

@@ -1,5 +1,6 @@
-"""The compact week store shows exactly what the JSON snapshot rows showed, and the migration from
-that layout (0005 -> 0006) keeps every published week's answers identical.
+"""The compact week store shows exactly what the JSON snapshot rows showed, and the migrations from
+that layout (0005 -> 0006: snapshot rows; 0008: explanation and rule-trigger rows) keep every
+published week's answers identical.
 
 Both reuse the session's published store (three weeks of the small county); nothing is simulated
 or trained here.
@@ -14,8 +15,27 @@ from serving.store import queries
 from serving.store.database import get_engine, make_engine, session_factory, upgrade
 
 # Tables a published week's answers read, in foreign-key order (what a 0005 store held).
-COPIED = (m.Run, m.Week, m.Score, m.WatchlistEntry, m.Explanation, m.RuleTrigger, m.QuarantineRow, m.DriftResult,
+COPIED = (m.Run, m.Week, m.Score, m.WatchlistEntry, m.Explanation, m.QuarantineRow, m.DriftResult,
           m.DriftAlert, m.DepartmentWarning, m.Feedback)
+
+
+def _document_rows(engine) -> dict[str, list[dict]]:
+    """The week documents as the JSON rows a 0005 store held (explanations, rule_triggers)."""
+    import orjson
+
+    from serving.store.week_documents import decode
+
+    out: dict[str, list[dict]] = {"explanations": [], "rule_triggers": []}
+    with engine.connect() as conn:
+        for run_id, kind, blob in conn.execute(select(m.WeekDocument.run_id, m.WeekDocument.kind,
+                                                      m.WeekDocument.blob)):
+            for household_id, text in decode(blob).items():
+                row = {"run_id": run_id, "household_id": household_id, "payload": orjson.loads(text)}
+                if kind == "explanation":
+                    out["explanations"].append({**row, "on_demand": False})
+                else:
+                    out["rule_triggers"].append(row)
+    return out
 
 
 def _sample(session, run_id: int, every: int = 40) -> list[str]:
@@ -97,15 +117,21 @@ def test_migration_from_snapshot_rows_keeps_every_week(published_store, tmp_path
     with fresh_database_url(kind, tmp_path) as url:
         old = make_engine(url)
         upgrade(old, "0005")
-        # The models no longer know the old table: write it by name.
+        # The models no longer know the old tables: write them by name.
         legacy = Table("household_snapshots", MetaData(), Column("run_id", Integer), Column("household_id", String),
                        Column("identity", JSON), Column("facts", JSON), Column("members", JSON))
+        triggers = Table("rule_triggers", MetaData(), Column("run_id", Integer), Column("household_id", String),
+                         Column("payload", JSON))
         with source.connect() as src, old.begin() as dst:
             for table in COPIED:
                 columns = [c for c in table.__table__.columns if c.name != "registry_run"]
                 rows = [dict(r._mapping) for r in src.execute(select(*columns))]
                 if rows:
                     dst.execute(insert(table.__table__), rows)
+            documents = _document_rows(source)
+            assert documents["explanations"] and documents["rule_triggers"]
+            dst.execute(insert(m.Explanation.__table__), documents["explanations"])
+            dst.execute(insert(triggers), documents["rule_triggers"])
         with session_factory(source)() as session, old.begin() as dst:
             for week in p.weeks:
                 run_id = queries.published_run(session, week)
@@ -147,3 +173,45 @@ def test_reused_explanations_equal_computed_ones(published_store):
     fresh = list(explained(p.champion.model, frame, policy, rules))
     reused = list(explained(p.champion.model, frame, policy, rules, known=known))
     assert reused == fresh
+
+
+def test_week_documents_hold_what_the_rows_held(published_store):
+    """The newest week's explanation and rule-trigger documents decode to exactly what the weekly
+    job used to store as rows: the explanations computed afresh from the stored model inputs (with
+    the previous week's probabilities) and the rule-trigger payloads of every flagged household."""
+    import orjson
+
+    from features.policy import load_policy
+    from features.rules import evaluate_rules
+    from serving.explaining import explained
+    from serving.jobs.week_run import previous_scores
+    from serving.store import rows as store_rows
+    from serving.store.week_documents import EXPLANATION, RULE_TRIGGERS, documents_of_run
+    from serving.store.week_inputs import rows_of_run
+
+    p = published_store
+    engine = get_engine(p.settings)
+    policy = load_policy(p.settings.policy_path)
+    with session_factory(engine)() as session:
+        run_id = queries.published_run(session, p.weeks[-1])
+        scored = session.execute(select(m.Score.household_id, m.Score.on_watchlist).where(
+            m.Score.run_id == run_id)).all()
+    frame = rows_of_run(engine, run_id, [h for h, _ in scored]).sort_values("household_id").reset_index(drop=True)
+    rules = evaluate_rules(frame, policy)
+    listed = frame["household_id"].isin({h for h, on in scored if on}).to_numpy()
+    previous = previous_scores(engine, p.weeks[-1]).probability
+    fresh = {h: orjson.loads(text) for h, text, _ in explained(
+        p.champion.model, frame.loc[listed].reset_index(drop=True), policy,
+        rules.loc[listed].reset_index(drop=True), previous)}
+    stored = documents_of_run(engine, run_id, EXPLANATION, frame["household_id"])
+    assert len(fresh) == int(listed.sum()) > 0
+    assert stored == fresh
+    flagged = {r["household_id"]: orjson.loads(orjson.dumps(r["payload"]))
+               for _, r in store_rows.rule_payloads(rules, frame["township"].to_numpy())}
+    assert flagged and documents_of_run(engine, run_id, RULE_TRIGGERS, frame["household_id"]) == flagged
+    # One household's read through the page's query gives the same documents.
+    household = next(iter(fresh))
+    with session_factory(engine)() as session:
+        bundle = queries.household_bundle(session, run_id, household)
+    assert bundle["explanation"] == fresh[household]
+    assert bundle["rule_triggers"] == flagged.get(household)
