@@ -16,7 +16,11 @@ def drift_report(session: Session, run_id: int) -> str | None:
         return None
     if not result.report_html and result.report_samples:
         from monitoring.evidently_report import render_report
+        from serving.store.drift_samples import samples_of
 
-        result.report_html = render_report(result.report_samples)
+        samples = samples_of(session, result)
+        if samples is None:
+            return None
+        result.report_html = render_report(samples)
         session.commit()
     return result.report_html

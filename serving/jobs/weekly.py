@@ -88,9 +88,9 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
     from serving.core.scoring import score_week
     from serving.department_feed import stage_department_warnings
     from serving.explaining import explained
+    from serving.store import drift_samples, rows
     from serving.store import models as m
     from serving.store import publishing as pub
-    from serving.store import rows
     from serving.store.database import EncodedJSON
     from serving.store.week_documents import EXPLANATION, RULE_TRIGGERS, DocumentWriter
     from serving.store.week_documents import encode as encode_documents
@@ -171,10 +171,11 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
             (township, r["household_id"], r["payload"])
             for township, r in rows.rule_payloads(rules, frame["township"].to_numpy()))), run_id)
         pub.stage_rows(engine, m.QuarantineRow, quarantined, run_id)
+        samples, reference = drift_samples.stage(engine, drift.get("report_samples"))
         pub.stage_rows(engine, m.DriftResult, [{
             "status": drift["status"], "summary": drift["summary"],
             "feature_results": drift["feature_results"], "report_html": drift["report_html"],
-            "report_samples": drift.get("report_samples"),
+            "report_samples": samples, "report_reference": reference,
         }], run_id)
         pub.stage_rows(engine, m.DriftAlert, (rows.alert_row(a) for a in drift["alerts"]), run_id)
 

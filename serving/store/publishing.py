@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, insert, select, update
 
 from features.identifiers import mask_id_numbers
-from serving.store import lease, registry
+from serving.store import drift_samples, lease, registry
 from serving.store import models as m
 
 CHUNK = 20_000  # rows per INSERT batch and per commit (short write locks while the API reads)
@@ -208,6 +208,7 @@ def purge(engine: Engine) -> None:
         with engine.begin() as conn:
             conn.execute(delete(table).where(table.run_id.in_(dead)))
     registry.purge(engine, list(dead))
+    drift_samples.purge(engine)
 
 
 def published_run_id(engine: Engine, week: str) -> int | None:

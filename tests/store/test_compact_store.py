@@ -8,7 +8,7 @@ or trained here.
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from serving.store import models as m
 from serving.store import queries
@@ -107,7 +107,7 @@ def test_last_week_shows_what_the_snapshot_rows_held(published_store):
 def test_migration_from_snapshot_rows_keeps_every_week(published_store, tmp_path):
     """A store in the 0005 layout (a JSON snapshot row per household and week) migrated to 0006
     answers every published week as the store written by the weekly job does."""
-    from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, func
+    from sqlalchemy import JSON, Column, Integer, MetaData, String, Table
 
     from tests.databases import fresh_database_url
 
@@ -123,8 +123,8 @@ def test_migration_from_snapshot_rows_keeps_every_week(published_store, tmp_path
         triggers = Table("rule_triggers", MetaData(), Column("run_id", Integer), Column("household_id", String),
                          Column("payload", JSON))
         with source.connect() as src, old.begin() as dst:
-            for table in COPIED:
-                columns = [c for c in table.__table__.columns if c.name != "registry_run"]
+            for table in COPIED:  # the columns a 0005 store has (later ones are added by the migrations)
+                columns = [c for c in table.__table__.columns if c.name not in ("registry_run", "report_reference")]
                 rows = [dict(r._mapping) for r in src.execute(select(*columns))]
                 if rows:
                     dst.execute(insert(table.__table__), rows)
@@ -215,3 +215,52 @@ def test_week_documents_hold_what_the_rows_held(published_store):
         bundle = queries.household_bundle(session, run_id, household)
     assert bundle["explanation"] == fresh[household]
     assert bundle["rule_triggers"] == flagged.get(household)
+
+
+def test_drift_reference_side_is_stored_once_and_reports_read_whole(tmp_path):
+    """Weeks whose drift checks compared with the same reference store its sample once; each week
+    keeps its current side, and the samples read back are exactly the file the check wrote (column
+    roles included). A reference no week names any more is purged."""
+    import io
+
+    import numpy as np
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    from monitoring.evidently_report import report_samples
+    from serving.store import drift_samples
+    from serving.store.publishing import utcnow
+
+    rng = np.random.default_rng(0)
+    cols = {"numeric": ["income"], "categorical": ["kind"], "features": ["income", "kind"],
+            "num_method": "wasserstein", "cat_method": "jensenshannon"}
+
+    def sample(n: int, shift: float) -> pd.DataFrame:
+        return pd.DataFrame({"income": rng.normal(shift, 1, n), "kind": rng.choice(["a", "b"], n)})
+
+    reference = sample(300, 0.0)
+    weeks = {f"2025-W{40 + i}": report_samples(reference, sample(200, 0.1 * i), cols) for i in range(3)}
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    upgrade(engine)
+    with engine.begin() as conn:
+        for i, week in enumerate(weeks, start=1):
+            conn.execute(insert(m.Run.__table__).values(id=i, week=week, status="published", started_by="t",
+                                                        started_at=utcnow()))
+    for i, samples in enumerate(weeks.values(), start=1):
+        current, digest = drift_samples.stage(engine, samples)
+        assert len(current) < 0.7 * len(samples)
+        with engine.begin() as conn:
+            conn.execute(insert(m.DriftResult.__table__).values(
+                run_id=i, status="ok", summary={}, report_samples=current, report_reference=digest))
+    with session_factory(engine)() as session:
+        assert session.scalar(select(func.count()).select_from(m.DriftReference)) == 1
+        for i, samples in enumerate(weeks.values(), start=1):
+            back = drift_samples.samples_of(session, session.get(m.DriftResult, i))
+            assert pq.read_table(io.BytesIO(back)).equals(pq.read_table(io.BytesIO(samples)))
+            assert pq.read_table(io.BytesIO(back)).schema.metadata[b"fanpin.report"]
+    with engine.begin() as conn:
+        conn.execute(m.DriftResult.__table__.delete())
+    drift_samples.purge(engine)
+    with session_factory(engine)() as session:
+        assert session.scalar(select(func.count()).select_from(m.DriftReference)) == 0
+    engine.dispose()

@@ -1,6 +1,9 @@
 """The weekly job's explanations and rule triggers as one compressed blob per township, kind and
 run (``week_documents``) instead of a JSON row per household and week; ``rule_triggers`` goes, and
-so does the index of scores by household alone; the watch list's index keeps only listed rows.
+so do the indexes of scores by household and by township; the watch list's index keeps only
+listed rows.
+A drift check's reference sample, the same every week a champion serves, is stored once
+(``drift_references``); earlier weeks keep their samples whole and read as before.
 
 Every run's batch explanations (``explanations`` rows not made on demand) and rule-trigger rows
 move into their township's blob: lines ``household_id <TAB> JSON`` in a zstd stream, the format
@@ -79,10 +82,20 @@ def upgrade() -> None:
     # Every read of scores names the run; a household's weeks are found through ``weeks`` and
     # the primary key, so the index by household alone was ~28 bytes a household a week for nothing.
     op.drop_index("ix_scores_household", table_name="scores")
-    # The watch list's index holds only listed households (a few per cent of a week's rows).
+    # The watch list's index holds only listed households (a few per cent of a week's rows) and
+    # serves a township's list too; whole-week reads go through the primary key, cached per run.
+    op.drop_index("ix_scores_run_township", table_name="scores")
     op.drop_index("ix_scores_run_watch", table_name="scores")
     op.create_index("ix_scores_run_watch", "scores", ["run_id", "rank"], unique=False,
                     sqlite_where=sa.text("on_watchlist IS 1"), postgresql_where=sa.text("on_watchlist IS true"))
+    op.create_table(
+        "drift_references",
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("samples", sa.LargeBinary(), nullable=False),
+        sa.PrimaryKeyConstraint("digest"),
+    )
+    with op.batch_alter_table("drift_results", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("report_reference", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
@@ -96,9 +109,14 @@ def downgrade() -> None:
         sa.ForeignKeyConstraint(["run_id"], ["runs.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("run_id", "household_id"),
     )
+    _rejoin_drift_samples(op.get_bind())
+    with op.batch_alter_table("drift_results", schema=None) as batch_op:
+        batch_op.drop_column("report_reference")
+    op.drop_table("drift_references")
     op.create_index("ix_scores_household", "scores", ["household_id"], unique=False)
     op.drop_index("ix_scores_run_watch", table_name="scores")
     op.create_index("ix_scores_run_watch", "scores", ["run_id", "on_watchlist", "rank"], unique=False)
+    op.create_index("ix_scores_run_township", "scores", ["run_id", "township", "rank"], unique=False)
     conn = op.get_bind()
     tables = {
         "explanation": sa.table("explanations", sa.column("run_id"), sa.column("household_id"),
@@ -120,3 +138,22 @@ def downgrade() -> None:
         if rows:
             conn.execute(sa.insert(tables[kind]), rows)
     op.drop_table("week_documents")
+
+
+def _rejoin_drift_samples(conn) -> None:
+    """Back to one samples file per week: each week's current side joined with its reference."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = conn.execute(sa.text(
+        "SELECT d.run_id, d.report_samples, r.samples FROM drift_results d "
+        "JOIN drift_references r ON r.digest = d.report_reference")).all()
+    for run_id, current, reference in rows:
+        ref, cur = pq.read_table(io.BytesIO(bytes(reference))), pq.read_table(io.BytesIO(bytes(current)))
+        buffer = io.BytesIO()
+        pq.write_table(pa.concat_tables([ref, cur]).replace_schema_metadata(cur.schema.metadata), buffer,
+                       compression="zstd")
+        conn.execute(sa.text("UPDATE drift_results SET report_samples = :samples WHERE run_id = :run"),
+                     {"samples": buffer.getvalue(), "run": run_id})

@@ -7,6 +7,7 @@ from serving.store.models.cases import Case, CaseStep, DepartmentWarning
 from serving.store.models.shadow import ShadowRun, ShadowScore
 from serving.store.models.weeks import (
     DriftAlert,
+    DriftReference,
     DriftResult,
     Explanation,
     Feedback,
@@ -27,6 +28,7 @@ __all__ = [
     "CaseStep",
     "DepartmentWarning",
     "DriftAlert",
+    "DriftReference",
     "DriftResult",
     "Explanation",
     "Feedback",

@@ -95,8 +95,9 @@ class Score(Base):
     registry_run: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     __table_args__ = (
-        Index("ix_scores_run_township", "run_id", "township", "rank"),
-        # Only the listed few per cent: the watch list's pages read them, nothing else does.
+        # Only the listed few per cent: the watch list's pages (whole, or a township's) read them.
+        # Whole-week reads (counts, villages) scan the run through the primary key, once per run
+        # and process (``serving.store.queries`` caches them): no index by township is kept.
         Index("ix_scores_run_watch", "run_id", "rank", sqlite_where=text("on_watchlist IS 1"),
               postgresql_where=text("on_watchlist IS true")),
     )
@@ -197,8 +198,20 @@ class DriftResult(Base):
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
     feature_results: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
     report_html: Mapped[str | None] = mapped_column(Text, nullable=True)
-    # The samples the check compared (Parquet), so the Evidently report is rendered on first view.
+    # The samples the check compared (Parquet), so the Evidently report is rendered on first view:
+    # the week's current side, its reference side shared in ``drift_references`` (by digest).
     report_samples: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    report_reference: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class DriftReference(Base):
+    """A drift check's reference sample (Parquet), stored once for every week that compared to it
+    (``serving.store.drift_samples``)."""
+
+    __tablename__ = "drift_references"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of ``samples``
+    samples: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class DriftAlert(Base):
