@@ -1,7 +1,7 @@
 """The weekly job's explanations and rule triggers as one compressed blob per township, kind and
 run (``week_documents``) instead of a JSON row per household and week; ``rule_triggers`` goes, and
 so do the indexes of scores by household and by township; the watch list's index keeps only
-listed rows.
+listed rows, and on SQLite scores become a WITHOUT ROWID table.
 A drift check's reference sample, the same every week a champion serves, is stored once
 (``drift_references``); earlier weeks keep their samples whole and read as before.
 
@@ -88,6 +88,9 @@ def upgrade() -> None:
     op.drop_index("ix_scores_run_watch", table_name="scores")
     op.create_index("ix_scores_run_watch", "scores", ["run_id", "rank"], unique=False,
                     sqlite_where=sa.text("on_watchlist IS 1"), postgresql_where=sa.text("on_watchlist IS true"))
+    if op.get_bind().dialect.name == "sqlite":  # rows kept in the primary key's tree
+        with op.batch_alter_table("scores", recreate="always", table_kwargs={"sqlite_with_rowid": False}):
+            pass
     op.create_table(
         "drift_references",
         sa.Column("digest", sa.String(length=64), nullable=False),
@@ -113,6 +116,9 @@ def downgrade() -> None:
     with op.batch_alter_table("drift_results", schema=None) as batch_op:
         batch_op.drop_column("report_reference")
     op.drop_table("drift_references")
+    if op.get_bind().dialect.name == "sqlite":
+        with op.batch_alter_table("scores", recreate="always"):
+            pass
     op.create_index("ix_scores_household", "scores", ["household_id"], unique=False)
     op.drop_index("ix_scores_run_watch", table_name="scores")
     op.create_index("ix_scores_run_watch", "scores", ["run_id", "on_watchlist", "rank"], unique=False)
