@@ -88,19 +88,23 @@ def _bulk_writer(conn, target) -> Callable[[list[dict[str, Any]]], None]:
     executemany with JSON already encoded (SQLAlchemy's per-row bind processing was most of
     publishing a large week)."""
     from sqlalchemy import JSON
+    from sqlalchemy.types import TypeDecorator
 
     from serving.store.database import json_text
 
     columns = [c for c in target.columns if not (c.primary_key and c.autoincrement is True and c.name == "id")]
     names = [c.name for c in columns]
-    encode = [isinstance(c.type, JSON) for c in columns]
+    # JSON columns are encoded here; typed columns (compressed JSON) by their own bind step.
+    encode = [json_text if isinstance(c.type, JSON)
+              else (lambda v, t=c.type: t.process_bind_param(v, conn.dialect)) if isinstance(c.type, TypeDecorator)
+              else None for c in columns]
     # The models' scalar defaults (flags False, empty text), which SQLAlchemy would have filled in.
     defaults = [c.default.arg if c.default is not None and c.default.is_scalar else None for c in columns]
 
     def tuples(batch: list[dict[str, Any]]):
         for row in batch:
-            yield tuple(None if (v := row.get(n, d)) is None else (json_text(v) if js else v)
-                        for n, js, d in zip(names, encode, defaults, strict=True))
+            yield tuple(None if (v := row.get(n, d)) is None else (enc(v) if enc else v)
+                        for n, enc, d in zip(names, encode, defaults, strict=True))
 
     quoted = ", ".join(f'"{n}"' for n in names)
     if conn.dialect.name == "postgresql":

@@ -21,6 +21,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from serving.store import models as m
+from serving.store.compressed import compress, decompress
 from serving.store.database import json_text
 from serving.store.run_cache import per_run
 
@@ -55,14 +56,11 @@ class DocumentWriter:
 
         The streams compress fast as documents arrive (pyarrow's stream takes no level); each
         township is then compressed again at ``LEVEL``, one township in memory at a time."""
-        import pyarrow as pa
-
-        codec = pa.Codec("zstd", compression_level=LEVEL)
         for township in sorted(self._streams):
             sink, stream = self._streams.pop(township)
             stream.close()
             # One plain zstd frame: ``decode``'s streaming reader reads it like the stream's.
-            blob = codec.compress(_text(sink.getvalue().to_pybytes()), asbytes=True)
+            blob = compress(decompress(sink.getvalue().to_pybytes()), LEVEL)
             yield {"township": township, "kind": self.kind, "households": self._counts[township], "blob": blob}
 
 
@@ -74,17 +72,10 @@ def encode(kind: str, documents: Iterable[tuple[str, str, Any]]) -> list[dict[st
     return list(writer.rows())
 
 
-def _text(blob: bytes) -> bytes:
-    import pyarrow as pa
-
-    with pa.CompressedInputStream(pa.BufferReader(bytes(blob)), "zstd") as stream:
-        return stream.read()
-
-
 def decode(blob: bytes) -> dict[str, str]:
     """household id -> its document's JSON text."""
     out = {}
-    for line in io.StringIO(_text(blob).decode()):
+    for line in io.StringIO(decompress(blob).decode()):
         household_id, _, document = line.rstrip("\n").partition("\t")
         out[household_id] = document
     return out

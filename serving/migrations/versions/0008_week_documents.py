@@ -1,7 +1,8 @@
 """The weekly job's explanations and rule triggers as one compressed blob per township, kind and
 run (``week_documents``) instead of a JSON row per household and week; ``rule_triggers`` goes, and
 so do the indexes of scores by household and by township; the watch list's index keeps only
-listed rows, and on SQLite scores become a WITHOUT ROWID table.
+listed rows, and on SQLite scores become a WITHOUT ROWID table. Registry versions' row and members
+are stored as zstd-compressed JSON (``serving.store.compressed.CompressedJSON``).
 A drift check's reference sample, the same every week a champion serves, is stored once
 (``drift_references``); earlier weeks keep their samples whole and read as before.
 
@@ -91,6 +92,7 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":  # rows kept in the primary key's tree
         with op.batch_alter_table("scores", recreate="always", table_kwargs={"sqlite_with_rowid": False}):
             pass
+    _recode_versions(op.get_bind(), compressed=True)
     op.create_table(
         "drift_references",
         sa.Column("digest", sa.String(length=64), nullable=False),
@@ -120,6 +122,7 @@ def downgrade() -> None:
         with op.batch_alter_table("scores", recreate="always"):
             pass
     op.create_index("ix_scores_household", "scores", ["household_id"], unique=False)
+    _recode_versions(op.get_bind(), compressed=False)
     op.drop_index("ix_scores_run_watch", table_name="scores")
     op.create_index("ix_scores_run_watch", "scores", ["run_id", "on_watchlist", "rank"], unique=False)
     op.create_index("ix_scores_run_township", "scores", ["run_id", "township", "rank"], unique=False)
@@ -163,3 +166,40 @@ def _rejoin_drift_samples(conn) -> None:
                        compression="zstd")
         conn.execute(sa.text("UPDATE drift_results SET report_samples = :samples WHERE run_id = :run"),
                      {"samples": buffer.getvalue(), "run": run_id})
+
+
+def _recode_versions(conn, *, compressed: bool, chunk: int = 5_000) -> None:
+    """Rebuild ``registry_versions`` with its row and members as zstd-compressed JSON (or back to
+    JSON): a new table filled a chunk at a time, then put in the old one's place."""
+    import orjson
+    import pyarrow as pa
+
+    kind = sa.LargeBinary() if compressed else sa.JSON()
+    op.create_table(
+        "registry_versions_new",
+        sa.Column("household_id", sa.String(length=64), nullable=False),
+        sa.Column("since_run_id", sa.Integer(), nullable=False),
+        sa.Column("identity", kind, nullable=False),
+        sa.Column("members", kind, nullable=False),
+        sa.PrimaryKeyConstraint("household_id", "since_run_id"),
+    )
+    target = sa.table("registry_versions_new", sa.column("household_id"), sa.column("since_run_id"),
+                      sa.column("identity", kind), sa.column("members", kind))
+    codec = pa.Codec("zstd", compression_level=3)
+
+    def value(stored: Any) -> Any:
+        if compressed:  # JSON (text, or parsed by the driver) -> compressed JSON text
+            parsed = orjson.loads(stored) if isinstance(stored, (str, bytes)) else stored
+            return codec.compress(orjson.dumps(parsed, option=orjson.OPT_NON_STR_KEYS), asbytes=True)
+        with pa.CompressedInputStream(pa.BufferReader(bytes(stored)), "zstd") as stream:
+            return orjson.loads(stream.read())
+
+    rows = conn.execute(sa.text("SELECT household_id, since_run_id, identity, members FROM registry_versions "
+                                "ORDER BY household_id, since_run_id"))
+    while batch := rows.fetchmany(chunk):
+        conn.execute(sa.insert(target), [{"household_id": h, "since_run_id": r, "identity": value(i),
+                                          "members": value(mb)} for h, r, i, mb in batch])
+    op.drop_index("ix_registry_versions_since", table_name="registry_versions")
+    op.drop_table("registry_versions")
+    op.rename_table("registry_versions_new", "registry_versions")
+    op.create_index("ix_registry_versions_since", "registry_versions", ["since_run_id"], unique=False)

@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from serving.store.compressed import CompressedJSON
 from serving.store.models.base import Base
 
 
@@ -143,8 +144,9 @@ class RegistryVersion(Base):
 
     household_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     since_run_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the run that first stored it
-    identity: Mapped[dict[str, Any]] = mapped_column(JSON)  # the household's registry row
-    members: Mapped[list[Any]] = mapped_column(JSON)
+    # zstd-compressed JSON (``serving.store.compressed``): versions are most of a week's new rows.
+    identity: Mapped[dict[str, Any]] = mapped_column(CompressedJSON)  # the household's registry row
+    members: Mapped[list[Any]] = mapped_column(CompressedJSON)
 
     __table_args__ = (Index("ix_registry_versions_since", "since_run_id"),)
 
