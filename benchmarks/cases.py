@@ -69,7 +69,7 @@ def _weekly_run(n: int) -> dict[str, Any]:
         # One week into an empty store: what this week adds per household (a snapshot export has
         # one week; benchmarks.store_growth measures the later weeks' growth over twelve).
         stored = sum(p.stat().st_size for p in home.glob("fanpin.db*"))
-    stages = dict(result["stages"]["seconds"])
+    stages = dict(result["stage_seconds"])
     return {
         "households": result["households_scored"],
         "seconds": seconds,
@@ -116,7 +116,7 @@ def _weekly_cli_run(n: int) -> dict[str, Any]:
         if done.returncode != 0:
             raise RuntimeError(f"fanpin weekly failed: {done.stderr[-2000:]}")
     result = json.loads(done.stdout[done.stdout.index("{"):])
-    stages = dict(result["stages"]["seconds"])
+    stages = dict(result["stage_seconds"])
     return {
         "households": result["households_scored"],
         "seconds": seconds,

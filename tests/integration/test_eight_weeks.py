@@ -53,7 +53,11 @@ def test_eight_consecutive_weeks_are_published(county_service):
     assert [r["week"] for r in results] == WEEKS
     for r in results:
         assert set(r) == {"week", "households_in", "households_scored", "rows_quarantined", "watchlist_size",
-                          "model_version", "drift_alerts", "seconds", "department_warnings", "model_health"}
+                          "model_version", "drift_alerts", "seconds", "department_warnings", "model_health",
+                          "stage_seconds"}
+        # Where the run's time went, stage by stage; the stages add up to the run's own seconds.
+        assert {"read", "frame", "score", "explain", "drift", "stage"} <= set(r["stage_seconds"])
+        assert sum(r["stage_seconds"].values()) <= r["seconds"] + 0.5
         # Model health (issue 22) runs every week; a freshly trained champion on clean weeks is silent.
         health = r["model_health"]
         assert health["status"] == "ok" and health["alerts"] == [], (r["week"], health["alerts"])
