@@ -199,6 +199,7 @@ def store_sheets(session: Any, run_id: int, township: str) -> list[dict[str, Any
     explains the whole watch list, so that only happens for a run that failed half-way.
     """
     from serving.store import queries as q
+    from serving.store import week_documents
 
     _, rows = q.watchlist(session, run_id, township=township, limit=None)
     out = []
@@ -210,7 +211,7 @@ def store_sheets(session: Any, run_id: int, township: str) -> list[dict[str, Any
             "identity": dict(snap.identity) if snap else {},
             "facts": dict(snap.facts) if snap else {},
             "members": list(snap.members) if snap else [],
-            "explanation": q.explanation(session, run_id, hid, township=row.get("township")) or {},
+            "explanation": week_documents.explanation(session, run_id, hid, row.get("township")) or {},
             "score": row,
             "trend": q.trend(session, hid, up_to_week=None),
         })

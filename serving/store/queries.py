@@ -285,32 +285,6 @@ def snapshot(session: Session, run_id: int, household_id: str) -> Snapshot | Non
     return Snapshot(identity or {}, week_inputs.facts(session, run_id, township, household_id) or {}, members or [])
 
 
-def _township(session: Session, run_id: int, household_id: str) -> str | None:
-    return session.scalar(select(m.Score.township).where(m.Score.run_id == run_id,
-                                                         m.Score.household_id == household_id))
-
-
-def explanation(session: Session, run_id: int, household_id: str,
-                township: str | None = None) -> dict[str, Any] | None:
-    """The weekly job's explanation of a listed household, else one computed on demand, else None."""
-    township = township or _township(session, run_id, household_id)
-    if township is None:
-        return None
-    found = week_documents.document(session, run_id, township, week_documents.EXPLANATION, household_id)
-    if found is not None:
-        return found
-    e = session.get(m.Explanation, (run_id, household_id))
-    return e.payload if e else None
-
-
-def rule_triggers(session: Session, run_id: int, household_id: str,
-                  township: str | None = None) -> dict[str, Any] | None:
-    township = township or _township(session, run_id, household_id)
-    if township is None:
-        return None
-    return week_documents.document(session, run_id, township, week_documents.RULE_TRIGGERS, household_id)
-
-
 def watchlist_reasons(session: Session, run_id: int, household_id: str) -> list[str]:
     w = session.get(m.WatchlistEntry, (run_id, household_id))
     return list(w.reasons) if w else []

@@ -113,3 +113,18 @@ def documents_of_run(engine: Engine, run_id: int, kind: str, household_ids: Iter
                 if household_id in wanted:
                     found[household_id] = _loads(text)
     return found
+
+
+def explanation(session: Session, run_id: int, household_id: str, township: str | None = None) -> Any | None:
+    """A household's explanation in a run: the weekly job's (listed households), else one computed
+    on demand for a page (``explanations`` rows), else None."""
+    if township is None:
+        township = session.scalar(select(m.Score.township).where(m.Score.run_id == run_id,
+                                                                 m.Score.household_id == household_id))
+        if township is None:
+            return None
+    found = document(session, run_id, township, EXPLANATION, household_id)
+    if found is not None:
+        return found
+    row = session.get(m.Explanation, (run_id, household_id))
+    return row.payload if row else None

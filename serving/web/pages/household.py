@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from features import vocabulary as voc
 from serving.cases import service as cases
 from serving.household_reads import HouseholdNotFound, read_household, score_in_scope
-from serving.store import queries as store
+from serving.store import week_documents
 from serving.web import charts, identity, queries
 from serving.web.deps import CheckedForm, Lang, PageError, SignedIn, State, WebUser, web_state
 from serving.web.facts import fact_groups, member_rows
@@ -125,7 +125,7 @@ def contribution_png(request: Request, user: SignedIn, state: State, lang: Lang,
             score_in_scope(db, user.principal, run.id, household_id)
         except HouseholdNotFound:
             raise not_found_household(lang) from None
-        explanation = store.explanation(db, run.id, household_id)
+        explanation = week_documents.explanation(db, run.id, household_id)
     if not explanation or not explanation.get("concept_contributions"):
         raise not_found_household(lang)
     try:
