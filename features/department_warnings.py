@@ -97,7 +97,12 @@ def _medical(tables, cutoff, policy, p) -> pd.DataFrame:
         return (s["amount"].fillna(0) * share).groupby(s["member_id"]).sum()
 
     now, before = yearly(cutoff), yearly(cutoff - WEEK)
-    household = now.index.map(members["household_id"])
+    # The member's household at the cutoff; a member the registry does not list yet (a row
+    # entered after the stay, as happens at a province's scale) falls back to the household the
+    # hospital stay was recorded under, so no warning goes without a household.
+    on_stay = stays.drop_duplicates("member_id", keep="last").set_index("member_id")["household_id"]
+    household = pd.Index(now.index.to_series().map(members["household_id"])
+                         .fillna(now.index.to_series().map(on_stay)).to_numpy(dtype=object))
     threshold = np.where(household.isin(list(former_poor)), p["share_former_poor"], p["share_others"]) * income
     before = before.reindex(now.index, fill_value=0.0).to_numpy()
     crossed = (now.to_numpy() > threshold) & (before <= threshold)

@@ -106,3 +106,15 @@ def test_warnings_on_the_simulated_county_are_counted_per_rule(small_county):
     assert set(totals) == set(rules)
     for rule in ("medical_out_of_pocket", "new_social_assistance", "disaster_damage", "working_age_death"):
         assert totals[rule] > 0, rule
+
+
+def test_a_stay_of_a_member_the_registry_does_not_list_yet_warns_its_recorded_household(tables):
+    """A hospital stay whose member has no registry row by the cutoff (entered later) still warns,
+    under the household the stay was recorded for, never under an empty household."""
+    t = dict(tables)
+    t["events"] = pd.concat([t["events"], _typed("events", [
+        _event("E30", "H2", "M99", "2024-06-05", "hospitalisation", 120000.0)])], ignore_index=True)
+    found = department_warnings(t, WEEK_END, load_policy(), load_warning_rules())
+    medical = found.loc[found["rule"] == "medical_out_of_pocket"]
+    assert set(zip(medical["household_id"], medical["record"], strict=True)) == {("H1", "member:M1"), ("H2", "member:M99")}
+    assert found["household_id"].notna().all()
