@@ -8,6 +8,7 @@ skipped with a reason on a developer machine that lacks them, but fail the run u
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -119,15 +120,40 @@ def fitted_champion(small_county):
     return fit_champion(small_county)
 
 
-@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def published_store(request, small_county, fitted_champion, tmp_path_factory):
-    """A store with three published weeks of the small county and one user per role."""
+@pytest.fixture(scope="session")
+def published_stores(small_county, fitted_champion, tmp_path_factory):
+    """``kind -> Published``: the store of each database kind, published once per session on first
+    use and dropped at the end (``published_store`` hands them out)."""
     from tests.databases import fresh_database_url
     from tests.store.published import publish_weeks
 
-    tmp = tmp_path_factory.mktemp(f"store-{request.param}")
-    with fresh_database_url(request.param, tmp) as url:
-        yield publish_weeks(small_county, fitted_champion, tmp / "home", url, STORE_WEEKS)
+    made: dict[str, object] = {}
+    with contextlib.ExitStack() as stack:
+        def get(kind: str):
+            if kind not in made:
+                tmp = tmp_path_factory.mktemp(f"store-{kind}")
+                try:
+                    url = stack.enter_context(fresh_database_url(kind, tmp))
+                    made[kind] = publish_weeks(small_county, fitted_champion, tmp / "home", url, STORE_WEEKS)
+                except Exception as error:  # fail every later user at once instead of publishing again
+                    made[kind] = error
+                    raise
+            if isinstance(made[kind], Exception):
+                raise made[kind]
+            return made[kind]
+
+        yield get
+
+
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def published_store(request, published_stores):
+    """A store with three published weeks of the small county and one user per role.
+
+    Why the cache: pytest keeps one param of a session fixture alive at a time, and a test file
+    runs its sqlite tests then its postgres ones, so with files spread over xdist workers every
+    store file switched the param twice and the three weeks were published again each time.
+    """
+    return published_stores(request.param)
 
 
 # -- simulator (issue 3) -------------------------------------------------------------------------
