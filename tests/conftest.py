@@ -28,6 +28,17 @@ def needs(what: str, available: bool) -> None:
     pytest.skip(f"{what} is not available on this machine")
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`make test`'s ``--dist loadfile``: files sharing a costly set-up on one worker, long files
+    first (tests/scheduling.py)."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from tests.scheduling import SharedSetupScheduling
+
+    return SharedSetupScheduling(config, log)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def isolated_home(tmp_path_factory: pytest.TempPathFactory):
     """A private FANPIN_HOME and MLflow store for the whole session."""
