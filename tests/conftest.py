@@ -47,6 +47,12 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory):
     os.environ["FANPIN_HOME"] = str(home)
     os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{home / 'mlflow.db'}"
     os.environ.pop("FANPIN_DATABASE_URL", None)
+    # Create the MLflow store's tables now, in one process: the first users may be two server
+    # processes at once (`fanpin serve --workers 2` loads the champion in each), and two processes
+    # migrating one new SQLite store leave it half-migrated (_alembic_tmp_tags) for every later test.
+    from mlflow.tracking import MlflowClient
+
+    MlflowClient(os.environ["MLFLOW_TRACKING_URI"]).search_experiments(max_results=1)
     yield home
     for key, value in saved.items():
         if value is None:
