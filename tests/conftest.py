@@ -173,6 +173,37 @@ def published_store(request, published_stores):
     return published_stores(request.param)
 
 
+# -- `fanpin train` into a registry (issues 6, 9) ---------------------------------------------------
+# Fast but real: no tuning, a smaller forest (the default config is for production counties).
+# One shuffle of at most 2,000 rows per feature: the feature-value report in seconds, not tens.
+CLI_FAST_CONFIG = ("tuning:\n  trials: 0\nworkers: 1\nmodel:\n  lgbm:\n    n_estimators: 120\n    num_leaves: 15\n"
+                   "    learning_rate: 0.05\n    min_child_samples: 100\n    reg_lambda: 1.0\n"
+                   "feature_value:\n  repeats: 1\n  max_rows: 2000\n")
+
+
+@pytest.fixture(scope="session")
+def registered_champion(small_county, tmp_path_factory):
+    """Train on the small county with `fanpin train` and register ``fanpin-risk@champion`` in a
+    private MLflow store (the weekly CLI tests and the browser suite's live site serve it).
+
+    Returns the train result plus ``tracking_uri`` (pass it to subprocesses as MLFLOW_TRACKING_URI)
+    and ``train_stderr`` (what the run wrote to its stderr, a pipe).
+    """
+    from tests.integration.weekly_cli import cli_env, run
+
+    tmp = tmp_path_factory.mktemp("registry")
+    uri = f"sqlite:///{tmp / 'mlflow.db'}"
+    config = tmp / "fast.yaml"
+    config.write_text(CLI_FAST_CONFIG)
+    env = cli_env(tmp / "home", None, MLFLOW_TRACKING_URI=uri)
+    logs: list[str] = []
+    result = run(["train", "--data", str(small_county), "--config", str(config)], env, logs, timeout=1800)
+    if result["alias"] != "champion":
+        # The gates may keep a first small model a challenger; the weekly tests need a champion.
+        run(["promote", "--version", str(result["model_version"]), "--reason", "tests"], env)
+    return {**result, "tracking_uri": uri, "train_stderr": logs[1]}
+
+
 # -- simulator (issue 3) -------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def sim_run():
