@@ -8,6 +8,7 @@ skipped with a reason on a developer machine that lacks them, but fail the run u
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -27,6 +28,17 @@ def needs(what: str, available: bool) -> None:
     pytest.skip(f"{what} is not available on this machine")
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`make test`'s ``--dist loadfile``: files sharing a costly set-up on one worker, long files
+    first (tests/scheduling.py)."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from tests.scheduling import SharedSetupScheduling
+
+    return SharedSetupScheduling(config, log)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def isolated_home(tmp_path_factory: pytest.TempPathFactory):
     """A private FANPIN_HOME and MLflow store for the whole session."""
@@ -35,6 +47,12 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory):
     os.environ["FANPIN_HOME"] = str(home)
     os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{home / 'mlflow.db'}"
     os.environ.pop("FANPIN_DATABASE_URL", None)
+    # Create the MLflow store's tables now, in one process: the first users may be two server
+    # processes at once (`fanpin serve --workers 2` loads the champion in each), and two processes
+    # migrating one new SQLite store leave it half-migrated (_alembic_tmp_tags) for every later test.
+    from mlflow.tracking import MlflowClient
+
+    MlflowClient(os.environ["MLFLOW_TRACKING_URI"]).search_experiments(max_results=1)
     yield home
     for key, value in saved.items():
         if value is None:
@@ -119,15 +137,71 @@ def fitted_champion(small_county):
     return fit_champion(small_county)
 
 
-@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def published_store(request, small_county, fitted_champion, tmp_path_factory):
-    """A store with three published weeks of the small county and one user per role."""
+@pytest.fixture(scope="session")
+def published_stores(small_county, fitted_champion, tmp_path_factory):
+    """``kind -> Published``: the store of each database kind, published once per session on first
+    use and dropped at the end (``published_store`` hands them out)."""
     from tests.databases import fresh_database_url
     from tests.store.published import publish_weeks
 
-    tmp = tmp_path_factory.mktemp(f"store-{request.param}")
-    with fresh_database_url(request.param, tmp) as url:
-        yield publish_weeks(small_county, fitted_champion, tmp / "home", url, STORE_WEEKS)
+    made: dict[str, object] = {}
+    with contextlib.ExitStack() as stack:
+        def get(kind: str):
+            if kind not in made:
+                tmp = tmp_path_factory.mktemp(f"store-{kind}")
+                try:
+                    url = stack.enter_context(fresh_database_url(kind, tmp))
+                    made[kind] = publish_weeks(small_county, fitted_champion, tmp / "home", url, STORE_WEEKS)
+                except Exception as error:  # fail every later user at once instead of publishing again
+                    made[kind] = error
+                    raise
+            if isinstance(made[kind], Exception):
+                raise made[kind]
+            return made[kind]
+
+        yield get
+
+
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def published_store(request, published_stores):
+    """A store with three published weeks of the small county and one user per role.
+
+    Why the cache: pytest keeps one param of a session fixture alive at a time, and a test file
+    runs its sqlite tests then its postgres ones, so with files spread over xdist workers every
+    store file switched the param twice and the three weeks were published again each time.
+    """
+    return published_stores(request.param)
+
+
+# -- `fanpin train` into a registry (issues 6, 9) ---------------------------------------------------
+# Fast but real: no tuning, a smaller forest (the default config is for production counties).
+# One shuffle of at most 2,000 rows per feature: the feature-value report in seconds, not tens.
+CLI_FAST_CONFIG = ("tuning:\n  trials: 0\nworkers: 1\nmodel:\n  lgbm:\n    n_estimators: 120\n    num_leaves: 15\n"
+                   "    learning_rate: 0.05\n    min_child_samples: 100\n    reg_lambda: 1.0\n"
+                   "feature_value:\n  repeats: 1\n  max_rows: 2000\n")
+
+
+@pytest.fixture(scope="session")
+def registered_champion(small_county, tmp_path_factory):
+    """Train on the small county with `fanpin train` and register ``fanpin-risk@champion`` in a
+    private MLflow store (the weekly CLI tests and the browser suite's live site serve it).
+
+    Returns the train result plus ``tracking_uri`` (pass it to subprocesses as MLFLOW_TRACKING_URI)
+    and ``train_stderr`` (what the run wrote to its stderr, a pipe).
+    """
+    from tests.integration.weekly_cli import cli_env, run
+
+    tmp = tmp_path_factory.mktemp("registry")
+    uri = f"sqlite:///{tmp / 'mlflow.db'}"
+    config = tmp / "fast.yaml"
+    config.write_text(CLI_FAST_CONFIG)
+    env = cli_env(tmp / "home", None, MLFLOW_TRACKING_URI=uri)
+    logs: list[str] = []
+    result = run(["train", "--data", str(small_county), "--config", str(config)], env, logs, timeout=1800)
+    if result["alias"] != "champion":
+        # The gates may keep a first small model a challenger; the weekly tests need a champion.
+        run(["promote", "--version", str(result["model_version"]), "--reason", "tests"], env)
+    return {**result, "tracking_uri": uri, "train_stderr": logs[1]}
 
 
 # -- simulator (issue 3) -------------------------------------------------------------------------

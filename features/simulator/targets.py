@@ -1,7 +1,8 @@
 """The realism ranges a simulated county must land in (docs/simulator.md gives each source).
 
-Checked on `fanpin simulate --households 20000` with seeds 1, 2 and 3: one seed by the slow test
-(tests/data/test_simulator_realism.py), all three by the `realism_20k` case of `make bench`.
+Checked on 20,000-household counties of seeds 1, 2 and 3 by the `realism_20k` case of `make bench`
+(too slow for the test suite, which checks the checker and a small county's wider ranges:
+tests/data/test_simulator_realism.py).
 """
 
 from __future__ import annotations

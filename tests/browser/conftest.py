@@ -1,6 +1,7 @@
-"""A live fanpin for the browser tests: a small simulated county trained, imported, published for
-three weeks and served by ``fanpin serve`` on loopback, all with the real commands in subprocesses;
-and Debian's Chromium driven by Playwright (never a downloaded browser).
+"""A live fanpin for the browser tests: a small simulated county trained (the session's registered
+champion), imported, published for three weeks and served by ``fanpin serve`` on loopback, all with
+the real commands in subprocesses; and Debian's Chromium driven by Playwright (never a downloaded
+browser).
 """
 
 from __future__ import annotations
@@ -20,11 +21,6 @@ from serving.commands.mlflow_ui import start_ui, stop_ui, wait_until_answers
 
 WEEKS = ("2025-W45", "2025-W46", "2025-W47")
 PASSWORD = "browser-test-password"
-# A quick training run: no tuning, fewer trees (the pages need a real champion, not a good one).
-# One shuffle of at most 2,000 rows per feature: the feature-value report in seconds, not tens.
-FAST_CONFIG = ("tuning:\n  trials: 0\nmodel:\n  lgbm:\n    n_estimators: 120\n    num_leaves: 15\n"
-               "    learning_rate: 0.05\n    min_child_samples: 100\n    reg_lambda: 1.0\n"
-               "feature_value:\n  repeats: 1\n  max_rows: 2000\n")
 ROLES = {"admin": "admin_b", "county_officer": "officer_b", "township_leader": "leader_b", "researcher": "research_b"}
 SCREENS_COPY = Path("/tmp/fanpin-screens")
 # Flags that work in this sandbox: without the background-networking ones Chromium keeps trying to
@@ -74,21 +70,17 @@ def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 300) -> 
 
 
 @pytest.fixture(scope="session")
-def live_site(small_county: Path, tmp_path_factory: pytest.TempPathFactory):
-    """Train and register a champion, import the history, publish three weeks, add one user per
-    role and serve, all with the real commands, in a home and MLflow store of its own."""
+def live_site(small_county: Path, registered_champion: dict, tmp_path_factory: pytest.TempPathFactory):
+    """Import the history, publish three weeks, add one user per role and serve, all with the real
+    commands, in a home of its own; the champion is the session's `fanpin train` run
+    (``registered_champion``, whose MLflow store the weekly CLI tests read too: nothing here
+    writes to it)."""
     import sqlite3
 
     home = tmp_path_factory.mktemp("browser-home")
-    env = {**os.environ, "FANPIN_HOME": str(home), "MLFLOW_TRACKING_URI": f"sqlite:///{home / 'mlflow.db'}"}
+    env = {**os.environ, "FANPIN_HOME": str(home), "MLFLOW_TRACKING_URI": registered_champion["tracking_uri"]}
     env.pop("FANPIN_DATABASE_URL", None)
-    config = home / "fast-training.yaml"
-    config.write_text(FAST_CONFIG)
-    trained = fanpin("train", "--data", str(small_county), "--config", str(config), env=env, timeout=1800)
-    if trained.get("alias") != "champion":
-        # The first version becomes champion only when it beats the official rules on the test
-        # weeks; a small county may not show that, so choose it explicitly, as a researcher would.
-        fanpin("promote", "--version", str(trained["model_version"]), "--reason", "browser tests", env=env)
+    trained = registered_champion
     fanpin("history", "import", "--data", str(small_county), "--until", "2025-11-02", env=env)
     for week in WEEKS:
         fanpin("weekly", "--data", str(small_county), "--week", week, env=env)

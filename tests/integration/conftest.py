@@ -1,4 +1,5 @@
-"""Integration fixtures: a champion registered the way `fanpin train` registers it."""
+"""Integration fixtures: a module's own MLflow store, a fresh weekly store (the registered champion
+they use is in tests/conftest.py, shared with the browser suite)."""
 
 from __future__ import annotations
 
@@ -8,34 +9,6 @@ import pytest
 
 # The shared kill-and-rerun check lives outside a test module: let pytest explain its asserts.
 pytest.register_assert_rewrite("tests.integration.weekly_kill")
-
-# Fast but real: no tuning, a smaller forest (the default config is for production counties).
-# One shuffle of at most 2,000 rows per feature: the feature-value report in seconds, not tens.
-FAST_CONFIG = ("tuning:\n  trials: 0\nworkers: 1\nmodel:\n  lgbm:\n    n_estimators: 120\n    num_leaves: 15\n"
-               "    learning_rate: 0.05\n    min_child_samples: 100\n    reg_lambda: 1.0\n"
-               "feature_value:\n  repeats: 1\n  max_rows: 2000\n")
-
-
-@pytest.fixture(scope="session")
-def registered_champion(small_county, tmp_path_factory):
-    """Train on the small county and register ``fanpin-risk@champion`` in a private MLflow store.
-
-    Returns the train result plus ``tracking_uri`` (pass it to subprocesses as MLFLOW_TRACKING_URI)
-    and ``train_stderr`` (what the run wrote to its stderr, a pipe).
-    """
-    from tests.integration.weekly_cli import cli_env, run
-
-    tmp = tmp_path_factory.mktemp("registry")
-    uri = f"sqlite:///{tmp / 'mlflow.db'}"
-    config = tmp / "fast.yaml"
-    config.write_text(FAST_CONFIG)
-    env = cli_env(tmp / "home", None, MLFLOW_TRACKING_URI=uri)
-    logs: list[str] = []
-    result = run(["train", "--data", str(small_county), "--config", str(config)], env, logs, timeout=1800)
-    if result["alias"] != "champion":
-        # The gates may keep a first small model a challenger; the weekly tests need a champion.
-        run(["promote", "--version", str(result["model_version"]), "--reason", "integration tests"], env)
-    return {**result, "tracking_uri": uri, "train_stderr": logs[1]}
 
 
 @pytest.fixture(scope="module")
