@@ -72,7 +72,7 @@ def _weekly_run(n: int) -> dict[str, Any]:
         # One week into an empty store: what this week adds per household (a snapshot export has
         # one week; benchmarks.store_growth measures the later weeks' growth over twelve).
         stored = sum(p.stat().st_size for p in home.glob("fanpin.db*"))
-    stages = dict(result["stage_seconds"])
+    stages = dict(result["stages"]["seconds"])
     return {
         "households": result["households_scored"],
         "seconds": seconds,
