@@ -27,7 +27,6 @@ from serving.store.run_cache import per_run
 
 EXPLANATION = "explanation"
 RULE_TRIGGERS = "rule_triggers"
-KINDS = (EXPLANATION, RULE_TRIGGERS)
 LEVEL = 9  # zstd level of the stored blob: a fifth smaller than the stream's default, ~50 MB/s
 
 
