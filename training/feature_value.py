@@ -1,7 +1,8 @@
 """Which features carry no measurable signal: permutation importance on the calibration part.
 
 The evaluated model (trees fit on the training cutoffs) ranks the calibration part's rows, which
-its trees never saw; each model feature's column is shuffled in turn (``repeats`` times, on at
+its trees never saw; each model feature's column is shuffled in turn by scikit-learn's
+``permutation_importance`` (``repeats`` times, on at
 most ``max_rows`` rows; ``feature_value:`` in the training config) and the drop in AUC of
 LightGBM's margin is its contribution. The margin
 is what the calibrator maps monotonically to the served probability, and shuffling the model
@@ -46,34 +47,34 @@ def feature_value(model, rows: pd.DataFrame, y: np.ndarray, *, seed: int = 0, re
         repeats: shuffles per feature.
         max_rows: rows used at most (a random sample keeps the cost flat on a large county).
     """
-    rng = np.random.default_rng(seed)
+    from sklearn.inspection import permutation_importance
+
+    rng = np.random.default_rng(seed)  # the row sample; scikit-learn's shuffles take ``seed`` too
     y = np.asarray(y).astype(int)
     if len(rows) > max_rows:
         take = np.sort(rng.choice(len(rows), size=max_rows, replace=False))
         rows, y = rows.iloc[take], y[take]
     matrix = model.transform_features(rows).reset_index(drop=True)
     booster = model.booster_
-
-    def auc(x: pd.DataFrame) -> float:
-        return mt.safe_auc(y, booster.predict(x, raw_score=True))
-
-    base = auc(matrix)
+    base = mt.safe_auc(y, booster.predict(matrix, raw_score=True))
     gain = dict(zip(model.feature_names_, booster.booster_.feature_importance("gain"), strict=True))
+    # Only features the trees split on are shuffled (nothing can move the margin through the
+    # others): scikit-learn permutes those columns, the scorer puts them back into the full matrix.
+    used = [name for name in model.feature_names_ if gain[name] > 0]
 
-    def drops(name: str) -> list[float]:
-        out = []
-        for _ in range(repeats):
-            shuffled = matrix.copy()
-            # by position, keeping the dtype (LightGBM checks categorical columns' categories)
-            shuffled[name] = matrix[name].iloc[rng.permutation(len(matrix))].set_axis(matrix.index)
-            out.append(base - auc(shuffled))
-        return out
+    def margin_auc(_model, part: pd.DataFrame, labels: np.ndarray) -> float:
+        full = matrix.copy()
+        full[used] = part
+        return mt.safe_auc(labels, booster.predict(full, raw_score=True))
 
-    table = []
-    for name in model.feature_names_:
-        found = drops(name) if gain[name] > 0 else [0.0]  # never split on: nothing to shuffle through
-        table.append({"feature": name, "auc_drop": float(np.mean(found)), "auc_drop_std": float(np.std(found)),
-                      "gain": float(gain[name])})
+    drop: dict[str, tuple[float, float]] = {}
+    if used:
+        found = permutation_importance(model, matrix[used], y, scoring=margin_auc, n_repeats=repeats,
+                                       random_state=seed)
+        drop = {name: (float(m), float(sd)) for name, m, sd in
+                zip(used, found.importances_mean, found.importances_std, strict=True)}
+    table = [{"feature": name, "auc_drop": drop.get(name, (0.0, 0.0))[0], "auc_drop_std": drop.get(name, (0.0, 0.0))[1],
+              "gain": float(gain[name])} for name in model.feature_names_]
     table.sort(key=lambda r: r["auc_drop"], reverse=True)
     return {
         "method": "permutation on the calibration part (AUC of the LightGBM margin)",
