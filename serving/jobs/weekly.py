@@ -167,9 +167,8 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
             for h, t, rs in zip(listed_rows["household_id"], listed_rows["township"], listed_rows["reasons"],
                                 strict=True)
         ), run_id)
-        pub.stage_rows(engine, m.WeekDocument, encode_documents(RULE_TRIGGERS, (
-            (township, r["household_id"], r["payload"])
-            for township, r in rows.rule_payloads(rules, frame["township"].to_numpy()))), run_id)
+        pub.stage_rows(engine, m.WeekDocument, encode_documents(
+            RULE_TRIGGERS, rows.rule_triggers(rules, frame["township"].to_numpy())), run_id)
         pub.stage_rows(engine, m.QuarantineRow, quarantined, run_id)
         samples, reference = drift_samples.stage(engine, drift.get("report_samples"))
         pub.stage_rows(engine, m.DriftResult, [{

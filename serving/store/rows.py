@@ -63,32 +63,26 @@ def score_rows(scored: pd.DataFrame, top: dict[str, Any],
         yield record
 
 
-def rule_payloads(rules: pd.DataFrame, townships: np.ndarray) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(township, rule-trigger row) of every household with a criterion met or a screening flag
-    (``townships``: aligned with ``rules``)."""
+def rule_triggers(rules: pd.DataFrame, townships: np.ndarray) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(township, household id, rule triggers) of every household with a criterion met or a
+    screening flag (``townships``: aligned with ``rules``), as ``week_documents`` stores them."""
     from features.rules import CRITERIA, SCREENING
 
-    crit_cols = [f"rule_{n}" for n in CRITERIA]
-    scr_cols = [f"rule_{n}" for n in SCREENING]
-    crit = rules[crit_cols].to_numpy()
-    scr = rules[scr_cols].to_numpy()
+    crit = rules[[f"rule_{n}" for n in CRITERIA]].to_numpy()
+    scr = rules[[f"rule_{n}" for n in SCREENING]].to_numpy()
     any_flag = crit.any(axis=1) | scr.any(axis=1)
-    names_c, names_s = list(CRITERIA), list(SCREENING)
     # Plain arrays once, not a DataFrame column lookup per row (a third of the week's publishing).
     ids = rules["household_id"].to_numpy()
     types = rules["rule_risk_types"].to_numpy()
     priority = rules["rules_priority_score"].to_numpy()
     for i in np.flatnonzero(any_flag):
-        yield str(townships[i]), {
-            "household_id": str(ids[i]),
-            "payload": {
-                "criteria": [{"name": n, "zh": CRITERIA[n].zh, "en": CRITERIA[n].en}
-                             for n, hit in zip(names_c, crit[i], strict=True) if hit],
-                "screening": [{"name": n, "zh": SCREENING[n].zh, "en": SCREENING[n].en}
-                              for n, hit in zip(names_s, scr[i], strict=True) if hit],
-                "risk_types": [t for t in str(types[i]).split("|") if t],
-                "priority_score": float(priority[i]),
-            },
+        yield str(townships[i]), str(ids[i]), {
+            "criteria": [{"name": n, "zh": c.zh, "en": c.en}
+                         for (n, c), hit in zip(CRITERIA.items(), crit[i], strict=True) if hit],
+            "screening": [{"name": n, "zh": c.zh, "en": c.en}
+                          for (n, c), hit in zip(SCREENING.items(), scr[i], strict=True) if hit],
+            "risk_types": [t for t in str(types[i]).split("|") if t],
+            "priority_score": float(priority[i]),
         }
 
 

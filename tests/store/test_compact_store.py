@@ -206,8 +206,8 @@ def test_week_documents_hold_what_the_rows_held(published_store):
     stored = documents_of_run(engine, run_id, EXPLANATION, frame["household_id"])
     assert len(fresh) == int(listed.sum()) > 0
     assert stored == fresh
-    flagged = {r["household_id"]: orjson.loads(orjson.dumps(r["payload"]))
-               for _, r in store_rows.rule_payloads(rules, frame["township"].to_numpy())}
+    flagged = {h: orjson.loads(orjson.dumps(payload))
+               for _, h, payload in store_rows.rule_triggers(rules, frame["township"].to_numpy())}
     assert flagged and documents_of_run(engine, run_id, RULE_TRIGGERS, frame["household_id"]) == flagged
     # One household's read through the page's query gives the same documents.
     household = next(iter(fresh))

@@ -122,10 +122,10 @@ def contribution_png(request: Request, user: SignedIn, state: State, lang: Lang,
         if run is None:
             raise not_found_household(lang)
         try:
-            score_in_scope(db, user.principal, run.id, household_id)
+            score = score_in_scope(db, user.principal, run.id, household_id)
         except HouseholdNotFound:
             raise not_found_household(lang) from None
-        explanation = week_documents.explanation(db, run.id, household_id)
+        explanation = week_documents.explanation(db, run.id, household_id, score["township"])
     if not explanation or not explanation.get("concept_contributions"):
         raise not_found_household(lang)
     try:
