@@ -42,17 +42,13 @@ WIDE_SPACE: dict[str, list[Any]] = {
 def _rows(data: Path, config: dict[str, Any]):
     from features.policy import load_policy
     from training import county_data
-    from training.dataset import build_training_rows, cutoff_schedule, data_end, data_start
-    from training.split import time_split
+    from training.dataset import build_training_rows
+    from training.split import configured_split
 
     tables, _ = county_data.read_history(data)
     policy = load_policy()
     horizon = int(config["horizon_weeks"])
-    cutoffs = cutoff_schedule(data_start(tables), data_end(tables), step_weeks=int(config["cutoff_step_weeks"]),
-                              horizon_weeks=horizon, warmup_weeks=int(config["warmup_weeks"]))
-    sp = config["split"]
-    split = time_split(cutoffs, horizon_weeks=horizon, test_weeks=int(sp["test_weeks"]),
-                       calibrate_weeks=int(sp["calibrate_weeks"]), gap_weeks=int(sp["gap_weeks"]))
+    _, split = configured_split(tables, config)  # the cutoffs and split `fanpin train` uses
     workers = int(config.get("workers", 1))
     # the test part is never built here
     train = build_training_rows(tables, policy, split.train, horizon_weeks=horizon, workers=workers)

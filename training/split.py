@@ -123,3 +123,16 @@ def served_split(
     if not train:
         raise ValueError(_too_short(cs, 0, calibrate_weeks, gap))
     return train, calibrate
+
+
+def configured_split(tables: dict[str, pd.DataFrame], config: dict) -> tuple[list[pd.Timestamp], TimeSplit]:
+    """The matured cutoffs of a county history and their time split, as a training config asks
+    (``horizon_weeks``, ``cutoff_step_weeks``, ``warmup_weeks`` and its ``split:`` block)."""
+    from training.dataset import cutoff_schedule, data_end, data_start
+
+    horizon = int(config["horizon_weeks"])
+    cutoffs = cutoff_schedule(data_start(tables), data_end(tables), step_weeks=int(config["cutoff_step_weeks"]),
+                              horizon_weeks=horizon, warmup_weeks=int(config["warmup_weeks"]))
+    sp = config["split"]
+    return cutoffs, time_split(cutoffs, horizon_weeks=horizon, test_weeks=int(sp["test_weeks"]),
+                               calibrate_weeks=int(sp["calibrate_weeks"]), gap_weeks=int(sp["gap_weeks"]))

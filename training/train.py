@@ -34,10 +34,10 @@ from models.sanity import check_probabilities
 from training import evaluate as ev
 from training.backtests import lead_time_backtest, oracle_comparison
 from training.baselines import FittedRules, logistic_baseline, no_criterion, rules_score
-from training.dataset import LABEL, build_training_rows, cutoff_schedule, data_end, data_start
+from training.dataset import LABEL, build_training_rows, data_end
 from training.feature_value import feature_value, feature_value_json
 from training.feature_value import settings as value_settings
-from training.split import TimeSplit, served_split, time_split
+from training.split import TimeSplit, configured_split, served_split
 from training.staleness import staleness_curve
 from training.tuning import random_search
 from training.uncertainty import bootstrap
@@ -125,11 +125,8 @@ def fit_and_evaluate(
     clock = {"start": time.perf_counter()}
     horizon = int(config["horizon_weeks"])
     end = data_end(tables)
-    cutoffs = cutoff_schedule(data_start(tables), end, step_weeks=int(config["cutoff_step_weeks"]),
-                              horizon_weeks=horizon, warmup_weeks=int(config["warmup_weeks"]))
+    cutoffs, split = configured_split(tables, config)
     sp = config["split"]
-    split = time_split(cutoffs, horizon_weeks=horizon, test_weeks=int(sp["test_weeks"]),
-                       calibrate_weeks=int(sp["calibrate_weeks"]), gap_weeks=int(sp["gap_weeks"]))
     served_train, served_calib = served_split(cutoffs, horizon_weeks=horizon, calibrate_weeks=int(sp["calibrate_weeks"]),
                                               gap_weeks=int(sp["gap_weeks"]))
 
