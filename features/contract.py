@@ -231,6 +231,10 @@ TABLES: dict[str, pa.DataFrameSchema] = {
 # Each table's key: the columns that identify a row version (reported as duplicates otherwise).
 KEYS: dict[str, list[str]] = {name: list(schema.unique or []) for name, schema in TABLES.items()}
 
+# Columns holding IDs or phone numbers: text made of digits that must never pass through a number
+# (Excel keeps 15 significant digits; 4.31128E+17 is an ID whose last digits are gone).
+IDENTIFIERS = ("household_id", "member_id", "event_id", "head_id_number", "id_number", "phone")
+
 # Which tables refer to households (rows of unknown households are quarantined).
 HOUSEHOLD_REFERENCES = ("members", "income_surveys", "events", "outcomes")
 

@@ -6,7 +6,8 @@ committed file is out of date, so the document cannot drift from the schemas.
 
 from __future__ import annotations
 
-from features import contract, quarantine
+from features import contract, quarantine, sheet_layout
+from features.person_level import HOUSEHOLD_DATES, PERSONS
 
 _KIND_NAMES = {
     "string": "text / 文本",
@@ -43,7 +44,8 @@ def contract_markdown() -> str:
         "     features/contract.py; do not edit by hand (a test checks it is up to date). -->",
         "",
         "The tables a county registry system exports, as fanpin reads them. Files may be named",
-        "by the English table name or the Chinese title (CSV in UTF-8/GBK, XLSX or Parquet);",
+        "by the English table name or the Chinese title (CSV in UTF-8/GBK, XLSX, XLS or Parquet;",
+        "workbooks and the person-level layout: see below);",
         "headers may be the English column names or the Chinese labels, and coded values may be",
         "the codes or their Chinese labels. Columns marked *sensitive* hold direct identifiers:",
         "they are kept for the people who serve households, never used by models and masked in",
@@ -81,8 +83,85 @@ def contract_markdown() -> str:
         if aliases:
             out += ["", "Other accepted headers: "
                     + ", ".join(f"{a} → `{c}`" for a, c in aliases.items()) + "."]
+    out += _layout_section()
     out += _quarantine_section()
     return "\n".join(out) + "\n"
+
+
+def _layout_section() -> list[str]:
+    """How files, workbooks and sheets are read (the words come from the modules that do it)."""
+    dates = ", ".join(f"{name} → {headers[0]}" for name, headers in HOUSEHOLD_DATES.items())
+    return [
+        "",
+        "## Files, workbooks and layouts / 文件、工作簿与表格式",
+        "",
+        "An export folder may hold the tables as CSV, Parquet, XLSX or XLS (Excel 97–2003, what WPS",
+        "often saves), in any mix:",
+        "",
+        "- **One file per table**, named by the English table name or the Chinese title",
+        "  (`members.csv`, `家庭成员.xls`).",
+        "- **A workbook with several sheets**, any file name: each sheet is read as the table its",
+        "  name says (`农户信息`, `households`) or, failing that, as the table its headers match.",
+        "  Hidden and empty sheets are skipped with a note.",
+        f"- **The person-level layout** ({PERSONS}): one sheet (or CSV) with a row per member and",
+        "  the household's columns repeated on each member's row, recognised by its headers (both",
+        "  household and member columns), never by its name. It is split into households and",
+        "  members. On a person's row 生效日期/失效日期/入库时间 are the member's; the household's are",
+        f"  headed {dates}. A household whose repeated columns differ between its rows is",
+        "  quarantined, the line naming both values and their rows; a member row with every",
+        "  household column empty gives only the member.",
+        "",
+        "In a sheet the header need not be on row 1. The reader looks at the first",
+        f"{sheet_layout.HEADER_SEARCH_ROWS} rows for the one whose cells best match the labels above",
+        "(title lines such as …明细表 and 填报单位/导出时间 above it are passed over). A two-row",
+        "header with group names (基本信息, 收入情况（元）) merged above the field names is read by",
+        "the field names, a field merged down both rows by its upper cell. A row counter column",
+        "(序号; 编号 or 行号 when it holds 1, 2, 3…) is ignored. Under the header, these rows are",
+        "no data and are listed, with their row number and text, in `fanpin validate --json`",
+        "(`non_data_rows`) and in the flags file:",
+        "",
+        f"- {sheet_layout.BLANK}",
+        f"- {sheet_layout.SUBTOTAL}: a row starting with {', '.join(sheet_layout.SUBTOTAL_WORDS)}",
+        f"- {sheet_layout.END_LINE}: a row starting with {', '.join(sheet_layout.END_WORDS)};",
+        f"  every row after it is {sheet_layout.AFTER_END}",
+        "",
+        "So for every sheet: rows under the header = valid + quarantined + non-data rows.",
+        "",
+        "Cells may be typed as offices type them: numbers stored as text, thousands separators",
+        "(12,345), 万 (1.2万), dates as date cells, Excel day numbers, 2025-03-05, 2025年3月5日,",
+        "2025.3.5, 2025/3/5 or 20250305. An ID or phone number that Excel stored as a number of",
+        "16 digits or more has lost its last digits (Excel keeps 15); it shows as 4.31128E+17 and",
+        "its row is quarantined naming the cell, never read as a wrong ID.",
+        "",
+        "## Mapping profile / 映射配置",
+        "",
+        "A county whose headers or coded values differ from the ones above keeps a YAML profile:",
+        "per table, `headers` maps a header as written to a contract column and `values` maps a",
+        "label as written to a contract code. Headers and labels are compared after the same",
+        "normalisation as everywhere (full-width, spaces, case); the profile's headers win over",
+        "the labels and aliases above.",
+        "",
+        "```yaml",
+        "households:",
+        "  headers:",
+        "    家庭户编号: household_id",
+        "    农户类型: category",
+        "  values:",
+        "    category:",
+        "      一般户: general",
+        "members:",
+        "  headers:",
+        "    公民身份号码: id_number",
+        "```",
+        "",
+        "`fanpin suggest-profile --data EXPORT --out profile.yaml` proposes one from an export:",
+        "each header is compared with every contract column by fuzzy similarity of its name",
+        "(rapidfuzz) and by what its values look like, one column per header; unknown labels of",
+        "coded columns are matched to the allowed labels. Every proposed line carries its score",
+        "in a comment: a person checks it before use. `fanpin validate --profile profile.yaml` and",
+        "`fanpin weekly --profile profile.yaml` read with it (or set `FANPIN_PROFILE_PATH`); the",
+        "weekly run records the profile's path and SHA-256, and validate reports it.",
+    ]
 
 
 def _quarantine_section() -> list[str]:

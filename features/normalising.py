@@ -291,6 +291,15 @@ def dates(raw: pd.Series, *, excel_serials: bool = False) -> tuple[pd.Series, pd
     return _fast_then_slow(raw, fast, lambda v: _date(v, excel_serials), DATE_DTYPE)
 
 
+_SCIENTIFIC = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$")
+
+
+def excel_number_ids(text_column: pd.Series) -> pd.Series:
+    """Mask of ID cells in Excel's scientific notation (4.31128E+17): digits already lost."""
+    return text_column.map(lambda v: isinstance(v, str) and bool(_SCIENTIFIC.match(v)), na_action="ignore").fillna(
+        False).astype(bool)
+
+
 def header_key(header: Any) -> str:
     """A column header reduced to what identifies it: NFKC, no spaces, lower case."""
     return squeeze(str(header)).lower()

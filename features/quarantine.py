@@ -31,6 +31,11 @@ UNKNOWN_HOUSEHOLD = "household not in the households table / 户编号不在农�
 ENDS_BEFORE_START = "valid_to before valid_from / 失效日期早于生效日期"
 ELIMINATED_BEFORE_ENTRY = "risk eliminated before entry / 风险消除日期早于纳入监测日期"
 BIRTH_IN_FUTURE = "birth date after the export date / 出生日期晚于导出日期"
+# A person-level sheet repeats the household's columns on each member's row (features.person_level).
+HOUSEHOLD_ROWS_DIFFER = "household columns differ between its members' rows / 同一户各成员行的户信息不一致"
+# Excel keeps 15 significant digits: an 18-digit ID typed as a number comes back as 4.31128E+17.
+ID_AS_NUMBER = ("an ID Excel turned into a number, digits lost: format the column as text and export again / "
+                "编号被Excel转成数字，末几位已丢失，请将该列设为文本后重新导出")
 AGE_OVER_120 = "age over 120 / 年龄超过120岁"
 
 # Flags (valid but implausible; the row is still used).
@@ -53,7 +58,7 @@ HELD_REASONS = (INCOME_FAR_BELOW_HISTORY, INCOME_TINY_WITH_LABOUR)
 QUARANTINE_REASONS = (
     NOT_A_NUMBER, NOT_A_WHOLE_NUMBER, NOT_A_DATE, NOT_A_BOOLEAN, MISSING, UNKNOWN_VALUE,
     BELOW_MINIMUM, ABOVE_MAXIMUM, DUPLICATE_KEY, UNKNOWN_HOUSEHOLD, ENDS_BEFORE_START,
-    ELIMINATED_BEFORE_ENTRY, BIRTH_IN_FUTURE, AGE_OVER_120,
+    ELIMINATED_BEFORE_ENTRY, BIRTH_IN_FUTURE, AGE_OVER_120, HOUSEHOLD_ROWS_DIFFER, ID_AS_NUMBER,
 )
 FLAG_REASONS = (
     AGE_OVER_110, TOO_MANY_MEMBERS, MIGRANT_WITHOUT_PLACE, INCOME_FAR_BELOW_HISTORY,

@@ -19,18 +19,20 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pandera
 
 from features import contract
 from features import input_limits as limits
-from features import normalising as norm
 from features import quarantine as qt
+from features.cell_parsing import Parsed, parse, schema_lines
 from features.dissolution import NOTE as DISSOLVED_NOTE
 from features.dissolution import dissolved_events
+from features.export_sources import TableCells, find_tables, non_data_frame
 from features.id_sets import id_set, in_id_set
+from features.mapping_profile import EMPTY, Profile
 from features.plausibility import Source, age, flag_lines
-from features.table_files import SUFFIXES, ContractError, contract_headers, find_table_files, load_cells
+from features.table_files import SUFFIXES, ContractError, contract_headers, load_cells
 from features.weeks import WEEK_PATTERN, week_cutoff
+from features.workbooks import EXCEL_SUFFIXES, read_workbook
 
 REQUIRED_TABLES = ("households", "members")
 COUNT_KEYS = ("rows_in", "rows_valid", "rows_quarantined", "rows_flagged")
@@ -54,6 +56,9 @@ class ReadResult:
             person corrects them (``quarantine.HELD_REASONS``: a suspected 万元 income).
         dissolved: table -> valid rows that belong to a household closed this week because its
             last member died (销户; ``features.dissolution``): kept, and counted apart here.
+        non_data: rows under a sheet's header that hold no data (blank, 合计, 制表人… lines):
+            file, row, text, reason. Counted as ``rows_non_data``, never read as data.
+        profile: the mapping profile read with (``features.mapping_profile``), or None.
     """
 
     tables: dict[str, pd.DataFrame]
@@ -65,11 +70,17 @@ class ReadResult:
     as_of: pd.Timestamp | None = None
     held: dict[str, np.ndarray] = field(default_factory=dict)
     dissolved: dict[str, int] = field(default_factory=dict)
+    non_data: pd.DataFrame = field(default_factory=lambda: non_data_frame([]))
+    profile: dict | None = None
 
     @property
     def totals(self) -> dict[str, int]:
         """Counts summed over the tables."""
         return {k: sum(c[k] for c in self.counts.values()) for k in COUNT_KEYS}
+
+    def non_data_counts(self) -> dict[str, int]:
+        """Table -> rows under its header that hold no data (see ``non_data``)."""
+        return {t: int((self.non_data["file"] == f).sum()) if f else 0 for t, f in self.files.items()}
 
     @property
     def rows_held(self) -> int:
@@ -85,98 +96,10 @@ class ReadResult:
         return out
 
 
-# --------------------------------------------------------------------------- parsing
-
-
-@dataclass
-class _Parsed:
-    table: str
-    file: str
-    raw: pd.DataFrame  # contract names, raw cells, indexed by row number
-    typed: pd.DataFrame  # contract dtypes, same index
-    lines: list[pd.DataFrame]  # quarantine lines found so far
-
-
-_PARSE_REASONS = {
-    "int": qt.NOT_A_WHOLE_NUMBER,
-    "float": qt.NOT_A_NUMBER,
-    "date": qt.NOT_A_DATE,
-    "bool": qt.NOT_A_BOOLEAN,
-}
-
-
-def _parse(raw: pd.DataFrame, table: str, file: str, excel: bool) -> _Parsed:
-    typed = {}
-    lines = []
-    for f in contract.fields(table):
-        col = raw[f.name]
-        bad = None
-        if f.kind == "string":
-            typed[f.name] = norm.text(col)
-        elif f.kind == "code":
-            typed[f.name] = norm.codes(col, f.allowed or {})
-        elif f.kind == "int":
-            typed[f.name], bad = norm.integers(col, f.unit)
-        elif f.kind == "float":
-            typed[f.name], bad = norm.floats(col, f.unit)
-        elif f.kind == "bool":
-            typed[f.name], bad = norm.booleans(col)
-        elif f.kind == "date":
-            typed[f.name], bad = norm.dates(col, excel_serials=excel)
-        if bad is not None and bad.any():
-            rows = raw.index[bad.to_numpy()]
-            lines.append(
-                qt.lines(file, rows, f.name, raw.loc[rows, f.name], _PARSE_REASONS[f.kind],
-                         sensitive=f.sensitive)
-            )
-    frame = pd.DataFrame(typed, index=raw.index)
-    return _Parsed(table, file, raw, frame, lines)
-
-
 # --------------------------------------------------------------------------- validating
 
 
-def _reason_for(check: str) -> str:
-    if check == "not_nullable":
-        return qt.MISSING
-    if check.startswith("not one of the allowed values") or check.startswith("isin"):
-        return qt.UNKNOWN_VALUE
-    if check.startswith("below the minimum"):
-        return qt.BELOW_MINIMUM.format(limit=_limit(check))
-    if check.startswith("above the maximum"):
-        return qt.ABOVE_MAXIMUM.format(limit=_limit(check))
-    if check in ("multiple_fields_uniqueness", "field_uniqueness"):
-        return qt.DUPLICATE_KEY
-    return f"{check} / 不符合数据约定"
-
-
-def _limit(check: str) -> str:
-    number = float(check.rsplit(" ", 1)[-1])
-    return str(int(number)) if number.is_integer() else str(number)
-
-
-def _schema_lines(p: _Parsed) -> list[pd.DataFrame]:
-    """Validate the typed frame with the table's pandera schema; failures -> quarantine lines."""
-    try:
-        contract.TABLES[p.table].validate(p.typed, lazy=True)
-        return []
-    except pandera.errors.SchemaErrors as errors:
-        cases = errors.failure_cases
-    sensitive = contract.sensitive_columns(p.table)
-    out = []
-    for (column, check), group in cases.groupby(["column", "check"], dropna=False, sort=False):
-        if group["index"].isna().any():
-            # Column-level failures (wrong dtype) mean the reader built the frame wrongly.
-            raise ContractError(f"{p.file}: column '{column}' could not be typed ({check})")
-        rows = pd.Index(group["index"].astype("int64"))
-        out.append(
-            qt.lines(p.file, rows, str(column), p.raw.loc[rows, column], _reason_for(str(check)),
-                     sensitive=column in sensitive)
-        )
-    return out
-
-
-def _check_lines(p: _Parsed, as_of: pd.Timestamp) -> list[pd.DataFrame]:
+def _check_lines(p: Parsed, as_of: pd.Timestamp) -> list[pd.DataFrame]:
     """Impossible values the schema cannot see on its own (they involve two columns or a date)."""
     t = p.typed
     out = []
@@ -198,7 +121,7 @@ def _check_lines(p: _Parsed, as_of: pd.Timestamp) -> list[pd.DataFrame]:
     return out
 
 
-def _reference_lines(p: _Parsed, households, exempt: pd.Series | None = None) -> list[pd.DataFrame]:
+def _reference_lines(p: Parsed, households, exempt: pd.Series | None = None) -> list[pd.DataFrame]:
     ids = p.typed["household_id"]
     unknown = ids.notna() & ~in_id_set(ids, households)
     if exempt is not None:
@@ -220,7 +143,7 @@ def _history_tables(history: ReadResult | Mapping[str, pd.DataFrame] | None) -> 
 # --------------------------------------------------------------------------- reading
 
 
-def _as_of_from(folder: Path, parsed: dict[str, _Parsed]) -> pd.Timestamp:
+def _as_of_from(folder: Path, parsed: dict[str, Parsed]) -> pd.Timestamp:
     """The export date: end of the ISO week a folder is named after, else the latest date seen."""
     if WEEK_PATTERN.match(folder.name):
         return week_cutoff(folder.name)
@@ -246,13 +169,13 @@ def _finish_table(valid: pd.DataFrame, table: str) -> pd.DataFrame:
     return out[[f.name for f in contract.fields(table)]]
 
 
-def _read(files: dict[str, Path], *, label: Path, history, as_of,
-          check_references: bool) -> ReadResult:
-    notes: list[str] = []
-    parsed: dict[str, _Parsed] = {}
-    for table, path in files.items():
-        raw = contract_headers(load_cells(path), table, path.name, notes)
-        parsed[table] = _parse(raw, table, path.name, excel=path.suffix.lower() == ".xlsx")
+def _read(sources: dict[str, TableCells], *, label: Path, history, as_of, check_references: bool,
+          profile: Profile = EMPTY, notes: list[str] | None = None) -> ReadResult:
+    notes = list(notes or [])
+    parsed: dict[str, Parsed] = {}
+    for table, cells in sources.items():
+        parsed[table] = parse(cells.raw, table, cells.label, cells.excel, profile)
+        parsed[table].lines += cells.lines
 
     as_of = pd.Timestamp(as_of) if as_of is not None else _as_of_from(label, parsed)
     past = _history_tables(history)
@@ -268,7 +191,7 @@ def _read(files: dict[str, Path], *, label: Path, history, as_of,
         closed = dissolved_events(parsed["events"].typed, id_set(parsed["households"].typed["household_id"]), before)
 
     for table, p in parsed.items():
-        p.lines += _schema_lines(p)
+        p.lines += schema_lines(p)
         p.lines += _check_lines(p, as_of)
         has_households = len(known) > 0 or "households" in parsed
         if check_references and has_households and table in contract.HOUSEHOLD_REFERENCES:
@@ -289,8 +212,8 @@ def _read(files: dict[str, Path], *, label: Path, history, as_of,
             p.typed.drop(index=bad_rows[table]) if len(bad_rows[table]) else p.typed
         )
 
-    sources = {t: Source(t, p.file, p.raw) for t, p in parsed.items()}
-    flags = qt.combine(flag_lines(sources, valid_typed, past, as_of))
+    flag_sources = {t: Source(t, p.file, p.raw) for t, p in parsed.items()}
+    flags = qt.combine(flag_lines(flag_sources, valid_typed, past, as_of))
     quarantine = qt.combine(quarantine_parts)
 
     counts: dict[str, dict[str, int]] = {}
@@ -326,7 +249,8 @@ def _read(files: dict[str, Path], *, label: Path, history, as_of,
         dissolved["events"] = int((closed & ~closed.index.isin(bad_rows["events"])).sum())
         if dissolved["events"]:
             notes.append(f"{parsed['events'].file}: " + DISSOLVED_NOTE.format(n=dissolved["events"]))
-    result = ReadResult(tables, quarantine, flags, counts, file_names, notes, as_of, held, dissolved)
+    result = ReadResult(tables, quarantine, flags, counts, file_names, notes, as_of, held, dissolved,
+                        non_data_frame(list(sources.values())), profile.record())
     totals = result.totals
     assert totals["rows_in"] == totals["rows_valid"] + totals["rows_quarantined"]
     return result
@@ -337,16 +261,18 @@ def read_folder(
     *,
     history: ReadResult | Mapping[str, pd.DataFrame] | None = None,
     as_of: str | pd.Timestamp | None = None,
+    profile: Profile = EMPTY,
 ) -> ReadResult:
     """Read one export folder (or a county's ``history`` folder) into validated tables.
 
     Args:
-        path: folder holding the table files.
+        path: folder holding the table files or workbooks (``features.export_sources``).
         history: tables already known (a ``ReadResult`` or name -> DataFrame), e.g. the county's
             history when reading a weekly export: household references are checked against them
             too, and income is compared with the household's past years.
         as_of: export date for age and future-date checks; defaults to the end of the ISO week the
             folder is named after (``2024-W10``), else the latest date in the data.
+        profile: the county's mapping profile (headers and labels -> the contract).
 
     Returns:
         A ``ReadResult``; missing optional tables are empty and mentioned in ``notes``.
@@ -357,22 +283,24 @@ def read_folder(
     folder = Path(path)
     if not folder.is_dir():
         raise ContractError(f"{folder}: not a folder / 不是文件夹")
-    files = find_table_files(folder)
-    if not files and (folder / "history").is_dir():
+    sources, notes = find_tables(folder, profile)
+    if not sources and (folder / "history").is_dir():
         raise ContractError(
             f"{folder.name}: a county folder; read {folder.name}/history or "
             f"{folder.name}/exports/YYYY-Www / 这是县文件夹，请读取其中的 history 或 exports/某周"
         )
     for table in REQUIRED_TABLES:
-        if table not in files:
+        if table not in sources:
             title = contract.TABLES[table].title
             raise ContractError(
                 f"{folder.name}: missing required table {table} ({title}): "
-                f"expected {table}.csv/.xlsx/.parquet or {title}.csv/.xlsx/.parquet"
+                f"expected {table}.csv/.xlsx/.xls/.parquet, {title}.csv/.xlsx/.xls/.parquet, "
+                "a workbook sheet so named or headed, or a person-level sheet"
             )
-    result = _read(files, label=folder, history=history, as_of=as_of, check_references=True)
+    result = _read(sources, label=folder, history=history, as_of=as_of, check_references=True,
+                   profile=profile, notes=notes)
     for table in contract.TABLES:
-        if table not in files:
+        if table not in sources:
             result.notes.append(
                 f"{table} ({contract.TABLES[table].title}): no file, empty table / 无此表，按空表处理"
             )
@@ -385,8 +313,9 @@ def read_table(
     *,
     history: ReadResult | Mapping[str, pd.DataFrame] | None = None,
     as_of: str | pd.Timestamp | None = None,
+    profile: Profile = EMPTY,
 ) -> ReadResult:
-    """Read a single file as one contract table.
+    """Read a single file as one contract table (a workbook: its sheet holding that table).
 
     Household references are checked only against ``history`` (there is no households file).
     The other tables of the result are empty.
@@ -395,6 +324,17 @@ def read_table(
     if table not in contract.TABLES:
         raise ContractError(f"{file.name}: unknown table {table!r}")
     if not file.is_file() or file.suffix.lower() not in SUFFIXES:
-        raise ContractError(f"{file.name}: cannot read file (not a CSV, XLSX or Parquet file)")
-    return _read({table: file}, label=file.parent, history=history, as_of=as_of,
-                 check_references=history is not None)
+        raise ContractError(f"{file.name}: cannot read file (not a CSV, XLSX, XLS or Parquet file)")
+    notes: list[str] = []
+    if file.suffix.lower() in EXCEL_SUFFIXES:
+        sheets, notes = read_workbook(file, profile, table)
+        sheet = next((s for s in sheets if s.table == table), None)
+        if sheet is None:
+            raise ContractError(f"{file.name}: no sheet holds table {table} ({contract.TABLES[table].title})")
+        notes += sheet.notes
+        cells = TableCells(table, sheet.label, contract_headers(sheet.cells, table, sheet.label, notes, profile),
+                           True, sheet.non_data)
+    else:
+        cells = TableCells(table, file.name, contract_headers(load_cells(file), table, file.name, notes, profile))
+    return _read({table: cells}, label=file.parent, history=history, as_of=as_of,
+                 check_references=history is not None, profile=profile, notes=notes)

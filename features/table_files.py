@@ -1,15 +1,14 @@
-"""Finding an export's table files and loading their raw cells with contract headers.
+"""Loading a CSV or Parquet table file's raw cells, and mapping any table's headers to contract
+names.
 
-A folder holds the contract tables as CSV (UTF-8, UTF-8 with BOM, GBK/GB18030), XLSX or Parquet,
-named by the English table name (``members.csv``) or its Chinese title (``家庭成员.xlsx``), with
-English or Chinese headers. This module finds the files, decodes them into text cells and maps
-their headers to contract names; ``features.reading`` parses and validates the cells.
+CSV may be UTF-8, UTF-8 with BOM or GBK/GB18030; headers English names, Chinese labels, aliases
+or a county's own (a mapping profile). ``features.export_sources`` finds a folder's tables (and
+``features.workbooks`` reads office workbooks); ``features.reading`` parses and validates them.
 """
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 from pathlib import Path
 
@@ -19,8 +18,9 @@ import pandas as pd
 from features import contract
 from features import input_limits as limits
 from features import normalising as norm
+from features.mapping_profile import EMPTY, Profile
 
-SUFFIXES = (".csv", ".xlsx", ".parquet")
+SUFFIXES = (".csv", ".xlsx", ".xls", ".parquet")
 
 
 class ContractError(ValueError):
@@ -30,31 +30,6 @@ class ContractError(ValueError):
 
 
 # --------------------------------------------------------------------------- finding files
-
-
-def _file_key(path: Path) -> str:
-    return norm.header_key(path.stem)
-
-
-def find_table_files(folder: Path) -> dict[str, Path]:
-    """Table name -> file in ``folder`` (English name or Chinese title, any supported suffix)."""
-    names = {}
-    for name, schema in contract.TABLES.items():
-        names[norm.header_key(name)] = name
-        names[norm.header_key(schema.title)] = name
-    found: dict[str, Path] = {}
-    for path in sorted(folder.iterdir()):
-        if path.suffix.lower() not in SUFFIXES or path.name.startswith(("~$", ".")):
-            continue
-        table = names.get(_file_key(path))
-        if table is None:
-            continue
-        if table in found:
-            raise ContractError(
-                f"{path.name}: two files for table {table} ({found[table].name} and {path.name})"
-            )
-        found[table] = path
-    return found
 
 
 def export_folders(county: Path) -> list[tuple[str, Path]]:
@@ -142,44 +117,6 @@ def _load_csv_arrow(text: str, utf8: bytes) -> pd.DataFrame | None:
     return table.to_pandas()
 
 
-def _excel_cell(value: object) -> object:
-    """XLSX cells to text as a person sees them (3.0 -> '3', a date cell -> '2024-03-01')."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0):
-            return value.strftime("%Y-%m-%d")
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _load_xlsx(path: Path) -> pd.DataFrame:
-    # calamine (Rust) reads a sheet ~15x faster than openpyxl, which matters for a county's
-    # members sheet; imported here because only XLSX exports need it.
-    from python_calamine import CalamineWorkbook
-
-    try:
-        book = CalamineWorkbook.from_path(str(path))
-        # skip_empty_area=False keeps leading blank rows, so row numbers stay Excel's.
-        rows = book.get_sheet_by_index(0).to_python(skip_empty_area=False)
-    except Exception:  # calamine raises its own error types for zip, XML and sheet problems
-        raise ContractError(f"{path.name}: cannot read file (not a valid XLSX)") from None
-    if not rows:
-        raise ContractError(f"{path.name}: cannot read file (empty sheet)")
-    header = [_excel_cell(h) for h in rows[0]]
-    width = len(header)
-    body = [[_excel_cell(v) for v in (list(r) + [None] * width)[:width]] for r in rows[1:]]
-    return pd.DataFrame(body, columns=header, dtype=object)
-
-
 def _load_parquet(path: Path) -> pd.DataFrame:
     try:
         return pd.read_parquet(path)
@@ -188,9 +125,10 @@ def _load_parquet(path: Path) -> pd.DataFrame:
 
 
 def load_cells(path: Path) -> pd.DataFrame:
-    """The file's cells with their own headers, indexed by the row number Excel would show."""
+    """A CSV or Parquet file's cells with their own headers, indexed by the row number Excel
+    would show (workbooks: ``features.workbooks``)."""
     suffix = path.suffix.lower()
-    loader = {".csv": _load_csv, ".xlsx": _load_xlsx, ".parquet": _load_parquet}[suffix]
+    loader = {".csv": _load_csv, ".parquet": _load_parquet}[suffix]
     try:
         limits.check_file(path)  # size, and an XLSX's dimensions, before anything is allocated
     except limits.LimitError as error:
@@ -206,19 +144,22 @@ def load_cells(path: Path) -> pd.DataFrame:
 # --------------------------------------------------------------------------- headers
 
 
-def _header_map(table: str) -> dict[str, str]:
-    mapping = {}
+def header_map(table: str, profile: Profile = EMPTY) -> dict[str, str]:
+    """Normalised header -> contract column: the profile's headers first, then the contract's
+    names, Chinese labels and aliases."""
+    mapping = dict(profile.header_map(table))
     for f in contract.fields(table):
-        mapping[norm.header_key(f.name)] = f.name
-        mapping[norm.header_key(f.zh)] = f.name
+        mapping.setdefault(norm.header_key(f.name), f.name)
+        mapping.setdefault(norm.header_key(f.zh), f.name)
     for alias, name in contract.HEADER_ALIASES.get(table, {}).items():
         mapping.setdefault(norm.header_key(alias), name)
     return mapping
 
 
-def contract_headers(raw: pd.DataFrame, table: str, file: str, notes: list[str]) -> pd.DataFrame:
+def contract_headers(raw: pd.DataFrame, table: str, file: str, notes: list[str],
+                     profile: Profile = EMPTY) -> pd.DataFrame:
     """Headers -> contract names; fail on a missing required column, note the rest."""
-    mapping = _header_map(table)
+    mapping = header_map(table, profile)
     renamed: dict[object, str] = {}
     ignored = []
     for header in raw.columns:

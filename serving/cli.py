@@ -62,6 +62,7 @@ from serving.commands.performance import performance  # noqa: E402
 from serving.commands.promote import promote  # noqa: E402
 from serving.commands.serve import serve  # noqa: E402
 from serving.commands.simulate import simulate  # noqa: E402
+from serving.commands.suggest_profile import suggest_profile  # noqa: E402
 from serving.commands.train import train  # noqa: E402
 from serving.commands.validate import validate  # noqa: E402
 from serving.commands.visit_sheets import visit_sheets  # noqa: E402
@@ -69,6 +70,7 @@ from serving.commands.weekly import weekly  # noqa: E402
 
 app.command("validate")(validate)
 app.command("contract-doc")(contract_doc)
+app.command("suggest-profile")(suggest_profile)
 app.command("simulate")(simulate)
 app.command("weekly")(weekly)
 app.command("serve")(serve)

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     policy_path: Path | None = None
     watchlist_path: Path | None = None
     department_warnings_path: Path | None = None
+    # The county's mapping profile (its own headers and labels -> the contract), used by
+    # `fanpin validate` and `fanpin weekly` when no --profile is given (features.mapping_profile).
+    profile_path: Path | None = None
     # Where researchers open the MLflow UI on this tracking store (FANPIN_MLFLOW_UI_URL), e.g. what
     # `fanpin mlflow-ui` or `fanpin demo` serves; see ``mlflow_ui``.
     mlflow_ui_url: str | None = None

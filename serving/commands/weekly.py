@@ -22,6 +22,9 @@ def weekly(
     accept_incomplete: Annotated[str | None, typer.Option(
         "--accept-incomplete", help="确认发布不完整的一周及原因（记入审计日志）/ publish a week outside the "
                                     "completeness bounds, for this reason (audited)")] = None,
+    profile: Annotated[Path | None, typer.Option(
+        "--profile", help="映射配置（本县表头与取值 → 数据约定）/ mapping profile (YAML; default "
+                          "FANPIN_PROFILE_PATH), recorded on the run")] = None,
 ) -> None:
     """每周评分并发布 / score a week's export and publish it (one transaction)."""
     from serving.jobs.week_run import WeeklyError
@@ -42,7 +45,10 @@ def weekly(
     try:
         with stderr.status("weekly run") as status:
             kwargs = {"master": master} if engine == "spark" else {}
-            result = run_week(data, week, get_settings(),
+            settings = get_settings()
+            if profile is not None:
+                settings = settings.model_copy(update={"profile_path": profile})
+            result = run_week(data, week, settings,
                               progress=lambda stage: status.update(f"weekly {week}: {stage}"),
                               accept_incomplete=accept_incomplete, **kwargs)
     except (WeeklyError, LeaseHeld, LeaseLost) as error:
@@ -54,10 +60,11 @@ def weekly(
     except Exception as error:
         from sqlalchemy.exc import OperationalError
 
+        from features.mapping_profile import ProfileError
         from features.reading import ContractError
         from models.sanity import ScoreSanityError
 
-        if isinstance(error, (ContractError, ScoreSanityError)):
+        if isinstance(error, (ContractError, ScoreSanityError, ProfileError)):
             fail(str(error))
             return
         if isinstance(error, OperationalError) and "full" in str(error.orig):  # SQLite's full disk
@@ -69,6 +76,7 @@ def weekly(
     summary["department_warnings"] = result.get("department_warnings", {})
     summary["model_health"] = result["stages"].get("model_health")  # age, libraries, estimated and matured quality
     summary["stage_seconds"] = result["stages"].get("seconds", {})  # where the run's time went
+    summary["profile"] = result["stages"].get("profile")  # the mapping profile read with (path, sha256)
     emit(summary, as_json, summary=(
         f"{week}: 读入 {result['households_in']} 户, 评分 {result['households_scored']} 户, "
         f"隔离 {result['rows_quarantined']} 行, 名单 {result['watchlist_size']} 户, "

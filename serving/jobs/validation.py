@@ -32,8 +32,17 @@ def report_paths(data: Path, out: Path | None, quarantine_out: Path | None, home
     return quarantine, flags
 
 
+def non_data_lines(non_data: Any) -> Any:
+    """Non-data rows (title, subtotal, signature, blank lines under a header) as flag-table lines,
+    so the flags file lists every row that was read but not used as data."""
+    from features.quarantine import COLUMNS
+
+    return non_data.assign(column="", value=non_data["text"],
+                           reason="non-data row: " + non_data["reason"])[list(COLUMNS)]
+
+
 def validate_data(data: Path, quarantine_out: Path | None = None, *, out: Path | None = None,
-                  home: Path | None = None) -> dict[str, Any]:
+                  home: Path | None = None, profile_path: Path | None = None) -> dict[str, Any]:
     """Read every folder under ``data``, write the quarantine and flag tables, return the counts.
 
     A county folder (``history/`` and ``exports/YYYY-Www/``) is read folder by folder, each weekly
@@ -44,19 +53,22 @@ def validate_data(data: Path, quarantine_out: Path | None = None, *, out: Path |
     import pandas as pd
 
     from features import reading, table_files
+    from features.mapping_profile import load_profile
     from features.quarantine import combine
     from serving.formulas import write_csv
 
-    if home is None:
+    if home is None or profile_path is None:
         from serving.settings import get_settings
 
-        home = get_settings().home
+        home = home or get_settings().home
+        profile_path = profile_path or get_settings().profile_path
+    profile = load_profile(profile_path)
     quarantine_path, flags_path = report_paths(data, out, quarantine_out, home)
     folders = table_files.export_folders(data)
     history = None
     results: list[tuple[str, reading.ReadResult]] = []
     for label, folder in folders:
-        result = reading.read_folder(folder, history=history)
+        result = reading.read_folder(folder, history=history, profile=profile)
         if label == "history":
             history = result
         results.append((label, result))
@@ -67,21 +79,24 @@ def validate_data(data: Path, quarantine_out: Path | None = None, *, out: Path |
         return frame.assign(file=label + "/" + frame["file"])
 
     quarantine = combine([prefixed(r.quarantine, label) for label, r in results])
-    flags = combine([prefixed(r.flags, label) for label, r in results])
+    non_data = pd.concat([prefixed(r.non_data, label) for label, r in results], ignore_index=True)
+    flags = combine([prefixed(r.flags, label) for label, r in results] + [non_data_lines(non_data)])
     # Writing happens only after every folder was read: a fatal error writes nothing.
     quarantine_path.parent.mkdir(parents=True, exist_ok=True)
     write_csv(quarantine, quarantine_path)  # raw values, defused against formula injection
     write_csv(flags, flags_path)
 
     # Rows of dissolved households (销户) are valid and kept; they are counted apart.
-    keys = (*reading.COUNT_KEYS, "rows_dissolved")
+    keys = (*reading.COUNT_KEYS, "rows_dissolved", "rows_non_data")
     tables: dict[str, dict[str, int]] = {}
     for _, r in results:
+        non_data_counts = r.non_data_counts()
         for table, counts in r.counts.items():
             into = tables.setdefault(table, dict.fromkeys(keys, 0))
             for key, value in counts.items():
                 into[key] += value
             into["rows_dissolved"] += r.dissolved.get(table, 0)
+            into["rows_non_data"] += non_data_counts.get(table, 0)
     totals = {k: sum(t[k] for t in tables.values()) for k in keys}
     return {
         **totals,
@@ -90,4 +105,6 @@ def validate_data(data: Path, quarantine_out: Path | None = None, *, out: Path |
         "tables": tables,
         "folders": {label: r.totals for label, r in results},
         "notes": [f"{label}: {n}" if label != "." else n for label, r in results for n in r.notes],
+        "non_data_rows": non_data.to_dict(orient="records"),
+        "profile": profile.record(),
     }

@@ -156,6 +156,7 @@ def read_export(job: Job, run_id: int, stages: dict[str, Any]):
     """(history so far, the week's read and validated export); records the run's input facts.
 
     A first deployment's history is imported once from ``DIR/history`` when the home has none."""
+    from features.mapping_profile import load_profile
     from features.reading import read_folder
     from serving import history as hist
     from serving.store import publishing as pub
@@ -168,7 +169,9 @@ def read_export(job: Job, run_id: int, stages: dict[str, Any]):
         hist.import_history(source, job.home)
         stages["history_import"] = str(source)
         history = hist.load_history(job.home)
-    read = read_folder(job.folder, history=history.tables)
+    profile = load_profile(job.settings.profile_path)  # the county's headers and labels, if it has a profile
+    read = read_folder(job.folder, history=history.tables, profile=profile)
+    stages["profile"] = profile.record()
     check_complete(job, read, run_id, stages)
     job.fingerprint = fingerprint(job.folder)
     pub.update_run(job.engine, run_id, data_fingerprint=job.fingerprint,
@@ -260,7 +263,7 @@ def read_counts(read) -> dict[str, Any]:
     from serving.completeness import export_counts
 
     return {"read": read.counts, "flags": int(len(read.flags)), "dissolved": dict(read.dissolved),
-            "completeness": export_counts(read)}
+            "non_data": read.non_data_counts(), "completeness": export_counts(read)}
 
 
 def publish_facts(result: dict[str, Any], read_counts: dict[str, Any], stages: dict[str, Any]) -> dict[str, Any]:
