@@ -55,7 +55,7 @@ def validate_data(data: Path, quarantine_out: Path | None = None, *, out: Path |
     from features import reading, table_files
     from features.mapping_profile import load_profile
     from features.quarantine import combine
-    from serving.formulas import write_csv
+    from serving.documents.formulas import write_csv
 
     if home is None or profile_path is None:
         from serving.settings import get_settings
