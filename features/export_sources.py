@@ -36,6 +36,7 @@ class TableCells:
         excel: from a workbook (Excel day numbers are dates there).
         non_data: rows under the header that are no data (file, row, text, reason).
         lines: quarantine lines found while splitting a person-level sheet.
+        headers: each header as written -> the contract column read from it (the import page shows it).
     """
 
     table: str
@@ -44,6 +45,7 @@ class TableCells:
     excel: bool = False
     non_data: list[tuple[int, str, str]] = field(default_factory=list)
     lines: list[pd.DataFrame] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)  # header as written -> contract column
 
 
 def non_data_frame(tables: list[TableCells]) -> pd.DataFrame:
@@ -57,10 +59,12 @@ def _split(cells: pd.DataFrame, label: str, profile: Profile, notes: list[str], 
            non_data: list[tuple[int, str, str]]) -> list[TableCells]:
     households, members, lines = person_level.split(cells, label, profile)
     notes.append(f"{label}: person-level layout, split into households and members / 人员明细表，已拆分为农户信息和家庭成员")
+    columns = {str(h): c for h, c in person_level.household_columns(list(cells.columns), profile).items()}
     out = [TableCells("households", f"{label} (农户信息)", contract_headers(households, "households", label, notes),
-                      excel, [], lines),
+                      excel, [], lines, columns),
            TableCells("members", f"{label} (家庭成员)", contract_headers(members, "members", label, notes),
-                      excel, non_data)]
+                      excel, non_data, [], {str(h): c for h, c in person_level.member_columns(
+                          list(cells.columns), profile).items()})]
     return out
 
 
@@ -73,14 +77,17 @@ def _workbook_tables(path: Path, hint: str | None, profile: Profile, notes: list
         if sheet.table == PERSONS:
             out += _split(sheet.cells, sheet.label, profile, notes, True, sheet.non_data)
         else:
-            raw = contract_headers(sheet.cells, sheet.table, sheet.label, notes, profile)
-            out.append(TableCells(sheet.table, sheet.label, raw, True, sheet.non_data))
+            mapped: dict[str, str] = {}
+            raw = contract_headers(sheet.cells, sheet.table, sheet.label, notes, profile, mapped)
+            out.append(TableCells(sheet.table, sheet.label, raw, True, sheet.non_data, headers=mapped))
     return out
 
 
 def _plain_tables(path: Path, hint: str | None, profile: Profile, notes: list[str]) -> list[TableCells]:
+    mapped: dict[str, str] = {}
     if hint is not None:
-        return [TableCells(hint, path.name, contract_headers(load_cells(path), hint, path.name, notes, profile))]
+        raw = contract_headers(load_cells(path), hint, path.name, notes, profile, mapped)
+        return [TableCells(hint, path.name, raw, headers=mapped)]
     try:
         cells = load_cells(path)
     except ContractError:
@@ -93,7 +100,8 @@ def _plain_tables(path: Path, hint: str | None, profile: Profile, notes: list[st
     if table == PERSONS:
         return _split(cells, path.name, profile, notes, False, [])
     notes.append(f"{path.name}: read as {table} by its headers / 按表头识别为 {table}")
-    return [TableCells(table, path.name, contract_headers(cells, table, path.name, notes, profile))]
+    return [TableCells(table, path.name, contract_headers(cells, table, path.name, notes, profile, mapped),
+                       headers=mapped)]
 
 
 def find_tables(folder: Path, profile: Profile = EMPTY) -> tuple[dict[str, TableCells], list[str]]:

@@ -72,6 +72,7 @@ class ReadResult:
     dissolved: dict[str, int] = field(default_factory=dict)
     non_data: pd.DataFrame = field(default_factory=lambda: non_data_frame([]))
     profile: dict | None = None
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> header as written -> column
 
     @property
     def totals(self) -> dict[str, int]:
@@ -250,7 +251,8 @@ def _read(sources: dict[str, TableCells], *, label: Path, history, as_of, check_
         if dissolved["events"]:
             notes.append(f"{parsed['events'].file}: " + DISSOLVED_NOTE.format(n=dissolved["events"]))
     result = ReadResult(tables, quarantine, flags, counts, file_names, notes, as_of, held, dissolved,
-                        non_data_frame(list(sources.values())), profile.record())
+                        non_data_frame(list(sources.values())), profile.record(),
+                        {t: dict(c.headers) for t, c in sources.items()})
     totals = result.totals
     assert totals["rows_in"] == totals["rows_valid"] + totals["rows_quarantined"]
     return result

@@ -157,8 +157,9 @@ def header_map(table: str, profile: Profile = EMPTY) -> dict[str, str]:
 
 
 def contract_headers(raw: pd.DataFrame, table: str, file: str, notes: list[str],
-                     profile: Profile = EMPTY) -> pd.DataFrame:
-    """Headers -> contract names; fail on a missing required column, note the rest."""
+                     profile: Profile = EMPTY, mapped: dict[str, str] | None = None) -> pd.DataFrame:
+    """Headers -> contract names; fail on a missing required column, note the rest. ``mapped``
+    (when given) receives each header as written -> the contract column it was read as."""
     mapping = header_map(table, profile)
     renamed: dict[object, str] = {}
     ignored = []
@@ -172,6 +173,8 @@ def contract_headers(raw: pd.DataFrame, table: str, file: str, notes: list[str],
             raise ContractError(f"{file}: column '{name}' ({contract.zh_labels(table)[name]}) "
                                 "appears twice")
         renamed[header] = name
+    if mapped is not None:
+        mapped.update({str(h): n for h, n in renamed.items()})
     out = raw[list(renamed)].copy()
     out.columns = list(renamed.values())
     for f in contract.fields(table):

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     # The county's mapping profile (its own headers and labels -> the contract), used by
     # `fanpin validate` and `fanpin weekly` when no --profile is given (features.mapping_profile).
     profile_path: Path | None = None
+    # The county folder the import page (导入本周数据) keeps uploads in, as `fanpin weekly --data`
+    # reads it (history/, exports/<week>/); default: county/ under the home.
+    county_dir: Path | None = None
     # Where researchers open the MLflow UI on this tracking store (FANPIN_MLFLOW_UI_URL), e.g. what
     # `fanpin mlflow-ui` or `fanpin demo` serves; see ``mlflow_ui``.
     mlflow_ui_url: str | None = None

@@ -60,6 +60,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "case:write": frozenset({"admin", "county_officer", "township_leader"}),
     "case:decide": frozenset({"admin", "county_officer"}),
     "notice:export": frozenset({"admin", "county_officer", "township_leader"}),
+    # Bringing in a week's export from the import page (导入本周数据): the county's job.
+    "import:write": frozenset({"admin", "county_officer"}),
 }
 
 _hasher = PasswordHasher()
