@@ -35,6 +35,13 @@ def _upload(request: Request, token: str):
     return found
 
 
+def _context(upload, run, existing: bool, confirm: bool = False) -> dict:
+    from features.contract import TABLES
+
+    return {"upload": upload, "review": import_run.kept_review(upload) or {}, "run": run, "existing": existing,
+            "confirm": confirm, "titles": {name: schema.title for name, schema in TABLES.items()}}
+
+
 def _this_week() -> str:
     year, week, _ = dt.date.today().isocalendar()
     return f"{year}-W{week:02d}"
@@ -69,10 +76,8 @@ def review_page(request: Request, user: SignedIn, token: str) -> Response:
     upload = _upload(request, token)
     county = uploads.county_folder(web_state(request).settings)
     run = import_run.status(upload)
-    return render(request, "import_review.html", {
-        "upload": upload, "review": import_run.kept_review(upload) or {}, "run": run,
-        "existing": uploads.existing(county, upload.week) is not None and run is None,
-    })
+    return render(request, "import_review.html",
+                  _context(upload, run, uploads.existing(county, upload.week) is not None and run is None))
 
 
 @router.post("/import/{token}/publish")
@@ -86,8 +91,7 @@ def publish(request: Request, user: SignedIn, form: CheckedForm, token: str) -> 
         moved = uploads.publish_files(upload, county, replace=replace) if upload.files.exists() else None
     except uploads.UploadError:
         # The week has other files already: ask before replacing them (never silently).
-        return render(request, "import_review.html", {"upload": upload, "review": import_run.kept_review(upload) or {},
-                                                      "run": None, "existing": True, "confirm": True}, status_code=409)
+        return render(request, "import_review.html", _context(upload, None, True, confirm=True), status_code=409)
     reason = str(form.get("accept_incomplete", "")).strip()[:300] or None
     identity.audit(state, user, "import.publish", upload.week,
                    {"token": token, "replaced": str(moved) if moved else None, "accept_incomplete": reason})
