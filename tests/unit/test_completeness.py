@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from features.reading import read_folder
-from serving import completeness as cp
+from serving.weekly import completeness as cp
 from serving.settings import Settings
 from tests.data.handmade_exports import valid_tables, write_folder
 
