@@ -25,7 +25,7 @@ from features import normalising as norm
 from features import vocabulary as voc
 from features.mapping_profile import EMPTY, Profile
 from features.table_files import SUFFIXES, header_map, load_cells
-from features.workbooks import EXCEL_SUFFIXES, _sheets, cell_text, table_names
+from features.workbooks import EXCEL_SUFFIXES, cell_text, sheet_rows, table_names
 
 NAME_FLOOR = 45  # below this a header is left for the person to map
 VALUE_FLOOR = 70
@@ -160,7 +160,7 @@ def _grids(folder: Path) -> list[tuple[str, str, list[list[str]]]]:
         if path.suffix.lower() not in SUFFIXES or path.name.startswith(("~$", ".")):
             continue
         if path.suffix.lower() in EXCEL_SUFFIXES:
-            sheets = [(n, rows) for n, visible, rows in _sheets(path) if visible and rows]
+            sheets = [(n, rows) for n, visible, rows in sheet_rows(path) if visible and rows]
             for name, rows in sheets:
                 grid = [[cell_text(v) for v in row] for row in rows]
                 hint = name if len(sheets) > 1 else path.stem

@@ -111,7 +111,7 @@ def recognise(headers: list[str], profile: Profile) -> str | None:
     return best if len(specific[best]) >= _MIN_SPECIFIC else None
 
 
-def _sheets(path: Path) -> list[tuple[str, bool, list[list[object]]]]:
+def sheet_rows(path: Path) -> list[tuple[str, bool, list[list[object]]]]:
     """(name, visible, rows) of every sheet; rows keep leading blanks so numbers stay Excel's."""
     from python_calamine import CalamineWorkbook
 
@@ -162,7 +162,7 @@ def read_workbook(path: Path, profile: Profile, hint: str | None = None) -> tupl
     every = {k for t, m in keys.items() for k in m}
     notes: list[str] = []
     usable = []
-    for name, visible, rows in _sheets(path):
+    for name, visible, rows in sheet_rows(path):
         if not visible:
             notes.append(f"{path.name}: hidden sheet '{name}' skipped / 跳过隐藏工作表")
             continue
