@@ -139,7 +139,7 @@ def test_renamed_export_with_the_profile_reads_as_the_original(counties, history
 def _watch_list(county, champion, home, profile=None):
     from sqlalchemy import select
 
-    from serving.jobs.week_run import week_cutoff
+    from features.weeks import week_cutoff
     from serving.jobs.weekly import run_week
     from serving.settings import Settings
     from serving.store import models as m
