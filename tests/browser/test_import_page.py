@@ -77,8 +77,8 @@ def _upload(page, site, path: Path) -> None:
     _fits(page)
     page.fill("#week", WEEK)
     page.set_input_files("#files", str(path))
-    page.click("#upload")
-    page.wait_for_url(lambda url: "/import/" in url)
+    page.click("#upload", timeout=300_000)  # the upload is read and checked before the review shows
+    page.wait_for_url(lambda url: "/import/" in url, timeout=300_000)
 
 
 def _published(page) -> None:
@@ -104,7 +104,7 @@ def test_upload_review_publish_and_see_the_week_on_a_phone(phone, import_site, s
     assert "2025-W45" in page.inner_text("#completeness")
     _fits(page)
     shoot(page, screens, "import-review-390")
-    page.click("#publish")
+    page.click("#publish", timeout=120_000)
     _published(page)
     _fits(page)
     page.click("#see-week")
@@ -118,11 +118,11 @@ def test_upload_review_publish_and_see_the_week_on_a_phone(phone, import_site, s
     # A second upload for the published week asks before replacing it, then reruns the week.
     _upload(page, site, files["per_table"])
     assert page.is_visible("#existing-week")
-    page.click("#publish")
+    page.click("#publish", timeout=120_000)
     page.wait_for_selector("#confirm-replace")
     assert (site.county / "exports" / WEEK / "人员明细及其他.xlsx").exists()  # nothing replaced yet
     _fits(page)
-    page.click("#replace")
+    page.click("#replace", timeout=120_000)
     _published(page)
     second_run, runs = _runs(site)
     assert second_run != first_run and len(runs) == 2
