@@ -21,10 +21,11 @@ SHARED_SETUP = {"tests/browser/": "tests/browser/", "tests/integration/test_drif
 # order matters. Anything not listed comes after them.
 LONG_UNITS = {
     "tests/integration/test_eight_weeks.py": 450,
-    "tests/browser/": 260,
+    "tests/browser/": 420,  # with the import page's own site (two weekly runs from the page)
     "tests/integration/test_weekly_kill.py": 260,
     "tests/integration/test_drift_*": 240,
     "tests/integration/test_weekly_kill_postgres.py": 180,
+    "tests/integration/test_office_exports.py": 150,  # workbooks of a week, four weekly runs
     "notebooks/02-model-review.ipynb": 90,
     "tests/store/test_api_audit.py": 80,
     "tests/integration/test_training_mlflow.py": 80,
