@@ -32,7 +32,9 @@ def review(upload: Upload, settings) -> dict[str, Any]:
     """Read the upload against the history; what the review page shows (also kept on disk)."""
     from features.mapping_profile import ProfileError, load_profile
     from features.reading import ContractError, read_folder
+    from features.weeks import Week
     from serving.store.database import get_engine, upgrade
+    from serving.store.publishing import previous_published
     from serving.weekly import completeness
     from serving.weekly.history import load_history
 
@@ -54,7 +56,8 @@ def review(upload: Upload, settings) -> dict[str, Any]:
     out["rows_quarantined"] = int(len(read.quarantine))
     engine = get_engine(settings)
     upgrade(engine)
-    previous_week, previous = completeness.previous_counts(engine, upload.week)
+    week = Week.parse(upload.week)
+    previous_week, previous = completeness.previous_counts(engine, previous_published(engine, week))
     bounds = completeness.Bounds(settings.completeness_min_ratio, settings.completeness_max_ratio)
     out["completeness"] = {"previous_week": previous_week, "previous": previous,
                            "now": completeness.export_counts(read),
