@@ -23,7 +23,7 @@ PHONE = r"(?<![0-9])(?:(?:\+|00)86[ -]?)?(?:1[3-9][0-9][ -]?[0-9]{4}[ -]?[0-9]{4
 
 # One alternation per use, so that matches never overlap: where an ID number and a phone could
 # start at the same place (0086 and 11 digits is also 15 digits), the ID number is taken.
-_ID_NUMBERS = re.compile(f"(?P<id>{ID_NUMBER})")
+_ID_NUMBERS = re.compile(ID_NUMBER)
 _IDENTIFIERS = re.compile(f"(?P<id>{ID_NUMBER})|(?P<phone>{PHONE})")
 _PERSONAL = re.compile(f"(?P<id>{ID_NUMBER})|(?P<partial>{PARTIAL_ID})|(?P<phone>{PHONE})")
 
