@@ -163,6 +163,52 @@ def champion_metrics_on(model_name: str, frame: pd.DataFrame, y: np.ndarray, gro
     return {**ev.score_metrics(y, p, groups, probability=True), "version": champion.version}
 
 
+def champion_comparison(model_name: str, result) -> tuple[dict | None, dict | None, str | None]:
+    """(champion's metrics, candidate's metrics, stale note) on the rows *neither* saw: the
+    candidate's held-out quarter after the champion's newest learned cutoff. A candidate whose
+    held-out quarter ends before the champion's data does has no such rows: the note refuses it.
+    A table (no held-out quarter) compares on the candidate's test rows, as before."""
+    from models.registry import NoChampion, load_champion
+
+    try:
+        champion = load_champion(model_name, load_reference=False)
+    except NoChampion:
+        return None, None, None
+    holdout = result.holdout_frame
+    champion_last = (champion.metrics.get("served") or {}).get("served_train_last")
+    if holdout is None or holdout.empty or not champion_last:
+        test = result.test_frame
+        groups = test["cutoff"].to_numpy() if "cutoff" in test else np.zeros(len(test))
+        p = champion.model.predict_proba(test)[:, 1]
+        return {**ev.score_metrics(test["label"].to_numpy(), p, groups, probability=True),
+                "version": champion.version}, None, None
+    rows = holdout.loc[pd.to_datetime(holdout["cutoff"]) > pd.Timestamp(champion_last)].reset_index(drop=True)
+    if rows.empty or rows["label"].sum() == 0:
+        return ({"version": champion.version, "served_train_last": champion_last}, None,
+                f"no rows neither model saw: the candidate's newest unseen cutoff is "
+                f"{pd.to_datetime(holdout['cutoff']).max().date()}, the champion (version {champion.version}) learned "
+                f"up to {champion_last}; a candidate with older data than the champion is stale")
+    y, groups = rows["label"].to_numpy(), rows["cutoff"].to_numpy()
+    theirs = ev.score_metrics(y, champion.model.predict_proba(rows)[:, 1], groups, probability=True)
+    ours = ev.score_metrics(y, result.model.predict_proba(rows)[:, 1], groups, probability=True)
+    return ({**theirs, "version": champion.version, "rows": len(rows), "served_train_last": champion_last},
+            {**ours, "rows": len(rows)}, None)
+
+
+def gate_decision(result, champion: dict | None = None, candidate_on_unseen: dict | None = None,
+                  stale: str | None = None):
+    """The gates' decision for a training result: a county's pooled normal backtest years, its
+    slices and its served model's held-out quarter (a table's test part), against the champion's
+    figures on rows neither saw when there is one."""
+    backtest = getattr(result, "backtest", None)
+    pooled = backtest.pooled if backtest is not None else {}
+    return decide(result.metrics, pooled.get("rules", result.scorers.get("rules")), result.slices, champion,
+                  result.config.get("gates"), logistic=result.scorers.get("logistic"),
+                  fitted_rules=pooled.get("rules_fitted", result.scorers.get("rules_fitted")),
+                  served=getattr(result, "holdout", None) or None, candidate_on_unseen=candidate_on_unseen,
+                  unseen_note=stale)
+
+
 def log_training(
     result,
     *,
@@ -188,13 +234,9 @@ def log_training(
     started = started or time.perf_counter()
     user = current_user(user)
     mlflow.set_experiment(experiment)
-    test = result.test_frame
-    y_test = test["label"].to_numpy()
-    groups = test["cutoff"].to_numpy() if "cutoff" in test else np.zeros(len(test))
-    champion = champion_metrics_on(model_name, test, y_test, groups)
-    decision = decide(result.metrics, result.scorers.get("rules"), result.slices,
-                      None if champion is None else champion, result.config.get("gates"),
-                      logistic=result.scorers.get("logistic"), fitted_rules=result.scorers.get("rules_fitted"))
+    champion, candidate_on_unseen, stale = champion_comparison(model_name, result)
+    backtest = getattr(result, "backtest", None)
+    decision = gate_decision(result, champion, candidate_on_unseen, stale)
 
     assert_no_identifiers(result.reference, "the reference sample")
     example = signature_frame(result.reference.head(5), result.input_columns)
@@ -236,6 +278,7 @@ def log_training(
                 "model_recall_at_5pct", "model_recall_at_5pct_low", "model_recall_at_5pct_high", "entrants")
                 if k in row}))
         log_feature_value(result.feature_value)
+        log_backtest(backtest, getattr(result, "holdout", None) or {})
         log_staleness(result.staleness)
         for record in result.tuning:
             with mlflow.start_run(run_name=f"tuning trial {record['trial']}", nested=True):
@@ -251,6 +294,8 @@ def log_training(
                 "oracle": result.oracle, "split": result.split.as_params(), "served": result.served,
                 "intervals": result.intervals, "calibration": result.calibration.to_dict(orient="records"),
                 "staleness": result.staleness,
+                "backtest": backtest.summary() if backtest is not None else None,
+                "served_gate": getattr(result, "holdout", None) or None,
                 "slices_summary": ev.slice_summary(result.slices) if len(result.slices) else {},
                 "counts": result.counts,
                 "seconds": result.seconds, "best_params": result.best_params, "decision": {
@@ -322,6 +367,31 @@ def log_feature_value(value: dict[str, Any]) -> None:
     if cost:
         mlflow.log_metric("features.idle_concepts", len(idle))
     mlflow.log_dict(_clean({**value, "concepts_without_contribution": idle}), "evaluation/feature_value.json")
+
+
+def log_backtest(backtest, holdout: dict[str, Any]) -> None:
+    """Per backtest year (step = the year's index, newest 0) and pooled: the model's figures, every
+    baseline's recall at 5%, the chosen calibrator; the held-out quarter's check."""
+    import mlflow
+
+    if backtest is None:
+        return
+    for step, year in enumerate(backtest.years):
+        mlflow.log_metrics(_finite({f"backtest.{k}": year.get(k) for k in (
+            "auc", "recall_at_5pct", "top5_observed_expected", "ece_relative", "observed_expected", "entrants")}),
+            step=step)
+    for name, figures in backtest.pooled.items():
+        mlflow.log_metrics(_finite({f"backtest.pooled.{name}.{k}": v for k, v in figures.items()}))
+        low, high = backtest.intervals.get(name, {}).get("recall_at_5pct", [None, None])
+        mlflow.log_metrics(_finite({f"backtest.pooled.{name}.recall_at_5pct_low": low,
+                                    f"backtest.pooled.{name}.recall_at_5pct_high": high}))
+    mlflow.set_tags({"calibrator": ",".join(str(c["chosen"]) for c in backtest.calibrators),
+                     "shock_township_years": "; ".join(f"{r['year']} {r['township']}" for r in
+                                                       backtest.shocks.to_dict(orient="records"))[:4900],
+                     "strongest_baseline": str(backtest.strongest)})
+    if holdout:
+        mlflow.set_tag("served_gate", "passed" if holdout.get("passed") else "; ".join(holdout.get("reasons", []))[:4900])
+        mlflow.log_metrics(_finite({f"served_holdout.{k}": v for k, v in (holdout.get("model") or {}).items()}))
 
 
 def log_staleness(staleness: dict[str, Any]) -> None:

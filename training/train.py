@@ -33,10 +33,13 @@ from models.pipeline import DEFAULT_MONOTONE, RiskPipeline
 from models.sanity import check_probabilities
 from training import evaluate as ev
 from training.backtests import lead_time_backtest, oracle_comparison
-from training.baselines import FittedRules, logistic_baseline, no_criterion, rules_score
-from training.dataset import LABEL, build_training_rows, data_end
+from training.baselines import baseline_scorers, no_criterion, rules_score
+from training.dataset import LABEL, WEEK, build_training_rows, data_end
 from training.feature_value import feature_value, feature_value_json
 from training.feature_value import settings as value_settings
+from training.rolling import Backtest, backtest_splits, outcome_window, run_backtest, year_label
+from training.served_check import holdout_check
+from training.shocks import shock_township_years
 from training.split import TimeSplit, configured_split, served_split
 from training.staleness import staleness_curve
 from training.tuning import random_search
@@ -85,6 +88,11 @@ class TrainingResult:
     # Ranking quality per matured cutoff against the trees' age, and the age limit it implies
     # (training.staleness); empty for tables.
     staleness: dict[str, Any] = field(default_factory=dict)
+    # Rolling-origin backtest of the whole procedure (training.rolling); None for tables.
+    backtest: Backtest | None = None
+    # The served model on the newest matured quarter it never saw (training.served_check).
+    holdout: dict[str, Any] = field(default_factory=dict)
+    holdout_frame: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def importance_table(model: RiskPipeline, frame: pd.DataFrame) -> pd.DataFrame:
@@ -127,8 +135,10 @@ def fit_and_evaluate(
     end = data_end(tables)
     cutoffs, split = configured_split(tables, config)
     sp = config["split"]
-    served_train, served_calib = served_split(cutoffs, horizon_weeks=horizon, calibrate_weeks=int(sp["calibrate_weeks"]),
-                                              gap_weeks=int(sp["gap_weeks"]))
+    served_train, served_calib, served_holdout = served_split(
+        cutoffs, horizon_weeks=horizon, calibrate_weeks=int(sp["calibrate_weeks"]), gap_weeks=int(sp["gap_weeks"]),
+        holdout_weeks=int(config.get("backtest", {}).get("served_holdout_weeks", 13)))
+    splits = backtest_splits(cutoffs, config)
 
     workers = int(config.get("workers", 1))
 
@@ -136,14 +146,13 @@ def fit_and_evaluate(
         return build_training_rows(tables, policy, cutoffs, horizon_weeks=horizon, workers=workers,
                                    progress=lambda d, t: progress(stage, d, t))
 
-    train = rows_at(split.train, "training rows")
-    calib = rows_at(split.calibrate, "calibration rows")
-    test = rows_at(split.test, "test rows")
-    # The served refit also learns from the cutoffs between the evaluated parts.
-    built = set(split.train) | set(split.calibrate) | set(split.test)
-    between = sorted((set(served_train) | set(served_calib)) - built)
-    rows = pd.concat([train, calib, test, *([rows_at(between, "served-model rows")] if between else [])],
-                     ignore_index=True)
+    # Every cutoff any part needs is built once: the origins of the backtest, the served refit and
+    # its held-out quarter reuse the same point-in-time frames.
+    needed = set(served_train) | set(served_calib) | set(served_holdout)
+    for s_ in splits:
+        needed |= set(s_.train) | set(s_.calibrate) | set(s_.test)
+    rows = rows_at(sorted(needed), "training rows")
+    train, calib, test = _parts(rows, split.train, split.calibrate, split.test)
     clock["rows"] = time.perf_counter()
     y_train, y_calib, y_test = (d[LABEL].to_numpy() for d in (train, calib, test))
     for name, y in (("train", y_train), ("calibrate", y_calib), ("test", y_test)):
@@ -173,11 +182,38 @@ def fit_and_evaluate(
 
     progress("evaluating", 0, 1)
     lcfg = config["logistic"]
-    rng = np.random.default_rng(seed)
-    take = np.sort(rng.choice(len(train), size=min(int(lcfg["max_train_rows"]), len(train)), replace=False))
-    logistic = logistic_baseline(random_state=seed, C=float(lcfg["C"])).fit(train.iloc[take], y_train[take])
-    fitted_rules = FittedRules(policy, random_state=seed, C=float(lcfg["C"])).fit(train.iloc[take], y_train[take])
+
+    baselines = baseline_scorers(tables, policy, C=float(lcfg["C"]), max_rows=int(lcfg["max_train_rows"]), seed=seed)
+    origin0 = baselines(train, calib)
+    fitted_rules, logistic = origin0.pop("_objects")
     clock["logistic"] = time.perf_counter()
+
+    def backtest_fit(fit_rows: pd.DataFrame, calib_rows: pd.DataFrame) -> RiskPipeline:
+        # Origin 0 is the evaluated model itself: no second fit.
+        if set(fit_rows["cutoff"].unique()) == set(split.train):
+            return evaluated
+        return procedure(fit_rows, calib_rows)
+
+    def backtest_baselines(fit_rows: pd.DataFrame, calib_rows: pd.DataFrame) -> dict[str, Callable]:
+        if set(fit_rows["cutoff"].unique()) == set(split.train):
+            return origin0
+        fns = baselines(fit_rows, calib_rows)
+        fns.pop("_objects")
+        return fns
+
+    bcfg = config.get("backtest", {})
+    windows = {year_label(s_): outcome_window(s_) for s_ in splits}
+    holdout_window = (min(served_holdout), max(served_holdout) + horizon * WEEK) if served_holdout else None
+    if holdout_window:
+        windows["served_holdout"] = holdout_window
+    shocks = shock_township_years(tables, windows, per_100=float(bcfg.get("shock_per_100", 20)),
+                                  weeks=int(bcfg.get("shock_weeks", 13)))
+    backtest = run_backtest(rows, splits, backtest_fit, backtest_baselines,
+                            shocks.loc[shocks["year"] != "served_holdout"].reset_index(drop=True),
+                            flags=lambda f: {"no_criterion": no_criterion(f, policy)},
+                            capacity=float(config["capacity"]), replicates=int(config["bootstrap"]["replicates"]),
+                            seed=seed, progress=progress)
+    clock["backtest"] = time.perf_counter()
 
     scorer_fns = {
         "model": lambda f: evaluated.predict_proba(f)[:, 1],
@@ -190,11 +226,9 @@ def fit_and_evaluate(
     scorers = {name: ev.score_metrics(y_test, s, groups, probability=name != "rules") for name, s in scores.items()}
     scorers["model_calibration_part"] = ev.score_metrics(
         y_calib, evaluated.predict_proba(calib)[:, 1], calib["cutoff"].to_numpy(), probability=True)
-    masks = ev.slice_masks(test, {("no_criterion", "true"): no_criterion(test, policy)})
+    # The test part's own intervals (slices are judged on the pooled normal backtest years below).
     intervals = bootstrap(y_test, {n: scores[n] for n in scorer_fns}, groups, test["household_id"].to_numpy(),
-                          slices={f"{c}={v}": m for (c, v), m in masks.items()},
                           replicates=int(config["bootstrap"]["replicates"]), seed=seed)
-    slices = _with_intervals(ev.slice_table(test, y_test, scores, groups, masks), intervals["slices"])
     calibration = ev.calibration_table(y_test, scores["model"], groups)
     oracle_info = oracle_comparison(tables, policy, scorer_fns, oracle, split, horizon, end, workers,
                                     float(config["capacity"]))
@@ -216,7 +250,17 @@ def fit_and_evaluate(
         "served_fit_last": str(max(served_train).date()), "served_calibrate_first": str(min(served_calib).date()),
         "served_calibrate_last": str(max(served_calib).date()), "served_fit_rows": len(fit_rows),
         "served_calibrate_rows": len(served_calib_rows), "data_end": str(end.date()),
+        "served_calibrator": getattr(served, "calibration_", model_cfg["calibration"]),
+        **({"served_holdout_first": str(min(served_holdout).date()),
+            "served_holdout_last": str(max(served_holdout).date())} if served_holdout else {}),
     }
+    holdout_rows = _parts(rows, served_holdout)[0] if served_holdout else pd.DataFrame()
+    served_baselines = baselines(fit_rows, served_calib_rows) if served_holdout else {}
+    served_baselines.pop("_objects", None)
+    holdout = holdout_check(served, holdout_rows, served_baselines,
+                            shocks.loc[shocks["year"] == "served_holdout", "township"].tolist(),
+                            capacity=float(config["capacity"]), gates=config["gates"])
+    pooled_slices = backtest_slices(backtest, int(config["bootstrap"]["replicates"]), seed)
 
     staleness = staleness_curve(evaluated, rows, trees_last_cutoff=max(split.train), horizon_weeks=horizon,
                                 capacity=float(config["capacity"]), served_fit_last=max(served_train), data_end=end,
@@ -235,26 +279,69 @@ def fit_and_evaluate(
                         where="training: the served model's reference scores")
     clock["end"] = time.perf_counter()
 
-    metrics = headline_metrics(scorers, intervals, oracle_info, lead)
+    test_part = headline_metrics(scorers, intervals, oracle_info, lead)
+    metrics = {**test_part, **{f"test_part_{k}": test_part[k] for k in TEST_PART_KEYS}, **pooled_headline(backtest)}
     seconds = {
         "rows": clock["rows"] - clock["start"], "tuning": clock["tuning"] - clock["rows"],
         "fit": clock["fit"] - clock["tuning"], "baselines": clock["logistic"] - clock["fit"],
-        "evaluate": clock["evaluate"] - clock["logistic"], "lead_time": clock["lead"] - clock["evaluate"],
+        "evaluate": clock["evaluate"] - clock["backtest"], "lead_time": clock["lead"] - clock["evaluate"],
         "feature_value": clock["value"] - clock["lead"], "refit": clock["refit"] - clock["value"], "artifacts": clock["end"] - clock["refit"],
-        "total": clock["end"] - clock["start"],
+        "backtest": clock["backtest"] - clock["logistic"], "total": clock["end"] - clock["start"],
     }
     counts = {"train_rows": len(train), "calibrate_rows": len(calib), "test_rows": len(test),
               "train_positives": int(y_train.sum()), "calibrate_positives": int(y_calib.sum()),
               "test_positives": int(y_test.sum()), "test_households": intervals["households"],
               "watch_lists": n_lists, "lead_entrants": lead["model"]["entrants"],
               "oracle_rows": oracle_info["oracle_rows"], "served_fit_rows": len(fit_rows),
-              "served_calibrate_rows": len(served_calib_rows)}
+              "served_calibrate_rows": len(served_calib_rows), "backtest_rows": len(backtest.frame),
+              "served_holdout_rows": len(holdout_rows)}
     return TrainingResult(
-        model=served, config=config, split=split, metrics=metrics, scorers=scorers, slices=slices, lead=lead,
+        model=served, config=config, split=split, metrics=metrics, scorers=scorers, slices=pooled_slices, lead=lead,
         oracle=oracle_info, tuning=trials, importance=importance, reference=reference, test_frame=test,
         test_scores=scores, best_params=best, counts=counts, seconds=seconds, served=served_info,
         intervals=intervals, calibration=calibration, feature_value=value, staleness=staleness,
+        backtest=backtest, holdout=holdout, holdout_frame=holdout_rows,
     )
+
+
+TEST_PART_KEYS = ("auc", "recall_at_5pct", "ece_relative", "top5_observed_expected", "recall_ratio_vs_best_rules",
+                  "recall_ratio_low", "recall_ratio_high", "test_entrants")
+
+
+def backtest_slices(backtest: Backtest, replicates: int, seed: int) -> pd.DataFrame:
+    """The protection slices on the pooled normal backtest rows (county-wide lists; shock
+    township-years left out), with household-clustered intervals of the model's slice recall."""
+    frame, normal = backtest.frame, backtest.frame["normal"].to_numpy()
+    extra = {("no_criterion", "true"): frame["no_criterion"].to_numpy(dtype=bool)} if "no_criterion" in frame else {}
+    masks = {k: m & normal for k, m in ev.slice_masks(frame, extra).items() if (m & normal).any()}
+    names = [n for n in ("model", "rules", "rules_fitted") if n in backtest.scores]
+    scores = {n: backtest.scores[n] for n in names}
+    y = frame[LABEL].to_numpy()
+    groups = frame["cutoff"].to_numpy()
+    cis = bootstrap(y, scores, groups, frame["household_id"].to_numpy(),
+                    slices={f"{c}={v}": m for (c, v), m in masks.items()}, replicates=replicates, seed=seed)
+    return _with_intervals(ev.slice_table(frame, y, scores, groups, masks), cis["slices"])
+
+
+def pooled_headline(backtest: Backtest) -> dict[str, Any]:
+    """The headline figures the gates judge: the pooled normal backtest years (the test part's own
+    figures stay under ``test_part_*``)."""
+    m, ci = backtest.pooled["model"], backtest.intervals
+    strongest = backtest.strongest
+    best = backtest.pooled[strongest]["recall_at_5pct"] if strongest else float("nan")
+    return {
+        "auc": m["auc"], "recall_at_5pct": m["recall_at_5pct"], "precision_at_5pct": m["precision_at_5pct"],
+        "ece_relative": m["ece_relative"], "ece": m["ece"], "top5_observed_expected": m["top5_observed_expected"],
+        "observed_expected": m["observed_expected"], "test_entrants": m["entrants"], "test_base_rate": m["base_rate"],
+        "auc_low": ci["model"]["auc"][0], "auc_high": ci["model"]["auc"][1],
+        "recall_at_5pct_low": ci["model"]["recall_at_5pct"][0], "recall_at_5pct_high": ci["model"]["recall_at_5pct"][1],
+        "top5_observed_expected_low": ci["model"]["top5_observed_expected"][0],
+        "top5_observed_expected_high": ci["model"]["top5_observed_expected"][1],
+        "recall_ratio_vs_best_rules": m["recall_at_5pct"] / best if best else None,
+        "recall_ratio_low": ci["recall_ratio_vs_strongest"][0], "recall_ratio_high": ci["recall_ratio_vs_strongest"][1],
+        "strongest_baseline_recall_at_5pct": best, "backtest_years_count": len(backtest.years),
+        "shock_township_years_count": len(backtest.shocks),
+    }
 
 
 def _with_intervals(slices: pd.DataFrame, cis: dict[str, list]) -> pd.DataFrame:
@@ -351,6 +438,38 @@ def _ci(metrics: dict[str, Any], key: str) -> list[float | None]:
     return [metrics.get(f"{key}_low"), metrics.get(f"{key}_high")]
 
 
+def backtest_json(result: TrainingResult) -> dict[str, Any]:
+    """The rolling-origin backtest, the calibrator, the served model's gate, every baseline and the
+    oracle's entrants, for `fanpin train --json`."""
+    bt = result.backtest
+    if bt is None:
+        return {}
+    year_keys = ("year", "test_first", "test_last", "train_last", "rows", "entrants", "base_rate", "auc",
+                 "recall_at_5pct", "top5_observed_expected", "observed_expected", "ece_relative", "shock_townships",
+                 "inside_pooled_interval", "calibrator", "with_shocks", "baselines_recall_at_5pct")
+    holdout = result.holdout or {}
+    return {
+        "backtest_years": [{k: y.get(k) for k in year_keys} for y in bt.years],
+        "backtest_pooled": {**bt.pooled["model"], "intervals": bt.intervals["model"],
+                            "clusters": bt.intervals["clusters"]},
+        "shock_township_years": bt.shocks.to_dict(orient="records"),
+        "calibrator": result.served.get("served_calibrator"),
+        "calibrator_by_year": {c["year"]: c["chosen"] for c in bt.calibrators},
+        "calibrator_candidates": bt.calibrators[0]["candidates"] if bt.calibrators else [],
+        "served_gate": {"passed": bool(holdout.get("passed", True)), "judged": holdout.get("judged"),
+                        "reasons": holdout.get("reasons", []), "cutoffs": holdout.get("cutoffs"),
+                        "model": holdout.get("model"), "strongest": holdout.get("strongest"),
+                        "baselines_recall_at_5pct": holdout.get("baselines_recall_at_5pct"),
+                        "shock_townships": holdout.get("shock_townships"), "note": holdout.get("note")},
+        "baselines": {n: {"recall_at_5pct": f["recall_at_5pct"], "auc": f["auc"],
+                          "recall_at_5pct_ci": bt.intervals.get(n, {}).get("recall_at_5pct")}
+                      for n, f in bt.pooled.items() if n != "model"},
+        "strongest_baseline": bt.strongest,
+        "oracle_entrants": result.oracle.get("oracle_positives", 0),
+        "test_part": {k: result.metrics.get(f"test_part_{k}") for k in TEST_PART_KEYS},
+    }
+
+
 def county_json(result: TrainingResult, logged: dict[str, Any], model_name: str, started: float) -> dict[str, Any]:
     """`fanpin train --json` for a county folder: the headline figures with intervals, both
     baselines, the served windows, calibration and slices."""
@@ -379,6 +498,7 @@ def county_json(result: TrainingResult, logged: dict[str, Any], model_name: str,
         "bootstrap_replicates": result.intervals.get("replicates"),
         "train_rows": result.counts["train_rows"], "test_rows": result.counts["test_rows"],
         "split": result.split.as_params(),
+        **backtest_json(result),
         "seconds": round(time.perf_counter() - started, 1),
         **feature_value_json(result.feature_value),
     }
