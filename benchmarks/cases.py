@@ -213,8 +213,9 @@ def _seeds_run(n: int, seeds: tuple[int, ...]) -> dict[str, Any]:
     from features.policy import load_policy
     from training.config import default_config
     from training.county_data import read_history, read_oracle
+    from training.headline import backtest_json
     from training.tracking import gate_decision
-    from training.train import backtest_json, fit_and_evaluate
+    from training.train import fit_and_evaluate
 
     started = time.perf_counter()
     per_seed = []

@@ -30,7 +30,7 @@ from training.uncertainty import RankedScore, interval
 Scorer = Callable[[pd.DataFrame], np.ndarray]
 # Columns a pooled backtest row keeps: enough for lists, clusters and slices, no features.
 KEEP = ["household_id", "township", "village", "cutoff", "category", "elderly_only", "n_disabled", "n_chronic",
-        "n_major_illness", "minority_township", LABEL]
+        "n_major_illness", "minority_township", "next_entry_date", LABEL]
 
 
 def backtest_splits(cutoffs: list[pd.Timestamp], config: dict[str, Any]) -> list[TimeSplit]:

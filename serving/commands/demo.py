@@ -113,8 +113,10 @@ def run_demo(households: int, seed: int, weeks: int) -> dict[str, Any]:
         if trained.get("alias") != "champion":
             # The gates are the promise that what serves was checked first: the demo does not
             # override them. Their reasons are on the version and in the MLflow run.
-            raise RuntimeError("未通过登记门槛，没有冠军模型 / the model did not pass the gates, no champion: "
-                               f"{trained.get('alias_reason')}")
+            from serving.output import fail
+
+            fail("未通过登记门槛，没有冠军模型 / the model did not pass the gates, no champion: "
+                 f"{trained.get('alias_reason')}")
     else:
         stderr.print(f"已有冠军模型 / reusing {settings.model_uri}")
     timings["train"] = time.perf_counter() - t

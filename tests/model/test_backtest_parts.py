@@ -75,3 +75,16 @@ def test_two_way_weights_resample_households_and_township_years_together():
     assert 0.15 < dropped < 0.35
     # Within a kept township-year, households still vary (the household factor is there too).
     assert np.median(w[:, :100].std(axis=1)) > 0.5
+
+
+def test_the_weekly_list_rule_is_criteria_plus_each_townships_capacity():
+    from training.served_list import rule_list
+
+    frame = pd.DataFrame({"cutoff": [pd.Timestamp("2024-07-07")] * 6,
+                          "township": ["甲镇", "甲镇", "甲镇", "乙镇", "乙镇", "乙镇"],
+                          "household_id": list("abcdef")})
+    score = np.array([0.9, 0.5, 0.1, 0.3, 0.2, 0.8])
+    criterion = np.array([False, False, True, False, False, False])
+    listed = rule_list(frame, score, criterion, {"乙镇": 2}, default_capacity=1)
+    # 甲镇: its one highest risk (a) and the household meeting a criterion (c); 乙镇: its two highest.
+    assert listed.tolist() == [True, False, True, True, False, True]

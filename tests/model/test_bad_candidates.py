@@ -12,9 +12,9 @@ from models.pipeline import RiskPipeline
 from training.baselines import baseline_scorers
 from training.dataset import LABEL, build_training_rows
 from training.gates import decide
+from training.headline import pooled_headline
 from training.rolling import backtest_splits, run_backtest
 from training.split import configured_split
-from training.train import pooled_headline
 
 
 def shuffled_within_township(rows: pd.DataFrame, seed: int) -> pd.DataFrame:
