@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from features.json_safe import plain
 from training.feature_value import idle_concepts
 
 
@@ -20,17 +21,6 @@ def metric_key(text: str) -> str:
 def _finite(metrics: dict[str, Any]) -> dict[str, float]:
     return {k: float(v) for k, v in metrics.items()
             if isinstance(v, (int, float, np.floating, np.integer)) and v is not None and np.isfinite(v)}
-
-
-def _clean(value: Any) -> Any:
-    """NaN and infinity become null: metrics.json must be valid JSON for every reader."""
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    if isinstance(value, (float, np.floating)):
-        return float(value) if np.isfinite(value) else None
-    return value
 
 
 def log_feature_value(value: dict[str, Any]) -> None:
@@ -51,7 +41,7 @@ def log_feature_value(value: dict[str, Any]) -> None:
     idle = idle_concepts(value, cost) if cost else []
     if cost:
         mlflow.log_metric("features.idle_concepts", len(idle))
-    mlflow.log_dict(_clean({**value, "concepts_without_contribution": idle}), "evaluation/feature_value.json")
+    mlflow.log_dict(plain({**value, "concepts_without_contribution": idle}), "evaluation/feature_value.json")
 
 
 def log_backtest(backtest, holdout: dict[str, Any]) -> None:

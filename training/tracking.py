@@ -22,6 +22,7 @@ import pandas as pd
 
 from features.contract import sensitive_columns
 from features.household_frame import FRAME_COLUMNS
+from features.json_safe import plain
 from features.policy import Policy
 from features.transformer import CATEGORICAL_FEATURES, MODEL_FEATURES
 from models import metrics as mt
@@ -29,7 +30,7 @@ from models.libraries import installed_versions
 from training import evaluate as ev
 from training.config import flat_params
 from training.gates import decide
-from training.run_metrics import _clean, _finite, log_backtest, log_feature_value, log_staleness, metric_key
+from training.run_metrics import _finite, log_backtest, log_feature_value, log_staleness, metric_key
 
 REQUIREMENT_PACKAGES = ("mlflow", "scikit-learn", "lightgbm", "pandas", "numpy", "pyarrow", "skops", "scipy")
 # Columns that identify a household or a person; never written into an artifact.
@@ -297,7 +298,7 @@ def log_training(
                 "notes": result.notes,
             }
             (tmp / "evaluation" / "metrics.json").write_text(
-                json.dumps(_clean(metrics_doc), ensure_ascii=False, indent=2, default=_json_default), encoding="utf-8")
+                json.dumps(plain(metrics_doc), ensure_ascii=False, indent=2), encoding="utf-8")
             result.slices.to_csv(tmp / "evaluation" / "slices.csv", index=False, encoding="utf-8")
             result.calibration.to_csv(tmp / "evaluation" / "calibration.csv", index=False, encoding="utf-8")
             pd.DataFrame(result.staleness.get("curve", [])).to_csv(tmp / "evaluation" / "staleness.csv", index=False)
@@ -374,11 +375,3 @@ def promote(model_name: str, version: str | int, *, reason: str, user: str | Non
             "user": user, "reason": reason, "at": stamp}
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, (np.floating, np.integer)):
-        return value.item()
-    if isinstance(value, (pd.Timestamp,)):
-        return str(value.date())
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return str(value)

@@ -3,12 +3,13 @@
 FastAPI runs every plain ``def`` dependency in the thread pool, one hop each (a generator two:
 enter and exit). Under load those hops, not the queries, dominated a request, so the dependencies
 run on the event loop and only go to a thread for I/O: the session connects on first use (in the
-endpoint's thread), a recently seen token is answered from ``serving.auth``'s cache, and the role
+endpoint's thread), a recently seen token is answered from ``serving.access.auth``'s cache, and the role
 check is pure. A request then costs one hop, the endpoint's.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -19,7 +20,8 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from serving import auth
+from features.weeks import Week
+from serving.access import auth
 from serving.api.schemas import WEEK_PATTERN
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -29,12 +31,16 @@ FORBIDDEN = "your role may not do this / 您的角色无权进行此操作"
 HOUSEHOLD_NOT_FOUND = "household not found in this week / 本周未找到该户"
 WEEK_NOT_FOUND = "week not published / 该周尚未发布"
 
-def published_week(session: Session, week: str | None) -> tuple[str, int]:
-    """(week, its published run) for the week asked for or the newest (``household_reads.resolve_week``);
-    404 when not published."""
-    from serving.household_reads import resolve_week
+def published_week(session: Session, week: str | None) -> tuple[Week, int]:
+    """(week, its published run) for the week a request names (parsed here, at the edge) or the
+    newest (``serving.reads.household.resolve_week``); 404 when not published."""
+    from serving.reads.household import resolve_week
 
-    found = resolve_week(session, week)
+    # Only the canonical spelling names a published week here (as the path's pattern requires).
+    if week is not None and not re.match(WEEK_PATTERN, week):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, WEEK_NOT_FOUND)
+    asked = Week.parse(week) if week is not None else None
+    found = resolve_week(session, asked)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, WEEK_NOT_FOUND)
     return found

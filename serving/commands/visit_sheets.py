@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from serving.output import emit, fail
+from serving.output import emit, fail, week_or_fail
 
 
 def visit_sheets(
@@ -17,9 +17,10 @@ def visit_sheets(
     as_json: Annotated[bool, typer.Option("--json", help="JSON 结果 / JSON result")] = False,
 ) -> None:
     """生成入户走访核查表 / write one A4 visit sheet per watch-list household of a township."""
+    from serving.documents.visit_sheets import township_visit_sheets
     from serving.settings import get_settings
-    from serving.visit_sheets import township_visit_sheets
 
+    week = week_or_fail(week)
     try:
         pdf, count = township_visit_sheets(get_settings(), week, township)
     except LookupError as error:

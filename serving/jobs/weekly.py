@@ -1,10 +1,10 @@
 """The weekly job: one ISO week's export in, one published week in the store out.
 
 Stages (each a call into the package that owns it):
-read + validate (``features.reading``) -> history append (``serving.history``) -> household frame
+read + validate (``features.reading``) -> history append (``serving.weekly.history``) -> household frame
 at the week's cutoff (``features.household_frame``) -> score, rule triggers and watch list (the
 scoring core, ``serving.core.scoring.score_week``) -> explanations for the watch list in batches
-(``serving.explaining``), staged as they are made -> drift (``monitoring.drift``) -> stage the
+(``serving.weekly.explaining``), staged as they are made -> drift (``monitoring.drift``) -> stage the
 rest (``serving.store.rows``) and publish (``serving.store.publishing``: one transaction makes
 the staged run the week's). After publishing, ``serving.jobs.field_evidence`` scores the
 registry's challenger in the shadow and reads the officers' verdict (never failing the week).
@@ -21,12 +21,14 @@ from typing import Any
 
 import pandas as pd
 
+from features.weeks import Week
 from serving.jobs.field_evidence import after_publish
 from serving.jobs.model_health import week_health
 from serving.jobs.week_run import (
     STAGES,
     StageClock,
     append_week,
+    as_week,
     pause_point,
     prepare_job,
     previous_scores,
@@ -39,11 +41,10 @@ from serving.jobs.week_run import (
 from serving.settings import Settings
 
 
-def _drift(champion, frame, week, probability, raw_tables, previous_tables) -> dict[str, Any]:
+def _drift(champion, frame, week: Week, probability, raw_tables, previous_tables) -> dict[str, Any]:
     """``monitoring.drift.check_week`` against the champion's reference sample, as store values."""
+    from features.json_safe import plain, records
     from monitoring.drift import check_week
-    from serving.explaining import records
-    from serving.store.rows import plain
 
     reference = getattr(champion, "reference", None)
     if reference is None:
@@ -64,14 +65,14 @@ def _drift(champion, frame, week, probability, raw_tables, previous_tables) -> d
     }
 
 
-def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=None, started_by: str | None = None,
+def run_week(data_dir: str | Path, week: Week | str, settings: Settings, *, champion=None, started_by: str | None = None,
              progress: Callable[[str], None] | None = None, accept_incomplete: str | None = None,
              challenger=None) -> dict[str, Any]:
     """Run the weekly job for one ISO week and publish it (see the module docstring).
 
     Args:
         data_dir: a county folder (``exports/<week>/``) or the week's export folder.
-        week: ISO week, ``YYYY-Www``.
+        week: ISO week, ``YYYY-Www`` (a ``Week``, or text parsed once here).
         settings: store, home (history) and model registry locations.
         champion: a loaded champion (default: ``serving.tracking.load_champion``).
         started_by: recorded as the run's operator (default: the OS user).
@@ -86,8 +87,6 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
     """
     from features.household_frame import build_household_frame
     from serving.core.scoring import score_week
-    from serving.department_feed import stage_department_warnings
-    from serving.explaining import explained
     from serving.store import drift_samples, rows
     from serving.store import models as m
     from serving.store import publishing as pub
@@ -95,7 +94,10 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
     from serving.store.week_documents import EXPLANATION, RULE_TRIGGERS, DocumentWriter
     from serving.store.week_documents import encode as encode_documents
     from serving.store.week_store import reusable_explanations, stage_households
+    from serving.weekly.department_feed import stage_department_warnings
+    from serving.weekly.explaining import explained
 
+    week = as_week(week)
     clock = StageClock(progress, task=f"weekly {week}", total=len(STAGES))
 
     def say(stage: str) -> None:
@@ -119,7 +121,7 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
         say("frame")
         frame = build_household_frame(history.tables, cutoff, policy)
         stages["households"] = reconciled(read, frame)
-        previous = previous_scores(engine, week)
+        previous = previous_scores(engine, job.previous)
 
         week_scores = score_week(frame, champion.model, policy, job.config, previous, stage=say)
         scored, rules, listed = week_scores.scored, week_scores.rules, week_scores.listed
@@ -129,7 +131,7 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
         # Explanations are compressed into their township's blob as they are made: the week's
         # explanations are never all in memory at once, only their compressed bytes.
         top: dict[str, dict[str, str] | None] = {}
-        known = reusable_explanations(engine, week, champion.model, str(champion.version), frame.loc[listed])
+        known = reusable_explanations(engine, job.previous, champion.model, str(champion.version), frame.loc[listed])
         stages["explanations_reused"] = len(known)
         listed_frame = frame.loc[listed].reset_index(drop=True)
         township_of = dict(zip(listed_frame["household_id"], listed_frame["township"], strict=True))
@@ -158,7 +160,7 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
         del read, before
 
         say("stage")
-        shown, stages["registry_versions"] = stage_households(engine, run_id, week, history.tables, frame, cutoff)
+        shown, stages["registry_versions"] = stage_households(engine, run_id, job.previous, history.tables, frame, cutoff)
         pub.stage_rows(engine, m.Score, rows.score_rows(scored, top, shown), run_id)
         pause_point("stage-scores")
         listed_rows = scored.loc[listed]
