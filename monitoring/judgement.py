@@ -27,7 +27,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from monitoring.ledger import Ledger, all_verdicts, final_decisions, plain
+from monitoring.ledger import Ledger, all_verdicts, final_decisions, plain, scored_that_week
 from monitoring.outcomes import HORIZON_WEEKS
 from monitoring.verdicts import wilson
 
@@ -104,7 +104,7 @@ def _group(scores: pd.DataFrame, household: str, on: date) -> str:
     if mine.empty:
         return "other"
     last = mine.sort_values("cutoff").iloc[-1]
-    scored = int((scores["cutoff"] == last["cutoff"]).sum())
+    scored = scored_that_week(scores, last)
     return "top_decile" if int(last["rank"]) <= math.ceil(scored * TOP_SHARE) else "other"
 
 

@@ -18,7 +18,8 @@ Tables:
 - ``entries``: entries into monitoring (the registry's ``outcomes``): ``household_id, township,
   entry_date, risk_type`` (the first risk type).
 - ``scores``: the published weeks' ranks: ``week, cutoff, household_id, township, rank,
-  probability, eligible`` (not under monitoring at the cutoff), ``on_list``.
+  probability, eligible`` (not under monitoring at the cutoff), ``on_list``; optionally ``scored``
+  (households scored that week, when only some of the week's rows are given).
 
 A lead starts an *episode*: a household listed week after week is one lead from its first week
 (leads at most ``EPISODE_GAP_DAYS`` apart join), so the funnel counts each new lead once and a
@@ -156,6 +157,14 @@ def episodes(ledger: Ledger) -> pd.DataFrame:
     nxt = out.groupby("household_id")["start"].shift(-1)
     out["until"] = [None if pd.isna(v) else v for v in nxt]
     return out
+
+
+def scored_that_week(scores: pd.DataFrame, row: pd.Series) -> int:
+    """How many households were scored at ``row``'s cutoff: the optional ``scored`` column (when the
+    reader loaded only some of the week's scores), else the week's rows."""
+    if "scored" in scores.columns and pd.notna(row.get("scored")):
+        return int(row["scored"])
+    return int((scores["cutoff"] == row["cutoff"]).sum())
 
 
 def plain(frame: pd.DataFrame) -> pd.DataFrame:

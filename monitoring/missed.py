@@ -15,7 +15,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from monitoring.ledger import LIST_SOURCES, Ledger, all_leads, plain
+from monitoring.ledger import LIST_SOURCES, Ledger, all_leads, plain, scored_that_week
 from monitoring.verdicts import wilson
 
 LOOKBACK_DAYS = 364  # 52 weeks
@@ -30,7 +30,7 @@ def _last_rank(scores: pd.DataFrame, household: str, before: date) -> dict:
     if mine.empty:
         return {"last_week": None, "rank": None, "scored": None, "probability": None, "top_decile": None}
     last = mine.sort_values("cutoff").iloc[-1]
-    scored = int((scores["cutoff"] == last["cutoff"]).sum())
+    scored = scored_that_week(scores, last)
     rank = int(last["rank"])
     return {"last_week": last["week"], "rank": rank, "scored": scored, "probability": float(last["probability"]),
             "top_decile": rank <= math.ceil(scored * TOP_SHARE)}

@@ -36,6 +36,7 @@ RUN_TABLES: tuple[type[m.Base], ...] = (
     m.DepartmentWarning,
     m.ShadowRun,
     m.ShadowScore,
+    m.WeekWork,
 )
 
 
