@@ -248,3 +248,14 @@ def test_simulated_officers_make_the_county_work_and_say_so(two_weeks, small_cou
     assert result["simulated"] is True
     assert result["funnel"]["case_opened"] > 0 and result["funnel"]["visited"] > 1
     assert len([r for r in result["by_officer"] if r["officer"] and r["officer"].startswith("sim-")]) > 1
+    from fastapi.testclient import TestClient
+
+    from serving.app import create_app
+    from tests.store.test_web_roles import sign_in
+
+    with TestClient(create_app(p.settings, champion=p.champion)) as client:
+        sign_in(client, p.users["county_officer"])
+        for language in ("zh_CN", "en"):
+            client.get(f"/lang/{language}?next=/login")
+            page = client.get(f"/follow-through?week={WEEKS[1]}")
+            assert page.status_code == 200 and 'id="simulated"' in page.text, page.text[-3000:]
