@@ -76,11 +76,13 @@ def test_new_work_stays_within_capacity_plus_warnings_and_new_criteria(two_weeks
 def test_a_no_risk_household_is_held_back_and_comes_back_when_its_risk_rises(two_weeks):
     from features.household_frame import build_household_frame
     from features.policy import load_policy
+    from features.weeks import Week, week_cutoff
     from serving.core.scoring import score_week
     from serving.core.watchlist import load_watchlist_config
-    from serving.jobs.week_run import previous_scores, week_cutoff
+    from serving.jobs.week_run import previous_scores
     from serving.store.database import get_engine
     from serving.store.followup import read_followup
+    from serving.store.publishing import previous_published
     from serving.weekly.history import load_history
 
     p, household, result = two_weeks
@@ -97,10 +99,11 @@ def test_a_no_risk_household_is_held_back_and_comes_back_when_its_risk_rises(two
     followup = read_followup(engine, WEEKS[1], cutoff.date(), config)
     assert household in followup.judged
     frame = build_household_frame(load_history(p.settings.home).tables, cutoff, policy)
-    now = score_week(frame, p.champion.model, policy, config, previous_scores(engine, WEEKS[1]), followup=followup)
+    last = previous_scores(engine, previous_published(engine, Week(WEEKS[1])))
+    now = score_week(frame, p.champion.model, policy, config, last, followup=followup)
     risk = float(now.scored.set_index("household_id").loc[household, "probability"])
     risen = replace(followup, judged={**followup.judged, household: risk - config.hold_margin - 1e-6})
-    again = score_week(frame, p.champion.model, policy, config, previous_scores(engine, WEEKS[1]), followup=risen)
+    again = score_week(frame, p.champion.model, policy, config, last, followup=risen)
     back = again.work.set_index("household_id").loc[household]
     assert (back["work"], back["why"]) == ("new", "risen_since_judged")
     assert again.scored.set_index("household_id").loc[household, "on_watchlist"]
@@ -158,7 +161,7 @@ def test_an_admin_sets_a_capacity_with_its_history_and_the_next_run_uses_it(two_
     from fastapi.testclient import TestClient
 
     from serving.app import create_app
-    from serving.jobs.week_run import prepare_job
+    from serving.jobs.week_run import as_week, prepare_job
     from tests.store.test_web_roles import sign_in
 
     p, _, _ = two_weeks
@@ -178,7 +181,7 @@ def test_an_admin_sets_a_capacity_with_its_history_and_the_next_run_uses_it(two_
                           follow_redirects=False).status_code == 404
         history = admin.get("/capacities").text
         assert "农忙" in history and "增派驻村干部" in history
-    config = prepare_job(small_county, WEEKS[1], p.settings, champion=p.champion).config
+    config = prepare_job(small_county, as_week(WEEKS[1]), p.settings, champion=p.champion).config
     assert config.capacity(p.own_township) == 9
 
 
