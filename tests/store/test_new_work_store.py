@@ -17,7 +17,7 @@ WEEKS = ("2025-W45", "2025-W46")
 
 @pytest.fixture(scope="module")
 def two_weeks(small_county, fitted_champion, tmp_path_factory):
-    from serving.jobs.week_run import week_cutoff
+    from features.weeks import week_cutoff
     from serving.jobs.weekly import run_week
     from serving.store import models as m
     from serving.store.database import get_engine, session_factory
