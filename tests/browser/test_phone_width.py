@@ -29,7 +29,7 @@ def _pages(page, site: LiveSite, role: str) -> list[str]:
     if cases.count():
         paths.append(cases.first.get_attribute("href"))
     if role != "researcher":
-        paths.append("/cases/new")
+        paths.append(f"/cases/new?household_id={household.split('/')[2].split('?')[0]}")
     return paths
 
 
