@@ -76,6 +76,10 @@ def weekly(
     summary["department_warnings"] = result.get("department_warnings", {})
     summary["model_health"] = result["stages"].get("model_health")  # age, libraries, estimated and matured quality
     summary["stage_seconds"] = result["stages"].get("seconds", {})  # where the run's time went
+    # From warning to help (serving.store.follow_through): the 13 weeks up to this one.
+    for key in ("follow_through", "missed_share", "alerts_per_officer_week"):
+        summary[key] = result.get(key)
+    summary["work"] = result["stages"].get("work")  # new work / known / held back this week
     summary["profile"] = result["stages"].get("profile")  # the mapping profile read with (path, sha256)
     emit(summary, as_json, summary=(
         f"{week}: 读入 {result['households_in']} 户, 评分 {result['households_scored']} 户, "

@@ -7,10 +7,20 @@ from serving.web.i18n import gettext
 
 def routers():
     """Every page router, in mounting order."""
-    from serving.web.pages import account, cases, data_model, household, imports, township, watchlist
+    from serving.web.pages import (
+        account,
+        capacities,
+        cases,
+        data_model,
+        follow_through,
+        household,
+        imports,
+        township,
+        watchlist,
+    )
 
     return [account.router, watchlist.router, household.router, township.router, data_model.router, cases.router,
-            imports.router]
+            capacities.router, follow_through.router, imports.router]
 
 
 def error_text(exc, language: str) -> tuple[str, str]:
