@@ -207,7 +207,9 @@ def test_no_id_number_in_any_log_of_the_run(county_service):
     ids |= set(pd.read_parquet(county / "households.parquet", columns=["head_id_number"])["head_id_number"].dropna())
     own: list[str] = []
     log_path = county_service["tmp"] / "log-check-server.log"
-    with live_server(county_service["env"], log_path, args=("--access-log",)) as base:
+    # One worker: on a loaded machine uvicorn's supervisor kills slow-starting workers as
+    # unresponsive (seen at a load average of 20), and one process writes the whole log anyway.
+    with live_server(county_service["env"], log_path, args=("--access-log", "--workers", "1")) as base:
         week = WEEKS[-1]
         officer = _token(base, "officer")
         items = httpx.get(f"{base}/api/v1/weeks/{week}/watchlist?limit=20", headers=officer).json()["items"]
