@@ -35,7 +35,8 @@ def load_challenger(settings, champion) -> Any | None:
 
     configure_tracking(settings)
     try:
-        found = load_champion(settings.model_name, CHALLENGER_ALIAS, load_reference=False)
+        found = load_champion(settings.model_name, CHALLENGER_ALIAS, load_reference=False,
+                              cache=settings.ensure_home() / "model-cache")
     except NoChampion:
         return None
     return None if str(found.version) == str(champion.version) else found

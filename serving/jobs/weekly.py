@@ -65,7 +65,7 @@ def _drift(champion, frame, week, probability, raw_tables, previous_tables) -> d
 
 def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=None, started_by: str | None = None,
              progress: Callable[[str], None] | None = None, accept_incomplete: str | None = None,
-             challenger=None) -> dict[str, Any]:
+             challenger=None, started: float | None = None) -> dict[str, Any]:
     """Run the weekly job for one ISO week and publish it (see the module docstring).
 
     Args:
@@ -78,6 +78,8 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
         accept_incomplete: publish even outside the completeness bounds, for this (audited) reason.
         challenger: a loaded challenger to shadow-score (default: the registry's, when the
             champion also comes from the registry; none when a champion is passed without one).
+        started: ``time.perf_counter()`` when the wait began (a command: its process's start,
+            ``week_run.process_started``); the ``start-up`` stage runs from it to reading.
 
     Returns:
         week, households_in, households_scored, rows_quarantined, watchlist_size, model_version,
@@ -95,7 +97,7 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
     from serving.weekly.department_feed import stage_department_warnings
     from serving.weekly.explaining import explained
 
-    clock = StageClock(progress, task=f"weekly {week}", total=len(STAGES))
+    clock = StageClock(progress, task=f"weekly {week}", total=len(STAGES), started=started)
 
     def say(stage: str) -> None:
         clock.start(stage)
