@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from features.reading import REQUIRED_TABLES
+from features.weeks import Week
 
 
 class IncompleteWeek(RuntimeError):
@@ -39,7 +40,7 @@ def export_counts(read) -> dict[str, Any]:
     }
 
 
-def problems(read, previous: dict[str, Any] | None, bounds: Bounds, previous_week: str | None = None) -> list[str]:
+def problems(read, previous: dict[str, Any] | None, bounds: Bounds, previous_week: Week | None = None) -> list[str]:
     """Every way the export fails the bounds (empty: complete)."""
     now = export_counts(read)
     out = []
@@ -64,7 +65,7 @@ def problems(read, previous: dict[str, Any] | None, bounds: Bounds, previous_wee
     return out
 
 
-def check(read, previous: dict[str, Any] | None, bounds: Bounds, *, previous_week: str | None = None,
+def check(read, previous: dict[str, Any] | None, bounds: Bounds, *, previous_week: Week | None = None,
           accept_reason: str | None = None) -> list[str]:
     """Raise ``IncompleteWeek`` unless the export is complete or accepted; returns what was accepted."""
     found = problems(read, previous, bounds, previous_week)
@@ -74,14 +75,12 @@ def check(read, previous: dict[str, Any] | None, bounds: Bounds, *, previous_wee
     return found
 
 
-def previous_counts(engine, week: str) -> tuple[str | None, dict[str, Any] | None]:
-    """(week, completeness counts) of the latest published week before ``week``."""
+def previous_counts(engine, found: tuple[Week, int] | None) -> tuple[Week | None, dict[str, Any] | None]:
+    """(week, completeness counts) of the previous published week (``found``: label, run id)."""
     from sqlalchemy import select
 
     from serving.store import models as m
-    from serving.store.publishing import previous_published
 
-    found = previous_published(engine, week)
     if found is None:
         return None, None
     with engine.connect() as conn:
@@ -94,7 +93,7 @@ def previous_counts(engine, week: str) -> tuple[str | None, dict[str, Any] | Non
     return found[0], {t: (read.get(t) or {}).get("rows_valid") for t in REQUIRED_TABLES}
 
 
-def audit_acceptance(engine, week: str, run_id: int, operator: str, reason: str, accepted: list[str]) -> None:
+def audit_acceptance(engine, week: Week, run_id: int, operator: str, reason: str, accepted: list[str]) -> None:
     """Write the operator's acceptance of an incomplete week to the audit log."""
     from serving.store import models as m
     from serving.store.publishing import utcnow

@@ -32,8 +32,8 @@ ID_IN_LAND = "43312619700101777X"
 @pytest.fixture(scope="module")
 def hostile(small_county, fitted_champion, tmp_path_factory):
     """A published week whose every household carries a formula-like village, head name and phone."""
+    from features.weeks import week_cutoff
     from serving.access.auth import create_user
-    from serving.jobs.week_run import week_cutoff
     from serving.jobs.weekly import run_week
     from serving.settings import Settings
     from serving.store.database import get_engine, session_factory
