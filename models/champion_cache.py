@@ -22,6 +22,7 @@ Anything else, and the entry is made again from the registry.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import pickle
@@ -122,9 +123,9 @@ def write(root: Path, facts: dict[str, Any], artifact_sha256: str, model, metric
         files = {MODEL: blob, METRICS: json.dumps(metrics, ensure_ascii=False, default=str).encode()}
         reference_sha = None
         if reference is not None:
-            path = tmp / REFERENCE
-            reference.to_parquet(path, index=False)
-            files[REFERENCE] = path.read_bytes()
+            buffer = io.BytesIO()  # written below with the others, private from the start
+            reference.to_parquet(buffer, index=False)
+            files[REFERENCE] = buffer.getvalue()
             reference_sha = hashlib.sha256(files[REFERENCE]).hexdigest()
         files[ENTRY] = json.dumps({"facts": facts, "artifact_sha256": artifact_sha256,
                                    "model_sha256": hashlib.sha256(blob).hexdigest(),

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -29,8 +31,14 @@ def register(c: float, alias: str = "champion") -> str:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(200, 3))
     model = LogisticRegression(C=c).fit(x, (x[:, 0] + rng.normal(size=200) > 0).astype(int))
+    import pandas as pd
+
     with mlflow.start_run():
         mlflow.log_dict({"metrics": {"auc": 0.7}}, "evaluation/metrics.json")
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "reference_sample.parquet"
+            pd.DataFrame({"x": x[:, 0], "prediction": model.predict_proba(x)[:, 1]}).to_parquet(path)
+            mlflow.log_artifact(str(path), "reference")
         info = mlflow.sklearn.log_model(model, name="model", registered_model_name="fanpin-risk")
     version = str(info.registered_model_version)
     MlflowClient().set_registered_model_alias("fanpin-risk", alias, version)
@@ -50,12 +58,14 @@ def test_cache_is_made_once_used_while_it_holds_and_made_again_when_not(registry
     cache = registry / "home" / "model-cache"
     v1 = register(1.0)
     fresh = load_champion(load_reference=False)  # the MLflow load, no cache
-    first = load_champion(load_reference=False, cache=cache)
+    first = load_champion(cache=cache)
     (entry,) = entries(cache)
-    assert first.version == v1 and first.metrics["auc"] == 0.7
+    assert first.version == v1 and first.metrics["auc"] == 0.7 and len(first.reference) == 200
     assert np.array_equal(first.model.predict_proba(X), fresh.model.predict_proba(X))
-    for path in (cache, entry, entry / "model.pkl", entry / "entry.json"):
+    for path in (cache, entry, *entry.iterdir()):
         assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path  # private
+    with_reference = load_champion(cache=cache)  # the reference sample from the cache too
+    assert with_reference.reference.equals(first.reference)
     made = (entry / "entry.json").stat().st_mtime_ns
 
     again = load_champion(load_reference=False, cache=cache)  # from the cache: the entry is not made again
