@@ -89,8 +89,18 @@ def _weekly_run(n: int) -> dict[str, Any]:
 
 
 def _weekly_cli_prepare(n: int) -> None:
-    prep.snapshot_home(n)
-    prep.registry()
+    """The snapshot, the registry, and the champion's local copy in the home template (what a
+    second week finds: the first `fanpin weekly` of a champion makes it)."""
+    from models.registry import load_champion
+    from serving.tracking import configure_tracking
+
+    paths = prep.snapshot_home(n)
+    tracking = prep.registry()["tracking_uri"]
+    os.environ["MLFLOW_TRACKING_URI"] = tracking
+    from serving.settings import Settings
+
+    configure_tracking(Settings(home=Path(paths["home"])))
+    load_champion(cache=Path(paths["home"]) / "model-cache")
 
 
 def _weekly_cli_run(n: int) -> dict[str, Any]:
