@@ -119,6 +119,17 @@ def load_champion(name: str = "fanpin-risk", alias: str = "champion", *, load_re
     return _load(name, info, alias, load_reference, cache)
 
 
+def version_holding(name: str, alias: str) -> str | None:
+    """The version number holding ``alias`` (None when none does), without loading the model."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    try:
+        return str(MlflowClient().get_model_version_by_alias(name, alias).version)
+    except MlflowException:
+        return None
+
+
 def load_version(name: str, version: str | int, *, load_reference: bool = True) -> Champion:
     """A specific registered version (for comparison or rollback checks)."""
     from mlflow.tracking import MlflowClient

@@ -15,6 +15,7 @@ registry's challenger in the shadow and reads the officers' verdict (never faili
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -193,6 +194,10 @@ def run_week(data_dir: str | Path, week: Week | str, settings: Settings, *, cham
         raise
     result["seconds"] = clock.total()
     # After publishing: officers have their list; the challenger and the field's verdict follow.
+    # Their seconds are added to what the command reports (the published run keeps the week's).
+    field_started = time.perf_counter()
     result["field"] = after_publish(job, run_id, frame, week_scores.probability, history.tables, challenger,
                                     from_registry=from_registry)
+    clock.seconds["field evidence"] = round(time.perf_counter() - field_started, 3)
+    result["seconds"] = clock.total()
     return {**result, "run_id": run_id, "stages": stages, "department_warnings": warning_counts}

@@ -113,3 +113,23 @@ def test_an_artifact_changed_in_the_store_is_not_served_from_the_cache(registry)
         fh.write("# changed\n")
     load_champion(load_reference=False, cache=cache)
     assert (entry / "entry.json").stat().st_mtime_ns != made
+
+
+def test_the_challenger_is_loaded_only_when_it_is_another_version(registry, monkeypatch):
+    from types import SimpleNamespace
+
+    from serving.jobs.shadow import load_challenger
+    from serving.settings import Settings
+
+    monkeypatch.setenv("FANPIN_HOME", str(registry / "home"))
+    settings = Settings()
+    v1 = register(1.0)
+    assert load_challenger(settings, SimpleNamespace(version=v1)) is None  # no challenger alias
+    v2 = register(0.001, alias="challenger")
+    cache = settings.home / "model-cache"
+    # The challenger is the champion itself: not loaded at all (no copy of it is made).
+    assert load_challenger(settings, SimpleNamespace(version=v2)) is None
+    assert not cache.exists() or not any(p.name.startswith(f"{v2}-") for p in entries(cache))
+    found = load_challenger(settings, SimpleNamespace(version=v1))
+    assert found.version == v2 and found.alias == "challenger" and found.reference is None
+    assert any(p.name.startswith(f"{v2}-") for p in entries(cache))

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from features.reading import read_folder
-from serving.weekly import completeness as cp
 from serving.settings import Settings
+from serving.weekly import completeness as cp
 from tests.data.handmade_exports import valid_tables, write_folder
 
 
