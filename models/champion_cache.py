@@ -21,6 +21,7 @@ Anything else, and the entry is made again from the registry.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -134,14 +135,26 @@ def write(root: Path, facts: dict[str, Any], artifact_sha256: str, model, metric
             fd = os.open(tmp / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(tmp, folder)
+        _put_in_place(tmp, folder)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     _drop_others(folder)
     return folder
+
+
+def _put_in_place(made: Path, folder: Path) -> None:
+    """Rename ``made`` to ``folder``. Several processes may make the same entry at once (a server's
+    workers start together): a stale entry is moved aside first, and when another process's entry
+    lands in between, ours is dropped (theirs is the same copy of the same version)."""
+    aside = folder.with_name(f".old-{os.getpid()}-{folder.name}")
+    with contextlib.suppress(FileNotFoundError):
+        os.replace(folder, aside)
+    try:
+        os.replace(made, folder)
+    except OSError:  # another process put its entry there first
+        shutil.rmtree(made, ignore_errors=True)
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 def _drop_others(keep: Path) -> None:

@@ -7,6 +7,7 @@ happens at import time.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
 from dataclasses import dataclass, field
@@ -92,7 +93,8 @@ def _load(name: str, version_info, alias: str | None, load_reference: bool, cach
             digest = champion_cache.folder_digest(Path(local))
             model = mlflow.sklearn.load_model(local)
         metrics, reference = _metrics_and_reference(client, run_id, True)
-        champion_cache.write(cache, facts, digest, model, metrics, reference)
+        with contextlib.suppress(OSError):  # a full or read-only home: loaded all the same, uncached
+            champion_cache.write(cache, facts, digest, model, metrics, reference)
         found = {"model": model, "metrics": metrics, "reference": reference if load_reference else None}
     return Champion(model=found["model"], version=version, run_id=run_id, metrics=found["metrics"],
                     reference=found["reference"], name=name, alias=alias, tags=tags)
