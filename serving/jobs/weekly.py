@@ -15,6 +15,7 @@ registry's challenger in the shadow and reads the officers' verdict (never faili
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -69,7 +70,7 @@ def _drift(champion, frame, week: Week, probability, raw_tables, previous_tables
 
 def run_week(data_dir: str | Path, week: Week | str, settings: Settings, *, champion=None, started_by: str | None = None,
              progress: Callable[[str], None] | None = None, accept_incomplete: str | None = None,
-             challenger=None) -> dict[str, Any]:
+             challenger=None, started: float | None = None) -> dict[str, Any]:
     """Run the weekly job for one ISO week and publish it (see the module docstring).
 
     Args:
@@ -82,6 +83,8 @@ def run_week(data_dir: str | Path, week: Week | str, settings: Settings, *, cham
         accept_incomplete: publish even outside the completeness bounds, for this (audited) reason.
         challenger: a loaded challenger to shadow-score (default: the registry's, when the
             champion also comes from the registry; none when a champion is passed without one).
+        started: ``time.perf_counter()`` when the wait began (a command: its process's start,
+            ``week_run.process_started``); the ``start-up`` stage runs from it to reading.
 
     Returns:
         week, households_in, households_scored, rows_quarantined, watchlist_size, model_version,
@@ -101,7 +104,7 @@ def run_week(data_dir: str | Path, week: Week | str, settings: Settings, *, cham
     from serving.weekly.explaining import explained
 
     week = as_week(week)
-    clock = StageClock(progress, task=f"weekly {week}", total=len(STAGES))
+    clock = StageClock(progress, task=f"weekly {week}", total=len(STAGES), started=started)
 
     def say(stage: str) -> None:
         clock.start(stage)
@@ -198,10 +201,14 @@ def run_week(data_dir: str | Path, week: Week | str, settings: Settings, *, cham
         raise
     result["seconds"] = clock.total()
     # After publishing: officers have their list; the challenger and the field's verdict follow.
+    # Their seconds are added to what the command reports (the published run keeps the week's).
+    field_started = time.perf_counter()
     result["field"] = after_publish(job, run_id, frame, week_scores.probability, history.tables, challenger,
                                     from_registry=from_registry)
-    return {**result, "run_id": run_id, "stages": stages, "department_warnings": warning_counts,
-            **_follow_through(engine, settings, week)}
+    follow = _follow_through(engine, settings, week)
+    clock.seconds["field evidence"] = round(time.perf_counter() - field_started, 3)
+    result["seconds"] = clock.total()
+    return {**result, "run_id": run_id, "stages": stages, "department_warnings": warning_counts, **follow}
 
 
 def _follow_through(engine, settings: Settings, week: str) -> dict[str, Any]:
