@@ -69,6 +69,9 @@ def weekly(
     summary["department_warnings"] = result.get("department_warnings", {})
     summary["model_health"] = result["stages"].get("model_health")  # age, libraries, estimated and matured quality
     summary["stage_seconds"] = result["stages"].get("seconds", {})  # where the run's time went
+    # The shock response (hit townships, adjustment, capacity proposals) and the quarter's audit.
+    for key in ("shock", "audit_sample", "hidden_hardship_share"):
+        summary[key] = result.get(key)
     emit(summary, as_json, summary=(
         f"{week}: 读入 {result['households_in']} 户, 评分 {result['households_scored']} 户, "
         f"隔离 {result['rows_quarantined']} 行, 名单 {result['watchlist_size']} 户, "
