@@ -37,6 +37,7 @@ from training.baselines import FittedRules, logistic_baseline, no_criterion, rul
 from training.dataset import LABEL, build_training_rows, data_end
 from training.feature_value import feature_value, feature_value_json
 from training.feature_value import settings as value_settings
+from training.hidden_hardship import hidden_hardship_json
 from training.split import TimeSplit, configured_split, served_split
 from training.staleness import staleness_curve
 from training.tuning import random_search
@@ -344,7 +345,9 @@ def train_county(
         data_fingerprint=county_data.fingerprint(data_dir), data_source=str(Path(data_dir).resolve()),
         user=user, started=started, extra_tags={"point_in_time_basis": point_in_time},
     )
-    return {**county_json(result, logged, model_name, started), "point_in_time_basis": point_in_time}
+    return {**county_json(result, logged, model_name, started), "point_in_time_basis": point_in_time,
+            **hidden_hardship_json(result, county_data.read_hardship(data_dir), logged["run_id"])}
+
 
 
 def _ci(metrics: dict[str, Any], key: str) -> list[float | None]:
