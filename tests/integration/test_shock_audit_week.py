@@ -153,3 +153,23 @@ def test_pages_show_the_shock_and_the_audit(flood_weeks, fitted_champion):
     assert 'id="shock-note"' in page and "受灾户比例" in page and "近4周" in page
     assert page.index("预警原因") < page.index('id="shock-note"')  # own reasons first, kept
     assert 'id="shock-note"' not in elsewhere
+
+
+def test_demo_simulates_the_audit_checks_from_the_truth(flood_weeks):
+    from sqlalchemy import create_engine, select
+
+    from features.hardship import hardship_at
+    from features.weeks import week_cutoff
+    from serving.jobs.demo import _simulated_audit
+    from serving.store import models as m
+
+    county, _, settings, first, before, _, _ = flood_weeks
+    assert _simulated_audit(settings, county, first) == first["audit_sample"]["size"]
+    truth = hardship_at(pd.read_parquet(county / "truth" / "hardship.parquet"), week_cutoff(before))
+    with create_engine(settings.resolved_database_url).connect() as conn:
+        rows = conn.execute(select(m.Feedback.household_id, m.Feedback.outcome)
+                            .where(m.Feedback.username == "demo-audit")).all()
+    assert len(rows) == first["audit_sample"]["size"]
+    assert all((outcome == "confirmed_at_risk") == (h in truth) for h, outcome in rows)
+    # a week that drew nothing records nothing
+    assert _simulated_audit(settings, county, {"stages": {"audit": {"drawn_this_week": False}}}) == 0

@@ -17,9 +17,9 @@ def _rows():
     rows = pd.DataFrame([(h, c, "甲镇" if i < 150 else "乙镇") for c in cutoffs for i, h in enumerate(ids)],
                         columns=["household_id", "cutoff", "township"])
     rows[LABEL] = (rows["household_id"].isin(ids[:6])).astype(int)
-    # H010-H039 spend 8 weeks in hardship after every cutoff
+    # H000-H039 spend 8 weeks in hardship after every cutoff (H000-H005 also enter: not hidden)
     weeks = [c + pd.Timedelta(weeks=k) for c in cutoffs for k in range(1, 9)]
-    truth = pd.DataFrame([(h, w) for h in ids[10:40] for w in weeks], columns=["household_id", "week_end"])
+    truth = pd.DataFrame([(h, w) for h in ids[:40] for w in weeks], columns=["household_id", "week_end"])
     return rows, truth.drop_duplicates()
 
 
@@ -31,7 +31,7 @@ def test_audit_targets_label_and_weight_only_the_audited():
     assert audited.sum() == 2 * (round(0.1 * 144) + round(0.1 * 50))
     assert (rows.loc[audited, LABEL] == 0).all()
     assert set(np.round(w[audited], 3)) == {round(144 / 14, 3), 10.0} and (w[~audited] == 1).all()
-    hard = rows["household_id"].isin([f"H{i:03d}" for i in range(10, 40)]).to_numpy()
+    hard = rows["household_id"].isin([f"H{i:03d}" for i in range(40)]).to_numpy()
     assert (y[audited & hard] == 1).all() and (y[audited & ~hard] == 0).all()
     assert (y[~audited] == rows.loc[~audited, LABEL]).all()
     again = audit_targets(rows, truth, 52, share=0.1, seed=1)
@@ -41,13 +41,13 @@ def test_audit_targets_label_and_weight_only_the_audited():
 
 def test_recall_on_hidden_hardship_counts_only_rows_never_entered():
     rows, truth = _rows()
-    # the score lists H000-H019 at every cutoff (10%): 10 of the 30 hidden-hardship households
+    # the score lists H000-H019 at every cutoff (10%): 14 of the 34 hidden-hardship households
     score = np.where(rows["household_id"].str[1:].astype(int) < 20, 1.0, 0.0) + 1e-3 * np.arange(len(rows))[::-1]
     figures = hardship_figures(rows, {"model": score}, truth, 52, capacity=0.1, replicates=50)
-    assert figures["hidden_hardship_rows"] == 4 * 30 and figures["hardship_rows"] == 4 * 30
-    assert figures["recall_hidden_hardship"] == pytest.approx(10 / 30, abs=1e-4)
+    assert figures["hidden_hardship_rows"] == 4 * 34 and figures["hardship_rows"] == 4 * 40
+    assert figures["recall_hidden_hardship"] == pytest.approx(14 / 34, abs=1e-4)
     low, high = figures["recall_hidden_hardship_ci"]
-    assert low <= 10 / 30 <= high
+    assert low <= 14 / 34 <= high
     assert figures["by_scorer"]["model"]["recall_entrants"] == 1.0
     assert recall_with_interval(np.zeros(5, bool), np.ones(5, bool), np.arange(5)) == (None, [None, None])
 
