@@ -54,7 +54,11 @@ def test_eight_consecutive_weeks_are_published(county_service):
     for r in results:
         assert set(r) == {"week", "households_in", "households_scored", "rows_quarantined", "watchlist_size",
                           "model_version", "drift_alerts", "seconds", "department_warnings", "model_health",
-                          "stage_seconds"}
+                          "stage_seconds", "shock", "audit_sample", "hidden_hardship_share"}
+        # Eight clean weeks: the shock detector stays silent; the quarter's audit sample is reported.
+        assert r["shock"] == {"areas": [], "adjustment": None, "proposals": []}, r["shock"]
+        assert r["audit_sample"]["size"] >= len(r["audit_sample"]["by_township"]) > 0
+        assert r["hidden_hardship_share"]["checked"] == 0
         # Where the run's time went, stage by stage; the stages add up to the run's own seconds.
         assert {"read", "frame", "score", "explain", "drift", "stage"} <= set(r["stage_seconds"])
         assert sum(r["stage_seconds"].values()) <= r["seconds"] + 0.5
