@@ -213,6 +213,8 @@ def _seeds_run(n: int, seeds: tuple[int, ...]) -> dict[str, Any]:
     from features.policy import load_policy
     from training.config import default_config
     from training.county_data import read_history, read_oracle
+    from training.headline import backtest_json
+    from training.tracking import gate_decision
     from training.train import fit_and_evaluate
 
     started = time.perf_counter()
@@ -227,6 +229,10 @@ def _seeds_run(n: int, seeds: tuple[int, ...]) -> dict[str, Any]:
                             for k in ("auc", "pr_auc", "recall_at_5pct", "recall_at_10pct")},
                          "recall_ratio_ci": [m.get("recall_ratio_low"), m.get("recall_ratio_high")],
                          "served_train_last": result.served["served_train_last"],
+                         # What a first registration would decide (no champion yet): issue 28.
+                         "first_version_alias": (decision := gate_decision(result)).alias,
+                         "gate_reasons": decision.reasons,
+                         **{k: v for k, v in backtest_json(result).items() if k != "calibrator_candidates"},
                          "seconds": round(result.seconds["total"], 1)})
     spread = {}
     for k in SEED_FIGURES:

@@ -69,6 +69,10 @@ def weekly(
     summary["department_warnings"] = result.get("department_warnings", {})
     summary["model_health"] = result["stages"].get("model_health")  # age, libraries, estimated and matured quality
     summary["stage_seconds"] = result["stages"].get("seconds", {})  # where the run's time went
+    # From warning to help (serving.store.follow_through): the 13 weeks up to this one.
+    for key in ("follow_through", "missed_share", "alerts_per_officer_week"):
+        summary[key] = result.get(key)
+    summary["work"] = result["stages"].get("work")  # new work / known / held back this week
     # The shock response (hit townships, adjustment, capacity proposals) and the quarter's audit.
     for key in ("shock", "audit_sample", "hidden_hardship_share"):
         summary[key] = result.get(key)

@@ -18,6 +18,7 @@ from features.rules import evaluate_rules
 from features.shocks import adjusted
 from features.transformer import MODEL_FEATURES
 from models.sanity import check_probabilities
+from serving.core.new_work import Followup, held, split_work
 from serving.core.watchlist import WatchlistConfig, select_watchlist
 
 
@@ -39,11 +40,14 @@ class ScoredWeek:
         rules: ``features.rules.evaluate_rules`` per frame row.
         scored: one row per household: ids, probability, level, change, rule summary, watch-list
             flags and reasons (``serving.core.watchlist``), ``rank`` (county) and ``township_rank``.
+        work: the week's new work apart from the known and the held back
+            (``serving.core.new_work.split_work``).
     """
 
     probability: np.ndarray
     rules: pd.DataFrame
     scored: pd.DataFrame
+    work: pd.DataFrame | None = None
 
     @property
     def listed(self) -> np.ndarray:
@@ -61,7 +65,7 @@ def _ranks(scored: pd.DataFrame) -> pd.DataFrame:
 
 def score_week(frame: pd.DataFrame, model: Any, policy: Policy, config: WatchlistConfig,
                previous: Previous | None = None, *, stage: Callable[[str], None] | None = None,
-               offset: np.ndarray | None = None) -> ScoredWeek:
+               followup: Followup | None = None, offset: np.ndarray | None = None) -> ScoredWeek:
     """Score a household frame and choose its watch list.
 
     Args:
@@ -73,6 +77,8 @@ def score_week(frame: pd.DataFrame, model: Any, policy: Policy, config: Watchlis
         previous: last published week's scores (default: none).
         stage: called with "score", "rules" and "watchlist" as each step starts (the weekly job's
             stage clock and test pause points; the core itself does no I/O).
+        followup: what officers already know (default: nothing - no household held back, and
+            every criterion met counts as new).
         offset: log odds added to each row's risk before levels and the list (the shock
             adjustment, ``serving.weekly.shock``; default none). ``probability`` stays the
             model's own, ``scored.probability`` is the adjusted risk the list ranks.
@@ -101,5 +107,7 @@ def score_week(frame: pd.DataFrame, model: Any, policy: Policy, config: Watchlis
         "criteria_met": rules["criteria_met"].to_numpy(),
     })
     scored["change"] = scored["probability"] - scored["household_id"].map(previous.probability).astype("float64")
-    scored = select_watchlist(scored, config, previous.listed)
-    return ScoredWeek(probability=probability, rules=rules, scored=_ranks(scored))
+    followup = followup or Followup()
+    scored = select_watchlist(scored, config, previous.listed, held(scored, config, followup))
+    return ScoredWeek(probability=probability, rules=rules, scored=_ranks(scored),
+                      work=split_work(scored, config, followup))
