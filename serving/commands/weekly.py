@@ -76,6 +76,9 @@ def weekly(
     for key in ("follow_through", "missed_share", "alerts_per_officer_week"):
         summary[key] = result.get(key)
     summary["work"] = result["stages"].get("work")  # new work / known / held back this week
+    # The shock response (hit townships, adjustment, capacity proposals) and the quarter's audit.
+    for key in ("shock", "audit_sample", "hidden_hardship_share"):
+        summary[key] = result.get(key)
     emit(summary, as_json, summary=(
         f"{week}: 读入 {result['households_in']} 户, 评分 {result['households_scored']} 户, "
         f"隔离 {result['rows_quarantined']} 行, 名单 {result['watchlist_size']} 户, "

@@ -68,6 +68,19 @@ def _drift(champion, frame, week: Week, probability, raw_tables, previous_tables
     }
 
 
+def week_findings(stages: dict[str, Any]) -> dict[str, Any]:
+    """The shock response and the audit as the run's summary reports them (`fanpin weekly --json`)."""
+    from serving.weekly.audit import summary
+
+    shock = stages.get("shock") or {}
+    return {"shock": {"areas": [{k: a[k] for k in ("area", "events", "hit_share", "per_100", "statement_zh",
+                                                   "statement_en")} for a in shock.get("areas", [])],
+                      "adjustment": (shock.get("adjustment") or {}).get("offset"),
+                      "proposals": shock.get("proposals", [])},
+            "audit_sample": summary(stages.get("audit")),
+            "hidden_hardship_share": (stages.get("audit") or {}).get("estimate")}
+
+
 def run_week(data_dir: str | Path, week: Week | str, settings: Settings, *, champion=None, started_by: str | None = None,
              progress: Callable[[str], None] | None = None, accept_incomplete: str | None = None,
              challenger=None, started: float | None = None) -> dict[str, Any]:
@@ -100,8 +113,10 @@ def run_week(data_dir: str | Path, week: Week | str, settings: Settings, *, cham
     from serving.store.week_documents import EXPLANATION, RULE_TRIGGERS, DocumentWriter
     from serving.store.week_documents import encode as encode_documents
     from serving.store.week_store import reusable_explanations, stage_households
+    from serving.weekly.audit import week_audit
     from serving.weekly.department_feed import stage_department_warnings
     from serving.weekly.explaining import explained
+    from serving.weekly.shock import shock_response
 
     week = as_week(week)
     clock = StageClock(progress, task=f"weekly {week}", total=len(STAGES), started=started)
@@ -131,9 +146,12 @@ def run_week(data_dir: str | Path, week: Week | str, settings: Settings, *, cham
         warning_counts, warned = stage_department_warnings(engine, run_id, history.tables, cutoff, policy, settings)
         followup = replace(read_followup(engine, week, cutoff.date(), job.config), warned=warned)
 
-        week_scores = score_week(frame, champion.model, policy, job.config, previous, stage=say, followup=followup)
+        offsets, stages["shock"] = shock_response(history.tables, cutoff, frame, settings, job.config)
+        week_scores = score_week(frame, champion.model, policy, job.config, previous, stage=say, followup=followup,
+                                 offset=offsets)
         scored, rules, listed = week_scores.scored, week_scores.rules, week_scores.listed
         stages["work"] = work_counts(week_scores.work)
+        stages["audit"] = week_audit(engine, job.previous, week, cutoff, scored, settings)
 
         say("explain")
         # Explanations are compressed into their township's blob as they are made: the week's
@@ -200,6 +218,7 @@ def run_week(data_dir: str | Path, week: Week | str, settings: Settings, *, cham
             pub.fail_run(engine, run_id, f"{type(error).__name__}: {error}")
         raise
     result["seconds"] = clock.total()
+    result.update(week_findings(stages))  # not run columns: the run keeps them in its stages
     # After publishing: officers have their list; the challenger and the field's verdict follow.
     # Their seconds are added to what the command reports (the published run keeps the week's).
     field_started = time.perf_counter()
