@@ -88,11 +88,14 @@ class RiskPipeline(ClassifierMixin, BaseEstimator):
         self.monotone = monotone
 
     # -- fitting -----------------------------------------------------------------------------
-    def fit(self, X: pd.DataFrame, y, X_calib: pd.DataFrame | None = None, y_calib=None):  # noqa: N803
+    def fit(self, X: pd.DataFrame, y, X_calib: pd.DataFrame | None = None, y_calib=None, *,  # noqa: N803
+            sample_weight=None):
         """Fit builder and trees on (X, y), then the calibrator on a later, held-out period.
 
         Calibrating on the training rows would learn the trees' over-confidence; pass the
         validation period as ``X_calib``/``y_calib`` (falls back to the training rows).
+        ``sample_weight`` weights the trees' rows (audit labels stand for the households their
+        sample represents: ``training.hidden_hardship``); the calibrator is unweighted.
         """
         self.builder_ = self._new_builder().fit(X)
         params = {**DEFAULT_LGBM_PARAMS, **(self.lgbm_params or {}), "random_state": self.random_state}
@@ -101,7 +104,7 @@ class RiskPipeline(ClassifierMixin, BaseEstimator):
         if any(n in monotone for n in names):
             params["monotone_constraints"] = [int(monotone.get(n, 0)) for n in names]
         self.booster_ = lgb.LGBMClassifier(**params)
-        self.booster_.fit(self.builder_.transform(X), np.asarray(y).astype(int))
+        self.booster_.fit(self.builder_.transform(X), np.asarray(y).astype(int), sample_weight=sample_weight)
         self.classes_ = np.array([0, 1])
         cal_X, cal_y = (X, y) if X_calib is None else (X_calib, y_calib)
         self.fit_calibrator(cal_X, cal_y)

@@ -38,6 +38,7 @@ from training.dataset import LABEL, WEEK, build_training_rows, data_end
 from training.feature_value import feature_value
 from training.feature_value import settings as value_settings
 from training.headline import TEST_PART_KEYS, backtest_slices, county_json, headline_metrics, pooled_headline
+from training.hidden_hardship import hidden_hardship_json
 from training.rolling import Backtest, backtest_splits, outcome_window, run_backtest, year_label
 from training.served_check import holdout_check
 from training.served_list import served_list_figures
@@ -345,4 +346,5 @@ def train_county(
         data_fingerprint=county_data.fingerprint(data_dir), data_source=str(Path(data_dir).resolve()),
         user=user, started=started, extra_tags={"point_in_time_basis": point_in_time},
     )
-    return {**county_json(result, logged, model_name, started), "point_in_time_basis": point_in_time}
+    return {**county_json(result, logged, model_name, started), "point_in_time_basis": point_in_time,
+            **hidden_hardship_json(result, county_data.read_hardship(data_dir), logged["run_id"])}

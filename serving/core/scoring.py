@@ -15,6 +15,7 @@ import pandas as pd
 
 from features.policy import Policy
 from features.rules import evaluate_rules
+from features.shocks import adjusted
 from features.transformer import MODEL_FEATURES
 from models.sanity import check_probabilities
 from serving.core.new_work import Followup, held, split_work
@@ -64,7 +65,7 @@ def _ranks(scored: pd.DataFrame) -> pd.DataFrame:
 
 def score_week(frame: pd.DataFrame, model: Any, policy: Policy, config: WatchlistConfig,
                previous: Previous | None = None, *, stage: Callable[[str], None] | None = None,
-               followup: Followup | None = None) -> ScoredWeek:
+               followup: Followup | None = None, offset: np.ndarray | None = None) -> ScoredWeek:
     """Score a household frame and choose its watch list.
 
     Args:
@@ -78,6 +79,9 @@ def score_week(frame: pd.DataFrame, model: Any, policy: Policy, config: Watchlis
             stage clock and test pause points; the core itself does no I/O).
         followup: what officers already know (default: nothing - no household held back, and
             every criterion met counts as new).
+        offset: log odds added to each row's risk before levels and the list (the shock
+            adjustment, ``serving.weekly.shock``; default none). ``probability`` stays the
+            model's own, ``scored.probability`` is the adjusted risk the list ranks.
 
     Returns:
         The scored week (see :class:`ScoredWeek`).
@@ -91,12 +95,13 @@ def score_week(frame: pd.DataFrame, model: Any, policy: Policy, config: Watchlis
     stage("rules")
     rules = evaluate_rules(frame, policy)
     stage("watchlist")
+    risk = probability if offset is None else adjusted(probability, offset)
     scored = pd.DataFrame({
         "household_id": frame["household_id"].to_numpy(),
         "township": frame["township"].to_numpy(),
         "village": frame["village"].to_numpy(),
-        "probability": probability,
-        "level": policy.levels(probability),
+        "probability": risk,
+        "level": policy.levels(risk),
         "under_monitoring": frame["under_monitoring"].astype(bool).to_numpy(),
         "rules_triggered": rules["rules_triggered"].to_numpy(),
         "criteria_met": rules["criteria_met"].to_numpy(),

@@ -78,6 +78,36 @@ def _users(settings, township: str) -> list[dict[str, str]]:
     return made
 
 
+def _simulated_audit(settings, county, result: dict[str, Any]) -> int:
+    """The demo's officers check the households the week drew for the audit: each finding comes
+    from the simulator's truth (in hardship in the 4 weeks up to the cutoff: confirmed at risk, else
+    not at risk), recorded as a visit so later weeks estimate hidden hardship from it."""
+    import datetime as dt
+
+    import pandas as pd
+
+    from features.hardship import hardship_at
+    from features.weeks import Week
+    from serving.store import models as m
+    from serving.store.database import get_engine, session_factory
+
+    audit = result.get("stages", {}).get("audit") or {}
+    truth = county / "truth" / "hardship.parquet"
+    if not audit.get("drawn_this_week") or not truth.exists():
+        return 0
+    week = Week.parse(audit["week"])
+    found = hardship_at(pd.read_parquet(truth), week.cutoff)
+    with session_factory(get_engine(settings))() as session:
+        for household_id, _ in audit["households"]:
+            hard = household_id in found
+            session.add(m.Feedback(household_id=household_id, week=str(week), township=audit["townships_of"][household_id],
+                                   outcome="confirmed_at_risk" if hard else "not_at_risk", risk_types=[],
+                                   note="抽样核查（演示：模拟结果）/ audit check (demo: simulated)", username="demo-audit",
+                                   created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)))
+        session.commit()
+    return len(audit["households"])
+
+
 def run_demo(households: int, seed: int, weeks: int) -> dict[str, Any]:
     """Prepare the demo under FANPIN_HOME; returns what was made or reused and the users."""
     from features.weeks import Week, week_monday
@@ -135,6 +165,7 @@ def run_demo(households: int, seed: int, weeks: int) -> dict[str, Any]:
         for i, week in enumerate(todo):
             report(log, "weekly runs", i, len(todo), week)  # each run logs its own stages
             result = run_week(county, week, settings, champion=champion, started_by="demo")
+            _simulated_audit(settings, county, result)
             runs.append({k: result[k] for k in ("week", "households_scored", "watchlist_size", "drift_alerts")})
         report(log, "weekly runs", len(todo), len(todo))
     for week in sorted(published & set(demo_weeks)):

@@ -132,3 +132,18 @@ def test_lines_name_the_table_when_the_file_is_unknown_and_every_missing_townshi
         "households: 1 townships (last published week: 3), missing 白马镇, 麻溪苗族乡"]
     # A week published before its counts were recorded: nothing to compare, nothing refused.
     assert cp.problems(read, {"households": None, "members": None, "townships": []}, bounds) == []
+
+
+def test_held_households_are_counted_apart(read_with_a_bad_row):
+    import dataclasses
+
+    import numpy as np
+
+    read = dataclasses.replace(read_with_a_bad_row, held={"households": np.array([1])})
+    valid = list(read.tables["households"]["household_id"])
+    usable = valid[:1] + valid[2:]
+    assert cp.reconcile(read, usable) == {"in": 6, "scored": 4, "quarantined": 1, "held": 1, "not_scored": 0,
+                                          "stale": 0}
+    nameless = dataclasses.replace(read_with_a_bad_row, files={})
+    with pytest.raises(cp.IncompleteWeek, match=r"^households: 1 households would be scored"):
+        cp.reconcile(nameless, [*valid, "H9999"])
