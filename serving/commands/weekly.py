@@ -69,6 +69,10 @@ def weekly(
     summary["department_warnings"] = result.get("department_warnings", {})
     summary["model_health"] = result["stages"].get("model_health")  # age, libraries, estimated and matured quality
     summary["stage_seconds"] = result["stages"].get("seconds", {})  # where the run's time went
+    # From warning to help (serving.store.follow_through): the 13 weeks up to this one.
+    for key in ("follow_through", "missed_share", "alerts_per_officer_week"):
+        summary[key] = result.get(key)
+    summary["work"] = result["stages"].get("work")  # new work / known / held back this week
     emit(summary, as_json, summary=(
         f"{week}: 读入 {result['households_in']} 户, 评分 {result['households_scored']} 户, "
         f"隔离 {result['rows_quarantined']} 行, 名单 {result['watchlist_size']} 户, "

@@ -17,6 +17,7 @@ from features.policy import Policy
 from features.rules import evaluate_rules
 from features.transformer import MODEL_FEATURES
 from models.sanity import check_probabilities
+from serving.core.new_work import Followup, held, split_work
 from serving.core.watchlist import WatchlistConfig, select_watchlist
 
 
@@ -38,11 +39,14 @@ class ScoredWeek:
         rules: ``features.rules.evaluate_rules`` per frame row.
         scored: one row per household: ids, probability, level, change, rule summary, watch-list
             flags and reasons (``serving.core.watchlist``), ``rank`` (county) and ``township_rank``.
+        work: the week's new work apart from the known and the held back
+            (``serving.core.new_work.split_work``).
     """
 
     probability: np.ndarray
     rules: pd.DataFrame
     scored: pd.DataFrame
+    work: pd.DataFrame | None = None
 
     @property
     def listed(self) -> np.ndarray:
@@ -59,7 +63,8 @@ def _ranks(scored: pd.DataFrame) -> pd.DataFrame:
 
 
 def score_week(frame: pd.DataFrame, model: Any, policy: Policy, config: WatchlistConfig,
-               previous: Previous | None = None, *, stage: Callable[[str], None] | None = None) -> ScoredWeek:
+               previous: Previous | None = None, *, stage: Callable[[str], None] | None = None,
+               followup: Followup | None = None) -> ScoredWeek:
     """Score a household frame and choose its watch list.
 
     Args:
@@ -71,6 +76,8 @@ def score_week(frame: pd.DataFrame, model: Any, policy: Policy, config: Watchlis
         previous: last published week's scores (default: none).
         stage: called with "score", "rules" and "watchlist" as each step starts (the weekly job's
             stage clock and test pause points; the core itself does no I/O).
+        followup: what officers already know (default: nothing - no household held back, and
+            every criterion met counts as new).
 
     Returns:
         The scored week (see :class:`ScoredWeek`).
@@ -95,5 +102,7 @@ def score_week(frame: pd.DataFrame, model: Any, policy: Policy, config: Watchlis
         "criteria_met": rules["criteria_met"].to_numpy(),
     })
     scored["change"] = scored["probability"] - scored["household_id"].map(previous.probability).astype("float64")
-    scored = select_watchlist(scored, config, previous.listed)
-    return ScoredWeek(probability=probability, rules=rules, scored=_ranks(scored))
+    followup = followup or Followup()
+    scored = select_watchlist(scored, config, previous.listed, held(scored, config, followup))
+    return ScoredWeek(probability=probability, rules=rules, scored=_ranks(scored),
+                      work=split_work(scored, config, followup))

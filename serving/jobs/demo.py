@@ -140,6 +140,12 @@ def run_demo(households: int, seed: int, weeks: int) -> dict[str, Any]:
     for week in sorted(published & set(demo_weeks)):
         stderr.print(f"{week} 已发布 / already published")
     timings["weekly"] = time.perf_counter() - t
+    # SIMULATED officer work on the published weeks (visits, cases, decisions), so the follow-through
+    # pages show a county at work; marked simulated wherever it is shown.
+    from serving.jobs.simulated_officers import simulate_officers
+    from serving.store.database import get_engine
+
+    activity = simulate_officers(get_engine(settings), county, seed=seed)
 
     t = _step("4/5 演示用户 / demo users")
     township = json.loads(truth.read_text(encoding="utf-8")).get("scenario", {}).get("township")
@@ -156,6 +162,7 @@ def run_demo(households: int, seed: int, weeks: int) -> dict[str, Any]:
         "weeks": demo_weeks,
         "trained": trained,
         "runs": runs,
+        "simulated_activity": activity,
         "users": users,
         "seconds": {k: round(v, 1) for k, v in timings.items()} | {"total": round(time.perf_counter() - started, 1)},
     }

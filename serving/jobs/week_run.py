@@ -134,6 +134,9 @@ def prepare_job(data_dir: str | Path, week: Week, settings: Settings, champion=N
     home = settings.ensure_home()
     engine = get_engine(settings)
     upgrade(engine)
+    from serving.store.followup import with_stored_capacities
+
+    config = with_stored_capacities(engine, config)  # an admin's capacities over the file's
     if champion is None:
         from serving.tracking import load_champion
 

@@ -16,12 +16,14 @@ registry's challenger in the shadow and reads the officers' verdict (never faili
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from features.weeks import Week
+from serving.core.new_work import work_counts
 from serving.jobs.field_evidence import after_publish
 from serving.jobs.model_health import week_health
 from serving.jobs.week_run import (
@@ -91,6 +93,7 @@ def run_week(data_dir: str | Path, week: Week | str, settings: Settings, *, cham
     from serving.store import models as m
     from serving.store import publishing as pub
     from serving.store.database import EncodedJSON
+    from serving.store.followup import read_followup
     from serving.store.week_documents import EXPLANATION, RULE_TRIGGERS, DocumentWriter
     from serving.store.week_documents import encode as encode_documents
     from serving.store.week_store import reusable_explanations, stage_households
@@ -122,10 +125,12 @@ def run_week(data_dir: str | Path, week: Week | str, settings: Settings, *, cham
         frame = build_household_frame(history.tables, cutoff, policy)
         stages["households"] = reconciled(read, frame)
         previous = previous_scores(engine, job.previous)
+        warning_counts, warned = stage_department_warnings(engine, run_id, history.tables, cutoff, policy, settings)
+        followup = replace(read_followup(engine, week, cutoff.date(), job.config), warned=warned)
 
-        week_scores = score_week(frame, champion.model, policy, job.config, previous, stage=say)
+        week_scores = score_week(frame, champion.model, policy, job.config, previous, stage=say, followup=followup)
         scored, rules, listed = week_scores.scored, week_scores.rules, week_scores.listed
-        warning_counts = stage_department_warnings(engine, run_id, history.tables, cutoff, policy, settings)
+        stages["work"] = work_counts(week_scores.work)
 
         say("explain")
         # Explanations are compressed into their township's blob as they are made: the week's
@@ -169,6 +174,8 @@ def run_week(data_dir: str | Path, week: Week | str, settings: Settings, *, cham
             for h, t, rs in zip(listed_rows["household_id"], listed_rows["township"], listed_rows["reasons"],
                                 strict=True)
         ), run_id)
+        pub.stage_rows(engine, m.WeekWork, week_scores.work[["household_id", "township", "work", "why"]].to_dict(
+            orient="records"), run_id)
         pub.stage_rows(engine, m.WeekDocument, encode_documents(
             RULE_TRIGGERS, rows.rule_triggers(rules, frame["township"].to_numpy())), run_id)
         pub.stage_rows(engine, m.QuarantineRow, quarantined, run_id)
@@ -193,4 +200,19 @@ def run_week(data_dir: str | Path, week: Week | str, settings: Settings, *, cham
     # After publishing: officers have their list; the challenger and the field's verdict follow.
     result["field"] = after_publish(job, run_id, frame, week_scores.probability, history.tables, challenger,
                                     from_registry=from_registry)
-    return {**result, "run_id": run_id, "stages": stages, "department_warnings": warning_counts}
+    return {**result, "run_id": run_id, "stages": stages, "department_warnings": warning_counts,
+            **_follow_through(engine, settings, week)}
+
+
+def _follow_through(engine, settings: Settings, week: str) -> dict[str, Any]:
+    """The week's follow-through headline (``serving.store.follow_through``): read after publishing,
+    never failing the week (its error is reported instead)."""
+    from serving.store.database import session_factory
+    from serving.store.follow_through import figures, headline
+
+    try:
+        with session_factory(engine)() as session:
+            return headline(figures(session, settings.home, week, listed_only=True))
+    except Exception as error:  # the officers have their list; a broken figure must not undo that
+        return {"follow_through": {"error": f"{type(error).__name__}: {str(error)[:300]}"}, "missed_share": None,
+                "alerts_per_officer_week": None}

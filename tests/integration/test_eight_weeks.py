@@ -54,7 +54,12 @@ def test_eight_consecutive_weeks_are_published(county_service):
     for r in results:
         assert set(r) == {"week", "households_in", "households_scored", "rows_quarantined", "watchlist_size",
                           "model_version", "drift_alerts", "seconds", "department_warnings", "model_health",
-                          "stage_seconds"}
+                          "stage_seconds", "follow_through", "missed_share", "alerts_per_officer_week", "work"}
+        # From warning to help (issue 31): every week's lists are leads; no officer works this county.
+        assert r["follow_through"]["listed"] > 0 and r["follow_through"]["visited"] == 0
+        assert r["missed_share"]["entered"] >= r["missed_share"]["missed"] >= 0
+        assert r["alerts_per_officer_week"] is None  # no officer recorded a visit
+        assert r["work"]["new"] + r["work"]["known"] + r["work"]["held"] > 0
         # Where the run's time went, stage by stage; the stages add up to the run's own seconds.
         assert {"read", "frame", "score", "explain", "drift", "stage"} <= set(r["stage_seconds"])
         assert sum(r["stage_seconds"].values()) <= r["seconds"] + 0.5

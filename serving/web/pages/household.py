@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from features import vocabulary as voc
 from serving.cases import service as cases
-from serving.reads.household import HouseholdNotFound, read_household, score_in_scope
+from serving.reads.household import HouseholdNotFound, read_household, reason_missing, score_in_scope
 from serving.store import week_documents
 from serving.web import charts, identity, queries
 from serving.web.deps import CheckedForm, Lang, PageError, SignedIn, State, WebUser, web_state
@@ -105,6 +105,9 @@ def submit_feedback(request: Request, user: SignedIn, state: State, lang: Lang, 
             score = score_in_scope(db, user.principal, run.id, household_id)
         except HouseholdNotFound:
             raise not_found_household(lang) from None
+        if reason_missing(db, run.id, score, outcome, note):
+            raise PageError(400, "feedback", gettext(
+                lang, "Judging a household of the county's top tenth by risk 'no risk' needs a reason in the note."))
         queries.record_feedback(
             db, user.principal, household_id=household_id, week=run.week, township=score["township"],
             outcome=outcome, risk_types=risk_types if outcome == "confirmed_at_risk" else [], note=note,
