@@ -5,7 +5,7 @@ and `fanpin train --json`."""
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,9 +16,6 @@ from training.dataset import LABEL
 from training.feature_value import feature_value_json
 from training.rolling import Backtest, two_way_weights
 from training.uncertainty import interval
-
-if TYPE_CHECKING:
-    from training.train import TrainingResult
 
 
 def _with_intervals(slices: pd.DataFrame, cis: dict[str, list]) -> pd.DataFrame:
@@ -127,7 +124,7 @@ def _ci(metrics: dict[str, Any], key: str) -> list[float | None]:
     return [metrics.get(f"{key}_low"), metrics.get(f"{key}_high")]
 
 
-def backtest_json(result: TrainingResult) -> dict[str, Any]:
+def backtest_json(result: Any) -> dict[str, Any]:  # a training.train.TrainingResult
     """The rolling-origin backtest, the calibrator, the served model's gate, every baseline and the
     oracle's entrants, for `fanpin train --json`."""
     bt = result.backtest
@@ -161,7 +158,8 @@ def backtest_json(result: TrainingResult) -> dict[str, Any]:
     }
 
 
-def county_json(result: TrainingResult, logged: dict[str, Any], model_name: str, started: float) -> dict[str, Any]:
+def county_json(result: Any, logged: dict[str, Any], model_name: str, started: float) -> dict[str, Any]:
+    # ``result``: a training.train.TrainingResult (typed Any: importing it here would make a circle)
     """`fanpin train --json` for a county folder: the headline figures with intervals, both
     baselines, the served windows, calibration and slices."""
     m = result.metrics
