@@ -159,8 +159,8 @@ def backtest_json(result: Any) -> dict[str, Any]:  # a training.train.TrainingRe
 
 
 def county_json(result: Any, logged: dict[str, Any], model_name: str, started: float) -> dict[str, Any]:
-    # ``result``: a training.train.TrainingResult (typed Any: importing it here would make a circle)
-    """`fanpin train --json` for a county folder: the headline figures with intervals, both
+    """`fanpin train --json` for a county folder (``result``: a ``training.train.TrainingResult``,
+    typed Any because importing it here would make an import circle): the headline figures with intervals, both
     baselines, the served windows, calibration and slices."""
     m = result.metrics
     keys = ("auc", "pr_auc", "brier", "ece", "ece_relative", "recall_at_5pct", "recall_at_10pct",
