@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from features.contract import sensitive_columns
 from features.identifiers import mask_id_numbers, mask_personal
+from features.masking import clean_name, mask_free_text
 from serving.store import models as m
 from serving.store.publishing import utcnow
 
@@ -303,6 +304,7 @@ def in_scope(who: Principal, township: str | None) -> bool:
 
 IDENTIFIERS = sensitive_columns()  # head_name, head_id_number, phone, name, id_number
 _ID_NUMBERS = {"head_id_number", "id_number"}
+_NAMES = {"head_name", "name"}
 
 
 def mask_id_number(value: str | None) -> str | None:
@@ -319,7 +321,8 @@ def mask_record(record: dict[str, Any], who: Principal) -> dict[str, Any]:
     """A copy of one row with its direct identifiers masked for the role.
 
     Researchers get None for every identifier; others see names and phones, and ID numbers
-    masked in the middle.
+    masked in the middle. A name is shown as a name only (``features.masking.clean_name``): an ID
+    number, a phone or a health word a clerk typed into the name field is cut for every role.
     """
     out = dict(record)
     for key in IDENTIFIERS & out.keys():
@@ -327,7 +330,18 @@ def mask_record(record: dict[str, Any], who: Principal) -> dict[str, Any]:
             out[key] = None
         elif key in _ID_NUMBERS:
             out[key] = mask_id_number(out[key])
+        elif key in _NAMES and out[key] is not None:
+            out[key] = clean_name(out[key])[0]
     return out
+
+
+def free_text(text: str | None, who: Principal) -> str | None:
+    """A free-text field (a case note, a lead's source detail, a feedback note) as the role may
+    read it: researchers get none at all; everyone else gets it with ID numbers cut to their first
+    6 and last 4 characters and phones to their last 4 digits (``features.masking``)."""
+    if not who.sees_identifiers:
+        return None
+    return mask_free_text(text)
 
 
 def mask_text(text: str | None, who: Principal) -> str | None:
