@@ -199,7 +199,7 @@ def _free_port() -> int:
 
 def local_server_and_user() -> tuple[subprocess.Popen, str, str, str]:
     """`fanpin serve` on a free loopback port over FANPIN_HOME and a temporary county officer."""
-    from serving.auth import create_user
+    from serving.access.auth import create_user
     from serving.settings import get_settings
     from serving.store.database import get_engine, session_factory, upgrade
 

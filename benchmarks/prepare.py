@@ -153,8 +153,8 @@ def write_snapshot_folder(tables: dict[str, pd.DataFrame], out: Path, week: str 
 def snapshot_home(households: int, seed: int = 3, week: str = WEEK, *, force: bool = False) -> dict[str, str]:
     """Snapshot county folder + a seeded FANPIN_HOME template (cached); returns their paths."""
     from features.simulator import simulate_snapshot
-    from serving.history import import_history
     from serving.jobs.week_run import week_cutoff
+    from serving.weekly.history import import_history
 
     base = cache_dir("features") / f"snapshot-{households}-{seed}-{week}"
     folder, home = base / "county", base / "home"

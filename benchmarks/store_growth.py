@@ -73,11 +73,11 @@ def growth_run(n: int, kind: str = "sqlite") -> dict[str, Any]:
     after each; ``kind`` is sqlite or postgres (``FANPIN_BENCH_POSTGRES_URL``)."""
     import pandas as pd
 
-    from serving.history import import_history
     from serving.jobs.week_run import week_cutoff
     from serving.jobs.weekly import run_week
     from serving.settings import Settings
     from serving.store.database import get_engine
+    from serving.weekly.history import import_history
 
     folder, _ = prep.county(n)
     champion = prep.champion()

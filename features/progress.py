@@ -1,7 +1,7 @@
 """How long work says how far it is: log records, never printing (the CLI decides how they look).
 
 Every report is a record on the caller's logger with ``extra={"progress": Step(...)}``. The
-handler at the command-line edge (``serving.console_log``) moves a bar per task on a terminal and
+handler at the command-line edge (``serving.commands.console_log``) moves a bar per task on a terminal and
 prints plain lines elsewhere (a log file, a pipe, cron). A report that starts or ends a task, or
 crosses a tenth of the way, is INFO; the others are DEBUG. So a log gets about a dozen lines per
 step however many units it counts, while a terminal's bar can still move with every unit.

@@ -149,7 +149,7 @@ RISK_TYPE = {
 }
 
 # Codes fanpin itself assigns (not registry values): the risk level of a calibrated probability
-# (``features.policy.Policy.level``), the watch list's flags (``serving.watchlist``) and what an
+# (``features.policy.Policy.level``), the watch list's flags (``serving.core.watchlist``) and what an
 # officer found on a follow-up visit (feedback).
 RISK_LEVEL = {"high": "高", "medium": "中", "low": "低"}
 WATCHLIST_FLAG = {"new": "新增", "rising": "风险上升", "rule_triggered": "触发监测标准"}

@@ -4,7 +4,7 @@ recall once the week's outcomes come in.
 - Rank agreement over every scored household: Spearman's rho and Kendall's tau-b of the two
   probabilities (scipy). 1 means the same order; a recalibrated copy of the champion scores 1.
 - List overlap at the watch list's capacity: each model's capacity list (each township's highest
-  risks up to its visit capacity, ``serving.watchlist``); overlap = households on both / households
+  risks up to its visit capacity, ``serving.core.watchlist``); overlap = households on both / households
   on the champion's list.
 - Realised recall: of the households not under monitoring at the week's cutoff that entered
   monitoring within the label window (52 weeks), the share each model's capacity list held. Until

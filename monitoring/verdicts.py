@@ -2,7 +2,7 @@
 
 An online metric that needs no matured outcome: officers record what they found on each visit
 (``features.vocabulary.FOLLOW_UP_OUTCOME``). Per week and township, the listed households fall in
-two groups by why they were listed (``serving.watchlist``):
+two groups by why they were listed (``serving.core.watchlist``):
 - ``model``: the model put them there (among the township's highest risks up to its capacity, or
   a sharp rise), whether or not an official criterion also held;
 - ``rules_only``: only an official criterion put them there (the model would not have listed them).

@@ -92,7 +92,7 @@ def create_app(settings: Settings | None = None, *, web: bool = True, load_model
         lifespan=lifespan,
     )
     app.state.settings = settings
-    from serving.security_headers import SecurityHeaders
+    from serving.access.security_headers import SecurityHeaders
 
     app.add_middleware(SecurityHeaders)  # no-store on the API's personal data, CSP on pages
 

@@ -38,13 +38,13 @@ app = _Fanpin(
 @app.callback()
 def _before_every_command() -> None:
     """Runs before every command: the packages' log records (progress of long steps) go to stderr,
-    as bars on a terminal and plain lines elsewhere (serving.console_log). And pandera imports
+    as bars on a terminal and plain lines elsewhere (serving.commands.console_log). And pandera imports
     pyspark.pandas whenever pyspark is installed (the Spark extra), and pyspark warns about the
     pandas version on every start: noise for an officer reading the output, so it is silenced
     here rather than at import time."""
     import warnings
 
-    from serving.console_log import configure
+    from serving.commands.console_log import configure
     from serving.output import stderr
 
     warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)

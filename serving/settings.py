@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     # (SQLite runs in process), so more threads only wait on each other: at 20 clients on 2 cores
     # the list page's p99 was 180-200 ms with anyio's default 40 and 105-118 ms with 4.
     threads: int = Field(default=4, ge=1)
-    # Completeness before publish (serving.completeness): a week's households, members or
+    # Completeness before publish (serving.weekly.completeness): a week's households, members or
     # townships outside these ratios of the last published week are refused unless accepted.
     completeness_min_ratio: float = Field(default=0.8, gt=0, le=1)
     completeness_max_ratio: float = Field(default=1.25, ge=1)

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from serving import auth, throttle
+from serving.access import auth, throttle
 from serving.api.deps import SessionDep
 from serving.api.schemas import NAME_PATTERN, Message, TokenOut
 

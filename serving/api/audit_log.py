@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from serving import auth
+from serving.access import auth
 
 log = logging.getLogger("fanpin.audit")
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
-from serving import auth
+from serving.access import auth
 from serving.api.deps import SessionDep, require
 from serving.api.schemas import NAME_PATTERN, TEXT_PATTERN, Message
 from serving.cases import exports, service

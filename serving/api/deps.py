@@ -3,7 +3,7 @@
 FastAPI runs every plain ``def`` dependency in the thread pool, one hop each (a generator two:
 enter and exit). Under load those hops, not the queries, dominated a request, so the dependencies
 run on the event loop and only go to a thread for I/O: the session connects on first use (in the
-endpoint's thread), a recently seen token is answered from ``serving.auth``'s cache, and the role
+endpoint's thread), a recently seen token is answered from ``serving.access.auth``'s cache, and the role
 check is pure. A request then costs one hop, the endpoint's.
 """
 
@@ -19,7 +19,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from serving import auth
+from serving.access import auth
 from serving.api.schemas import WEEK_PATTERN
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -32,7 +32,7 @@ WEEK_NOT_FOUND = "week not published / 该周尚未发布"
 def published_week(session: Session, week: str | None) -> tuple[str, int]:
     """(week, its published run) for the week asked for or the newest (``household_reads.resolve_week``);
     404 when not published."""
-    from serving.household_reads import resolve_week
+    from serving.reads.household import resolve_week
 
     found = resolve_week(session, week)
     if found is None:

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 
 from features import vocabulary as voc
-from serving import auth
+from serving.access import auth
 from serving.api.deps import HOUSEHOLD_NOT_FOUND, SessionDep, published_week, require
 from serving.api.schemas import NAME_PATTERN, WEEK_PATTERN, FeedbackIn, FeedbackOut, HouseholdOut, Message
-from serving.household_reads import HouseholdNotFound, read_household, score_in_scope
+from serving.reads.household import HouseholdNotFound, read_household, score_in_scope
 from serving.store import models as m
 from serving.store.publishing import utcnow
 

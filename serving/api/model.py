@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
-from serving import auth
+from serving.access import auth
 from serving.api.deps import require
 from serving.api.schemas import ModelOut
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, status
 
-from serving import auth
+from serving.access import auth
 from serving.api.deps import SessionDep, require
 from serving.api.schemas import NAME_PATTERN, Message
 

@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 
-from serving import auth
+from serving.access import auth
 from serving.api.deps import SessionDep, WeekPath, published_week, require
 from serving.api.schemas import NAME_PATTERN, DriftOut, Message, WatchlistPage, WeekOut
-from serving.exporting import watchlist_workbook
+from serving.documents.workbook import watchlist_workbook
 from serving.store import queries
 from serving.store.filters import Filters
 

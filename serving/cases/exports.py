@@ -18,7 +18,7 @@ from typing import Any
 
 from features.masking import clean_name
 from serving.cases import lifecycle as lc
-from serving.exporting import xlsx  # the one .xlsx builder: bold frozen header, cells defused
+from serving.documents.workbook import xlsx  # the one .xlsx builder: bold frozen header, cells defused
 
 LEDGER_HEADERS = ["案件编号", "户编号", "户主姓名", "乡镇", "行政村", "线索来源", "当前阶段", "办理结果", "线索日期",
                   "公示开始", "县级审定日期", "结案日期", "已用天数", "是否超期", "帮扶措施数", "可核查风险消除",
@@ -86,6 +86,6 @@ def notice_pdf(notices: Sequence[dict[str, Any]], *, township: str) -> bytes:
     """The notice as an A4 PDF to post in the village (CJK font embedded)."""
     from weasyprint import HTML
 
-    from serving.visit_sheets import font_family
+    from serving.documents.visit_sheets import font_family
 
     return HTML(string=notice_html(notices, township=township, font_family=font_family())).write_pdf()

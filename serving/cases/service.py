@@ -21,7 +21,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from features import vocabulary as voc
-from serving import auth
+from serving.access import auth
 from serving.cases import lifecycle as lc
 from serving.store import models as m
 from serving.store import queries

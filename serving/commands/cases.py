@@ -17,7 +17,7 @@ def cases(
     """案件台账汇总 / cases by stage, overdue, due for elimination, and the week's department warnings."""
     from features.department_warnings import load_warning_rules
     from features.weeks import week_cutoff
-    from serving.auth import Principal
+    from serving.access.auth import Principal
     from serving.cases import service
     from serving.settings import get_settings
     from serving.store import queries

@@ -65,7 +65,7 @@ def _has_champion(settings) -> bool:
 
 def _users(settings, township: str) -> list[dict[str, str]]:
     """Create (or reset) one user per role with a fresh one-time password."""
-    from serving.auth import create_user
+    from serving.access.auth import create_user
     from serving.store.database import get_engine, session_factory
 
     made = []
@@ -82,10 +82,10 @@ def run_demo(households: int, seed: int, weeks: int) -> dict[str, Any]:
     """Prepare the demo under FANPIN_HOME; returns what was made or reused and the users."""
     from features.weeks import week_label, week_monday
     from serving.commands.simulate import simulate_folder
-    from serving.history import import_history, load_history
     from serving.jobs.training import train_model
     from serving.jobs.weekly import run_week
     from serving.settings import get_settings
+    from serving.weekly.history import import_history, load_history
 
     settings = get_settings()
     home = settings.ensure_home()

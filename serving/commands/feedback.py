@@ -26,7 +26,7 @@ def export(
 
     from serving.cases.service import LABELS as CASE_LABELS
     from serving.cases.service import label_rows
-    from serving.formulas import write_csv
+    from serving.documents.formulas import write_csv
     from serving.settings import get_settings
     from serving.store.database import get_engine, session_factory, upgrade
     from serving.store.queries import all_feedback

@@ -20,8 +20,8 @@ def import_(
 ) -> None:
     """导入历史数据（一次） / seed the history once (FANPIN_HOME/history)."""
     from features.reading import ContractError
-    from serving.history import import_history
     from serving.settings import get_settings
+    from serving.weekly.history import import_history
 
     settings = get_settings()
     try:

@@ -31,7 +31,7 @@ def add(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """添加或重置用户 / add a user (or reset their password, role and township)."""
-    from serving.auth import create_user
+    from serving.access.auth import create_user
 
     if not password_stdin:
         fail("pass the password on stdin with --password-stdin / 请用 --password-stdin 输入密码")
@@ -58,7 +58,7 @@ def token(
     """为用户签发令牌 / issue a bearer token for a user (printed once)."""
     from sqlalchemy import select
 
-    from serving.auth import issue_token
+    from serving.access.auth import issue_token
     from serving.store.models import User
 
     settings, session = _session()
@@ -77,7 +77,7 @@ def token(
 
 
 def _change(username: str, action: str, as_json: bool) -> None:
-    from serving import auth
+    from serving.access import auth
 
     _, session = _session()
     try:

@@ -17,8 +17,8 @@ def visit_sheets(
     as_json: Annotated[bool, typer.Option("--json", help="JSON 结果 / JSON result")] = False,
 ) -> None:
     """生成入户走访核查表 / write one A4 visit sheet per watch-list household of a township."""
+    from serving.documents.visit_sheets import township_visit_sheets
     from serving.settings import get_settings
-    from serving.visit_sheets import township_visit_sheets
 
     try:
         pdf, count = township_visit_sheets(get_settings(), week, township)

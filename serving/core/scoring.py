@@ -17,7 +17,7 @@ from features.policy import Policy
 from features.rules import evaluate_rules
 from features.transformer import MODEL_FEATURES
 from models.sanity import check_probabilities
-from serving.watchlist import WatchlistConfig, select_watchlist
+from serving.core.watchlist import WatchlistConfig, select_watchlist
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class ScoredWeek:
         probability: calibrated risk per frame row (float64, the frame's order).
         rules: ``features.rules.evaluate_rules`` per frame row.
         scored: one row per household: ids, probability, level, change, rule summary, watch-list
-            flags and reasons (``serving.watchlist``), ``rank`` (county) and ``township_rank``.
+            flags and reasons (``serving.core.watchlist``), ``rank`` (county) and ``township_rank``.
     """
 
     probability: np.ndarray

@@ -29,7 +29,7 @@ def after_publish(job, run_id: int, frame: pd.DataFrame, probability, history_ta
     from monitoring.verdicts import headline
     from serving.jobs import shadow
     from serving.store.database import session_factory
-    from serving.verdict_reads import officers_verdict
+    from serving.store.verdicts import officers_verdict
 
     out: dict[str, Any] = {"errors": []}
 

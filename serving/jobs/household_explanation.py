@@ -25,7 +25,7 @@ def _tables(data_dir: Path, week: str, cutoff: pd.Timestamp) -> dict[str, pd.Dat
     """Registry tables as they stood at the cutoff: the history, plus the week's export only when
     the history ends before it (merged by the weekly job's own rules, so no row is doubled)."""
     from features.reading import read_folder
-    from serving.history import DATED, History, append_export
+    from serving.weekly.history import DATED, History, append_export
 
     data_dir = Path(data_dir)
     history = data_dir / "history"

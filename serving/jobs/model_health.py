@@ -30,7 +30,7 @@ def week_health(job, tables: dict[str, pd.DataFrame], frame: pd.DataFrame, proba
         frame: this week's household frame; probability: its calibrated risk.
         previous: last published week's probability by household.
     """
-    from serving.store.rows import plain
+    from features.json_safe import plain
 
     try:
         return plain({"status": "ok", **_assess(job, tables, frame, probability, previous or {})})

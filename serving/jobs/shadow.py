@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from monitoring import challenger as cmp
 from monitoring.outcomes import entrants
+from serving.core.watchlist import WatchlistConfig, capacity_list
 from serving.store import models as m
-from serving.watchlist import WatchlistConfig, capacity_list
 
 CHALLENGER_ALIAS = "challenger"
 

@@ -11,7 +11,7 @@ Steps:
    watch list's per-township capacity and the township rank come out exactly as on one machine.
 3. ``mapInArrow`` per partition: ``build_household_frame`` -> the scoring core
    (``serving.core.scoring.score_week``: risk, level, rules, watch list) -> batch TreeSHAP
-   explanations of the watch list (``serving.explaining``), the very functions the single-machine
+   explanations of the watch list (``serving.weekly.explaining``), the very functions the single-machine
    job calls.
 4. The county-wide rank by probability is a Spark window; scores, explanations and the watch list
    are written as Parquet under ``<out>/<week>/``; the run's summary is published to the store.
@@ -146,7 +146,7 @@ def score_partition(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, model
     watch list's explanations, as the rows ``SCORE_SCHEMA`` describes."""
     from features.household_frame import build_household_frame
     from serving.core.scoring import score_week
-    from serving.explaining import explain_rows
+    from serving.weekly.explaining import explain_rows
 
     frame = build_household_frame(tables, cutoff, policy)
     if not len(frame):
@@ -220,9 +220,9 @@ def run_week_spark(data_dir: str | Path, week: str, settings: Settings, *, maste
     Returns:
         The single-machine job's summary keys plus ``engine``, ``master`` and ``outputs``.
     """
-    from serving import history as hist
     from serving.jobs import week_run as wr
     from serving.store import publishing as pub
+    from serving.weekly import history as hist
 
     clock = wr.StageClock(progress)
     say = clock.start

@@ -45,7 +45,7 @@ def validate_data(data: Path, quarantine_out: Path | None = None, *, out: Path |
 
     from features import reading, table_files
     from features.quarantine import combine
-    from serving.formulas import write_csv
+    from serving.documents.formulas import write_csv
 
     if home is None:
         from serving.settings import get_settings

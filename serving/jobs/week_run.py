@@ -131,8 +131,8 @@ def prepare_job(data_dir: str | Path, week: str, settings: Settings, champion=No
     """The week's cutoff and export, county policy and watch-list settings, the migrated store and
     the champion; a WeeklyError names whatever is missing."""
     from features.policy import load_policy
+    from serving.core.watchlist import load_watchlist_config
     from serving.store.database import get_engine, upgrade
-    from serving.watchlist import load_watchlist_config
 
     week = canonical_week(week)  # before anything else: one week, one label, one cutoff
     cutoff = week_cutoff(week)
@@ -157,8 +157,8 @@ def read_export(job: Job, run_id: int, stages: dict[str, Any]):
 
     A first deployment's history is imported once from ``DIR/history`` when the home has none."""
     from features.reading import read_folder
-    from serving import history as hist
     from serving.store import publishing as pub
+    from serving.weekly import history as hist
 
     history = hist.load_history(job.home)
     if history is None:
@@ -180,9 +180,9 @@ def read_export(job: Job, run_id: int, stages: dict[str, Any]):
 
 def check_complete(job: Job, read, run_id: int, stages: dict[str, Any]) -> None:
     """Refuse an export outside the completeness bounds unless the operator accepted it
-    (``serving.completeness``); an acceptance is audited and kept with the run."""
-    from serving import completeness
+    (``serving.weekly.completeness``); an acceptance is audited and kept with the run."""
     from serving.store.publishing import who
+    from serving.weekly import completeness
 
     previous_week, previous = completeness.previous_counts(job.engine, job.week)
     bounds = completeness.Bounds(job.settings.completeness_min_ratio, job.settings.completeness_max_ratio)
@@ -197,8 +197,8 @@ def check_complete(job: Job, read, run_id: int, stages: dict[str, Any]) -> None:
 
 
 def reconciled(read, frame: pd.DataFrame) -> dict[str, int]:
-    """in = scored + quarantined + held + not scored, nothing stale (``serving.completeness``)."""
-    from serving.completeness import IncompleteWeek, reconcile
+    """in = scored + quarantined + held + not scored, nothing stale (``serving.weekly.completeness``)."""
+    from serving.weekly.completeness import IncompleteWeek, reconcile
 
     try:
         return reconcile(read, frame["household_id"])
@@ -208,7 +208,7 @@ def reconciled(read, frame: pd.DataFrame) -> dict[str, int]:
 
 def append_week(job: Job, history, read, stages: dict[str, Any]):
     """The history with this week's export appended (and saved when it changed)."""
-    from serving import history as hist
+    from serving.weekly import history as hist
 
     # Held rows (a suspected 万元 income) stay out: the household keeps its last confirmed survey.
     # A corrected export of the week replaces what the week contributed (not skipped as covered).
@@ -257,7 +257,7 @@ def run_summary(job: Job, read, *, households_scored: int, watchlist_size: int, 
 def read_counts(read) -> dict[str, Any]:
     """What the run keeps of the export's reading: per-table counts, the number of flagged rows,
     the rows of households dissolved this week (销户, kept) and what completeness compares."""
-    from serving.completeness import export_counts
+    from serving.weekly.completeness import export_counts
 
     return {"read": read.counts, "flags": int(len(read.flags)), "dissolved": dict(read.dissolved),
             "completeness": export_counts(read)}

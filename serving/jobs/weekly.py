@@ -1,10 +1,10 @@
 """The weekly job: one ISO week's export in, one published week in the store out.
 
 Stages (each a call into the package that owns it):
-read + validate (``features.reading``) -> history append (``serving.history``) -> household frame
+read + validate (``features.reading``) -> history append (``serving.weekly.history``) -> household frame
 at the week's cutoff (``features.household_frame``) -> score, rule triggers and watch list (the
 scoring core, ``serving.core.scoring.score_week``) -> explanations for the watch list in batches
-(``serving.explaining``), staged as they are made -> drift (``monitoring.drift``) -> stage the
+(``serving.weekly.explaining``), staged as they are made -> drift (``monitoring.drift``) -> stage the
 rest (``serving.store.rows``) and publish (``serving.store.publishing``: one transaction makes
 the staged run the week's). After publishing, ``serving.jobs.field_evidence`` scores the
 registry's challenger in the shadow and reads the officers' verdict (never failing the week).
@@ -41,9 +41,8 @@ from serving.settings import Settings
 
 def _drift(champion, frame, week, probability, raw_tables, previous_tables) -> dict[str, Any]:
     """``monitoring.drift.check_week`` against the champion's reference sample, as store values."""
+    from features.json_safe import plain, records
     from monitoring.drift import check_week
-    from serving.explaining import records
-    from serving.store.rows import plain
 
     reference = getattr(champion, "reference", None)
     if reference is None:
@@ -86,8 +85,6 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
     """
     from features.household_frame import build_household_frame
     from serving.core.scoring import score_week
-    from serving.department_feed import stage_department_warnings
-    from serving.explaining import explained
     from serving.store import drift_samples, rows
     from serving.store import models as m
     from serving.store import publishing as pub
@@ -95,6 +92,8 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
     from serving.store.week_documents import EXPLANATION, RULE_TRIGGERS, DocumentWriter
     from serving.store.week_documents import encode as encode_documents
     from serving.store.week_store import reusable_explanations, stage_households
+    from serving.weekly.department_feed import stage_department_warnings
+    from serving.weekly.explaining import explained
 
     clock = StageClock(progress, task=f"weekly {week}", total=len(STAGES))
 

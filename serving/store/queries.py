@@ -1,7 +1,7 @@
 """Reading published weeks: every query follows ``weeks.published_run_id`` (never staged rows).
 
 Functions return plain dicts with identifiers unmasked; callers mask them per role
-(``serving.auth.mask_record``) before anything leaves the process.
+(``serving.access.auth.mask_record``) before anything leaves the process.
 
 A published run never changes (a re-run of its week is a new run with a new id), so what the
 list pages read of a run (counts, townships, a filter's order of households, a page's rows) is

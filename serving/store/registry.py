@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, and_, delete, exists, select
 
-from serving.explaining import records
+from features.json_safe import records
 from serving.store import models as m
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # odd constant: members' sum of hashes kept apart from the row's

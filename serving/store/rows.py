@@ -4,7 +4,6 @@ model inputs: ``serving.store.registry`` and ``serving.store.week_inputs``)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Iterator
 from typing import Any
@@ -12,29 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from serving.explaining import records
-
-
-def plain(value: Any) -> Any:
-    """JSON-safe, recursively: numpy scalars and arrays, timestamps, NaN -> None (PostgreSQL's JSON
-    type refuses NaN)."""
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, np.ndarray)):
-        return [plain(v) for v in value]
-    if isinstance(value, pd.DataFrame):
-        return records(value)
-    if isinstance(value, (pd.Timestamp, dt.date)):
-        return value.isoformat()[:10]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
+from features.json_safe import plain, records
 
 
 def score_rows(scored: pd.DataFrame, top: dict[str, Any],

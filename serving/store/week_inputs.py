@@ -5,7 +5,7 @@ The blob holds the household frame's columns (``features.frame_schema.columns()`
 dtypes, so a row read back is the row the model scored) and, per household, the registry version
 the week showed and its digest (``serving.store.registry``: next week compares against them).
 A household's facts are rebuilt with the same JSON conversion the weekly job used to store
-(``serving.explaining.records``), so pages, API answers, exports, visit sheets and on-demand
+(``features.json_safe.records``), so pages, API answers, exports, visit sheets and on-demand
 explanations see exactly what they saw before.
 
 Blobs of a published run never change, so readers cache them in process (bytes, bounded).
@@ -23,7 +23,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from features import frame_schema
-from serving.explaining import records
+from features.json_safe import records
 from serving.store import models as m
 from serving.store.run_cache import per_run
 

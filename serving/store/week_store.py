@@ -35,10 +35,10 @@ def stage_households(engine: Engine, run_id: int, week: str, tables: dict[str, p
 
 def reusable_explanations(engine: Engine, week: str, model, model_version: str, listed: pd.DataFrame) -> dict:
     """Last week's TreeSHAP values that hold for this week's listed households
-    (``serving.explanation_reuse``): only when last week was explained by the same model version."""
+    (``serving.core.explanation_reuse``): only when last week was explained by the same model version."""
     from sqlalchemy import select
 
-    from serving.explanation_reuse import payload_contributions, reusable
+    from serving.core.explanation_reuse import payload_contributions, reusable
 
     previous = pub.previous_published(engine, week)
     if previous is None or listed.empty:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from serving.jobs.shadow import comparison
-from serving.verdict_reads import officers_verdict
+from serving.store.verdicts import officers_verdict
 
 SHADOW_WEEKS_SHOWN = 13
 

@@ -1,4 +1,4 @@
-"""The web pages' bridge to ``serving.auth``: sign-in, session tokens, masking, audit.
+"""The web pages' bridge to ``serving.access.auth``: sign-in, session tokens, masking, audit.
 
 Nothing here re-implements authentication: password checks, throttling, tokens, the role
 matrix, masking of direct identifiers and the audit log are the API's own functions, so the
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from serving import auth
+from serving.access import auth
 from serving.web.user import WebUser
 
 

@@ -38,7 +38,7 @@ def install_web(app: FastAPI, settings: Any | None = None) -> None:
         signer=CookieSigner(load_secret(settings), max_age_seconds=minutes * 60),
         sessions=session_factory(get_engine(settings)),
     )
-    from serving.pdf_queue import PdfQueue
+    from serving.documents.pdf_queue import PdfQueue
 
     app.state.pdf_queue = PdfQueue(settings.ensure_home())  # visit-sheet PDFs, off the request threads
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -91,7 +91,7 @@ def _quarantined(db: Session, run_id: int) -> int:
 def record_feedback(db: Session, who: Any, *, household_id: str, week: str, township: str, outcome: str,
                     risk_types: list[str], note: str) -> Feedback:
     """Store an officer's visit record and audit it, in one transaction."""
-    from serving.auth import audit
+    from serving.access.auth import audit
     from serving.store.publishing import utcnow
 
     row = Feedback(household_id=household_id, week=week, township=township, outcome=outcome,

@@ -1,7 +1,7 @@
-"""All visit sheets of a township and week as one PDF (rendered by ``serving.visit_sheets``).
+"""All visit sheets of a township and week as one PDF (rendered by ``serving.documents.visit_sheets``).
 
-The sheets are read with ``serving.visit_sheets.store_sheets`` and masked for the reader's role
-(``serving.auth.mask_record``) before rendering, exactly as the pages are.
+The sheets are read with ``serving.documents.visit_sheets.store_sheets`` and masked for the reader's role
+(``serving.access.auth.mask_record``) before rendering, exactly as the pages are.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from serving.web.i18n import gettext
 
 def masked_sheets(request: Any, user: WebUser, run: Any, township: str) -> list[dict[str, Any]]:
     """The township's sheets of the run, masked for the reader's role (empty: nobody listed)."""
-    from serving.visit_sheets import store_sheets
+    from serving.documents.visit_sheets import store_sheets
 
     with web_state(request).sessions() as db:
         sheets = store_sheets(db, run.id, township)
@@ -28,8 +28,8 @@ def masked_sheets(request: Any, user: WebUser, run: Any, township: str) -> list[
 
 async def township_pdf(request: Any, user: WebUser, run: Any, township: str | None, language: str) -> bytes:
     """The township's visit sheets of the run as one PDF, rendered once per run, township and
-    masking in a worker process (``serving.pdf_queue``), at most one render per person at a time."""
-    from serving.pdf_queue import Busy
+    masking in a worker process (``serving.documents.pdf_queue``), at most one render per person at a time."""
+    from serving.documents.pdf_queue import Busy
 
     if not township:
         raise PageError(404, "township", gettext(language, "There is no such township this week."))

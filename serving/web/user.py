@@ -18,7 +18,7 @@ class WebUser:
 
     @property
     def principal(self):
-        """The ``serving.auth.Principal`` the role matrix and masking functions take."""
-        from serving.auth import Principal
+        """The ``serving.access.auth.Principal`` the role matrix and masking functions take."""
+        from serving.access.auth import Principal
 
         return Principal(self.id, self.username, self.role, self.township)

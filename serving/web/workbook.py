@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from serving.exporting import xlsx
+from serving.documents.workbook import xlsx
 from serving.web import labels
 from serving.web.i18n import gettext
 from serving.web.labels import N_
@@ -26,7 +26,7 @@ HEADERS = [
 
 
 def watchlist_workbook(rows: list[dict[str, Any]], week: str, language: str) -> bytes:
-    """One sheet (``serving.exporting.xlsx``): a header row in the reader's language, then one row
+    """One sheet (``serving.documents.workbook.xlsx``): a header row in the reader's language, then one row
     per listed household."""
     zh = language == "zh_CN"
 

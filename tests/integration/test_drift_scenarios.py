@@ -165,12 +165,12 @@ def test_weekly_job_holds_a_unit_error_out_of_the_watch_list(drift_county, drift
     are held out of the features and rules, and the drift monitor still names the township."""
     from sqlalchemy import select
 
-    from serving.history import import_history
     from serving.jobs.week_run import week_cutoff
     from serving.jobs.weekly import run_week
     from serving.settings import Settings
     from serving.store import models as m
     from serving.store.database import get_engine
+    from serving.weekly.history import import_history
 
     truth = _truth(drift_county, "unit-error")
     seed_until = week_cutoff(SCENARIO_WEEK) - pd.Timedelta(days=7)

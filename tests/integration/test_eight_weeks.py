@@ -93,8 +93,8 @@ def test_accumulated_history_gives_the_features_of_the_full_history(county_servi
     from features.household_frame import build_household_frame
     from features.policy import load_policy
     from features.reading import read_folder
-    from serving.history import load_history
     from serving.jobs.week_run import week_cutoff
+    from serving.weekly.history import load_history
 
     accumulated = load_history(county_service["home"])
     assert accumulated.weeks == WEEKS and str(accumulated.as_of.date()) == "2025-12-28"

@@ -10,7 +10,7 @@ import pytest
 from features.household_frame import valid_at
 from features.policy import load_policy
 from models.explanation import explain
-from serving.visit_sheets import render_html, render_pdf, sheet_context
+from serving.documents.visit_sheets import render_html, render_pdf, sheet_context
 from tests.explain_county import CUTOFF
 
 

@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import delete
 
-from serving import auth, throttle
+from serving.access import auth, throttle
 from serving.app import create_app
 from serving.store import models as m
 from serving.store.database import get_engine, session_factory
@@ -151,7 +151,7 @@ def test_headers_no_store_on_the_api_and_a_csp_on_pages(app):
     # Every inline handler of the templates is one the policy allows (else a button silently dies).
     import re
 
-    from serving.security_headers import HANDLERS
+    from serving.access.security_headers import HANDLERS
 
     templates = Path(__file__).resolve().parents[2] / "serving" / "templates"
     used = {m for t in templates.glob("*.html") for m in re.findall(r'\bon[a-z]+="([^"]*)"', t.read_text())}

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from serving.formulas import TRIGGERS, defuse
+from serving.documents.formulas import TRIGGERS, defuse
 from tests.store.api_client import bearer, token
 from tests.store.published import PASSWORD
 
@@ -32,12 +32,12 @@ ID_IN_LAND = "43312619700101777X"
 @pytest.fixture(scope="module")
 def hostile(small_county, fitted_champion, tmp_path_factory):
     """A published week whose every household carries a formula-like village, head name and phone."""
-    from serving.auth import create_user
-    from serving.history import import_history
+    from serving.access.auth import create_user
     from serving.jobs.week_run import week_cutoff
     from serving.jobs.weekly import run_week
     from serving.settings import Settings
     from serving.store.database import get_engine, session_factory
+    from serving.weekly.history import import_history
 
     tmp = tmp_path_factory.mktemp("hostile")
     folder = tmp / "exports" / WEEK

@@ -100,7 +100,7 @@ def test_id_number_typed_in_a_numeric_column_is_never_quarantined_whole(tmp_path
 
 
 def test_masking_by_content_for_each_role():
-    from serving.auth import Principal, mask_text
+    from serving.access.auth import Principal, mask_text
 
     officer = Principal(1, "o", "county_officer", None)
     researcher = Principal(2, "r", "researcher", None)

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from serving.explaining import records
+from features.json_safe import records
 
 
 def snapshots(tables: dict[str, pd.DataFrame], frame: pd.DataFrame, cutoff: pd.Timestamp,
@@ -21,8 +21,8 @@ def snapshots(tables: dict[str, pd.DataFrame], frame: pd.DataFrame, cutoff: pd.T
     Yielded a chunk of households at a time, so a province-sized week never holds every
     household's JSON-ready dict in memory at once (the store stages them in batches anyway).
     """
-    from serving.explaining import facts_of
     from serving.store.registry import at_cutoff
+    from serving.weekly.explaining import facts_of
 
     # The selection of each household's current row and members moved unchanged to
     # serving.store.registry.at_cutoff; the shaping below is the old code's.

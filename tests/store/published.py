@@ -28,12 +28,12 @@ def publish_weeks(county: Path, champion, home: Path, url: str, weeks: tuple[str
     import pandas as pd
     from sqlalchemy import select
 
-    from serving.auth import create_user
-    from serving.history import import_history
+    from serving.access.auth import create_user
     from serving.jobs.week_run import week_cutoff
     from serving.jobs.weekly import run_week
     from serving.store import models as m
     from serving.store.database import get_engine, session_factory
+    from serving.weekly.history import import_history
 
     settings = Settings(home=home, database_url=url)
     first = week_cutoff(weeks[0]) - pd.Timedelta(days=7)

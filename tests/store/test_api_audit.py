@@ -12,7 +12,7 @@ import time
 import httpx
 from sqlalchemy import func, select
 
-from serving.auth import create_user
+from serving.access.auth import create_user
 from serving.store import models as m
 from serving.store.database import get_engine, session_factory
 from tests.integration.live_server import free_port

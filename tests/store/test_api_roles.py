@@ -119,7 +119,7 @@ def test_household_detail_has_scores_trend_explanation_rules_and_members(api):
 def test_explanation_on_demand_matches_batch_and_is_cached(api):
     client, tokens, p = api
     from features.frame_schema import frame_from_facts
-    from serving.explaining import explain_rows
+    from serving.weekly.explaining import explain_rows
 
     week = p.weeks[-1]
     listing = client.get(f"/api/v1/weeks/{week}/watchlist?limit=1", headers=bearer(tokens["admin"])).json()
@@ -272,13 +272,13 @@ def test_tokens_are_stored_hashed_and_expire(api):
     import hashlib
     import time
 
-    from serving import auth
+    from serving.access import auth
 
     digest = hashlib.sha256(value.encode()).hexdigest()
     with engine.begin() as conn:
         conn.execute(update(m.Token).where(m.Token.token_hash == digest)
                      .values(expires_at=m.Token.created_at - timedelta(minutes=1)))
-    # The API keeps a verified token for a few seconds (serving.auth.TOKEN_CACHE_SECONDS); an
+    # The API keeps a verified token for a few seconds (serving.access.auth.TOKEN_CACHE_SECONDS); an
     # expiry written to the store behind its back counts once that entry lapses.
     auth._token_cache.expire(time.monotonic() + auth.TOKEN_CACHE_SECONDS + 1)
     assert client.get("/api/v1/weeks", headers=bearer(value)).status_code == 401
@@ -287,7 +287,7 @@ def test_tokens_are_stored_hashed_and_expire(api):
 def test_a_cached_token_still_expires_on_time(api, monkeypatch):
     from datetime import timedelta
 
-    from serving import auth
+    from serving.access import auth
 
     client, _, p = api
     value = token(client, "officer1")

@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from serving.access.auth import Principal
 from serving.app import create_app
-from serving.auth import Principal
 from serving.cases import service
 from serving.store import models as m
 from serving.store.database import get_engine, session_factory

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from features import vocabulary as voc
-from serving.explaining import records
+from features.json_safe import records
 from serving.store import models as m
 from serving.store import week_inputs
 from serving.store.database import get_engine, session_factory

@@ -48,7 +48,7 @@ def _sample(session, run_id: int, every: int = 40) -> list[str]:
 
 def _stored(session, run_id: int) -> dict[str, tuple]:
     """Every household of a run: (identity, members, facts) as the store shows them, read in bulk."""
-    from serving.explaining import records
+    from features.json_safe import records
     from serving.store import week_inputs
 
     v, sc = m.RegistryVersion, m.Score
@@ -63,7 +63,7 @@ def _stored(session, run_id: int) -> dict[str, tuple]:
 
 def _answers(session, week: str) -> dict:
     """What the API, the pages, the exports and the visit sheets read of a published week."""
-    from serving.visit_sheets import store_sheets
+    from serving.documents.visit_sheets import store_sheets
 
     run_id = queries.published_run(session, week)
     households = _sample(session, run_id)
@@ -81,8 +81,8 @@ def test_last_week_shows_what_the_snapshot_rows_held(published_store):
     the weekly job wrote before this change (same history, frame and cutoff)."""
     from features.household_frame import build_household_frame
     from features.policy import load_policy
-    from serving.history import load_history
     from serving.jobs.week_run import week_cutoff
+    from serving.weekly.history import load_history
     from tests.store.legacy_snapshots import snapshots
 
     p = published_store
@@ -154,9 +154,9 @@ def test_reused_explanations_equal_computed_ones(published_store):
     computing them afresh gives, and the weekly job did reuse some."""
     from features.policy import load_policy
     from features.rules import evaluate_rules
-    from serving.explaining import explained
     from serving.store.week_inputs import rows_of_run
     from serving.store.week_store import reusable_explanations
+    from serving.weekly.explaining import explained
 
     p = published_store
     assert sum(r["stages"].get("explanations_reused", 0) for r in p.results[1:]) > 0
@@ -183,11 +183,11 @@ def test_week_documents_hold_what_the_rows_held(published_store):
 
     from features.policy import load_policy
     from features.rules import evaluate_rules
-    from serving.explaining import explained
     from serving.jobs.week_run import previous_scores
     from serving.store import rows as store_rows
     from serving.store.week_documents import EXPLANATION, RULE_TRIGGERS, documents_of_run
     from serving.store.week_inputs import rows_of_run
+    from serving.weekly.explaining import explained
 
     p = published_store
     engine = get_engine(p.settings)

@@ -25,9 +25,9 @@ WEEK = "2025-W47"
 
 @pytest.fixture(scope="module")
 def shadow_run(small_county, fitted_champion, explain_model, tmp_path_factory):
-    from serving.history import import_history
     from serving.jobs.week_run import week_cutoff
     from serving.jobs.weekly import run_week
+    from serving.weekly.history import import_history
 
     tmp = tmp_path_factory.mktemp("field-evidence")
     settings = Settings(home=tmp / "home", database_url=f"sqlite:///{tmp / 'store.db'}")
@@ -103,7 +103,7 @@ def test_realised_recall_of_a_shadow_week_follows_the_outcomes(shadow_run):
 
 def test_officers_verdict_counts_and_interval(shadow_run):
     from serving.store.publishing import utcnow
-    from serving.verdict_reads import officers_verdict
+    from serving.store.verdicts import officers_verdict
 
     settings, _, sessions = shadow_run
     with sessions() as db:
@@ -139,7 +139,7 @@ def test_officers_verdict_counts_and_interval(shadow_run):
 def test_monitoring_run_logs_the_verdict_and_the_shadow(shadow_run):
     from monitoring.verdicts import headline
     from serving.jobs.field_evidence import EXPERIMENT, log_monitoring
-    from serving.verdict_reads import officers_verdict
+    from serving.store.verdicts import officers_verdict
 
     settings, result, sessions = shadow_run
     with sessions() as db:
@@ -155,8 +155,8 @@ def test_monitoring_run_logs_the_verdict_and_the_shadow(shadow_run):
 
 
 def test_data_page_shows_the_challenger_to_researchers_only(shadow_run):
+    from serving.access.auth import create_user
     from serving.app import create_app
-    from serving.auth import create_user
     from tests.store.test_web_roles import PASSWORD, sign_in
 
     settings, _, sessions = shadow_run

@@ -13,11 +13,11 @@ def test_the_scoring_core_reproduces_the_published_week(published_store):
     from features.household_frame import build_household_frame
     from features.policy import load_policy
     from serving.core.scoring import score_week
-    from serving.history import load_history
+    from serving.core.watchlist import load_watchlist_config
     from serving.jobs.week_run import previous_scores, week_cutoff
     from serving.store import models as m
     from serving.store.database import get_engine
-    from serving.watchlist import load_watchlist_config
+    from serving.weekly.history import load_history
 
     p = published_store
     week = p.weeks[-1]
@@ -87,13 +87,13 @@ def test_the_matured_list_is_read_as_it_was_published(store_url, tmp_path, small
     from features.weeks import week_cutoff
     from monitoring.performance import realised_performance
     from serving.core.scoring import score_week
+    from serving.core.watchlist import load_watchlist_config
     from serving.jobs.model_health import matured_table
     from serving.settings import Settings
     from serving.store import models as m
     from serving.store import publishing as pub
     from serving.store import rows
     from serving.store.database import get_engine, upgrade
-    from serving.watchlist import load_watchlist_config
 
     tables = read_folder(small_county / "history").tables
     policy = load_policy()

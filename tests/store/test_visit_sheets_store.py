@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import subprocess
 
+from serving.documents.visit_sheets import store_sheets, township_visit_sheets
 from serving.store import queries as q
 from serving.store.database import get_engine, session_factory
-from serving.visit_sheets import store_sheets, township_visit_sheets
 
 
 def test_visit_sheets_from_the_store(published_store, tmp_path, pdf_tools):

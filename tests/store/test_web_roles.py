@@ -146,7 +146,7 @@ def test_pages_mask_identifiers_per_role(site):
 
 def test_logout_ends_the_session(site):
     _, clients, p = site
-    from serving.auth import create_user
+    from serving.access.auth import create_user
     from serving.store.database import get_engine, session_factory
 
     with session_factory(get_engine(p.settings))() as session:

@@ -36,7 +36,7 @@ def test_a_wrong_type_is_refused():
 
 
 def test_facts_round_trip_keeps_every_value_and_kind():
-    from serving.explaining import facts_of
+    from serving.weekly.explaining import facts_of
 
     frame = _frame()
     rebuilt = frame_schema.frame_from_facts(facts_of(frame))

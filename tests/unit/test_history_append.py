@@ -1,10 +1,10 @@
-"""Accumulating the registry history from weekly exports (serving.history)."""
+"""Accumulating the registry history from weekly exports (serving.weekly.history)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from serving.history import History, append_export, as_known_at, load_history, save_history
+from serving.weekly.history import History, append_export, as_known_at, load_history, save_history
 from tests.tables import _typed, household, member, tiny_tables
 
 

@@ -13,7 +13,7 @@ import pytest
 from rich.console import Console
 
 from features.progress import Step, milestone, report
-from serving.console_log import PACKAGES, BarHandler, CurrentStderr, configure
+from serving.commands.console_log import PACKAGES, BarHandler, CurrentStderr, configure
 
 FANPIN = str(Path(sys.executable).parent / "fanpin")
 LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d INFO (\S+): (.*)$")

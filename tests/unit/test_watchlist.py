@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from serving.watchlist import WatchlistConfig, load_watchlist_config, select_watchlist
+from serving.core.watchlist import WatchlistConfig, load_watchlist_config, select_watchlist
 
 
 def _scored(n_per_township=10):

@@ -78,7 +78,7 @@ def _move_township(conn, run_id: int, township: str, previous: dict[str, tuple[i
                    ) -> dict[str, tuple[int, int]]:
     import numpy as np
 
-    from serving.explaining import records
+    from features.json_safe import records
     from serving.store import week_inputs
 
     rows = conn.execute(sa.text(
@@ -178,7 +178,7 @@ def _restore_snapshots(conn) -> None:
 
     import pyarrow.parquet as pq
 
-    from serving.explaining import records
+    from features.json_safe import records
     from serving.store.week_inputs import REGISTRY_COLUMNS
 
     snapshots = sa.table("household_snapshots", sa.column("run_id"), sa.column("household_id"),

@@ -49,7 +49,7 @@ class SigninAttempts(Base):
     """Sign-in attempts per key (``user:<name>`` and ``addr:<ip>``) in the current window.
 
     Counted with one atomic upsert per attempt *before* the password is checked, so concurrent
-    attempts cannot slip past the limit (``serving.throttle``).
+    attempts cannot slip past the limit (``serving.access.throttle``).
     """
 
     __tablename__ = "signin_attempts"

@@ -4,7 +4,7 @@ A week's published results are rows keyed by the *run* that produced them; ``wee
 says which run is visible. A weekly run stages all its rows under its own run id, then one short
 transaction points the week at it, so a reader never sees a half-written week and a killed run
 leaves the previous one in place. Direct identifiers (names, ID numbers, phones) are only in
-``registry_versions`` and are masked per role when read (``serving.auth.mask_household``).
+``registry_versions`` and are masked per role when read (``serving.access.auth.mask_household``).
 A week stores what changed: registry rows only when they change, model inputs as one compressed
 columnar blob per township (``week_inputs``), so the store grows with change, not with weeks.
 """
@@ -137,7 +137,7 @@ class RegistryVersion(Base):
     Not a run's rows: later runs keep pointing at a version while the household does not change,
     so a version is purged only when no remaining score row points at it
     (``serving.store.registry.purge``). ``identity`` and ``members`` hold direct identifiers;
-    they leave the store only through ``serving.auth.mask_household``.
+    they leave the store only through ``serving.access.auth.mask_household``.
     """
 
     __tablename__ = "registry_versions"

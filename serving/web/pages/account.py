@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from serving import throttle
+from serving.access import throttle
 from serving.web import identity
 from serving.web.deps import CheckedForm, Lang, MaybeUser, State, WebUser, web_state
 from serving.web.i18n import LANGUAGES, gettext

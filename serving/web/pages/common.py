@@ -6,7 +6,7 @@ import re
 from types import SimpleNamespace
 
 from features.weeks import WEEK_LABEL
-from serving import auth
+from serving.access import auth
 from serving.store import queries as store
 from serving.web.deps import PageError, WebUser
 from serving.web.i18n import gettext

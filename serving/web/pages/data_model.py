@@ -8,7 +8,7 @@ from functools import lru_cache
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from serving import drift_reports
+from serving.reads import drift_reports
 from serving.store import queries as store
 from serving.web import field_evidence, identity, queries
 from serving.web.deps import Lang, PageError, SignedIn, State

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from features import vocabulary as voc
 from serving.cases import service as cases
-from serving.household_reads import HouseholdNotFound, read_household, score_in_scope
+from serving.reads.household import HouseholdNotFound, read_household, score_in_scope
 from serving.store import week_documents
 from serving.web import charts, identity, queries
 from serving.web.deps import CheckedForm, Lang, PageError, SignedIn, State, WebUser, web_state
@@ -32,7 +32,7 @@ def household_context(request: Request, user: WebUser, household_id: str, week: 
         _, run = choose_week(db, week, lang)
         if run is None:
             raise not_found_household(lang)
-        # The API's own read (serving.household_reads): one joined query, then (when nothing is
+        # The API's own read (serving.reads.household): one joined query, then (when nothing is
         # stored) the explanation computed now with the champion.
         try:
             read = read_household(db, user.principal, run.week, run.id, household_id,

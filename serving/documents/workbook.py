@@ -9,7 +9,7 @@ from typing import Any
 from features import vocabulary as voc
 from features.contract import zh_labels
 from features.rules import CRITERIA
-from serving.formulas import append_row
+from serving.documents.formulas import append_row
 
 _HOUSEHOLD = zh_labels("households")
 

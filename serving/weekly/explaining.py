@@ -13,20 +13,8 @@ from typing import Any
 import pandas as pd
 
 from features import frame_schema
+from features.json_safe import records
 from features.policy import Policy
-
-
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """JSON-safe records, vectorised (dates as YYYY-MM-DD, NaN/NaT/NA as None)."""
-    import orjson
-
-    out = frame.copy()
-    for col in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[col]):
-            out[col] = out[col].dt.strftime("%Y-%m-%d")
-    # to_json is vectorised and writes NaN/NA as null; 15 digits keep float64 round-trips exact
-    # enough that an on-demand explanation matches the batch one.
-    return orjson.loads(out.to_json(orient="records", force_ascii=False, double_precision=15))
 
 
 def facts_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -43,10 +31,10 @@ def explained(model: Any, frame: pd.DataFrame, policy: Policy, rules: pd.DataFra
     Explained ``chunk`` rows at a time (one batched TreeSHAP call each) and encoded at once, so
     a province's week never holds tens of thousands of explanation objects or dicts together:
     the caller streams them into the store. ``known``: TreeSHAP values that still hold from last
-    week (``serving.explanation_reuse``), used instead of computing them again."""
+    week (``serving.core.explanation_reuse``), used instead of computing them again."""
     from models.explanation import explain
     from models.measures import load_measures
-    from serving.explanation_reuse import contributions
+    from serving.core.explanation_reuse import contributions
 
     measures = load_measures()
     for start in range(0, len(frame), chunk):

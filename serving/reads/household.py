@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from serving import auth
+from serving.access import auth
 from serving.store import models as m
 from serving.store import queries
 
@@ -55,7 +55,7 @@ def on_demand_explanation(session: Session, champion: Any, policy: Any, run_id: 
         return None, "unavailable: no stored model input / 无模型输入"
     from features.frame_schema import frame_from_facts
     from features.rules import evaluate_rules
-    from serving.explaining import explain_rows
+    from serving.weekly.explaining import explain_rows
 
     frame = frame_from_facts([facts])
     previous_of = {household_id: previous} if previous is not None else None

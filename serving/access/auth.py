@@ -134,14 +134,14 @@ def principal(user: m.User) -> Principal:
 def authenticate(session: Session, username: str, password: str, address: str | None = None) -> Principal:
     """Check a username and password, throttling attempts per user and per client address.
 
-    The attempt is counted (atomically, ``serving.throttle``) before the password is checked, so
+    The attempt is counted (atomically, ``serving.access.throttle``) before the password is checked, so
     a burst of concurrent guesses cannot get more than the limit checked.
 
     Raises:
         Throttled: too many attempts for this username or from this address.
         AuthError: wrong username or password, or a disabled user (one message for all).
     """
-    from serving import throttle
+    from serving.access import throttle
 
     if not throttle.reserve_all(session, username, address):
         raise Throttled("too many failed sign-ins, try again later / 登录失败次数过多，请稍后再试")

@@ -36,7 +36,7 @@ class Busy(RuntimeError):
 
 
 def _render(sheets: list[dict[str, Any]], week: str, township: str) -> bytes:
-    from serving.visit_sheets import render_pdf
+    from serving.documents.visit_sheets import render_pdf
 
     return render_pdf(sheets, week=week, township=township)
 
