@@ -201,7 +201,7 @@ def first_record(home: Path | None, household_id: str) -> date | None:
         return None
     import pandas as pd
 
-    from serving.history import history_root
+    from serving.weekly.history import history_root
 
     root = history_root(home)
     current = root / "CURRENT"
