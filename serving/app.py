@@ -95,6 +95,9 @@ def create_app(settings: Settings | None = None, *, web: bool = True, load_model
     from serving.access.security_headers import SecurityHeaders
 
     app.add_middleware(SecurityHeaders)  # no-store on the API's personal data, CSP on pages
+    from serving.access.body_limit import BodyLimit
+
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # JSON bodies capped like forms: 413
 
     from serving.api import access, cases, households, model, users, weeks
 

@@ -49,9 +49,9 @@ def _dirty(households: pd.DataFrame) -> pd.DataFrame:
 def dirty(request, tmp_path_factory, small_county, fitted_champion):
     """(client, settings, users): one week published from an export whose head names are dirty."""
     from serving.access.auth import create_user
-    from serving.weekly.history import import_history
     from serving.jobs.week_run import week_cutoff
     from serving.jobs.weekly import run_week
+    from serving.weekly.history import import_history
 
     tmp = tmp_path_factory.mktemp(f"dirty-{request.param}")
     folder = tmp / "county" / "exports" / W1
