@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from serving.access import auth, throttle
 from serving.app import create_app
@@ -36,7 +36,7 @@ def app(published_store):
 
 def _user(p, name: str, role: str = "county_officer") -> None:
     with session_factory(get_engine(p.settings))() as session:
-        auth.create_user(session, name, PASSWORD, role)
+        auth.create_user(session, name, PASSWORD, role, reset=True)
         session.commit()
 
 
@@ -217,3 +217,36 @@ def test_the_address_behind_a_trusted_proxy_is_the_forwarded_one():
     assert throttle.client_address("10.0.0.1", "203.0.113.9, 10.0.0.7", ["10.0.0.1"]) == "10.0.0.7"
     assert throttle.client_address("198.51.100.4", "1.2.3.4", ["10.0.0.1"]) == "198.51.100.4"  # spoofed header
     assert throttle.client_address("10.0.0.1", None, ["10.0.0.1"]) == "10.0.0.1"
+
+
+def _cli_add(p, username: str, *extra: str) -> subprocess.CompletedProcess:
+    env = {"FANPIN_HOME": str(p.settings.home), "FANPIN_DATABASE_URL": p.settings.resolved_database_url,
+           "PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    return subprocess.run([str(Path(sys.executable).parent / "fanpin"), "users", "add", "--username", username,
+                           "--role", "admin", "--password-stdin", *extra], input=PASSWORD + "\n", env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_user_names_are_normalised_look_alikes_refused_and_add_never_resets_silently(app):
+    """Issue 30, item 8: Cyrillic "аdmin1" is not a second admin; "admin1 " is not a silent reset."""
+    client, p = app
+    admin = p.users["admin"]
+    old = token(client, admin)
+    cyrillic = _cli_add(p, "\u0430dmin1")
+    assert cyrillic.returncode != 0 and "look-alike" in cyrillic.stderr and "\n" not in cyrillic.stderr.strip()
+    upper = _cli_add(p, admin.upper())
+    assert upper.returncode != 0 and "looks like the existing" in upper.stderr
+    again = _cli_add(p, f"{admin}  ")  # trailing spaces: the same user, not reset without --reset
+    assert again.returncode != 0 and "--reset" in again.stderr
+    time.sleep(auth.TOKEN_CACHE_SECONDS)
+    assert client.get("/api/v1/weeks", headers=bearer(old)).status_code == 200  # nothing was reset
+    with session_factory(get_engine(p.settings))() as session:
+        names = set(session.scalars(select(m.User.username)))
+    assert "\u0430dmin1" not in names and f"{admin}  " not in names and admin.upper() not in names
+    # Full-width letters sign in as the same user.
+    wide = "".join(chr(ord(c) + 0xFEE0) for c in admin)
+    assert client.post("/api/v1/auth/token", data={"username": wide, "password": PASSWORD}).status_code == 200
+    assert _cli_add(p, admin, "--reset").returncode == 0
+    time.sleep(auth.TOKEN_CACHE_SECONDS)
+    assert client.get("/api/v1/weeks", headers=bearer(old)).status_code == 401  # reset when asked: revoked
+    _forget(p, "addr:testclient")

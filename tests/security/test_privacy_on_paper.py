@@ -191,3 +191,53 @@ def test_a_replayed_key_with_another_body_is_refused_and_parallel_steps_serialis
     assert codes.count(201) == 1 and 500 not in codes, codes
     steps = client.get(f"/api/v1/cases/{case}", headers=officer).json()["steps"]
     assert [s["action"] for s in steps].count("village_notice") == 1
+
+
+def test_case_dates_lie_between_the_first_registry_record_and_today_and_the_notice_runs_from_its_recording(dirty):
+    """Item 9: a lead dated 1900-01-01 or tomorrow is refused; a back-dated notice still runs 5 days
+    from the day it was recorded, so a case opened today cannot be decided today."""
+    import datetime as dt
+
+    client, settings, users = dirty
+    officer = users["county_officer"]
+    household = _watchlist(client, officer)[20]["household_id"]
+    today = dt.date.today()
+    for day in ("1900-01-01", "2012-12-31", str(today + dt.timedelta(days=1))):
+        answer = client.post("/api/v1/cases", headers=officer, json={
+            "household_id": household, "source": "model", "lead_date": day, "request_key": _key()})
+        assert answer.status_code == 422 and "\n" not in answer.json()["detail"], (day, answer.text)
+    case = client.post("/api/v1/cases", headers=officer, json={
+        "household_id": household, "source": "model", "request_key": _key()}).json()["id"]
+    early = client.post(f"/api/v1/cases/{case}/steps", headers=officer, json={
+        "action": "home_check", "on": "1900-01-01", "detail": {"at_risk": True}, "request_key": _key()})
+    assert early.status_code == 422
+    for action in ("home_check", "village_notice"):
+        step = client.post(f"/api/v1/cases/{case}/steps", headers=officer, json={
+            "action": action, "on": str(today), "detail": {"at_risk": True} if action == "home_check" else {},
+            "request_key": _key()})
+        assert step.status_code == 201, step.text
+    assert client.get(f"/api/v1/cases/{case}", headers=officer).json()["notice_start"] == str(today)
+    review = client.post(f"/api/v1/cases/{case}/steps", headers=officer, json={
+        "action": "township_review", "on": str(today), "detail": {"agree": True}, "request_key": _key()})
+    assert review.status_code == 422 and "5" in review.json()["detail"]
+
+
+def test_a_back_dated_notice_does_not_shorten_the_notice(dirty):
+    """Item 9: the notice typed as ten days ago (recorded today) still starts today."""
+    import datetime as dt
+
+    client, settings, users = dirty
+    officer = users["county_officer"]
+    household = _watchlist(client, officer)[21]["household_id"]
+    today = dt.date.today()
+    lead = str(today - dt.timedelta(days=12))
+    case = client.post("/api/v1/cases", headers=officer, json={
+        "household_id": household, "source": "model", "lead_date": lead, "request_key": _key()}).json()["id"]
+    for action, days in (("home_check", 11), ("village_notice", 10)):
+        step = client.post(f"/api/v1/cases/{case}/steps", headers=officer, json={
+            "action": action, "on": str(today - dt.timedelta(days=days)),
+            "detail": {"at_risk": True} if action == "home_check" else {}, "request_key": _key()})
+        assert step.status_code == 201, step.text
+    review = client.post(f"/api/v1/cases/{case}/steps", headers=officer, json={
+        "action": "township_review", "on": str(today), "detail": {"agree": True}, "request_key": _key()})
+    assert review.status_code == 422, review.text
