@@ -16,6 +16,7 @@ the roles that visit households.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 import threading
@@ -179,10 +180,8 @@ def authenticate(session: Session, username: str, password: str, address: str | 
     """
     from serving.access import throttle
 
-    try:
+    with contextlib.suppress(ValueError):  # a name nobody can have: counted and refused like an unknown one
         username = normalise_username(username)
-    except ValueError:
-        pass  # not a name anyone can have: counted and refused like an unknown one
     if not throttle.reserve_all(session, username, address):
         raise Throttled("too many failed sign-ins, try again later / 登录失败次数过多，请稍后再试")
     user = session.scalar(select(m.User).where(m.User.username == username))
