@@ -105,6 +105,14 @@ _PARSE_REASONS = {
 }
 
 
+class TooManyBadRows(ContractError):
+    """A file refused as a whole for its quarantine volume; ``sample``: a few of its lines (masked)."""
+
+    def __init__(self, message: str, sample: pd.DataFrame) -> None:
+        super().__init__(message)
+        self.sample = sample
+
+
 def _parse(raw: pd.DataFrame, table: str, file: str, excel: bool) -> _Parsed:
     typed = {}
     lines = []
@@ -283,6 +291,10 @@ def _read(files: dict[str, Path], *, label: Path, history, as_of,
     bad_rows: dict[str, pd.Index] = {}
     for table, p in parsed.items():
         q = qt.combine(p.lines)
+        try:
+            limits.check_quarantine_volume(p.file, len(p.typed), q)
+        except limits.TooManyQuarantined as error:
+            raise TooManyBadRows(str(error), error.sample) from None
         quarantine_parts.append(q)
         bad_rows[table] = pd.Index(q["row"].unique())
         valid_typed[table] = (

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from features.contract import sensitive_columns
 from features.identifiers import mask_id_numbers, mask_personal
-from features.masking import clean_name, mask_free_text
+from features.text_masking import clean_name, mask_free_text
 from serving.store import models as m
 from serving.store.publishing import utcnow
 
@@ -364,7 +364,7 @@ def mask_record(record: dict[str, Any], who: Principal) -> dict[str, Any]:
     """A copy of one row with its direct identifiers masked for the role.
 
     Researchers get None for every identifier; others see names and phones, and ID numbers
-    masked in the middle. A name is shown as a name only (``features.masking.clean_name``): an ID
+    masked in the middle. A name is shown as a name only (``features.text_masking.clean_name``): an ID
     number, a phone or a health word a clerk typed into the name field is cut for every role.
     """
     out = dict(record)
@@ -381,7 +381,7 @@ def mask_record(record: dict[str, Any], who: Principal) -> dict[str, Any]:
 def free_text(text: str | None, who: Principal) -> str | None:
     """A free-text field (a case note, a lead's source detail, a feedback note) as the role may
     read it: researchers get none at all; everyone else gets it with ID numbers cut to their first
-    6 and last 4 characters and phones to their last 4 digits (``features.masking``)."""
+    6 and last 4 characters and phones starred out (``features.text_masking``)."""
     if not who.sees_identifiers:
         return None
     return mask_free_text(text)

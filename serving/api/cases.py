@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
@@ -104,18 +105,33 @@ def ledger(session: SessionDep, who: Annotated[auth.Principal, Depends(require("
 
 
 @router.get("/cases/notice.{kind}", responses={200: {"content": {XLSX: {}, "application/pdf": {}}},
-                                                404: {"model": Message}})
-def notice(kind: Literal["xlsx", "pdf"], session: SessionDep,
-           who: Annotated[auth.Principal, Depends(require("notice:export"))],
-           township: Annotated[str | None, Query(max_length=64, pattern=NAME_PATTERN)] = None,
-           village: Annotated[str | None, Query(max_length=64, pattern=NAME_PATTERN)] = None):
-    """村级公示 / the village notice (no ID number, no health detail) as Excel or printable PDF."""
-    notices = _errors(lambda: service.village_notices(session, who, township=township, village=village))
-    auth.audit(session, who, f"cases.notice.{kind}", target=village or township, detail={"rows": len(notices)})
-    session.commit()
+                                                404: {"model": Message}, 429: {"model": Message}})
+async def notice(request: Request, kind: Literal["xlsx", "pdf"],
+                 who: Annotated[auth.Principal, Depends(require("notice:export"))],
+                 township: Annotated[str | None, Query(max_length=64, pattern=NAME_PATTERN)] = None,
+                 village: Annotated[str | None, Query(max_length=64, pattern=NAME_PATTERN)] = None):
+    """村级公示 / the village notice (no ID number, no health detail) as Excel or printable PDF.
+
+    The PDF is rendered in the PDF queue's worker process (``serving.documents.pdf_queue``), one
+    at a time per person (429 for another), so the API's threads never run WeasyPrint."""
+    def gather() -> list[dict[str, Any]]:
+        with request.app.state.sessions() as session:
+            found = _errors(lambda: service.village_notices(session, who, township=township, village=village))
+            auth.audit(session, who, f"cases.notice.{kind}", target=village or township, detail={"rows": len(found)})
+            session.commit()
+            return found
+
+    notices = await anyio.to_thread.run_sync(gather)
     place = township or auth.township_scope(who) or ""
     if kind == "pdf":
-        return Response(exports.notice_pdf(notices, township=place), media_type="application/pdf",
+        from serving.documents.pdf_queue import Busy
+
+        try:
+            content = await request.app.state.pdf_queue.render(exports.notice_pdf, notices, township=place,
+                                                               user=who.username)
+        except Busy as error:
+            raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(error)) from None
+        return Response(content, media_type="application/pdf",
                         headers={"Content-Disposition": 'attachment; filename="notice.pdf"'})
     return Response(exports.notice_workbook(notices), media_type=XLSX,
                     headers={"Content-Disposition": 'attachment; filename="notice.xlsx"'})

@@ -3,7 +3,7 @@
 The notice is posted in the village: it names the household head and the matter, and carries no
 ID number and no health or disability detail (not even the risk types, which name illnesses and
 disabilities): only what the rules ask a notice to show. The head's name is printed as a name only
-(``features.masking.clean_name``): an ID number, a phone or a health word a clerk typed into the
+(``features.text_masking.clean_name``): an ID number, a phone or a health word a clerk typed into the
 registry's 户主姓名 is cut, and the ledger flags that case for a clerk to correct the registry. The
 ledger is the office's own record.
 """
@@ -16,7 +16,7 @@ from datetime import timedelta
 from importlib import resources
 from typing import Any
 
-from features.masking import clean_name
+from features.text_masking import clean_name
 from serving.cases import lifecycle as lc
 from serving.documents.workbook import xlsx  # the one .xlsx builder: bold frozen header, cells defused
 

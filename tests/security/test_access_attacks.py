@@ -250,3 +250,64 @@ def test_user_names_are_normalised_look_alikes_refused_and_add_never_resets_sile
     time.sleep(auth.TOKEN_CACHE_SECONDS)
     assert client.get("/api/v1/weeks", headers=bearer(old)).status_code == 401  # reset when asked: revoked
     _forget(p, "addr:testclient")
+
+
+def test_api_documentation_needs_a_signed_in_admin_or_researcher(app):
+    """Issue 30, item 11: anonymous /openapi.json and /docs listed every endpoint, user admin included."""
+    client, p = app
+    sqlite_only(p)
+    for url in ("/openapi.json", "/docs"):
+        assert client.get(url).status_code == 401, url
+    for role, code in (("county_officer", 403), ("township_leader", 403), ("admin", 200), ("researcher", 200)):
+        answer = client.get("/openapi.json", headers=bearer(token(client, p.users[role])))
+        assert answer.status_code == code, role
+    assert "/api/v1/users/{username}/disable" in answer.json()["paths"]
+    web = TestClient(client.app)
+    sign_in(web, p.users["admin"])
+    assert web.get("/docs").status_code == 200 and web.get("/openapi.json").status_code == 200
+    web.close()
+    _forget(p, "addr:testclient")
+
+
+def test_the_case_notice_pdf_renders_in_the_queue_and_every_download_is_no_store(app, pdf_tools):
+    """Issue 30, item 5: the notice PDF rendered in the request thread (16 downloads pushed
+    /api/v1/weeks to 18.6 s); the case downloads carried no Cache-Control."""
+    import uuid
+
+    client, p = app
+    sqlite_only(p)
+    officer = bearer(token(client, p.users["county_officer"]))
+    with session_factory(get_engine(p.settings))() as session:
+        taken = set(session.scalars(select(m.Case.household_id)))
+        run_id = _run_id(p, p.weeks[-1])
+        household = next(h for h in session.scalars(select(m.Score.household_id).where(
+            m.Score.run_id == run_id, m.Score.township == p.own_township).order_by(m.Score.household_id))
+            if h not in taken)
+    case = client.post("/api/v1/cases", headers=officer, json={"household_id": household, "source": "model",
+                                                               "request_key": uuid.uuid4().hex}).json()["id"]
+    for action, detail in (("home_check", {"at_risk": True}), ("village_notice", {})):
+        assert client.post(f"/api/v1/cases/{case}/steps", headers=officer, json={
+            "action": action, "detail": detail, "request_key": uuid.uuid4().hex}).status_code == 201
+    queue = client.app.state.pdf_queue
+    results: dict[str, object] = {}
+    first = threading.Thread(target=lambda: results.setdefault("pdf", client.get("/api/v1/cases/notice.pdf",
+                                                                                  headers=officer)))
+    first.start()
+    deadline = time.monotonic() + 60
+    while not queue._by_user and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert p.users["county_officer"] in queue._by_user  # rendering in the queue's worker process
+    assert client.get("/api/v1/cases/notice.pdf", headers=officer).status_code == 429
+    started = time.monotonic()
+    assert client.get("/api/v1/weeks", headers=officer).status_code == 200
+    assert time.monotonic() - started < 2.0
+    first.join(600)
+    pdf = results["pdf"]
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and pdf.headers["cache-control"] == "no-store"
+    web = TestClient(client.app)
+    sign_in(web, p.users["county_officer"])
+    for url in ("/cases-export/ledger.xlsx", "/cases-export/notice.xlsx", "/cases-export/notice.pdf"):
+        answer = web.get(url)
+        assert answer.status_code == 200 and answer.headers.get("cache-control") == "no-store", url
+    web.close()
+    _forget(p, "addr:testclient")

@@ -11,6 +11,7 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any
 
+import anyio.to_thread
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -167,18 +168,30 @@ def ledger(request: Request, user: SignedIn) -> Response:
 
 
 @router.get("/cases-export/notice.{kind}")
-def notice(request: Request, user: SignedIn, kind: str, village: str | None = None) -> Response:
+async def notice(request: Request, user: SignedIn, kind: str, village: str | None = None) -> Response:
     lang = request.state.language
     if kind not in ("xlsx", "pdf"):
         raise PageError(404, "case", gettext(lang, "There is no such case in your area."))
     if not identity.allowed(user, "notice:export"):
         raise PageError(403, "case", gettext(lang, "Your role cannot take this step."))
     state = web_state(request)
-    with state.sessions() as db:
-        notices = service.village_notices(db, user.principal, township=scope_of(user), village=village)
-    identity.audit(state, user, f"cases.notice.{kind}", village or scope_of(user), {"rows": len(notices)})
-    if kind == "pdf":
-        return Response(exports.notice_pdf(notices, township=scope_of(user) or ""), media_type="application/pdf",
+
+    def gather() -> list[dict[str, Any]]:
+        with state.sessions() as db:
+            found = service.village_notices(db, user.principal, township=scope_of(user), village=village)
+        identity.audit(state, user, f"cases.notice.{kind}", village or scope_of(user), {"rows": len(found)})
+        return found
+
+    notices = await anyio.to_thread.run_sync(gather)
+    if kind == "pdf":  # rendered in the PDF queue's worker process, one at a time per person
+        from serving.documents.pdf_queue import Busy
+
+        try:
+            content = await request.app.state.pdf_queue.render(exports.notice_pdf, notices,
+                                                               township=scope_of(user) or "", user=user.username)
+        except Busy as error:
+            raise PageError(429, "case", str(error)) from None
+        return Response(content, media_type="application/pdf",
                         headers={"Content-Disposition": 'attachment; filename="notice.pdf"'})
     return Response(exports.notice_workbook(notices), media_type=XLSX,
                     headers={"Content-Disposition": 'attachment; filename="notice.xlsx"'})

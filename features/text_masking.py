@@ -9,8 +9,9 @@ feedback notes) is written for the office but read through the API by every role
 ``mask_free_text`` applies the quarantine lines' content rules (``features.identifiers``) to it:
 no ID number whole, and no phone number.
 
-This is the same content rule set as the quarantine and flag lines (issue 35 builds one masking
-function there); both read their patterns from ``features.identifiers``.
+These are the quarantine and flag lines' content rules (issue 35 builds that masking in
+``features.masking``: an ID number keeps its first 6 and last 4, a phone is starred out whole);
+both read their patterns from ``features.identifiers``, and this module can be folded into that one.
 """
 
 from __future__ import annotations
@@ -35,18 +36,12 @@ _NAME_CHARS = re.compile(r"[^\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaffA-Za-z·• 
 _SPACES = re.compile(r"\s+")
 
 
-def _phone_masked(match: re.Match) -> str:
-    digits = match[0]
-    return "*" * (len(digits) - 4) + digits[-4:] if len(digits) > 4 else "*" * len(digits)
-
-
 def mask_free_text(text: str | None) -> str | None:
-    """Free text with every ID-number look-alike cut to its first 6 and last 4 characters (as in
-    the quarantine lines) and every phone look-alike to its last 4 digits. Full-width digits count."""
+    """Free text with every ID-number look-alike cut to its first 6 and last 4 characters and
+    every phone look-alike starred out, as in the quarantine lines. Full-width digits count."""
     if not text:
         return text
-    masked = _replace(text, (ID_NUMBER,), _partial_id)
-    return _replace(masked, (PHONE,), _phone_masked)
+    return _replace(text, (ID_NUMBER, PHONE), lambda m: _partial_id(m) if m.re is ID_NUMBER else "*" * len(m[0]))
 
 
 def clean_name(text: str | None) -> tuple[str, bool]:
@@ -61,6 +56,9 @@ def clean_name(text: str | None) -> tuple[str, bool]:
     folded = unicodedata.normalize("NFKC", original)
     cut = _replace(folded, (ID_NUMBER, PARTIAL_ID, PHONE), lambda m: " ")
     cut = _BRACKETED.sub(" ", cut)
+    # A remark after a space goes whole when it names a condition ("赵六 肺癌": not "赵六肺").
+    words = cut.split()
+    cut = " ".join(words[:1] + [w for w in words[1:] if not _HEALTH.search(w)])
     cut = _HEALTH.sub(" ", cut)
     cut = _NAME_CHARS.sub(" ", cut)
     name = _SPACES.sub(" ", cut).strip(" ·•")
