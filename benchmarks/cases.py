@@ -248,7 +248,7 @@ def _drift_prepare(n: int) -> None:
         return
     from features.household_frame import build_household_frame
     from features.policy import load_policy
-    from serving.jobs.week_run import week_cutoff
+    from features.weeks import week_cutoff
     from training.county_data import read_history
 
     tables, _ = read_history(prep.snapshot_home(n)["folder"])

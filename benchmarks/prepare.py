@@ -54,7 +54,7 @@ def cache_dir(*packages: str) -> Path:
 def county(households: int, seed: int = 1, start: date = date(2019, 1, 1), end: date = date(2025, 12, 31),
            *, force: bool = False) -> tuple[Path, float | None]:
     """A simulated county folder (cached); returns (folder, seconds spent simulating or None)."""
-    from serving.commands.simulate import simulate_folder
+    from serving.jobs.simulation import simulate_folder
 
     out = cache_dir("features") / f"county-{households}-{seed}-{start:%Y}-{end:%Y%m%d}"
     if (out / "truth" / "simulation.json").exists() and not force:
@@ -153,7 +153,7 @@ def write_snapshot_folder(tables: dict[str, pd.DataFrame], out: Path, week: str 
 def snapshot_home(households: int, seed: int = 3, week: str = WEEK, *, force: bool = False) -> dict[str, str]:
     """Snapshot county folder + a seeded FANPIN_HOME template (cached); returns their paths."""
     from features.simulator import simulate_snapshot
-    from serving.jobs.week_run import week_cutoff
+    from features.weeks import week_cutoff
     from serving.weekly.history import import_history
 
     base = cache_dir("features") / f"snapshot-{households}-{seed}-{week}"

@@ -73,7 +73,7 @@ def growth_run(n: int, kind: str = "sqlite") -> dict[str, Any]:
     after each; ``kind`` is sqlite or postgres (``FANPIN_BENCH_POSTGRES_URL``)."""
     import pandas as pd
 
-    from serving.jobs.week_run import week_cutoff
+    from features.weeks import week_cutoff
     from serving.jobs.weekly import run_week
     from serving.settings import Settings
     from serving.store.database import get_engine

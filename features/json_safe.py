@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -29,18 +29,24 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return orjson.loads(out.to_json(orient="records", force_ascii=False, double_precision=15))
 
 
-def plain(value: Any) -> Any:
+def plain(value: Any, *, dates: Literal["day", "iso", "text"] = "day") -> Any:
     """JSON-safe, recursively: dict keys as strings, sequences and arrays as lists, frames as
-    :func:`records`, timestamps and dates as YYYY-MM-DD, numpy scalars as Python numbers,
-    None/NA/NaT/NaN/infinity as None; anything else unknown as its ``str``."""
+    :func:`records`, numpy scalars as Python numbers, None/NA/NaT/NaN/infinity as None; anything
+    else unknown as its ``str``.
+
+    ``dates``: how timestamps and dates are written: ``"day"`` YYYY-MM-DD (the store's rows and
+    documents), ``"iso"`` the full ISO text (explanations keep what they always held), ``"text"``
+    Python's ``str`` (the CLI's JSON line). Also usable as ``orjson``'s ``default=``."""
     if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
+        return {str(k): plain(v, dates=dates) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, np.ndarray)):
-        return [plain(v) for v in value]
+        return [plain(v, dates=dates) for v in value]
     if isinstance(value, pd.DataFrame):
         return records(value)
     if isinstance(value, (pd.Timestamp, dt.date)):
-        return value.isoformat()[:10]
+        if value is pd.NaT:
+            return None
+        return value.isoformat()[:10] if dates == "day" else value.isoformat() if dates == "iso" else str(value)
     if isinstance(value, np.generic):
         value = value.item()
     if value is None or value is pd.NA or value is pd.NaT:

@@ -9,9 +9,9 @@ feedback notes) is written for the office but read through the API by every role
 ``mask_free_text`` applies the quarantine lines' content rules (``features.identifiers``) to it:
 no ID number whole, and no phone number.
 
-These are the quarantine and flag lines' content rules (issue 35 builds that masking in
-``features.masking``: an ID number keeps its first 6 and last 4, a phone is starred out whole);
-both read their patterns from ``features.identifiers``, and this module can be folded into that one.
+Free text gets the quarantine and flag lines' content rule (``features.identifiers.mask_identifiers``,
+as ``features.masking.shown`` applies it); names get ``clean_name``, which a quarantine line never
+needs (a name column is masked whole there).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from features.identifiers import ID_NUMBER, PARTIAL_ID, PHONE, _partial_id, _replace
+from features.identifiers import ID_NUMBER, PARTIAL_ID, PHONE, _replace, mask_identifiers
 
 # Words that name an illness, a disability or a treatment (the health detail a notice must not
 # carry). A name never contains them in practice; when one does, a person checks the registry.
@@ -41,7 +41,7 @@ def mask_free_text(text: str | None) -> str | None:
     every phone look-alike starred out, as in the quarantine lines. Full-width digits count."""
     if not text:
         return text
-    return _replace(text, (ID_NUMBER, PHONE), lambda m: _partial_id(m) if m.re is ID_NUMBER else "*" * len(m[0]))
+    return mask_identifiers(text)  # the quarantine lines' content rule (``features.masking``)
 
 
 def clean_name(text: str | None) -> tuple[str, bool]:

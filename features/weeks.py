@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from pathlib import Path
 
 import pandas as pd
 
@@ -66,3 +67,56 @@ def week_label(day: dt.date) -> str:
     """The ISO week a date falls in, as ``YYYY-Www``."""
     iso = day.isocalendar()
     return f"{iso.year}-W{iso.week:02d}"
+
+
+class Week(str):
+    """A week, parsed once: its canonical label, its Monday, its Sunday cutoff and its export folder.
+
+    Made at the edge (a CLI command, an API route, a page, a job's entry) by :meth:`parse` from
+    whatever a person typed; everything below takes a Week and never normalises a string again.
+    A Week *is* its canonical label (a ``str`` subclass), so the store, JSON documents, file names
+    and templates take it exactly as they took the label, and comparing with ``"2025-W48"`` holds.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, value: object) -> Week:
+        if isinstance(value, Week):
+            return value
+        return super().__new__(cls, normalise_week(value))
+
+    @classmethod
+    def parse(cls, value: object) -> Week:
+        """The week a person meant (``" ２０２５－ｗ４８ "`` -> ``2025-W48``); a ValueError with one
+        clear line otherwise."""
+        return cls(value)
+
+    @classmethod
+    def of(cls, day: dt.date) -> Week:
+        """The ISO week a date falls in."""
+        return cls(week_label(day))
+
+    @property
+    def label(self) -> str:
+        """The label as a plain ``str`` (``2025-W48``)."""
+        return str.__str__(self)
+
+    @property
+    def monday(self) -> dt.date:
+        return week_monday(self)
+
+    @property
+    def cutoff(self) -> pd.Timestamp:
+        """The Sunday that ends the week: the point-in-time cutoff of its run."""
+        return week_cutoff(self)
+
+    def export_folder(self, data_dir: Path) -> Path:
+        """The week's export under a county folder: ``DIR/exports/<week>``, ``DIR/<week>``, or
+        ``DIR`` itself when it holds the tables; FileNotFoundError with one line otherwise."""
+        data_dir = Path(data_dir)
+        for candidate in (data_dir / "exports" / self, data_dir / self):
+            if candidate.is_dir():
+                return candidate
+        if data_dir.name == self or any(data_dir.glob("households.*")) or any(data_dir.glob("农户信息.*")):
+            return data_dir
+        raise FileNotFoundError(f"no export for {self} under {data_dir} (expected {data_dir}/exports/{self}/) / 未找到该周导出")

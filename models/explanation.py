@@ -13,12 +13,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from features.household_frame import CONCEPTS, FRAME_COLUMNS
+from features.json_safe import plain
 from features.policy import Policy
 from features.rules import CRITERIA, SCREENING, evaluate_rules
 from features.vocabulary import RISK_LEVEL
@@ -88,7 +90,7 @@ class Explanation:
         import orjson
 
         return orjson.dumps(self, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS,
-                            default=_plain).decode()
+                            default=partial(plain, dates="iso")).decode()
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict (plain floats, NaN as None)."""
@@ -98,17 +100,6 @@ class Explanation:
         # numbers, NaN and infinities to None, tuples to lists) ~10x faster than walking it in
         # Python, which was a large part of explaining a watch list.
         return orjson.loads(self.to_json())
-
-
-def _plain(value: Any) -> Any:
-    """What orjson cannot encode by itself (timestamps, pandas' missing values)."""
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    if value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
 
 
 def contributions_matrix(model: Any, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

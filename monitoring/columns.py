@@ -4,18 +4,10 @@ means and medians, and JSON records of its result tables.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
 from features.transformer import CATEGORICAL_FEATURES
-
-
-def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    import orjson
-
-    return orjson.loads(frame.to_json(orient="records", force_ascii=False))
 
 
 def is_categorical(name: str, series: pd.Series) -> bool:

@@ -26,6 +26,11 @@ def overlay_export(
 ) -> dict[str, pd.DataFrame]:
     """Contract tables as of ``cutoff``: history up to the cutoff, the export's rows winning.
 
+    Why not ``serving.weekly.history.append_export`` (the weekly job's way): that one grows a
+    persisted history forward only and ignores a week it already covers; the monitor needs a
+    read-only view at any cutoff, also when the history runs past it (``fanpin drift`` on a county
+    folder), in which a data-entry change of this week's export always reaches the frame.
+
     Args:
         history: contract tables of the county history.
         export: contract tables of this week's export (possibly empty tables).

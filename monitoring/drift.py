@@ -36,10 +36,11 @@ import numpy as np
 import pandas as pd
 
 from features.household_frame import FRAME_COLUMNS
+from features.json_safe import records
 from features.transformer import MODEL_FEATURES
 from monitoring import sample as sampling
 from monitoring.alerts import build_alerts
-from monitoring.columns import as_numbers, finite_median, frame_records, is_categorical
+from monitoring.columns import as_numbers, finite_median, is_categorical
 from monitoring.drift_result import DriftResult
 from monitoring.drift_settings import PREDICTION, Thresholds, as_thresholds
 from monitoring.evidently_report import column_verdicts, evidently_frame, render_report, report_columns, report_samples
@@ -160,7 +161,7 @@ def check_week(
         "subgroups": subgroup_checks(ref, cur, th, pred_ref, pred_cur, revisions),
         "revisions": revisions,
         "new_townships": new_towns,
-        "raw": None if raw is None else frame_records(raw.reset_index()),
+        "raw": None if raw is None else records(raw.reset_index()),
     }
     reference_period = None
     if "cutoff" in ref.columns and len(ref):

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from monitoring.columns import frame_records
+from features.json_safe import records
 
 
 @dataclass
@@ -47,6 +47,6 @@ class DriftResult:
         out = dict(self.summary)
         out["alerts"] = self.alerts
         out["report_path"] = self.report_path
-        out["features"] = frame_records(self.feature_results)
+        out["features"] = records(self.feature_results)
         out["checks"] = self.checks
         return out

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from features.json_safe import plain
 from monitoring.alerts import county_alert
 from monitoring.estimation import estimated_performance
 from monitoring.performance import STALE_WEEKS, matured_alerts, tolerances_with, training_figures
@@ -110,7 +111,7 @@ def matured(table: pd.DataFrame | None, metrics: dict[str, Any], *, method: str,
     alerts, county, towns = matured_alerts(table, training, tolerances_with(tolerances))
     row = county.iloc[0].to_dict()
     return {"checked": True, "method": method, "cutoff": str(pd.Timestamp(row.pop("cutoff")).date()),
-            "county": {k: _plain(v) for k, v in row.items() if k not in ("township",)},
+            "county": {k: plain(v) for k, v in row.items() if k not in ("township",)},
             "townships_below": int(sum(bool(b) for b in towns["below"])), "training": training, "alerts": alerts}
 
 
@@ -120,9 +121,3 @@ def assess(**parts: dict[str, Any]) -> dict[str, Any]:
     return {**parts, "alerts": alerts}
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, (np.floating, float)):
-        return float(value) if np.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value

@@ -114,7 +114,7 @@ def small_county(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """
     from datetime import date
 
-    from serving.commands.simulate import simulate_folder
+    from serving.jobs.simulation import simulate_folder
 
     out = tmp_path_factory.mktemp("small-county") / "county"
     simulate_folder(

@@ -23,6 +23,7 @@ import pandas as pd
 
 from features.contract import sensitive_columns
 from features.household_frame import FRAME_COLUMNS
+from features.json_safe import plain
 from features.policy import Policy
 from features.transformer import CATEGORICAL_FEATURES, MODEL_FEATURES
 from models import metrics as mt
@@ -264,7 +265,7 @@ def log_training(
                 "notes": result.notes,
             }
             (tmp / "evaluation" / "metrics.json").write_text(
-                json.dumps(_clean(metrics_doc), ensure_ascii=False, indent=2, default=_json_default), encoding="utf-8")
+                json.dumps(plain(metrics_doc), ensure_ascii=False, indent=2), encoding="utf-8")
             result.slices.to_csv(tmp / "evaluation" / "slices.csv", index=False, encoding="utf-8")
             result.calibration.to_csv(tmp / "evaluation" / "calibration.csv", index=False, encoding="utf-8")
             pd.DataFrame(result.staleness.get("curve", [])).to_csv(tmp / "evaluation" / "staleness.csv", index=False)
@@ -321,7 +322,7 @@ def log_feature_value(value: dict[str, Any]) -> None:
     idle = idle_concepts(value, cost) if cost else []
     if cost:
         mlflow.log_metric("features.idle_concepts", len(idle))
-    mlflow.log_dict(_clean({**value, "concepts_without_contribution": idle}), "evaluation/feature_value.json")
+    mlflow.log_dict(plain({**value, "concepts_without_contribution": idle}), "evaluation/feature_value.json")
 
 
 def log_staleness(staleness: dict[str, Any]) -> None:
@@ -379,22 +380,3 @@ def promote(model_name: str, version: str | int, *, reason: str, user: str | Non
             "user": user, "reason": reason, "at": stamp}
 
 
-def _clean(value: Any) -> Any:
-    """NaN and infinity become null: metrics.json must be valid JSON for every reader."""
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    if isinstance(value, (float, np.floating)):
-        return float(value) if np.isfinite(value) else None
-    return value
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, (np.floating, np.integer)):
-        return value.item()
-    if isinstance(value, (pd.Timestamp,)):
-        return str(value.date())
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return str(value)

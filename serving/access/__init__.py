@@ -6,5 +6,5 @@
 - ``security_headers``: the headers every response carries (CSP, frame and sniffing guards).
 
 May import: ``serving.store`` and the layers under it, ``serving.settings``; never the API, the
-pages, the jobs or the files made for people (they import this).
+pages, cases, reads or the jobs (they import this: the demo job makes its users here).
 """

@@ -9,6 +9,7 @@ check is pure. A request then costs one hop, the endpoint's.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -19,6 +20,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from features.weeks import Week
 from serving.access import auth
 from serving.api.schemas import WEEK_PATTERN
 
@@ -29,12 +31,16 @@ FORBIDDEN = "your role may not do this / 您的角色无权进行此操作"
 HOUSEHOLD_NOT_FOUND = "household not found in this week / 本周未找到该户"
 WEEK_NOT_FOUND = "week not published / 该周尚未发布"
 
-def published_week(session: Session, week: str | None) -> tuple[str, int]:
-    """(week, its published run) for the week asked for or the newest (``household_reads.resolve_week``);
-    404 when not published."""
+def published_week(session: Session, week: str | None) -> tuple[Week, int]:
+    """(week, its published run) for the week a request names (parsed here, at the edge) or the
+    newest (``serving.reads.household.resolve_week``); 404 when not published."""
     from serving.reads.household import resolve_week
 
-    found = resolve_week(session, week)
+    # Only the canonical spelling names a published week here (as the path's pattern requires).
+    if week is not None and not re.match(WEEK_PATTERN, week):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, WEEK_NOT_FOUND)
+    asked = Week.parse(week) if week is not None else None
+    found = resolve_week(session, asked)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, WEEK_NOT_FOUND)
     return found

@@ -21,6 +21,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from features import vocabulary as voc
+from features.weeks import Week
 from serving.access import auth
 from serving.cases import lifecycle as lc
 from serving.store import models as m
@@ -75,13 +76,13 @@ def _check_key(step: m.CaseStep, digest: str) -> None:
 class Latest:
     """The latest published week and its run."""
 
-    week: str
+    week: Week
     run_id: int
 
 
 def latest(session: Session) -> Latest | None:
     rows = queries.weeks(session)
-    return Latest(rows[0]["week"], rows[0]["run_id"]) if rows else None
+    return Latest(Week(rows[0]["week"]), rows[0]["run_id"]) if rows else None
 
 
 def _step_done(session: Session, request_key: str) -> m.CaseStep | None:

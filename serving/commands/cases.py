@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from serving.output import emit, fail
+from serving.output import emit, fail, week_or_fail
 
 
 def cases(
@@ -16,18 +16,14 @@ def cases(
 ) -> None:
     """案件台账汇总 / cases by stage, overdue, due for elimination, and the week's department warnings."""
     from features.department_warnings import load_warning_rules
-    from features.weeks import week_cutoff
     from serving.access.auth import Principal
     from serving.cases import service
     from serving.settings import get_settings
     from serving.store import queries
     from serving.store.database import get_engine, session_factory, upgrade
 
-    try:
-        cutoff = week_cutoff(week).date()
-    except ValueError as error:
-        fail(str(error))
-        return
+    week = week_or_fail(week)
+    cutoff = week.cutoff.date()
     settings = get_settings()
     engine = get_engine(settings)
     upgrade(engine)

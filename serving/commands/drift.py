@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from serving.output import emit, fail, stderr
+from serving.output import emit, fail, stderr, week_or_fail
 
 
 def _print(result: dict[str, Any]) -> None:
@@ -32,7 +32,7 @@ def drift(
     from serving.jobs.drift import drift_data
 
     try:
-        result = drift_data(data, week, report_dir)
+        result = drift_data(data, week_or_fail(week), report_dir)
     except (ContractError, FileNotFoundError, ValueError) as error:
         fail(str(error))
         return

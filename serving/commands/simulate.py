@@ -2,39 +2,13 @@
 
 from __future__ import annotations
 
-import logging
-import time
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from serving.output import emit, fail
-
-log = logging.getLogger(__name__)
-
-
-def simulate_folder(out: Path, households: int, seed: int, start: date, end: date,
-                    scenario: str = "baseline", scenario_week: str | None = None,
-                    oracle_sample: int = 600, oracle_replicas: int = 300) -> dict[str, Any]:
-    """Simulate the county and write it to ``out``; returns the realism summary.
-
-    The simulator logs how far it is (``features.progress``); the CLI shows it.
-    """
-    from features.simulator import SCENARIOS, simulate_county, summarise, write_county
-
-    if scenario not in SCENARIOS:
-        raise ValueError(f"unknown scenario {scenario!r} ({', '.join(SCENARIOS)})")
-    t0, cpu0 = time.perf_counter(), time.process_time()
-    run = simulate_county(households, seed, start, end, oracle_sample=oracle_sample, oracle_replicas=oracle_replicas)
-    log.info("writing the county folder %s", out)
-    summary = summarise(run)
-    scn = write_county(run, out, summary, scenario, scenario_week)
-    # cpu_seconds: the simulator is single-threaded NumPy, so CPU time is what an idle machine's
-    # wall clock would show; seconds is the wall clock of this run
-    return {**summary, "scenario": scn, "seconds": round(time.perf_counter() - t0, 1),
-            "cpu_seconds": round(time.process_time() - cpu0, 1), "out": str(out)}
+from serving.output import emit, fail, week_or_fail
 
 
 def simulate(
@@ -50,9 +24,12 @@ def simulate(
     as_json: Annotated[bool, typer.Option("--json", help="JSON 结果 / JSON result")] = False,
 ) -> None:
     """模拟一个县的登记数据 / simulate a county's registry (history, weekly exports, true risk)."""
+    from serving.jobs.simulation import simulate_folder
+
     try:
         result = simulate_folder(out, households, seed, date.fromisoformat(start),
-                                 date.fromisoformat(end), scenario, scenario_week,
+                                 date.fromisoformat(end), scenario,
+                                 week_or_fail(scenario_week) if scenario_week else None,
                                  oracle_sample, oracle_replicas)
     except ValueError as error:
         fail(str(error))

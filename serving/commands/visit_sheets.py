@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from serving.output import emit, fail
+from serving.output import emit, fail, week_or_fail
 
 
 def visit_sheets(
@@ -20,6 +20,7 @@ def visit_sheets(
     from serving.documents.visit_sheets import township_visit_sheets
     from serving.settings import get_settings
 
+    week = week_or_fail(week)
     try:
         pdf, count = township_visit_sheets(get_settings(), week, township)
     except LookupError as error:

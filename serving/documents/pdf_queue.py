@@ -25,6 +25,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from features.weeks import Week
 from serving.private_files import private_dir
 
 RENDER_PROCESSES = 1
@@ -35,7 +36,7 @@ class Busy(RuntimeError):
     """The person already has a visit-sheet PDF being rendered."""
 
 
-def _render(sheets: list[dict[str, Any]], week: str, township: str) -> bytes:
+def _render(sheets: list[dict[str, Any]], week: Week, township: str) -> bytes:
     from serving.documents.visit_sheets import render_pdf
 
     return render_pdf(sheets, week=week, township=township)
@@ -53,7 +54,7 @@ class PdfQueue:
         self._rendering: dict[Path, Future] = {}
         self._by_user: dict[str, int] = {}
 
-    def path(self, week: str, run_id: int, township: str, masking: str) -> Path:
+    def path(self, week: Week, run_id: int, township: str, masking: str) -> Path:
         name = hashlib.sha256(f"{township}\0{masking}".encode()).hexdigest()[:24]
         return self.folder / week / str(run_id) / f"{name}.pdf"
 
@@ -65,7 +66,7 @@ class PdfQueue:
             self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"))
         return self._pool
 
-    async def pdf(self, *, run_id: int, week: str, township: str, masking: str, user: str,
+    async def pdf(self, *, run_id: int, week: Week, township: str, masking: str, user: str,
                   sheets: Callable[[], list[dict[str, Any]]]) -> bytes:
         """The PDF: from the cache, from a render already going, or rendered now (``sheets`` is
         called in a thread to read the masked sheet data only when a render is needed).

@@ -16,6 +16,7 @@ from importlib import resources
 from typing import Any
 
 from features import vocabulary as voc
+from features.weeks import Week
 
 # Fonts tried in order; the first installed one is named first in the CSS.
 CJK_FAMILIES = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "WenQuanYi Zen Hei", "Source Han Sans SC")
@@ -146,7 +147,7 @@ def font_family() -> str:
     return ", ".join(f'"{name}"' for name in found) + ", sans-serif"
 
 
-def render_html(sheets: Sequence[Mapping[str, Any]], *, week: str, township: str,
+def render_html(sheets: Sequence[Mapping[str, Any]], *, week: Week, township: str,
                 generated: str | None = None, density: str = "") -> str:
     """The sheets as one HTML document (one ``section.sheet`` per household).
 
@@ -168,7 +169,7 @@ def render_html(sheets: Sequence[Mapping[str, Any]], *, week: str, township: str
     )
 
 
-def render_pdf(sheets: Sequence[Mapping[str, Any]], *, week: str, township: str,
+def render_pdf(sheets: Sequence[Mapping[str, Any]], *, week: Week, township: str,
                generated: str | None = None) -> bytes:
     """The sheets as a PDF: one A4 page per household (WeasyPrint, CJK font embedded).
 
@@ -218,7 +219,7 @@ def store_sheets(session: Any, run_id: int, township: str) -> list[dict[str, Any
     return out
 
 
-def township_visit_sheets(settings: Any, week: str, township: str) -> tuple[bytes, int]:
+def township_visit_sheets(settings: Any, week: Week, township: str) -> tuple[bytes, int]:
     """Read a published week from the store and render its township's visit sheets.
 
     Returns:

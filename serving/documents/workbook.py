@@ -9,6 +9,7 @@ from typing import Any
 from features import vocabulary as voc
 from features.contract import zh_labels
 from features.rules import CRITERIA
+from features.weeks import Week
 from serving.documents.formulas import append_row
 
 _HOUSEHOLD = zh_labels("households")
@@ -71,7 +72,7 @@ def xlsx(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]], width
     return buffer.getvalue()
 
 
-def watchlist_workbook(rows: Sequence[dict[str, Any]], week: str, *, identifiers: bool) -> bytes:
+def watchlist_workbook(rows: Sequence[dict[str, Any]], week: Week, *, identifiers: bool) -> bytes:
     """The API's export: the rows (already masked per role) under Chinese headers; without
     identifiers their columns are left out."""
     columns = [(k, h) for k, h in COLUMNS if identifiers or k not in ("head_name", "phone")]

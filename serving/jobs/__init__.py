@@ -3,7 +3,7 @@
 A CLI command parses its arguments and calls one job; a job reads its inputs, calls the pure
 core (``serving.core``, ``features``, ``models``, ``monitoring``) and writes its outputs.
 
-May import: ``serving.weekly``, ``serving.documents``, ``serving.store``, ``serving.core``,
-``serving.tracking``, ``serving.settings``, ``serving.output``; never access, reads, cases, the API,
-the pages or the commands.
+May import: ``serving.access``, ``serving.weekly``, ``serving.documents``, ``serving.store``,
+``serving.core``, ``serving.tracking``, ``serving.settings``, ``serving.output``; never reads,
+cases, the API, the pages or the commands.
 """

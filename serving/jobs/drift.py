@@ -7,10 +7,10 @@ result in the store.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+from features.weeks import Week
 from serving.output import stderr
 
 
@@ -25,12 +25,12 @@ def _champion(settings):
     return champion
 
 
-def drift_data(data: Path, week: str, report_dir: Path | None = None, settings=None) -> dict[str, Any]:
+def drift_data(data: Path, week: Week | str, report_dir: Path | None = None, settings=None) -> dict[str, Any]:
     """Build the week's frame, compare it with the reference and save the HTML report.
 
     Args:
         data: county folder (``history/`` and ``exports/YYYY-Www/``).
-        week: the ISO week to check.
+        week: the ISO week to check (a ``Week``, or text parsed once here).
         report_dir: where the HTML report goes (default ``FANPIN_HOME/reports``).
         settings: fanpin settings (default: from the environment).
 
@@ -42,13 +42,14 @@ def drift_data(data: Path, week: str, report_dir: Path | None = None, settings=N
     from features import reading
     from features.household_frame import build_household_frame
     from features.policy import load_policy
-    from monitoring.current import overlay_export, week_cutoff
+    from monitoring.current import overlay_export
     from monitoring.drift import check_week
     from monitoring.reference import reference_from_history
     from serving.settings import get_settings
 
     settings = settings or get_settings()
-    cutoff = week_cutoff(week)
+    week = Week.parse(week)
+    cutoff = week.cutoff
     export = data / "exports" / week
     if not export.is_dir():
         raise FileNotFoundError(f"{export}: no export for week {week} / 没有该周的导出")
@@ -92,10 +93,4 @@ def drift_data(data: Path, week: str, report_dir: Path | None = None, settings=N
                    for a in result.alerts],
         "report_path": result.report_path,
     }
-    # The summary beside the HTML report (no household rows), for whoever reads the report folder;
-    # fanpin itself reads drift from the store (the weekly job's checks), never from these files.
-    summary_path = report_path.with_suffix(".json")
-    summary_path.write_text(json.dumps({**out, "alerts": [
-        {k: a.get(k) for k in ("severity", "kind", "township", "feature", "psi")} for a in result.alerts]},
-        ensure_ascii=False, default=str), encoding="utf-8")
     return out

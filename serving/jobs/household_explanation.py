@@ -13,6 +13,8 @@ from typing import Any
 
 import pandas as pd
 
+from features.weeks import Week
+
 
 def latest_week(data_dir: Path) -> str | None:
     """The newest export week under DIR/exports, or None."""
@@ -21,7 +23,7 @@ def latest_week(data_dir: Path) -> str | None:
     return weeks[-1] if weeks else None
 
 
-def _tables(data_dir: Path, week: str, cutoff: pd.Timestamp) -> dict[str, pd.DataFrame]:
+def _tables(data_dir: Path, week: Week, cutoff: pd.Timestamp) -> dict[str, pd.DataFrame]:
     """Registry tables as they stood at the cutoff: the history, plus the week's export only when
     the history ends before it (merged by the weekly job's own rules, so no row is doubled)."""
     from features.reading import read_folder
@@ -57,7 +59,7 @@ def _model(model_uri: str | None, settings: Any) -> tuple[Any, str]:
     return champion.model, f"models:/{settings.model_name}/{champion.version}"
 
 
-def explain_household(data_dir: str | Path, household_id: str, settings: Any, *, week: str | None = None,
+def explain_household(data_dir: str | Path, household_id: str, settings: Any, *, week: Week | str | None = None,
                       model_uri: str | None = None) -> dict[str, Any]:
     """Explanation dict of one household at a week's cutoff.
 
@@ -79,15 +81,11 @@ def explain_household(data_dir: str | Path, household_id: str, settings: Any, *,
     from features.rules import evaluate_rules
     from models.explanation import explain
     from models.measures import load_measures
-    from serving.jobs.week_run import week_cutoff
+    from serving.jobs.week_run import as_week
 
     data_dir = Path(data_dir)
-    if week is None:
-        week = latest_week(data_dir)
-        if week is None:
-            year, number, _ = dt.date.today().isocalendar()
-            week = f"{year}-W{number:02d}"
-    cutoff = week_cutoff(week)
+    week = as_week(week or latest_week(data_dir) or Week.of(dt.date.today()))
+    cutoff = week.cutoff
     policy = load_policy(getattr(settings, "policy_path", None))
     tables = _tables(data_dir, week, cutoff)
     frame = build_household_frame(tables, cutoff, policy)

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from features.weeks import Week
 from monitoring import challenger as cmp
 from monitoring.outcomes import entrants
 from serving.core.watchlist import WatchlistConfig, capacity_list
@@ -41,7 +42,7 @@ def load_challenger(settings, champion) -> Any | None:
     return None if str(found.version) == str(champion.version) else found
 
 
-def score_shadow(engine: Engine, run_id: int, week: str, frame: pd.DataFrame, champion_probability: np.ndarray,
+def score_shadow(engine: Engine, run_id: int, week: Week, frame: pd.DataFrame, champion_probability: np.ndarray,
                  champion_version: str, challenger: Any, config: WatchlistConfig) -> dict[str, Any]:
     """Score the week with the challenger and store its comparison with the champion."""
     from serving.store.publishing import stage_rows, utcnow

@@ -30,6 +30,7 @@ from typing import Any
 
 import pandas as pd
 
+from features.weeks import Week
 from serving.core.scoring import Previous
 from serving.settings import Settings
 
@@ -198,7 +199,7 @@ def _arrow_out_schema():
                       (part.strip().split(" ") for part in SCORE_SCHEMA.split(","))])
 
 
-def run_week_spark(data_dir: str | Path, week: str, settings: Settings, *, master: str | None = None,
+def run_week_spark(data_dir: str | Path, week: Week | str, settings: Settings, *, master: str | None = None,
                    champion=None, out: str | Path | None = None, partitions: int | None = None,
                    started_by: str | None = None, progress: Callable[[str], None] | None = None,
                    accept_incomplete: str | None = None) -> dict[str, Any]:
@@ -224,6 +225,7 @@ def run_week_spark(data_dir: str | Path, week: str, settings: Settings, *, maste
     from serving.store import publishing as pub
     from serving.weekly import history as hist
 
+    week = wr.as_week(week)
     clock = wr.StageClock(progress)
     say = clock.start
     job = wr.prepare_job(data_dir, week, settings, champion)
@@ -245,7 +247,7 @@ def run_week_spark(data_dir: str | Path, week: str, settings: Settings, *, maste
         parquet = hist.history_root(job.home) / (hist.history_root(job.home) / "CURRENT").read_text().strip()
 
         say("previous")
-        previous = wr.previous_scores(engine, week)
+        previous = wr.previous_scores(engine, job.previous)
 
         say("spark")
         spark = spark_session(master, partitions)

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from features.progress import report
+from features.weeks import Week
 from serving.core.scoring import Previous
 from serving.settings import Settings
 
@@ -31,22 +32,11 @@ class WeeklyError(RuntimeError):
     """The job cannot run (bad week, missing export, no history, no champion); one clear line."""
 
 
-def week_cutoff(week: str) -> pd.Timestamp:
-    """Sunday ending the ISO week (the point-in-time cutoff), as a WeeklyError when malformed."""
-    from features.weeks import week_cutoff as cutoff
-
+def as_week(value: object) -> Week:
+    """The week a job's caller named, parsed once at the job's entry (``features.weeks.Week``), as
+    a WeeklyError when malformed; everything below the entry takes the Week."""
     try:
-        return cutoff(canonical_week(week))
-    except ValueError as error:
-        raise WeeklyError(str(error)) from None
-
-
-def canonical_week(week: str) -> str:
-    """The week's one spelling (``features.weeks.normalise_week``), as a WeeklyError when malformed."""
-    from features.weeks import normalise_week
-
-    try:
-        return normalise_week(week)
+        return Week.parse(value)
     except ValueError as error:
         raise WeeklyError(str(error)) from None
 
@@ -58,15 +48,12 @@ def pause_point(stage: str) -> None:
         time.sleep(3600)
 
 
-def export_folder(data_dir: Path, week: str) -> Path:
-    """The week's export: DIR/exports/<week>, DIR/<week>, or DIR itself when it holds the tables."""
-    data_dir = Path(data_dir)
-    for candidate in (data_dir / "exports" / week, data_dir / week):
-        if candidate.is_dir():
-            return candidate
-    if data_dir.name == week or any(data_dir.glob("households.*")) or any(data_dir.glob("农户信息.*")):
-        return data_dir
-    raise WeeklyError(f"no export for {week} under {data_dir} (expected {data_dir}/exports/{week}/) / 未找到该周导出")
+def export_folder(data_dir: Path, week: Week) -> Path:
+    """The week's export under ``data_dir`` (``Week.export_folder``), as a WeeklyError when absent."""
+    try:
+        return week.export_folder(Path(data_dir))
+    except FileNotFoundError as error:
+        raise WeeklyError(str(error)) from None
 
 
 def fingerprint(folder: Path) -> str:
@@ -114,8 +101,7 @@ class Job:
     """What both engines (``serving.jobs.weekly`` and ``serving.jobs.spark_weekly``) set up before a run."""
 
     data_dir: Path
-    week: str
-    cutoff: pd.Timestamp
+    week: Week
     folder: Path
     settings: Settings
     home: Path
@@ -123,19 +109,25 @@ class Job:
     config: Any
     engine: Any
     champion: Any
+    # The latest week published before this one (label, run id), read once when the job is set
+    # up: completeness, last week's scores and the registry versions all compare with it.
+    previous: tuple[Week, int] | None = None
     accept_incomplete: str | None = None  # the operator's reason for publishing an incomplete week
     fingerprint: str | None = None  # of the export, once read
 
+    @property
+    def cutoff(self) -> pd.Timestamp:
+        return self.week.cutoff
 
-def prepare_job(data_dir: str | Path, week: str, settings: Settings, champion=None) -> Job:
-    """The week's cutoff and export, county policy and watch-list settings, the migrated store and
-    the champion; a WeeklyError names whatever is missing."""
+
+def prepare_job(data_dir: str | Path, week: Week, settings: Settings, champion=None) -> Job:
+    """The week's export, county policy and watch-list settings, the migrated store, the previous
+    published week and the champion; a WeeklyError names whatever is missing."""
     from features.policy import load_policy
     from serving.core.watchlist import load_watchlist_config
     from serving.store.database import get_engine, upgrade
+    from serving.store.publishing import previous_published
 
-    week = canonical_week(week)  # before anything else: one week, one label, one cutoff
-    cutoff = week_cutoff(week)
     folder = export_folder(Path(data_dir), week)
     policy = load_policy(settings.policy_path)
     config = load_watchlist_config(settings.watchlist_path)
@@ -149,7 +141,8 @@ def prepare_job(data_dir: str | Path, week: str, settings: Settings, champion=No
             champion = load_champion(settings)
         except Exception as error:
             raise WeeklyError(f"no champion model {settings.model_uri}: {error} / 未找到冠军模型") from None
-    return Job(Path(data_dir), week, cutoff, folder, settings, home, policy, config, engine, champion)
+    return Job(Path(data_dir), week, folder, settings, home, policy, config, engine, champion,
+               previous=previous_published(engine, week))
 
 
 def read_export(job: Job, run_id: int, stages: dict[str, Any]):
@@ -184,7 +177,7 @@ def check_complete(job: Job, read, run_id: int, stages: dict[str, Any]) -> None:
     from serving.store.publishing import who
     from serving.weekly import completeness
 
-    previous_week, previous = completeness.previous_counts(job.engine, job.week)
+    previous_week, previous = completeness.previous_counts(job.engine, job.previous)
     bounds = completeness.Bounds(job.settings.completeness_min_ratio, job.settings.completeness_max_ratio,
                                  job.settings.completeness_max_moved)
     try:
@@ -222,13 +215,11 @@ def append_week(job: Job, history, read, stages: dict[str, Any]):
     return history
 
 
-def previous_scores(engine, week: str) -> Previous:
-    """Probabilities and the watch list of the latest week published before ``week`` (for change,
-    'new' and 'rising'); empty and None when there is none."""
+def previous_scores(engine, previous: tuple[Week, int] | None) -> Previous:
+    """Probabilities and the watch list of the previous published week (``Job.previous``: for
+    change, 'new' and 'rising'); empty and None when there is none."""
     from serving.store import models as m
-    from serving.store import publishing as pub
 
-    previous = pub.previous_published(engine, week)
     if previous is None:
         return Previous()
     with engine.connect() as conn:

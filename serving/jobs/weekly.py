@@ -21,12 +21,14 @@ from typing import Any
 
 import pandas as pd
 
+from features.weeks import Week
 from serving.jobs.field_evidence import after_publish
 from serving.jobs.model_health import week_health
 from serving.jobs.week_run import (
     STAGES,
     StageClock,
     append_week,
+    as_week,
     pause_point,
     prepare_job,
     previous_scores,
@@ -39,7 +41,7 @@ from serving.jobs.week_run import (
 from serving.settings import Settings
 
 
-def _drift(champion, frame, week, probability, raw_tables, previous_tables) -> dict[str, Any]:
+def _drift(champion, frame, week: Week, probability, raw_tables, previous_tables) -> dict[str, Any]:
     """``monitoring.drift.check_week`` against the champion's reference sample, as store values."""
     from features.json_safe import plain, records
     from monitoring.drift import check_week
@@ -63,14 +65,14 @@ def _drift(champion, frame, week, probability, raw_tables, previous_tables) -> d
     }
 
 
-def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=None, started_by: str | None = None,
+def run_week(data_dir: str | Path, week: Week | str, settings: Settings, *, champion=None, started_by: str | None = None,
              progress: Callable[[str], None] | None = None, accept_incomplete: str | None = None,
              challenger=None) -> dict[str, Any]:
     """Run the weekly job for one ISO week and publish it (see the module docstring).
 
     Args:
         data_dir: a county folder (``exports/<week>/``) or the week's export folder.
-        week: ISO week, ``YYYY-Www``.
+        week: ISO week, ``YYYY-Www`` (a ``Week``, or text parsed once here).
         settings: store, home (history) and model registry locations.
         champion: a loaded champion (default: ``serving.tracking.load_champion``).
         started_by: recorded as the run's operator (default: the OS user).
@@ -95,6 +97,7 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
     from serving.weekly.department_feed import stage_department_warnings
     from serving.weekly.explaining import explained
 
+    week = as_week(week)
     clock = StageClock(progress, task=f"weekly {week}", total=len(STAGES))
 
     def say(stage: str) -> None:
@@ -118,7 +121,7 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
         say("frame")
         frame = build_household_frame(history.tables, cutoff, policy)
         stages["households"] = reconciled(read, frame)
-        previous = previous_scores(engine, week)
+        previous = previous_scores(engine, job.previous)
 
         week_scores = score_week(frame, champion.model, policy, job.config, previous, stage=say)
         scored, rules, listed = week_scores.scored, week_scores.rules, week_scores.listed
@@ -128,7 +131,7 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
         # Explanations are compressed into their township's blob as they are made: the week's
         # explanations are never all in memory at once, only their compressed bytes.
         top: dict[str, dict[str, str] | None] = {}
-        known = reusable_explanations(engine, week, champion.model, str(champion.version), frame.loc[listed])
+        known = reusable_explanations(engine, job.previous, champion.model, str(champion.version), frame.loc[listed])
         stages["explanations_reused"] = len(known)
         listed_frame = frame.loc[listed].reset_index(drop=True)
         township_of = dict(zip(listed_frame["household_id"], listed_frame["township"], strict=True))
@@ -157,7 +160,7 @@ def run_week(data_dir: str | Path, week: str, settings: Settings, *, champion=No
         del read, before
 
         say("stage")
-        shown, stages["registry_versions"] = stage_households(engine, run_id, week, history.tables, frame, cutoff)
+        shown, stages["registry_versions"] = stage_households(engine, run_id, job.previous, history.tables, frame, cutoff)
         pub.stage_rows(engine, m.Score, rows.score_rows(scored, top, shown), run_id)
         pause_point("stage-scores")
         listed_rows = scored.loc[listed]

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from features.weeks import Week
 from serving.access import auth
 from serving.store import models as m
 from serving.store import queries
@@ -24,12 +25,12 @@ class HouseholdNotFound(LookupError):
     so nothing leaks about a household another township holds."""
 
 
-def resolve_week(session: Session, week: str | None) -> tuple[str, int] | None:
+def resolve_week(session: Session, week: Week | None) -> tuple[Week, int] | None:
     """(week, its published run) for the week asked for, or the newest published week when none
     is; None when that week (or any week) has not been published."""
     if week is None:
         weeks = queries.weeks(session)
-        return (weeks[0]["week"], weeks[0]["run_id"]) if weeks else None
+        return (Week(weeks[0]["week"]), weeks[0]["run_id"]) if weeks else None
     run_id = queries.published_run(session, week)
     return None if run_id is None else (week, run_id)
 
@@ -72,7 +73,7 @@ def on_demand_explanation(session: Session, champion: Any, policy: Any, run_id: 
 class HouseholdRead:
     """What one read of a household found (identity and members not yet masked)."""
 
-    week: str
+    week: Week
     run_id: int
     bundle: dict[str, Any]
     trend: list[dict[str, Any]]
@@ -85,7 +86,7 @@ class HouseholdRead:
         return self.bundle["score"]
 
 
-def read_household(session: Session, who: auth.Principal, week: str, run_id: int, household_id: str, *,
+def read_household(session: Session, who: auth.Principal, week: Week, run_id: int, household_id: str, *,
                    champion: Any, policy: Any, audit_log: Any, via: str | None = None) -> HouseholdRead:
     """Everything a household's page or API answer shows of one published week; the read is
     audited through the app's batched ``audit_log`` (``serving.api.audit_log``), ``via`` naming

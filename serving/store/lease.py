@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from features.weeks import Week
 from serving.store import models as m
 
 TTL = timedelta(minutes=5)
@@ -60,7 +61,7 @@ def _alive_here(host: str, pid: int) -> bool:
     return True
 
 
-def take(engine: Engine, week: str, run_id: int) -> None:
+def take(engine: Engine, week: Week, run_id: int) -> None:
     """Take the week's lease for ``run_id`` (see the module docstring) and start renewing it.
 
     Raises:
@@ -95,7 +96,7 @@ def take(engine: Engine, week: str, run_id: int) -> None:
     raise LeaseHeld(f"week {week}: another run took the lease first / 该周已被另一次运行占用")
 
 
-def renew(engine: Engine, week: str, run_id: int) -> bool:
+def renew(engine: Engine, week: Week, run_id: int) -> bool:
     """Push the lease's expiry out; False when this run no longer holds it."""
     t = m.WeekLease.__table__
     with engine.begin() as conn:
@@ -104,7 +105,7 @@ def renew(engine: Engine, week: str, run_id: int) -> bool:
     return result.rowcount == 1
 
 
-def hold(conn: Connection, week: str, run_id: int) -> None:
+def hold(conn: Connection, week: Week, run_id: int) -> None:
     """Inside the publish transaction: lock the lease row if this run still holds it.
 
     Raises:
@@ -116,7 +117,7 @@ def hold(conn: Connection, week: str, run_id: int) -> None:
         raise LeaseLost(f"run {run_id} of {week} lost its lease to another run; nothing published / 本次运行已失效，未发布")
 
 
-def release(engine: Engine, week: str, run_id: int) -> None:
+def release(engine: Engine, week: Week, run_id: int) -> None:
     """Stop renewing and give the week back (only if this run still holds it)."""
     with _beats_lock:
         stop = _beats.pop(run_id, None)
@@ -127,14 +128,14 @@ def release(engine: Engine, week: str, run_id: int) -> None:
         conn.execute(delete(t).where(t.c.week == week, t.c.run_id == run_id))
 
 
-def holder(engine: Engine, week: str) -> int | None:
+def holder(engine: Engine, week: Week) -> int | None:
     """The run holding the week's lease (None: free)."""
     t = m.WeekLease.__table__
     with engine.connect() as conn:
         return conn.execute(select(t.c.run_id).where(t.c.week == week)).scalar_one_or_none()
 
 
-def _start_heartbeat(engine: Engine, week: str, run_id: int) -> None:
+def _start_heartbeat(engine: Engine, week: Week, run_id: int) -> None:
     stop = threading.Event()
     with _beats_lock:
         _beats[run_id] = stop

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, insert, select, update
 
 from features.identifiers import mask_id_numbers
+from features.weeks import Week
 from serving.store import drift_samples, lease, registry
 from serving.store import models as m
 
@@ -52,7 +53,7 @@ def who() -> str:
         return "unknown"
 
 
-def start_run(engine: Engine, week: str, *, started_by: str | None = None) -> int:
+def start_run(engine: Engine, week: Week, *, started_by: str | None = None) -> int:
     """Record a new run of ``week`` holding the week's lease (``serving.store.lease``), and abandon
     earlier unfinished runs of the week (their holder is gone, or the lease could not be taken).
 
@@ -147,7 +148,7 @@ def stage_rows(engine: Engine, table: type[m.Base], rows: Sequence[dict[str, Any
     return n
 
 
-def publish(engine: Engine, run_id: int, week: str, cutoff: date, facts: dict[str, Any],
+def publish(engine: Engine, run_id: int, week: Week, cutoff: date, facts: dict[str, Any],
             before_commit: Callable[[], None] | None = None) -> None:
     """Make ``run_id`` the published run of ``week`` (one transaction), then purge old rows.
 
@@ -215,13 +216,13 @@ def purge(engine: Engine) -> None:
     drift_samples.purge(engine)
 
 
-def published_run_id(engine: Engine, week: str) -> int | None:
+def published_run_id(engine: Engine, week: Week) -> int | None:
     """The run a week currently shows (None when never published)."""
     with engine.connect() as conn:
         return conn.execute(select(m.Week.published_run_id).where(m.Week.week == week)).scalar_one_or_none()
 
 
-def previous_published(engine: Engine, week: str) -> tuple[str, int] | None:
+def previous_published(engine: Engine, week: Week) -> tuple[Week, int] | None:
     """The latest published week before ``week`` and its run (for change and 'new' flags)."""
     with engine.connect() as conn:
         row = conn.execute(
@@ -230,4 +231,4 @@ def previous_published(engine: Engine, week: str) -> tuple[str, int] | None:
             .order_by(m.Week.week.desc())
             .limit(1)
         ).first()
-    return (row[0], int(row[1])) if row else None
+    return (Week(row[0]), int(row[1])) if row else None

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Integer, Select, and_, bindparam, cast, func, select
 from sqlalchemy.orm import Session
 
+from features.weeks import Week
 from serving.store import models as m
 from serving.store import week_documents, week_inputs
 from serving.store.run_cache import per_run
@@ -89,7 +90,7 @@ def _statements() -> dict[str, Any]:
     }
 
 
-def published_run(session: Session, week: str) -> int | None:
+def published_run(session: Session, week: Week) -> int | None:
     return session.execute(_statements()["published_run"], {"week": week}).scalar()
 
 
@@ -99,7 +100,7 @@ def weeks(session: Session) -> list[dict[str, Any]]:
     return [{**row, "counts": row["counts"] or {}} for row in rows]
 
 
-def runs(session: Session, week: str | None = None) -> list[dict[str, Any]]:
+def runs(session: Session, week: Week | None = None) -> list[dict[str, Any]]:
     """Run history (who, when, model, fingerprint, counts), newest first."""
     q = select(m.Run).order_by(m.Run.id.desc())
     if week:
@@ -290,7 +291,7 @@ def watchlist_reasons(session: Session, run_id: int, household_id: str) -> list[
     return list(w.reasons) if w else []
 
 
-def trend(session: Session, household_id: str, up_to_week: str | None = None) -> list[dict[str, Any]]:
+def trend(session: Session, household_id: str, up_to_week: Week | None = None) -> list[dict[str, Any]]:
     """The household's published score in every week (oldest first)."""
     rows = session.execute(_statements()["trend"], {"household_id": household_id, "week": up_to_week or "9999-W99"})
     return [

@@ -7,14 +7,17 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Engine
 
+from features.weeks import Week
 from serving.store import models as m
 from serving.store import publishing as pub
 from serving.store import registry, week_documents, week_inputs
 
 
-def stage_households(engine: Engine, run_id: int, week: str, tables: dict[str, pd.DataFrame], frame: pd.DataFrame,
+def stage_households(engine: Engine, run_id: int, previous: tuple[Week, int] | None, tables: dict[str, pd.DataFrame], frame: pd.DataFrame,
                      cutoff: pd.Timestamp) -> tuple[dict[str, int], int]:
     """Stage the run's new registry versions and its model inputs.
+
+    ``previous``: the previous published week (label, run id), whose registry versions still hold.
 
     Returns:
         (household id -> the run whose registry version the household shows, for its score row;
@@ -23,7 +26,6 @@ def stage_households(engine: Engine, run_id: int, week: str, tables: dict[str, p
     ids = frame["household_id"]
     current = registry.at_cutoff(tables, ids, cutoff)
     digest = registry.digests(current, ids)
-    previous = pub.previous_published(engine, week)
     before = week_inputs.registry_of_run(engine, previous[1]) if previous else None
     runs = registry.versions_to_store(before, ids, digest, run_id)
     changed = ids[runs == run_id]
@@ -33,14 +35,15 @@ def stage_households(engine: Engine, run_id: int, week: str, tables: dict[str, p
     return dict(zip(ids.tolist(), runs.tolist(), strict=True)), stored
 
 
-def reusable_explanations(engine: Engine, week: str, model, model_version: str, listed: pd.DataFrame) -> dict:
-    """Last week's TreeSHAP values that hold for this week's listed households
-    (``serving.core.explanation_reuse``): only when last week was explained by the same model version."""
+def reusable_explanations(engine: Engine, previous: tuple[Week, int] | None, model, model_version: str,
+                          listed: pd.DataFrame) -> dict:
+    """The previous published week's TreeSHAP values (``previous``: label, run id) that hold for this
+    week's listed households (``serving.core.explanation_reuse``): only when that week was explained
+    by the same model version."""
     from sqlalchemy import select
 
     from serving.core.explanation_reuse import payload_contributions, reusable
 
-    previous = pub.previous_published(engine, week)
     if previous is None or listed.empty:
         return {}
     run_id = previous[1]

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from features.weeks import Week
 from serving.store import queries as store
 from serving.store.filters import Filters
 from serving.store.models import Feedback, QuarantineRow, Score
@@ -28,7 +29,7 @@ FLAGS = ("new", "rising", "rule_triggered")
 NO_FOLLOW_UP = "none"
 
 
-def _follow_up(db: Session, week: str, township: str | None, household_ids: list[str] | None = None) -> dict[str, str]:
+def _follow_up(db: Session, week: Week, township: str | None, household_ids: list[str] | None = None) -> dict[str, str]:
     """The latest feedback outcome per household for the week (its follow-up status), within a
     township and/or for some households."""
     query = select(Feedback.household_id, Feedback.outcome).where(Feedback.week == week)
@@ -88,7 +89,7 @@ def _quarantined(db: Session, run_id: int) -> int:
                          .where(QuarantineRow.run_id == run_id, QuarantineRow.kind == "quarantine")) or 0)
 
 
-def record_feedback(db: Session, who: Any, *, household_id: str, week: str, township: str, outcome: str,
+def record_feedback(db: Session, who: Any, *, household_id: str, week: Week, township: str, outcome: str,
                     risk_types: list[str], note: str) -> Feedback:
     """Store an officer's visit record and audit it, in one transaction."""
     from serving.access.auth import audit

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from features.weeks import Week
 from serving.documents.workbook import xlsx
 from serving.web import labels
 from serving.web.i18n import gettext
@@ -25,8 +26,8 @@ HEADERS = [
 ]
 
 
-def watchlist_workbook(rows: list[dict[str, Any]], week: str, language: str) -> bytes:
-    """One sheet (``serving.documents.workbook.xlsx``): a header row in the reader's language, then one row
+def page_rows_sheet(rows: list[dict[str, Any]], week: Week, language: str) -> bytes:
+    """The page's rows for the one workbook builder (``serving.documents.workbook.xlsx``): a header row in the reader's language, then one row
     per listed household."""
     zh = language == "zh_CN"
 

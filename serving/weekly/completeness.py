@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from features.reading import REQUIRED_TABLES
+from features.weeks import Week
 
 
 class IncompleteWeek(RuntimeError):
@@ -89,7 +90,7 @@ def township_problems(read, previous: dict[str, Any], bounds: Bounds, against: s
     return out
 
 
-def problems(read, previous: dict[str, Any] | None, bounds: Bounds, previous_week: str | None = None) -> list[str]:
+def problems(read, previous: dict[str, Any] | None, bounds: Bounds, previous_week: Week | None = None) -> list[str]:
     """Every way the export fails the bounds (empty: complete)."""
     now = export_counts(read)
     out = []
@@ -114,7 +115,7 @@ def problems(read, previous: dict[str, Any] | None, bounds: Bounds, previous_wee
     return out + township_problems(read, previous, bounds, against)
 
 
-def check(read, previous: dict[str, Any] | None, bounds: Bounds, *, previous_week: str | None = None,
+def check(read, previous: dict[str, Any] | None, bounds: Bounds, *, previous_week: Week | None = None,
           accept_reason: str | None = None) -> list[str]:
     """Raise ``IncompleteWeek`` unless the export is complete or accepted; returns what was accepted."""
     found = problems(read, previous, bounds, previous_week)
@@ -124,14 +125,12 @@ def check(read, previous: dict[str, Any] | None, bounds: Bounds, *, previous_wee
     return found
 
 
-def previous_counts(engine, week: str) -> tuple[str | None, dict[str, Any] | None]:
-    """(week, completeness counts) of the latest published week before ``week``."""
+def previous_counts(engine, found: tuple[Week, int] | None) -> tuple[Week | None, dict[str, Any] | None]:
+    """(week, completeness counts) of the previous published week (``found``: label, run id)."""
     from sqlalchemy import select
 
     from serving.store import models as m
-    from serving.store.publishing import previous_published
 
-    found = previous_published(engine, week)
     if found is None:
         return None, None
     with engine.connect() as conn:
@@ -154,7 +153,7 @@ def _scored_townships(engine, run_id: int) -> dict[str, str]:
         return dict(conn.execute(select(m.Score.household_id, m.Score.township).where(m.Score.run_id == run_id)).all())
 
 
-def audit_acceptance(engine, week: str, run_id: int, operator: str, reason: str, accepted: list[str]) -> None:
+def audit_acceptance(engine, week: Week, run_id: int, operator: str, reason: str, accepted: list[str]) -> None:
     """Write the operator's acceptance of an incomplete week to the audit log."""
     from serving.store import models as m
     from serving.store.publishing import utcnow

@@ -26,6 +26,7 @@ import pandas as pd
 
 from features.contract import KEYS, TABLES
 from features.point_in_time import recorded_by
+from features.weeks import Week
 from serving.private_files import private_tree
 
 SCD_KEYS = {"households": "household_id", "members": "member_id"}
@@ -147,9 +148,13 @@ def _merge_versions(past: pd.DataFrame, export: pd.DataFrame, key: str, week_sta
     return combined
 
 
-def append_export(history: History, export: dict[str, pd.DataFrame], week: str,
+def append_export(history: History, export: dict[str, pd.DataFrame], week: Week,
                   cutoff: pd.Timestamp) -> tuple[History, bool]:
     """The history with one weekly export added (unchanged when the week is already covered).
+
+    Slowly changing rows get versions closed at the week's start, so the history can be read as
+    known at any later cutoff. ``monitoring.current.overlay_export`` is the other way to combine
+    the two, on purpose: a read-only view at any cutoff for the drift monitor, never persisted.
 
     Returns:
         (history, changed).
@@ -178,7 +183,7 @@ class HistoryConflict(RuntimeError):
     """A corrected export of a week that later weeks were already built on; one line."""
 
 
-def apply_week(home: Path, history: History, export: dict[str, pd.DataFrame], week: str, cutoff: pd.Timestamp,
+def apply_week(home: Path, history: History, export: dict[str, pd.DataFrame], week: Week, cutoff: pd.Timestamp,
                fingerprint: str) -> tuple[History, str]:
     """Add a week's export to the history, or replace what the week contributed.
 

@@ -32,7 +32,7 @@ def test_fanpin_drift_json_without_a_champion(drift_county, tmp_path, monkeypatc
     assert high and high[0]["township"] == truth["township"] and "万元" in high[0]["message_zh"]
     report = tmp_path / "home" / "reports" / f"drift-{SCENARIO_WEEK}.html"
     assert out["report_path"] == str(report) and report.stat().st_size > 100_000
-    assert (report.with_suffix(".json")).exists()
+    assert not (report.with_suffix(".json")).exists()  # nothing written that nothing reads
 
 
 def test_fanpin_drift_refuses_a_missing_week(drift_county):

@@ -165,7 +165,7 @@ def test_weekly_job_holds_a_unit_error_out_of_the_watch_list(drift_county, drift
     are held out of the features and rules, and the drift monitor still names the township."""
     from sqlalchemy import select
 
-    from serving.jobs.week_run import week_cutoff
+    from features.weeks import week_cutoff
     from serving.jobs.weekly import run_week
     from serving.settings import Settings
     from serving.store import models as m

@@ -120,19 +120,18 @@ def test_masking_by_content_for_each_role():
 @pytest.mark.parametrize("spelling", ["２０２５-W48", " 2025-W48 ", "2025w48", "2025-ｗ４８", "2025 - W48", "2025W48"])
 def test_week_spellings_are_one_week(spelling):
     from features.weeks import normalise_week, week_cutoff
-    from serving.jobs.week_run import canonical_week
-    from serving.jobs.week_run import week_cutoff as job_cutoff
+    from serving.jobs.week_run import as_week
 
-    assert normalise_week(spelling) == canonical_week(spelling) == "2025-W48"
-    assert job_cutoff(spelling) == week_cutoff("2025-W48")
+    assert normalise_week(spelling) == as_week(spelling) == "2025-W48"
+    assert as_week(spelling).cutoff == week_cutoff("2025-W48")
 
 
 @pytest.mark.parametrize("bad", ["２０２５-W54", "2025-W48x", "W48", "2025-W"])
 def test_bad_week_spellings_are_refused(bad):
-    from serving.jobs.week_run import WeeklyError, canonical_week
+    from serving.jobs.week_run import WeeklyError, as_week
 
     with pytest.raises(WeeklyError, match="YYYY-Www"):
-        canonical_week(bad)
+        as_week(bad)
 
 
 def test_reading_a_valid_xlsx_still_works(tmp_path):

@@ -26,7 +26,7 @@ W1, W2 = "2025-W45", "2025-W46"
 def job(request, tmp_path, small_county, fitted_champion):
     """(settings, run) on a fresh store whose history is imported up to the week before W1;
     ``run(week, data=None, **kw)`` runs the real weekly job."""
-    from serving.jobs.week_run import week_cutoff
+    from features.weeks import week_cutoff
     from serving.jobs.weekly import run_week
     from serving.weekly.history import import_history
 

@@ -28,8 +28,8 @@ def publish_weeks(county: Path, champion, home: Path, url: str, weeks: tuple[str
     import pandas as pd
     from sqlalchemy import select
 
+    from features.weeks import week_cutoff
     from serving.access.auth import create_user
-    from serving.jobs.week_run import week_cutoff
     from serving.jobs.weekly import run_week
     from serving.store import models as m
     from serving.store.database import get_engine, session_factory

@@ -81,7 +81,7 @@ def test_last_week_shows_what_the_snapshot_rows_held(published_store):
     the weekly job wrote before this change (same history, frame and cutoff)."""
     from features.household_frame import build_household_frame
     from features.policy import load_policy
-    from serving.jobs.week_run import week_cutoff
+    from features.weeks import week_cutoff
     from serving.weekly.history import load_history
     from tests.store.legacy_snapshots import snapshots
 
@@ -154,6 +154,8 @@ def test_reused_explanations_equal_computed_ones(published_store):
     computing them afresh gives, and the weekly job did reuse some."""
     from features.policy import load_policy
     from features.rules import evaluate_rules
+    from features.weeks import Week
+    from serving.store.publishing import previous_published
     from serving.store.week_inputs import rows_of_run
     from serving.store.week_store import reusable_explanations
     from serving.weekly.explaining import explained
@@ -167,7 +169,7 @@ def test_reused_explanations_equal_computed_ones(published_store):
         listed = session.scalars(select(m.Score.household_id).where(m.Score.run_id == run_id,
                                                                      m.Score.on_watchlist)).all()
     frame = rows_of_run(engine, run_id, list(listed)).sort_values("household_id").reset_index(drop=True)
-    known = reusable_explanations(engine, p.weeks[-1], p.champion.model, str(p.champion.version), frame)
+    known = reusable_explanations(engine, previous_published(engine, Week(p.weeks[-1])), p.champion.model, str(p.champion.version), frame)
     assert known
     rules = evaluate_rules(frame, policy)
     fresh = list(explained(p.champion.model, frame, policy, rules))
@@ -183,8 +185,10 @@ def test_week_documents_hold_what_the_rows_held(published_store):
 
     from features.policy import load_policy
     from features.rules import evaluate_rules
+    from features.weeks import Week
     from serving.jobs.week_run import previous_scores
     from serving.store import rows as store_rows
+    from serving.store.publishing import previous_published
     from serving.store.week_documents import EXPLANATION, RULE_TRIGGERS, documents_of_run
     from serving.store.week_inputs import rows_of_run
     from serving.weekly.explaining import explained
@@ -199,7 +203,7 @@ def test_week_documents_hold_what_the_rows_held(published_store):
     frame = rows_of_run(engine, run_id, [h for h, _ in scored]).sort_values("household_id").reset_index(drop=True)
     rules = evaluate_rules(frame, policy)
     listed = frame["household_id"].isin({h for h, on in scored if on}).to_numpy()
-    previous = previous_scores(engine, p.weeks[-1]).probability
+    previous = previous_scores(engine, previous_published(engine, Week(p.weeks[-1]))).probability
     fresh = {h: orjson.loads(text) for h, text, _ in explained(
         p.champion.model, frame.loc[listed].reset_index(drop=True), policy,
         rules.loc[listed].reset_index(drop=True), previous)}

@@ -25,7 +25,7 @@ WEEK = "2025-W47"
 
 @pytest.fixture(scope="module")
 def shadow_run(small_county, fitted_champion, explain_model, tmp_path_factory):
-    from serving.jobs.week_run import week_cutoff
+    from features.weeks import week_cutoff
     from serving.jobs.weekly import run_week
     from serving.weekly.history import import_history
 

@@ -12,11 +12,13 @@ from sqlalchemy import select
 def test_the_scoring_core_reproduces_the_published_week(published_store):
     from features.household_frame import build_household_frame
     from features.policy import load_policy
+    from features.weeks import Week, week_cutoff
     from serving.core.scoring import score_week
     from serving.core.watchlist import load_watchlist_config
-    from serving.jobs.week_run import previous_scores, week_cutoff
+    from serving.jobs.week_run import previous_scores
     from serving.store import models as m
     from serving.store.database import get_engine
+    from serving.store.publishing import previous_published
     from serving.weekly.history import load_history
 
     p = published_store
@@ -24,7 +26,7 @@ def test_the_scoring_core_reproduces_the_published_week(published_store):
     engine = get_engine(p.settings)
     policy = load_policy()
     frame = build_household_frame(load_history(p.settings.home).tables, week_cutoff(week), policy)
-    scored = score_week(frame, p.champion.model, policy, load_watchlist_config(), previous_scores(engine, week)).scored
+    scored = score_week(frame, p.champion.model, policy, load_watchlist_config(), previous_scores(engine, previous_published(engine, Week(week)))).scored
     with engine.connect() as conn:
         run_id = conn.execute(select(m.Week.published_run_id).where(m.Week.week == week)).scalar()
         stored = pd.read_sql(select(m.Score.household_id, m.Score.probability, m.Score.level, m.Score.rank,

@@ -79,4 +79,4 @@ def test_cli_run_into_a_pipe_logs_the_steps_as_plain_lines(tmp_path):
     said = [m.group(2) for m in steps if m.group(1) == "features.simulator.county"]
     assert said[0].startswith("simulate 1/") and "(100%)" in said[-1]
     assert 10 <= len(said) <= 13
-    assert any(m.group(1) == "serving.commands.simulate" and "writing" in m.group(2) for m in steps)
+    assert any(m.group(1) == "serving.jobs.simulation" and "writing" in m.group(2) for m in steps)

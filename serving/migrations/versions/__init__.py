@@ -1,0 +1,1 @@
+"""The store's revisions, one module each, chained by ``down_revision``."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from types import SimpleNamespace
 
-from features.weeks import WEEK_LABEL
+from features.weeks import WEEK_LABEL, Week
 from serving.access import auth
 from serving.store import queries as store
 from serving.web.deps import PageError, WebUser
@@ -30,10 +30,11 @@ def choose_week(db, week: str | None, language: str):
     names = [w["week"] for w in published]
     if not published:
         return names, None
-    chosen = next((w for w in published if w["week"] == (week or names[0])), None)
+    asked = Week.parse(week) if week else Week(names[0])  # parsed once, at the page's edge
+    chosen = next((w for w in published if w["week"] == asked), None)
     if chosen is None:
         raise PageError(404, "week", gettext(language, "No results have been published for this week."))
-    return names, SimpleNamespace(id=chosen["run_id"], **chosen)
+    return names, SimpleNamespace(id=chosen["run_id"], **{**chosen, "week": asked})
 
 
 def not_found_household(language: str) -> PageError:

@@ -110,7 +110,7 @@ def watchlist_page(request: Request, user: SignedIn, state: State, lang: Lang, f
 
 @router.get("/watchlist/export.xlsx")
 def watchlist_export(request: Request, user: SignedIn, state: State, lang: Lang, filters: Filtered, week: str | None = None) -> Response:
-    from serving.web.workbook import watchlist_workbook
+    from serving.web.workbook import page_rows_sheet
 
     with state.sessions() as db:
         _, run = choose_week(db, week, lang)
@@ -119,7 +119,7 @@ def watchlist_export(request: Request, user: SignedIn, state: State, lang: Lang,
         scored, total = queries.watchlist(db, run, scope_of(user), filters, per_page=0)
         rows = rows_for_display(state, db, run, user, scored)
     identity.audit(state, user, "export.xlsx", run.week, {"rows": total, "via": "web", **filters.as_query()})
-    content = watchlist_workbook(rows, run.week, lang)
+    content = page_rows_sheet(rows, run.week, lang)
     name = f"fanpin-watchlist-{run.week}.xlsx"
     return Response(
         content,
