@@ -48,8 +48,8 @@ def _dirty(households: pd.DataFrame) -> pd.DataFrame:
 @pytest.fixture(scope="module", params=database_params())
 def dirty(request, tmp_path_factory, small_county, fitted_champion):
     """(client, settings, users): one week published from an export whose head names are dirty."""
+    from features.weeks import week_cutoff
     from serving.access.auth import create_user
-    from serving.jobs.week_run import week_cutoff
     from serving.jobs.weekly import run_week
     from serving.weekly.history import import_history
 
