@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 # Both cores: test files are spread over two workers (each keeps its own session fixtures).
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test bench lint docs clean-demo lock
+.PHONY: demo test bench lint docs clean-demo lock mutate
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,16 @@ test: $(DEV_STAMP)
 bench: $(DEV_STAMP)
 	@command -v wrk >/dev/null || echo 'note: wrk is not installed (apt-get install wrk): the API cases fall back to Python client threads, whose own CPU use on the same cores inflates the latencies'
 	$(BIN)/python -m benchmarks.run
+
+# Mutation check of the privacy and safety code (pyproject.toml [tool.mutmut]: the masking
+# functions, the formula defusing, the completeness bounds) against the fast tests aimed at it; not
+# part of `make test`. Lists every surviving mutant; fails when one survives in the masking functions.
+mutate: $(DEV_STAMP)
+	rm -rf mutants
+	env -u PYTHONPATH $(BIN)/mutmut run --max-children $(PYTEST_WORKERS) || true
+	env -u PYTHONPATH $(BIN)/mutmut results
+	@! env -u PYTHONPATH $(BIN)/mutmut results | grep -E '^\s*features\.(identifiers|masking)\.' \
+		|| { echo 'mutants survive in the masking functions'; exit 1; }
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

@@ -1,13 +1,15 @@
 """`make bench`: named benchmark cases, each timed in a fresh subprocess.
 
     python -m benchmarks.run                      # every case
-    python -m benchmarks.run --quick              # a fast subset
+    python -m benchmarks.run --quick              # weekly_cli_20k, api_20, weekly_200k (< 10 min)
     python -m benchmarks.run --cases weekly_20k,drift_20k
     python -m benchmarks.run --list
 
 Each case prints ONE JSON line (case, households, seconds, peak_rss_mb, stages, households_per_second,
 machine, date, ...), appends it to ``benchmarks/results.jsonl`` and ``benchmarks/RESULTS.md`` is
-rewritten from the newest line of every case. A case's set-up (simulated data, the benchmark
+rewritten from the newest line of every case. Each result is then compared with the newest earlier
+row of its case on the same machine kind (``benchmarks.compare``): a table of changes, any figure
+more than 20 % slower marked. A case's set-up (simulated data, the benchmark
 champion) runs first in its own subprocess and is cached (``benchmarks/prepare.py``), so the timed
 subprocess's peak RSS (``ru_maxrss``) and seconds belong to the case alone.
 """
@@ -25,11 +27,15 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks import compare
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results.jsonl"
 REPORT = HERE / "RESULTS.md"
 
-QUICK = ("weekly_20k", "drift_20k", "api_20")
+# What a developer runs before stopping (under 10 minutes on 2 cores once the set-up is cached):
+# the 20k week as a user runs it, the API under 20 clients and a 200k week.
+QUICK = ("weekly_cli_20k", "api_20", "weekly_200k")
 
 
 def machine() -> dict:
@@ -107,13 +113,16 @@ def child(name: str) -> None:
     print(json.dumps(record, ensure_ascii=False, default=str), flush=True)
 
 
+def _rows(results: Path = RESULTS) -> list[dict]:
+    return [json.loads(ln) for ln in results.read_text(encoding="utf-8").splitlines() if ln.strip()] \
+        if results.exists() else []
+
+
 def write_report(path: Path = REPORT, results: Path = RESULTS) -> None:
     """RESULTS.md: the newest line of each case, one table per case family."""
     from benchmarks.report import render
 
-    lines = [json.loads(ln) for ln in results.read_text(encoding="utf-8").splitlines() if ln.strip()] \
-        if results.exists() else []
-    path.write_text(render(lines), encoding="utf-8")
+    path.write_text(render(_rows(results)), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         if "error" in result:
             failed += 1
             continue
+        print(compare.table(result, compare.previous_row(_rows(), result)), flush=True)
         if not args.no_save:
             with RESULTS.open("a", encoding="utf-8") as fh:
                 fh.write(json.dumps(result, ensure_ascii=False, default=str) + "\n")

@@ -12,38 +12,36 @@ import re
 import unicodedata
 
 # Resident ID numbers: 18 characters (17 digits and a digit or X check character) or the old
-# 15-digit form; not part of a longer run of digits.
-ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[0-9Xx]|\d{15})(?![0-9A-Za-z])", re.ASCII)
+# 15-digit form; not part of a longer run of digits or letters.
+ID_NUMBER = r"(?<![0-9A-Za-z])(?:[0-9]{17}[0-9Xx]|[0-9]{15})(?![0-9A-Za-z])"
 # An ID number already cut to its first 6 and last 4 (``mask_id_numbers``): still too much for a
 # role that sees no identifiers.
-PARTIAL_ID = re.compile(r"(?<![0-9A-Za-z])\d{6}\*{5,8}\d{3}[0-9Xx](?![0-9A-Za-z])", re.ASCII)
+PARTIAL_ID = r"(?<![0-9A-Za-z])[0-9]{6}\*{5,8}[0-9]{3}[0-9Xx](?![0-9A-Za-z])"
 # Mainland mobiles (11 digits starting 13-19, optionally +86 / 0086) and landlines (area code
 # with a leading 0, 7-8 digit number).
-PHONE = re.compile(
-    r"(?<![0-9])(?:(?:\+|00)86[ -]?)?(?:1[3-9]\d[ -]?\d{4}[ -]?\d{4}|0\d{2,3}[ -]?\d{7,8})(?![0-9])", re.ASCII
-)
+PHONE = r"(?<![0-9])(?:(?:\+|00)86[ -]?)?(?:1[3-9][0-9][ -]?[0-9]{4}[ -]?[0-9]{4}|0[0-9]{2,3}[ -]?[0-9]{7,8})(?![0-9])"
+
+# One alternation per use, so that matches never overlap: where an ID number and a phone could
+# start at the same place (0086 and 11 digits is also 15 digits), the ID number is taken.
+_ID_NUMBERS = re.compile(ID_NUMBER)
+_IDENTIFIERS = re.compile(f"(?P<id>{ID_NUMBER})|(?P<phone>{PHONE})")
+_PERSONAL = re.compile(f"(?P<id>{ID_NUMBER})|(?P<partial>{PARTIAL_ID})|(?P<phone>{PHONE})")
 
 
 def _folded(text: str) -> str:
     """The text with each character folded by NFKC where that keeps it one character (full-width
     digits and letters become ASCII), so match positions are positions in the original."""
-    if text.isascii():
+    if text.isascii():  # pragma: no mutate - an ASCII text folds to itself; this only saves time
         return text
     return "".join(f if len(f := unicodedata.normalize("NFKC", c)) == 1 else c for c in text)
 
 
-def _replace(text: str, patterns: tuple[re.Pattern, ...], masked) -> str:
+def _replace(text: str, pattern: re.Pattern, masked) -> str:
     """The original text with every match (found on the folded form) replaced by ``masked(match)``."""
-    folded = _folded(text)
-    spans = sorted((m.start(), m.end(), masked(m)) for p in patterns for m in p.finditer(folded))
-    if not spans:
-        return text
     out, at = [], 0
-    for start, end, replacement in spans:
-        if start < at:  # overlapping look-alikes: the first one already covers it
-            continue
-        out += [text[at:start], replacement]
-        at = end
+    for match in pattern.finditer(_folded(text)):
+        out += [text[at:match.start()], masked(match)]
+        at = match.end()
     return "".join(out) + text[at:]
 
 
@@ -52,28 +50,31 @@ def _partial_id(match: re.Match) -> str:
     return whole[:6] + "*" * (len(whole) - 10) + whole[-4:]
 
 
-def mask_id_numbers(text: str) -> str:
-    """Every ID-number look-alike kept to its first 6 and last 4 characters (as on a visit sheet)."""
-    return _replace(text, (ID_NUMBER,), _partial_id)
-
-
 def _identifier(match: re.Match) -> str:
     """An ID number cut to its first 6 and last 4; a phone number starred out whole."""
-    return _partial_id(match) if match.re is ID_NUMBER else "*" * len(match[0])
+    return _partial_id(match) if match.lastgroup == "id" else "*" * len(match[0])
+
+
+def _stars(match: re.Match) -> str:
+    return "*" * len(match[0])
+
+
+def mask_id_numbers(text: str) -> str:
+    """Every ID-number look-alike kept to its first 6 and last 4 characters (as on a visit sheet)."""
+    return _replace(text, _ID_NUMBERS, _partial_id)
 
 
 def mask_identifiers(text: str) -> str:
     """Every ID-number look-alike kept to its first 6 and last 4 characters and every phone
     look-alike starred out (what a quarantine or flag line shows, ``features.masking``)."""
-    return _replace(text, (ID_NUMBER, PHONE), _identifier)
+    return _replace(text, _IDENTIFIERS, _identifier)
 
 
 def mask_personal(text: str) -> str:
     """Every ID-number and phone look-alike replaced by stars (for roles that see no identifiers)."""
-    return _replace(text, (ID_NUMBER, PARTIAL_ID, PHONE), lambda m: "*" * len(m[0]))
+    return _replace(text, _PERSONAL, _stars)
 
 
 def has_personal(text: str) -> bool:
     """Whether the text holds an ID-number or phone look-alike."""
-    folded = _folded(text)
-    return bool(ID_NUMBER.search(folded) or PARTIAL_ID.search(folded) or PHONE.search(folded))
+    return _PERSONAL.search(_folded(text)) is not None

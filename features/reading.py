@@ -43,7 +43,7 @@ class ReadResult:
     Attributes:
         tables: table name -> DataFrame with exactly the contract's columns and dtypes (valid rows).
         quarantine: one line per problem cell: file, row (as Excel numbers it), column, value,
-            reason. Values of sensitive columns are masked.
+            reason. Values are masked by column and by content (``features.masking``).
         flags: same columns; valid but implausible rows (still in ``tables``).
         counts: table -> rows_in, rows_valid, rows_quarantined, rows_flagged.
         files: table -> file name it was read from (None when the folder had no file for it).

@@ -16,10 +16,9 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.isotonic import IsotonicRegression
-from sklearn.linear_model import LogisticRegression
 
 from features.transformer import FeatureBuilder
+from models import calibration as cal
 
 DEFAULT_LGBM_PARAMS: dict[str, Any] = {
     "n_estimators": 300,
@@ -64,8 +63,10 @@ class RiskPipeline(ClassifierMixin, BaseEstimator):
 
     Args:
         lgbm_params: LightGBM parameters (merged over ``DEFAULT_LGBM_PARAMS``).
-        calibration: "sigmoid" (Platt scaling on the margin: strictly monotone, so a higher
-            margin always means a higher probability) or "isotonic".
+        calibration: "sigmoid" (Platt scaling on the margin), "isotonic", "spline" (a smooth
+            logistic spline, ``models.calibration``) or "auto": the one with the best out-of-time
+            top-5% observed/expected and ECE on the calibration rows (``models.calibration.choose``;
+            the choice is ``calibration_`` and the comparison ``calibration_table_``).
         random_state: seed for LightGBM's sampling.
         features: optional subset of model features (default: all).
         monotone: feature -> +1/-1 monotone constraints (training passes ``DEFAULT_MONOTONE``;
@@ -87,11 +88,14 @@ class RiskPipeline(ClassifierMixin, BaseEstimator):
         self.monotone = monotone
 
     # -- fitting -----------------------------------------------------------------------------
-    def fit(self, X: pd.DataFrame, y, X_calib: pd.DataFrame | None = None, y_calib=None):  # noqa: N803
+    def fit(self, X: pd.DataFrame, y, X_calib: pd.DataFrame | None = None, y_calib=None, *,  # noqa: N803
+            sample_weight=None):
         """Fit builder and trees on (X, y), then the calibrator on a later, held-out period.
 
         Calibrating on the training rows would learn the trees' over-confidence; pass the
         validation period as ``X_calib``/``y_calib`` (falls back to the training rows).
+        ``sample_weight`` weights the trees' rows (audit labels stand for the households their
+        sample represents: ``training.hidden_hardship``); the calibrator is unweighted.
         """
         self.builder_ = self._new_builder().fit(X)
         params = {**DEFAULT_LGBM_PARAMS, **(self.lgbm_params or {}), "random_state": self.random_state}
@@ -100,7 +104,7 @@ class RiskPipeline(ClassifierMixin, BaseEstimator):
         if any(n in monotone for n in names):
             params["monotone_constraints"] = [int(monotone.get(n, 0)) for n in names]
         self.booster_ = lgb.LGBMClassifier(**params)
-        self.booster_.fit(self.builder_.transform(X), np.asarray(y).astype(int))
+        self.booster_.fit(self.builder_.transform(X), np.asarray(y).astype(int), sample_weight=sample_weight)
         self.classes_ = np.array([0, 1])
         cal_X, cal_y = (X, y) if X_calib is None else (X_calib, y_calib)
         self.fit_calibrator(cal_X, cal_y)
@@ -111,15 +115,18 @@ class RiskPipeline(ClassifierMixin, BaseEstimator):
         return FeatureBuilder(self.features)
 
     def fit_calibrator(self, X: pd.DataFrame, y) -> RiskPipeline:  # noqa: N803
-        """(Re)fit only the calibrator, keeping the trees."""
-        margin = self.raw_score(X).reshape(-1, 1)
+        """(Re)fit only the calibrator, keeping the trees ("auto": choose it first, out of time)."""
+        margin = self.raw_score(X)
         y = np.asarray(y).astype(int)
-        if self.calibration == "isotonic":
-            self.calibrator_ = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(margin.ravel(), y)
-        elif self.calibration == "sigmoid":
-            self.calibrator_ = LogisticRegression(C=1e6).fit(margin, y)
+        if self.calibration == "auto":
+            # The window's cutoffs order it in time; a table without them is split by row order.
+            when = X["cutoff"].to_numpy() if "cutoff" in X else (np.arange(len(X)) >= len(X) // 2).astype(int)
+            chosen, table = cal.choose(margin, y, when)
+            # Plain records: the logged model is saved with skops, which does not store DataFrames.
+            self.calibration_, self.calibration_table_ = chosen, table.to_dict(orient="records")
         else:
-            raise ValueError(f"unknown calibration {self.calibration!r}")
+            self.calibration_, self.calibration_table_ = self.calibration, []
+        self.calibrator_ = cal.fit_calibrator(self.calibration_, margin, y)
         return self
 
     # -- scoring -------------------------------------------------------------------------------
@@ -133,10 +140,7 @@ class RiskPipeline(ClassifierMixin, BaseEstimator):
 
     def calibrate(self, margin: np.ndarray) -> np.ndarray:
         """Calibrated probability for LightGBM margins."""
-        margin = np.asarray(margin, dtype="float64")
-        if self.calibration == "isotonic":
-            return self.calibrator_.predict(margin.ravel())
-        return self.calibrator_.predict_proba(margin.reshape(-1, 1))[:, 1]
+        return cal.apply_calibrator(getattr(self, "calibration_", self.calibration), self.calibrator_, margin)
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:  # noqa: N803
         p = self.calibrate(self.raw_score(X))

@@ -7,6 +7,7 @@ happens at import time.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
 from dataclasses import dataclass, field
@@ -49,14 +50,7 @@ class Champion:
         return f"models:/{self.name}/{self.version}"
 
 
-def _load(name: str, version_info, alias: str | None, load_reference: bool) -> Champion:
-    import mlflow
-    from mlflow.tracking import MlflowClient
-
-    client = MlflowClient()
-    version = str(version_info.version)
-    run_id = version_info.run_id
-    model = mlflow.sklearn.load_model(f"models:/{name}/{version}")
+def _metrics_and_reference(client, run_id: str, load_reference: bool) -> tuple[dict[str, Any], pd.DataFrame | None]:
     metrics: dict[str, Any] = {}
     reference = None
     with tempfile.TemporaryDirectory() as tmp:
@@ -72,12 +66,47 @@ def _load(name: str, version_info, alias: str | None, load_reference: bool) -> C
                 reference = pd.read_parquet(path)
             except Exception:  # noqa: BLE001 - a run without a reference sample
                 reference = None
-    return Champion(model=model, version=version, run_id=run_id, metrics=metrics, reference=reference,
-                    name=name, alias=alias, tags=dict(version_info.tags or {}))
+    return metrics, reference
 
 
-def load_champion(name: str = "fanpin-risk", alias: str = "champion", *, load_reference: bool = True) -> Champion:
+def _load(name: str, version_info, alias: str | None, load_reference: bool, cache: Path | None = None) -> Champion:
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient()
+    version = str(version_info.version)
+    run_id = version_info.run_id
+    tags = dict(version_info.tags or {})
+    if cache is None:
+        model = mlflow.sklearn.load_model(f"models:/{name}/{version}")
+        metrics, reference = _metrics_and_reference(client, run_id, load_reference)
+        return Champion(model=model, version=version, run_id=run_id, metrics=metrics, reference=reference,
+                        name=name, alias=alias, tags=tags)
+    from models import champion_cache
+
+    facts = champion_cache.version_facts(name, version_info)
+    artifact_uri = client.get_model_version_download_uri(name, version)
+    found = champion_cache.read(cache, facts, artifact_uri, load_reference)
+    if found is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            local = mlflow.artifacts.download_artifacts(artifact_uri=artifact_uri, dst_path=tmp)
+            digest = champion_cache.folder_digest(Path(local))
+            model = mlflow.sklearn.load_model(local)
+        metrics, reference = _metrics_and_reference(client, run_id, True)
+        with contextlib.suppress(OSError):  # a full or read-only home: loaded all the same, uncached
+            champion_cache.write(cache, facts, digest, model, metrics, reference)
+        found = {"model": model, "metrics": metrics, "reference": reference if load_reference else None}
+    return Champion(model=found["model"], version=version, run_id=run_id, metrics=found["metrics"],
+                    reference=found["reference"], name=name, alias=alias, tags=tags)
+
+
+def load_champion(name: str = "fanpin-risk", alias: str = "champion", *, load_reference: bool = True,
+                  cache: Path | None = None) -> Champion:
     """The model version holding ``alias`` (default: the champion).
+
+    With ``cache`` (a private folder under FANPIN_HOME), the version is loaded from its local copy
+    when that copy is of this very version and artifact (``models.champion_cache``), and the copy
+    is made on first use; the registry is asked which version holds the alias every time.
 
     Raises:
         NoChampion: no version of ``name`` holds the alias (or the model is not registered).
@@ -89,7 +118,18 @@ def load_champion(name: str = "fanpin-risk", alias: str = "champion", *, load_re
         info = MlflowClient().get_model_version_by_alias(name, alias)
     except MlflowException as error:
         raise NoChampion(f"no version of {name!r} holds the alias {alias!r} / 尚无{alias}模型") from error
-    return _load(name, info, alias, load_reference)
+    return _load(name, info, alias, load_reference, cache)
+
+
+def version_holding(name: str, alias: str) -> str | None:
+    """The version number holding ``alias`` (None when none does), without loading the model."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    try:
+        return str(MlflowClient().get_model_version_by_alias(name, alias).version)
+    except MlflowException:
+        return None
 
 
 def load_version(name: str, version: str | int, *, load_reference: bool = True) -> Champion:

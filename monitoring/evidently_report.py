@@ -50,24 +50,21 @@ def report_columns(ref: pd.DataFrame, cur: pd.DataFrame, numeric: list[str], cat
 def column_verdicts(ref: pd.DataFrame, cur: pd.DataFrame, cols: dict[str, Any]) -> tuple[dict[str, dict], dict]:
     """Per-column Evidently verdicts and the drifted-columns count.
 
-    Evidently's own stattests, called as its ``ValueDrift`` metric calls them (infinities and
-    missing values dropped, the method's default threshold), without building the report's
-    plots: those are ~90 % of a Report's cost and are rendered only when someone opens the report
-    (``render_report``), from the same samples, so the page and these verdicts agree.
+    Evidently's stattests as its ``ValueDrift`` metric calls them (infinities and missing values
+    dropped, the method's default threshold), computed by ``monitoring.drift_tests`` without
+    importing Evidently, and without building the report's plots: those are ~90 % of a Report's
+    cost and are rendered only when someone opens the report (``render_report``), from the same
+    samples, so the page and these verdicts agree.
     """
-    from evidently.legacy.calculations.stattests import get_stattest
-    from evidently.legacy.core import ColumnType
+    from monitoring.drift_tests import verdict
 
     columns: dict[str, dict] = {}
-    for kind, names, method in ((ColumnType.Numerical, cols["numeric"], cols["num_method"]),
-                                (ColumnType.Categorical, cols["categorical"], cols["cat_method"])):
+    for numeric, names, method in ((True, cols["numeric"], cols["num_method"]),
+                                   (False, cols["categorical"], cols["cat_method"])):
         for c in names:
             r = ref[c].replace([-np.inf, np.inf], np.nan).dropna()
             k = cur[c].replace([-np.inf, np.inf], np.nan).dropna()
-            test = get_stattest(r, k, kind, method)
-            result = test(r, k, kind, None)
-            columns[c] = {"method": method, "threshold": float(result.actual_threshold),
-                          "score": float(result.drift_score), "drifted": bool(result.drifted)}
+            columns[c] = verdict(r, k, numeric, method)
     drifted = sum(columns[c]["drifted"] for c in cols["features"] if c in columns)
     count = {"count": int(drifted), "share": drifted / max(1, len(cols["features"]))}
     return columns, {**count, "num_method": cols["num_method"], "cat_method": cols["cat_method"]}

@@ -13,32 +13,40 @@ import pandas as pd
 
 from monitoring.columns import as_numbers, finite_mean, finite_median, is_categorical
 from monitoring.drift_settings import DISASTER_FEATURES, INCOME_FEATURES, PREDICTION, Thresholds
-from monitoring.psi import psi, psi_band
+from monitoring.psi import psi, psi_band, psi_categorical, psi_numeric
 
 
 def township_table(ref: pd.DataFrame, cur: pd.DataFrame, features: list[str],
                     pred_ref: np.ndarray | None, pred_cur: np.ndarray | None,
                     th: Thresholds) -> pd.DataFrame:
-    """PSI and medians per township against that township's reference rows (all rows, no sample)."""
+    """PSI and medians per township against that township's reference rows (all rows, no sample).
+
+    Each column is converted once for the whole county (numbers to float arrays, categories to
+    text) and sliced per township: the ~440 township x feature figures of a county then cost a
+    quantile and a histogram each, not four conversions of a fresh sub-frame. The figures are
+    those ``psi``/``finite_median`` give on the township's rows (same values, same arithmetic).
+    """
     rows = []
     ref_town = ref["township"].astype(str) if "township" in ref.columns else pd.Series("", index=ref.index)
     cur_town = cur["township"].astype(str)
     ref_groups = {t: idx for t, idx in ref.groupby(ref_town.to_numpy()).indices.items()}
+    columns = {name: _column(name, ref[name], cur[name]) for name in features}
+    everything = np.arange(len(ref))
     for town, idx in cur.groupby(cur_town.to_numpy()).indices.items():
         r_idx = ref_groups.get(town)
         in_reference = r_idx is not None and len(r_idx) >= th.min_township_rows
-        r_part = ref.iloc[r_idx] if in_reference else ref
-        c_part = cur.iloc[idx]
-        base = {"township": town, "n_current": len(idx), "n_reference": len(r_part),
+        r_rows = r_idx if in_reference else everything
+        base = {"township": town, "n_current": len(idx), "n_reference": len(r_rows),
                 "own_reference": in_reference}
         for name in features:
-            value = psi(r_part[name], c_part[name])
+            kind, r_all, c_all = columns[name]
+            r, c = r_all[r_rows], c_all[idx]
+            value = psi_categorical(r, c) if kind == CATEGORY else psi_numeric(r, c)
             row = {**base, "feature": name, "psi": value, "psi_band": psi_band(value)}
-            if not is_categorical(name, r_part[name]):
-                mc, mr = finite_median(as_numbers(c_part[name])), finite_median(as_numbers(r_part[name]))
+            if kind == NUMBER:
+                mc, mr = finite_median(c), finite_median(r)
                 row.update(median_current=mc, median_reference=mr,
-                           mean_current=finite_mean(as_numbers(c_part[name])),
-                           mean_reference=finite_mean(as_numbers(r_part[name])),
+                           mean_current=finite_mean(c), mean_reference=finite_mean(r),
                            median_ratio=mc / mr if mr and np.isfinite(mr) and mr > 0 else math.nan)
             rows.append(row)
         if pred_ref is not None and pred_cur is not None:
@@ -50,6 +58,21 @@ def township_table(ref: pd.DataFrame, cur: pd.DataFrame, features: list[str],
                          "median_current": float(np.median(pc)), "median_reference": float(np.median(pr)),
                          "median_ratio": float(np.median(pc) / np.median(pr)) if np.median(pr) > 0 else math.nan})
     return pd.DataFrame(rows)
+
+
+CATEGORY, CODE, NUMBER = "category", "code", "number"
+
+
+def _column(name: str, ref: pd.Series, cur: pd.Series) -> tuple[str, np.ndarray, np.ndarray]:
+    """(kind, reference values, current values), converted once as ``psi`` and ``as_numbers`` do.
+
+    CATEGORY: PSI by category (a bool or text column), text arrays; CODE: numbers the drift
+    settings call categorical (PSI on quantile bins, no medians); NUMBER: PSI on quantile bins and
+    medians and means."""
+    if pd.api.types.is_bool_dtype(ref) or not pd.api.types.is_numeric_dtype(ref):
+        text = [pd.Series(x, dtype="object").fillna("<NA>").astype(str).to_numpy(dtype=object) for x in (ref, cur)]
+        return CATEGORY, text[0], text[1]
+    return (CODE if is_categorical(name, ref) else NUMBER), as_numbers(ref), as_numbers(cur)
 
 
 def localisation(town: pd.DataFrame, th: Thresholds) -> pd.DataFrame:

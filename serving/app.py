@@ -147,9 +147,10 @@ def create_app(settings: Settings | None = None, *, web: bool = True, load_model
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # JSON bodies capped like forms: 413
 
-    from serving.api import access, cases, households, model, users, weeks
+    from serving.api import access, cases, follow_through, households, model, users, weeks
 
-    for router in (access.router, weeks.router, households.router, model.router, cases.router, users.router):
+    for router in (access.router, weeks.router, households.router, model.router, cases.router, users.router,
+                   follow_through.router):
         app.include_router(router, prefix=API_PREFIX)
 
     _documentation(app)

@@ -62,6 +62,7 @@ from serving.commands.performance import performance  # noqa: E402
 from serving.commands.promote import promote  # noqa: E402
 from serving.commands.serve import serve  # noqa: E402
 from serving.commands.simulate import simulate  # noqa: E402
+from serving.commands.simulated_officers import simulate_officers  # noqa: E402
 from serving.commands.train import train  # noqa: E402
 from serving.commands.validate import validate  # noqa: E402
 from serving.commands.visit_sheets import visit_sheets  # noqa: E402
@@ -81,6 +82,7 @@ app.command("visit-sheets")(visit_sheets)
 app.command("demo")(demo)
 app.command("mlflow-ui")(mlflow_ui)
 app.command("cases")(cases)
+app.command("simulate-officers")(simulate_officers)
 app.add_typer(history.app, name="history")
 app.add_typer(users.app, name="users")
 app.add_typer(feedback.app, name="feedback")

@@ -36,6 +36,16 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     # Reverse proxies whose X-Forwarded-For is believed for sign-in throttling (JSON list of addresses).
     trusted_proxies: list[str] = Field(default_factory=list)
+    # The quarterly random audit of households on no list (serving.weekly.audit): the share drawn
+    # in each township and the seed that makes the draw reproducible.
+    audit_share: float = Field(default=0.015, gt=0, lt=1)
+    audit_seed: int = 0
+    # The shock response (serving.weekly.shock): disaster events per 100 households of a township
+    # within ``shock_weeks`` weeks that declare a shock, and for how many weeks extra visit
+    # capacity is proposed there.
+    shock_per_100: float = Field(default=10.0, gt=0)
+    shock_weeks: int = Field(default=4, ge=1)
+    shock_capacity_weeks: int = Field(default=8, ge=1)
     # County-editable files (None: the defaults shipped with fanpin).
     policy_path: Path | None = None
     watchlist_path: Path | None = None

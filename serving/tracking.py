@@ -52,7 +52,10 @@ def load_champion(settings: Settings, *, load_reference: bool = True) -> Any:
     from models.registry import load_champion as load
 
     configure_tracking(settings)
-    return load(name=settings.model_name, alias=settings.model_alias, load_reference=load_reference)
+    # The champion's local copy (models.champion_cache) lives under the home: derived from the
+    # registry's one MLflow model, checked against it on every load.
+    return load(name=settings.model_name, alias=settings.model_alias, load_reference=load_reference,
+                cache=settings.ensure_home() / "model-cache")
 
 
 def load_champion_or_reason(settings: Settings, *, load_reference: bool = True) -> tuple[Any, str | None]:

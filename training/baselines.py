@@ -87,3 +87,86 @@ def logistic_baseline(random_state: int = 0, C: float = 1.0) -> Pipeline:  # noq
             ("logistic", LogisticRegression(C=C, max_iter=500, random_state=random_state)),
         ]
     )
+
+
+# The five variables a reviewer's scorecard uses: what an office can read off a household's card.
+SCORECARD_COLUMNS = ("elderly_only", "disabled_member", "illness", "able_labour", "income_to_line")
+
+
+class Scorecard:
+    """A 5-variable logistic scorecard: elderly-only, a disabled member, chronic or major illness,
+    able labour and income against the line (clipped 0..5, missing as 5 with an indicator)."""
+
+    def __init__(self, random_state: int = 0, C: float = 1.0):  # noqa: N803 - sklearn's name
+        self.random_state = random_state
+        self.C = C
+
+    @staticmethod
+    def features(frame: pd.DataFrame) -> np.ndarray:
+        income = pd.to_numeric(frame["income_to_line"], errors="coerce").astype(float)
+        missing = income.isna().to_numpy(dtype=float)
+        return np.column_stack([
+            frame["elderly_only"].astype(float).to_numpy(), (frame["n_disabled"] > 0).to_numpy(dtype=float),
+            ((frame["n_chronic"] + frame["n_major_illness"]) > 0).to_numpy(dtype=float),
+            pd.to_numeric(frame["able_labour"], errors="coerce").fillna(0).astype(float).to_numpy(),
+            income.fillna(5.0).clip(0, 5).to_numpy(), missing])
+
+    def fit(self, frame: pd.DataFrame, y: np.ndarray) -> Scorecard:
+        self.model_ = make_pipeline(StandardScaler(), LogisticRegression(C=self.C, max_iter=500,
+                                                                         random_state=self.random_state))
+        self.model_.fit(self.features(frame), np.asarray(y).astype(int))
+        return self
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.model_.predict_proba(self.features(frame))
+
+
+def past_entry_rate(frame: pd.DataFrame, outcomes: pd.DataFrame, households: pd.DataFrame, level: str,
+                    weeks: int = 52) -> np.ndarray:
+    """Each row's ``level`` (village or township): the share of its households that entered
+    monitoring in the ``weeks`` before the row's cutoff (what a location-only list ranks by).
+    Ties within a village are broken by the township's rate, so the list is not in row order."""
+    where = households.drop_duplicates("household_id").set_index("household_id")
+    size = where.groupby(level).size()
+    entries = outcomes[["household_id", "entry_date"]].dropna()
+    entries = entries.assign(place=entries["household_id"].map(where[level]))
+    out = np.zeros(len(frame))
+    cutoffs = pd.to_datetime(frame["cutoff"])
+    for cutoff in cutoffs.unique():
+        rows = (cutoffs == cutoff).to_numpy()
+        recent = entries.loc[(entries["entry_date"] > cutoff - pd.Timedelta(weeks=weeks))
+                             & (entries["entry_date"] <= cutoff)]
+        rate = recent.drop_duplicates("household_id").groupby("place").size() / size
+        out[rows] = frame.loc[rows, level].map(rate).fillna(0.0).to_numpy(dtype=float)
+    return out
+
+
+def location_score(frame: pd.DataFrame, outcomes: pd.DataFrame, households: pd.DataFrame, level: str) -> np.ndarray:
+    """Past entry rate of the row's village or township (a village list breaks ties by township)."""
+    score = past_entry_rate(frame, outcomes, households, level)
+    if level == "village":
+        score = score + 1e-6 * past_entry_rate(frame, outcomes, households, "township")
+    return score
+
+
+def baseline_scorers(tables: dict[str, pd.DataFrame], policy: Policy, *, C: float, max_rows: int, seed: int):  # noqa: N803
+    """A function (training rows, calibration rows) -> {name: frame -> score} fitting every
+    baseline on a seeded sample of at most ``max_rows`` training rows: hand-set rules, fitted rules,
+    the 5-variable scorecard, village and township past entry rates, logistic. The fitted rules
+    and logistic objects are also returned under ``_objects`` (the test part reports them)."""
+
+    def fit(fit_rows: pd.DataFrame, _calib_rows: pd.DataFrame) -> dict:
+        pick = np.random.default_rng(seed)
+        take = np.sort(pick.choice(len(fit_rows), size=min(max_rows, len(fit_rows)), replace=False))
+        sample, y = fit_rows.iloc[take], fit_rows["label"].to_numpy()[take]
+        fitted = FittedRules(policy, random_state=seed, C=C).fit(sample, y)
+        card = Scorecard(random_state=seed, C=C).fit(sample, y)
+        logit = logistic_baseline(random_state=seed, C=C).fit(sample, y)
+        outcomes, households = tables["outcomes"], tables["households"]
+        return {"rules": lambda f: rules_score(f, policy), "rules_fitted": lambda f: fitted.predict_proba(f)[:, 1],
+                "scorecard": lambda f: card.predict_proba(f)[:, 1],
+                "village_rate": lambda f: location_score(f, outcomes, households, "village"),
+                "township_rate": lambda f: location_score(f, outcomes, households, "township"),
+                "logistic": lambda f: logit.predict_proba(f)[:, 1], "_objects": (fitted, logit)}
+
+    return fit

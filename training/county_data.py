@@ -46,6 +46,17 @@ def read_oracle(data_dir: str | Path) -> pd.DataFrame | None:
     return oracle
 
 
+def read_hardship(data_dir: str | Path) -> pd.DataFrame | None:
+    """The simulator's true state (household_id, week_end per week in hardship), or None: an
+    evaluation target only, never read by the features."""
+    path = Path(data_dir) / "truth" / "hardship.parquet"
+    if not path.is_file():
+        return None
+    truth = pd.read_parquet(path)
+    truth["household_id"] = truth["household_id"].astype(str)
+    return truth
+
+
 def fingerprint(data_dir: str | Path) -> str:
     """SHA-256 over the relative paths and bytes of the history and truth files (sorted)."""
     root = Path(data_dir)

@@ -11,11 +11,18 @@ Every version, the first included, must pass the gates that protect the people o
   must instead be found more often than the stronger rules baseline finds them;
 - lead time (when the weekly-list backtest ran): the share of entrants warned beats a random list
   of the same coverage by at least ``lead_gain_min``.
-Then:
+- the strongest baseline (rules, fitted rules, scorecard, village and township past entry rates,
+  logistic): the lower end of the recall ratio's interval at least ``ratio_low_min``;
+- the served model itself, on the newest matured quarter it never saw (``served``): it beats the
+  strongest baseline there and its top-5% observed/expected lies in the holdout band.
+For a county the candidate's figures are the pooled normal years of the rolling-origin backtest
+(training/rolling.py), so one flood or one lucky year does not decide. Then:
 - No champion yet: the version must beat the *stronger* rules baseline (hand-set or fitted) on
   AUC and on recall at 5% (a table without the rules' fields: AUC at least ``first_auc_min``).
-- A champion exists: the candidate and the champion are scored on the *same* test rows; the
-  candidate's AUC and recall at 5% may not be worse than the champion's beyond a tolerance.
+- A champion exists: the candidate and the champion are scored on rows *neither saw* (the
+  candidate's held-out quarter, when the champion's data ended before it); the candidate's AUC
+  and recall at 5% may not be worse than the champion's beyond a tolerance. A candidate whose
+  data ends before the champion's has no such rows and is refused as stale.
 A version failing any gate stays ``challenger`` with the reasons.
 """
 
@@ -39,6 +46,10 @@ DEFAULT_GATES = {
     "first_auc_min": 0.55,
     "calibration_min_entrants": 200,
     "slice_exempt": ["no_criterion"],
+    "ratio_low_min": 1.0,
+    "holdout_min_entrants": 100,
+    "holdout_oe_low": 0.80,
+    "holdout_oe_high": 1.25,
 }
 
 
@@ -132,6 +143,9 @@ def decide(
     gates: dict[str, float] | None = None,
     logistic: dict[str, float] | None = None,
     fitted_rules: dict[str, float] | None = None,
+    served: dict[str, Any] | None = None,
+    candidate_on_unseen: dict[str, float] | None = None,
+    unseen_note: str | None = None,
 ) -> Decision:
     """Choose ``champion`` or ``challenger`` for a candidate.
 
@@ -146,9 +160,22 @@ def decide(
         gates: thresholds (``DEFAULT_GATES`` keys).
         logistic: the logistic baseline's metrics (reported in the reason when there are no rules).
         fitted_rules: the fitted rules baseline's metrics on the same rows.
+        served: the served model's check on its held-out quarter (``training.served_check``):
+            its ``reasons`` refuse the version.
+        candidate_on_unseen: the candidate's metrics on the rows neither it nor the champion saw
+            (``champion`` must be the champion's on the same rows); without them the champion
+            comparison uses ``candidate``.
+        unseen_note: why no such rows exist (the candidate's data is older than the champion's):
+            refuses a later version.
     """
     g = {**DEFAULT_GATES, **(gates or {})}
     reasons = protection_failures(candidate, slices, g)
+    low = candidate.get("recall_ratio_low")
+    if rules is not None and _finite(low) and low < g["ratio_low_min"]:
+        reasons.append(f"recall@5% is {_show(candidate.get('recall_ratio_vs_best_rules'))}x the strongest "
+                       f"baseline's, interval down to {low:.3f} (below {g['ratio_low_min']})")
+    if served is not None:
+        reasons.extend(served.get("reasons", []))
     checks: dict[str, Any] = {"protection_ok": not reasons, "calibration_judged": not _finite(
         candidate.get("test_entrants")) or candidate["test_entrants"] >= g["calibration_min_entrants"]}
     unjudged = [] if checks["calibration_judged"] else [
@@ -181,6 +208,11 @@ def decide(
         return Decision("champion", ["first version; it beats the stronger rules baseline and passes the "
                                      "calibration and slice gates / 首个版本，优于规则且通过全部门槛", *unjudged], checks)
 
+    if unseen_note:
+        reasons.append(unseen_note)
+        return Decision("challenger", reasons, checks)
+    if candidate_on_unseen is not None:
+        candidate = {**candidate, "auc": candidate_on_unseen["auc"], "recall_at_5pct": candidate_on_unseen["recall_at_5pct"]}
     auc_ok = candidate["auc"] >= champion["auc"] - g["auc_tolerance"]
     recall_ok = candidate["recall_at_5pct"] >= champion["recall_at_5pct"] - g["recall_tolerance"]
     checks.update(auc_ok=auc_ok, recall_ok=recall_ok,

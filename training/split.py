@@ -110,19 +110,25 @@ def _too_short(cs: list[pd.Timestamp], test: int, calib: int, gap: int) -> str:
 
 def served_split(
     cutoffs: list[pd.Timestamp], *, horizon_weeks: int = 52, calibrate_weeks: int = 26, gap_weeks: int | None = None,
-) -> tuple[tuple[pd.Timestamp, ...], tuple[pd.Timestamp, ...]]:
-    """(train, calibrate) cutoffs of the model that is served: the evaluated procedure refit on
-    all matured cutoffs, calibrated on the newest ``calibrate_weeks`` of them, with the same gap of
-    one horizon between the trees' last cutoff and the calibration window (as evaluated)."""
+    holdout_weeks: int = 0,
+) -> tuple[tuple[pd.Timestamp, ...], tuple[pd.Timestamp, ...], tuple[pd.Timestamp, ...]]:
+    """(train, calibrate, holdout) cutoffs of the model that is served: the evaluated procedure
+    refit on the matured cutoffs but the newest ``holdout_weeks`` (a quarter it never sees, on
+    which the gates check it), calibrated on the ``calibrate_weeks`` before them, with the same gap
+    of one horizon between the trees' last cutoff and the calibration window (as evaluated)."""
     gap = horizon_weeks if gap_weeks is None else gap_weeks
     cs = sorted(pd.Timestamp(c) for c in cutoffs)
     if not cs:
         raise ValueError("no matured cutoffs")
-    calibrate = tuple(c for c in cs if c > cs[-1] - calibrate_weeks * WEEK)
-    train = tuple(c for c in cs if c <= min(calibrate) - gap * WEEK)
+    holdout = tuple(c for c in cs if c > cs[-1] - holdout_weeks * WEEK) if holdout_weeks > 0 else ()
+    seen = [c for c in cs if c not in set(holdout)]
+    if not seen:
+        raise ValueError(_too_short(cs, holdout_weeks, calibrate_weeks, gap))
+    calibrate = tuple(c for c in seen if c > seen[-1] - calibrate_weeks * WEEK)
+    train = tuple(c for c in seen if c <= min(calibrate) - gap * WEEK)
     if not train:
-        raise ValueError(_too_short(cs, 0, calibrate_weeks, gap))
-    return train, calibrate
+        raise ValueError(_too_short(cs, holdout_weeks, calibrate_weeks, gap))
+    return train, calibrate, holdout
 
 
 def configured_split(tables: dict[str, pd.DataFrame], config: dict) -> tuple[list[pd.Timestamp], TimeSplit]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import getpass
 import json
 import os
-import re
 import subprocess
 import tempfile
 import time
@@ -30,8 +29,8 @@ from models import metrics as mt
 from models.libraries import installed_versions
 from training import evaluate as ev
 from training.config import flat_params
-from training.feature_value import idle_concepts
 from training.gates import decide
+from training.run_metrics import _finite, log_backtest, log_feature_value, log_staleness, metric_key
 
 REQUIREMENT_PACKAGES = ("mlflow", "scikit-learn", "lightgbm", "pandas", "numpy", "pyarrow", "skops", "scipy")
 # Columns that identify a household or a person; never written into an artifact.
@@ -141,17 +140,6 @@ def features_table(names: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def metric_key(text: str) -> str:
-    """An MLflow metric name from free text (township and category names): characters MLflow
-    refuses become '_', and '%' becomes 'pct'."""
-    return re.sub(r"[^\w.\-/]", "_", text.replace("%", "pct"))
-
-
-def _finite(metrics: dict[str, Any]) -> dict[str, float]:
-    return {k: float(v) for k, v in metrics.items()
-            if isinstance(v, (int, float, np.floating, np.integer)) and v is not None and np.isfinite(v)}
-
-
 def champion_metrics_on(model_name: str, frame: pd.DataFrame, y: np.ndarray, groups: np.ndarray) -> dict | None:
     """The current champion's metrics on the candidate's test rows, or None without a champion."""
     from models.registry import NoChampion, load_champion
@@ -162,6 +150,52 @@ def champion_metrics_on(model_name: str, frame: pd.DataFrame, y: np.ndarray, gro
         return None
     p = champion.model.predict_proba(frame)[:, 1]
     return {**ev.score_metrics(y, p, groups, probability=True), "version": champion.version}
+
+
+def champion_comparison(model_name: str, result) -> tuple[dict | None, dict | None, str | None]:
+    """(champion's metrics, candidate's metrics, stale note) on the rows *neither* saw: the
+    candidate's held-out quarter after the champion's newest learned cutoff. A candidate whose
+    held-out quarter ends before the champion's data does has no such rows: the note refuses it.
+    A table (no held-out quarter) compares on the candidate's test rows, as before."""
+    from models.registry import NoChampion, load_champion
+
+    try:
+        champion = load_champion(model_name, load_reference=False)
+    except NoChampion:
+        return None, None, None
+    holdout = result.holdout_frame
+    champion_last = (champion.metrics.get("served") or {}).get("served_train_last")
+    if holdout is None or holdout.empty or not champion_last:
+        test = result.test_frame
+        groups = test["cutoff"].to_numpy() if "cutoff" in test else np.zeros(len(test))
+        p = champion.model.predict_proba(test)[:, 1]
+        return {**ev.score_metrics(test["label"].to_numpy(), p, groups, probability=True),
+                "version": champion.version}, None, None
+    rows = holdout.loc[pd.to_datetime(holdout["cutoff"]) > pd.Timestamp(champion_last)].reset_index(drop=True)
+    if rows.empty or rows["label"].sum() == 0:
+        return ({"version": champion.version, "served_train_last": champion_last}, None,
+                f"no rows neither model saw: the candidate's newest unseen cutoff is "
+                f"{pd.to_datetime(holdout['cutoff']).max().date()}, the champion (version {champion.version}) learned "
+                f"up to {champion_last}; a candidate with older data than the champion is stale")
+    y, groups = rows["label"].to_numpy(), rows["cutoff"].to_numpy()
+    theirs = ev.score_metrics(y, champion.model.predict_proba(rows)[:, 1], groups, probability=True)
+    ours = ev.score_metrics(y, result.model.predict_proba(rows)[:, 1], groups, probability=True)
+    return ({**theirs, "version": champion.version, "rows": len(rows), "served_train_last": champion_last},
+            {**ours, "rows": len(rows)}, None)
+
+
+def gate_decision(result, champion: dict | None = None, candidate_on_unseen: dict | None = None,
+                  stale: str | None = None):
+    """The gates' decision for a training result: a county's pooled normal backtest years, its
+    slices and its served model's held-out quarter (a table's test part), against the champion's
+    figures on rows neither saw when there is one."""
+    backtest = getattr(result, "backtest", None)
+    pooled = backtest.pooled if backtest is not None else {}
+    return decide(result.metrics, pooled.get("rules", result.scorers.get("rules")), result.slices, champion,
+                  result.config.get("gates"), logistic=result.scorers.get("logistic"),
+                  fitted_rules=pooled.get("rules_fitted", result.scorers.get("rules_fitted")),
+                  served=getattr(result, "holdout", None) or None, candidate_on_unseen=candidate_on_unseen,
+                  unseen_note=stale)
 
 
 def log_training(
@@ -189,13 +223,9 @@ def log_training(
     started = started or time.perf_counter()
     user = current_user(user)
     mlflow.set_experiment(experiment)
-    test = result.test_frame
-    y_test = test["label"].to_numpy()
-    groups = test["cutoff"].to_numpy() if "cutoff" in test else np.zeros(len(test))
-    champion = champion_metrics_on(model_name, test, y_test, groups)
-    decision = decide(result.metrics, result.scorers.get("rules"), result.slices,
-                      None if champion is None else champion, result.config.get("gates"),
-                      logistic=result.scorers.get("logistic"), fitted_rules=result.scorers.get("rules_fitted"))
+    champion, candidate_on_unseen, stale = champion_comparison(model_name, result)
+    backtest = getattr(result, "backtest", None)
+    decision = gate_decision(result, champion, candidate_on_unseen, stale)
 
     assert_no_identifiers(result.reference, "the reference sample")
     example = signature_frame(result.reference.head(5), result.input_columns)
@@ -237,6 +267,7 @@ def log_training(
                 "model_recall_at_5pct", "model_recall_at_5pct_low", "model_recall_at_5pct_high", "entrants")
                 if k in row}))
         log_feature_value(result.feature_value)
+        log_backtest(backtest, getattr(result, "holdout", None) or {})
         log_staleness(result.staleness)
         for record in result.tuning:
             with mlflow.start_run(run_name=f"tuning trial {record['trial']}", nested=True):
@@ -252,6 +283,8 @@ def log_training(
                 "oracle": result.oracle, "split": result.split.as_params(), "served": result.served,
                 "intervals": result.intervals, "calibration": result.calibration.to_dict(orient="records"),
                 "staleness": result.staleness,
+                "backtest": backtest.summary() if backtest is not None else None,
+                "served_gate": getattr(result, "holdout", None) or None,
                 "slices_summary": ev.slice_summary(result.slices) if len(result.slices) else {},
                 "counts": result.counts,
                 "seconds": result.seconds, "best_params": result.best_params, "decision": {
@@ -302,44 +335,6 @@ def log_training(
         client.set_model_version_tag(model_name, version, key, f"{result.metrics[key]:.4f}")
     return {"run_id": run_id, "version": version, "alias": decision.alias, "reason": decision.reason,
             "champion_metrics": champion}
-
-
-def log_feature_value(value: dict[str, Any]) -> None:
-    """Into the active run: how many features carry no measurable contribution, each feature's AUC
-    drop, and the frame's seconds per stage and concept; the whole table as an artifact."""
-    import mlflow
-
-    if not value:
-        return
-    cost = value.get("frame_cost") or {}  # a researcher's own table has no household frame
-    mlflow.log_metrics({"features.no_contribution": len(value["no_contribution"]),
-                        "features.zero_gain": len(value["zero_gain"]),
-                        "features.permutation_base_auc": value["base_auc"],
-                        **{metric_key(f"permutation_auc_drop.{r['feature']}"): r["auc_drop"]
-                           for r in value["features"]},
-                        **{metric_key(f"frame_seconds.{k}"): v for k, v in cost.get("concepts", {}).items()},
-                        **({"frame_seconds.total": cost["seconds"]} if cost else {})})
-    idle = idle_concepts(value, cost) if cost else []
-    if cost:
-        mlflow.log_metric("features.idle_concepts", len(idle))
-    mlflow.log_dict(plain({**value, "concepts_without_contribution": idle}), "evaluation/feature_value.json")
-
-
-def log_staleness(staleness: dict[str, Any]) -> None:
-    """The staleness curve as metric histories (step = the trees' age in weeks, so the MLflow UI
-    draws quality against age) and the limit the weekly job alerts on."""
-    import mlflow
-
-    if not staleness.get("measured"):
-        return
-    for point in staleness["curve"]:
-        step = int(point["age_weeks"])
-        for key, value in point.items():
-            if key not in ("cutoff", "age_weeks") and value is not None:
-                mlflow.log_metric(f"staleness.{key}", float(value), step=step)
-    mlflow.log_metrics(_finite({f"staleness.{k}": staleness.get(k) for k in (
-        "slope_per_week", "limit_age_weeks", "limit_weeks_after_data_end", "served_age_at_data_end",
-        "auc_tolerance")}))
 
 
 def promote(model_name: str, version: str | int, *, reason: str, user: str | None = None,

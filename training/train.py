@@ -33,10 +33,16 @@ from models.pipeline import DEFAULT_MONOTONE, RiskPipeline
 from models.sanity import check_probabilities
 from training import evaluate as ev
 from training.backtests import lead_time_backtest, oracle_comparison
-from training.baselines import FittedRules, logistic_baseline, no_criterion, rules_score
-from training.dataset import LABEL, build_training_rows, data_end
-from training.feature_value import feature_value, feature_value_json
+from training.baselines import baseline_scorers, no_criterion, rules_score
+from training.dataset import LABEL, WEEK, build_training_rows, data_end
+from training.feature_value import feature_value
 from training.feature_value import settings as value_settings
+from training.headline import TEST_PART_KEYS, backtest_slices, county_json, headline_metrics, pooled_headline
+from training.hidden_hardship import hidden_hardship_json
+from training.rolling import Backtest, backtest_splits, outcome_window, run_backtest, year_label
+from training.served_check import holdout_check
+from training.served_list import served_list_figures
+from training.shocks import shock_township_years
 from training.split import TimeSplit, configured_split, served_split
 from training.staleness import staleness_curve
 from training.tuning import random_search
@@ -85,6 +91,13 @@ class TrainingResult:
     # Ranking quality per matured cutoff against the trees' age, and the age limit it implies
     # (training.staleness); empty for tables.
     staleness: dict[str, Any] = field(default_factory=dict)
+    # Rolling-origin backtest of the whole procedure (training.rolling); None for tables.
+    backtest: Backtest | None = None
+    # The served model on the newest matured quarter it never saw (training.served_check).
+    holdout: dict[str, Any] = field(default_factory=dict)
+    holdout_frame: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # The weekly list rule (criteria + township capacity) on the pooled normal rows (training.served_list).
+    served_list: dict[str, Any] = field(default_factory=dict)
 
 
 def importance_table(model: RiskPipeline, frame: pd.DataFrame) -> pd.DataFrame:
@@ -127,8 +140,10 @@ def fit_and_evaluate(
     end = data_end(tables)
     cutoffs, split = configured_split(tables, config)
     sp = config["split"]
-    served_train, served_calib = served_split(cutoffs, horizon_weeks=horizon, calibrate_weeks=int(sp["calibrate_weeks"]),
-                                              gap_weeks=int(sp["gap_weeks"]))
+    served_train, served_calib, served_holdout = served_split(
+        cutoffs, horizon_weeks=horizon, calibrate_weeks=int(sp["calibrate_weeks"]), gap_weeks=int(sp["gap_weeks"]),
+        holdout_weeks=int(config.get("backtest", {}).get("served_holdout_weeks", 13)))
+    splits = backtest_splits(cutoffs, config)
 
     workers = int(config.get("workers", 1))
 
@@ -136,14 +151,13 @@ def fit_and_evaluate(
         return build_training_rows(tables, policy, cutoffs, horizon_weeks=horizon, workers=workers,
                                    progress=lambda d, t: progress(stage, d, t))
 
-    train = rows_at(split.train, "training rows")
-    calib = rows_at(split.calibrate, "calibration rows")
-    test = rows_at(split.test, "test rows")
-    # The served refit also learns from the cutoffs between the evaluated parts.
-    built = set(split.train) | set(split.calibrate) | set(split.test)
-    between = sorted((set(served_train) | set(served_calib)) - built)
-    rows = pd.concat([train, calib, test, *([rows_at(between, "served-model rows")] if between else [])],
-                     ignore_index=True)
+    # Every cutoff any part needs is built once: the origins of the backtest, the served refit and
+    # its held-out quarter reuse the same point-in-time frames.
+    needed = set(served_train) | set(served_calib) | set(served_holdout)
+    for s_ in splits:
+        needed |= set(s_.train) | set(s_.calibrate) | set(s_.test)
+    rows = rows_at(sorted(needed), "training rows")
+    train, calib, test = _parts(rows, split.train, split.calibrate, split.test)
     clock["rows"] = time.perf_counter()
     y_train, y_calib, y_test = (d[LABEL].to_numpy() for d in (train, calib, test))
     for name, y in (("train", y_train), ("calibrate", y_calib), ("test", y_test)):
@@ -173,11 +187,40 @@ def fit_and_evaluate(
 
     progress("evaluating", 0, 1)
     lcfg = config["logistic"]
-    rng = np.random.default_rng(seed)
-    take = np.sort(rng.choice(len(train), size=min(int(lcfg["max_train_rows"]), len(train)), replace=False))
-    logistic = logistic_baseline(random_state=seed, C=float(lcfg["C"])).fit(train.iloc[take], y_train[take])
-    fitted_rules = FittedRules(policy, random_state=seed, C=float(lcfg["C"])).fit(train.iloc[take], y_train[take])
+
+    baselines = baseline_scorers(tables, policy, C=float(lcfg["C"]), max_rows=int(lcfg["max_train_rows"]), seed=seed)
+    origin0 = baselines(train, calib)
+    fitted_rules, logistic = origin0.pop("_objects")
     clock["logistic"] = time.perf_counter()
+
+    def backtest_fit(fit_rows: pd.DataFrame, calib_rows: pd.DataFrame) -> RiskPipeline:
+        # Origin 0 is the evaluated model itself: no second fit.
+        if set(fit_rows["cutoff"].unique()) == set(split.train):
+            return evaluated
+        return procedure(fit_rows, calib_rows)
+
+    def backtest_baselines(fit_rows: pd.DataFrame, calib_rows: pd.DataFrame) -> dict[str, Callable]:
+        if set(fit_rows["cutoff"].unique()) == set(split.train):
+            return origin0
+        fns = baselines(fit_rows, calib_rows)
+        fns.pop("_objects")
+        return fns
+
+    bcfg = config.get("backtest", {})
+    windows = {year_label(s_): outcome_window(s_) for s_ in splits}
+    holdout_window = (min(served_holdout), max(served_holdout) + horizon * WEEK) if served_holdout else None
+    if holdout_window:
+        windows["served_holdout"] = holdout_window
+    shocks = shock_township_years(tables, windows, per_100=float(bcfg.get("shock_per_100", 20)),
+                                  weeks=int(bcfg.get("shock_weeks", 13)))
+    backtest = run_backtest(rows, splits, backtest_fit, backtest_baselines,
+                            shocks.loc[shocks["year"] != "served_holdout"].reset_index(drop=True),
+                            flags=lambda f: {"no_criterion": (none := no_criterion(f, policy)), "criterion": ~none},
+                            capacity=float(config["capacity"]), replicates=int(config["bootstrap"]["replicates"]),
+                            seed=seed, progress=progress)
+    served_list = served_list_figures(backtest.frame, {"model": backtest.scores["model"],
+                                                       "rules": backtest.scores["rules"]}, config)
+    clock["backtest"] = time.perf_counter()
 
     scorer_fns = {
         "model": lambda f: evaluated.predict_proba(f)[:, 1],
@@ -190,11 +233,9 @@ def fit_and_evaluate(
     scorers = {name: ev.score_metrics(y_test, s, groups, probability=name != "rules") for name, s in scores.items()}
     scorers["model_calibration_part"] = ev.score_metrics(
         y_calib, evaluated.predict_proba(calib)[:, 1], calib["cutoff"].to_numpy(), probability=True)
-    masks = ev.slice_masks(test, {("no_criterion", "true"): no_criterion(test, policy)})
+    # The test part's own intervals (slices are judged on the pooled normal backtest years below).
     intervals = bootstrap(y_test, {n: scores[n] for n in scorer_fns}, groups, test["household_id"].to_numpy(),
-                          slices={f"{c}={v}": m for (c, v), m in masks.items()},
                           replicates=int(config["bootstrap"]["replicates"]), seed=seed)
-    slices = _with_intervals(ev.slice_table(test, y_test, scores, groups, masks), intervals["slices"])
     calibration = ev.calibration_table(y_test, scores["model"], groups)
     oracle_info = oracle_comparison(tables, policy, scorer_fns, oracle, split, horizon, end, workers,
                                     float(config["capacity"]))
@@ -216,7 +257,17 @@ def fit_and_evaluate(
         "served_fit_last": str(max(served_train).date()), "served_calibrate_first": str(min(served_calib).date()),
         "served_calibrate_last": str(max(served_calib).date()), "served_fit_rows": len(fit_rows),
         "served_calibrate_rows": len(served_calib_rows), "data_end": str(end.date()),
+        "served_calibrator": getattr(served, "calibration_", model_cfg["calibration"]),
+        **({"served_holdout_first": str(min(served_holdout).date()),
+            "served_holdout_last": str(max(served_holdout).date())} if served_holdout else {}),
     }
+    holdout_rows = _parts(rows, served_holdout)[0] if served_holdout else pd.DataFrame()
+    served_baselines = baselines(fit_rows, served_calib_rows) if served_holdout else {}
+    served_baselines.pop("_objects", None)
+    holdout = holdout_check(served, holdout_rows, served_baselines,
+                            shocks.loc[shocks["year"] == "served_holdout", "township"].tolist(),
+                            capacity=float(config["capacity"]), gates=config["gates"])
+    pooled_slices = backtest_slices(backtest, int(config["bootstrap"]["replicates"]), seed)
 
     staleness = staleness_curve(evaluated, rows, trees_last_cutoff=max(split.train), horizon_weeks=horizon,
                                 capacity=float(config["capacity"]), served_fit_last=max(served_train), data_end=end,
@@ -235,78 +286,29 @@ def fit_and_evaluate(
                         where="training: the served model's reference scores")
     clock["end"] = time.perf_counter()
 
-    metrics = headline_metrics(scorers, intervals, oracle_info, lead)
+    test_part = headline_metrics(scorers, intervals, oracle_info, lead)
+    metrics = {**test_part, **{f"test_part_{k}": test_part[k] for k in TEST_PART_KEYS}, **pooled_headline(backtest)}
     seconds = {
         "rows": clock["rows"] - clock["start"], "tuning": clock["tuning"] - clock["rows"],
         "fit": clock["fit"] - clock["tuning"], "baselines": clock["logistic"] - clock["fit"],
-        "evaluate": clock["evaluate"] - clock["logistic"], "lead_time": clock["lead"] - clock["evaluate"],
+        "evaluate": clock["evaluate"] - clock["backtest"], "lead_time": clock["lead"] - clock["evaluate"],
         "feature_value": clock["value"] - clock["lead"], "refit": clock["refit"] - clock["value"], "artifacts": clock["end"] - clock["refit"],
-        "total": clock["end"] - clock["start"],
+        "backtest": clock["backtest"] - clock["logistic"], "total": clock["end"] - clock["start"],
     }
     counts = {"train_rows": len(train), "calibrate_rows": len(calib), "test_rows": len(test),
               "train_positives": int(y_train.sum()), "calibrate_positives": int(y_calib.sum()),
               "test_positives": int(y_test.sum()), "test_households": intervals["households"],
               "watch_lists": n_lists, "lead_entrants": lead["model"]["entrants"],
               "oracle_rows": oracle_info["oracle_rows"], "served_fit_rows": len(fit_rows),
-              "served_calibrate_rows": len(served_calib_rows)}
+              "served_calibrate_rows": len(served_calib_rows), "backtest_rows": len(backtest.frame),
+              "served_holdout_rows": len(holdout_rows)}
     return TrainingResult(
-        model=served, config=config, split=split, metrics=metrics, scorers=scorers, slices=slices, lead=lead,
+        model=served, config=config, split=split, metrics=metrics, scorers=scorers, slices=pooled_slices, lead=lead,
         oracle=oracle_info, tuning=trials, importance=importance, reference=reference, test_frame=test,
         test_scores=scores, best_params=best, counts=counts, seconds=seconds, served=served_info,
         intervals=intervals, calibration=calibration, feature_value=value, staleness=staleness,
+        backtest=backtest, holdout=holdout, holdout_frame=holdout_rows, served_list=served_list,
     )
-
-
-def _with_intervals(slices: pd.DataFrame, cis: dict[str, list]) -> pd.DataFrame:
-    keys = slices["slice"].astype(str) + "=" + slices["value"].astype(str)
-    slices["model_recall_at_5pct_low"] = [cis.get(k, [None, None])[0] for k in keys]
-    slices["model_recall_at_5pct_high"] = [cis.get(k, [None, None])[1] for k in keys]
-    return slices
-
-
-def headline_metrics(scorers: dict[str, dict[str, float]], intervals: dict[str, Any], oracle_info: dict[str, Any],
-                     lead: dict[str, dict[str, float]]) -> dict[str, Any]:
-    """The flat figures logged as MLflow metrics, gated and shown (intervals as ``*_low/_high``)."""
-    m, r, rf, lg = scorers["model"], scorers["rules"], scorers["rules_fitted"], scorers["logistic"]
-    best_recall = max(r["recall_at_5pct"], rf["recall_at_5pct"])
-    out: dict[str, Any] = {
-        **{k: m[k] for k in ("auc", "pr_auc", "brier", "ece", "ece_relative", "recall_at_5pct", "precision_at_5pct",
-                             "recall_at_10pct", "precision_at_10pct", "observed_expected",
-                             "top5_observed_expected", "top10_observed_expected")},
-        "rules_auc": r["auc"], "rules_pr_auc": r["pr_auc"], "rules_recall_at_5pct": r["recall_at_5pct"],
-        "rules_recall_at_10pct": r["recall_at_10pct"], "rules_precision_at_5pct": r["precision_at_5pct"],
-        "rules_fitted_auc": rf["auc"], "rules_fitted_pr_auc": rf["pr_auc"],
-        "rules_fitted_recall_at_5pct": rf["recall_at_5pct"], "rules_fitted_recall_at_10pct": rf["recall_at_10pct"],
-        "logistic_auc": lg["auc"], "logistic_pr_auc": lg["pr_auc"], "logistic_brier": lg["brier"],
-        "logistic_ece": lg["ece"], "logistic_recall_at_5pct": lg["recall_at_5pct"],
-        "test_base_rate": m["base_rate"], "test_mean_predicted": m["mean_predicted"], "test_entrants": m["entrants"],
-        "oracle_auc": oracle_info["oracle_auc"],
-        "model_auc_on_oracle_rows": oracle_info["model_auc_on_oracle_rows"],
-        "headroom_share": oracle_info.get("headroom_share"),
-        "recall_headroom_share": oracle_info.get("recall_headroom_share"),
-        "oracle_recall_at_5pct": oracle_info.get("oracle_recall_at_5pct_on_oracle_rows"),
-        "median_lead_weeks": lead["model"]["median_lead_weeks"],
-        "median_lead_weeks_all": lead["model"]["median_lead_weeks_all"],
-        "share_warned": lead["model"]["share_warned"],
-        "share_lead_4w": lead["model"]["share_lead_4w"],
-        "share_lead_12w": lead["model"]["share_lead_12w"],
-        "list_coverage_52w": lead["model"]["list_coverage_52w"],
-        "random_list_lead_share": lead["random_list"]["share_warned"],
-        "random_list_median_lead_weeks": lead["random_list"]["median_lead_weeks"],
-        "rules_median_lead_weeks": lead["rules"]["median_lead_weeks"],
-        "rules_share_warned": lead["rules"]["share_warned"],
-        "rules_share_lead_4w": lead["rules"]["share_lead_4w"],
-        "rules_share_lead_12w": lead["rules"]["share_lead_12w"],
-        "rules_fitted_share_warned": lead["rules_fitted"]["share_warned"],
-        "recall_ratio_vs_rules": m["recall_at_5pct"] / r["recall_at_5pct"] if r["recall_at_5pct"] else None,
-        "recall_ratio_vs_best_rules": m["recall_at_5pct"] / best_recall if best_recall else None,
-    }
-    for key in ("auc", "pr_auc", "recall_at_5pct", "recall_at_10pct"):
-        out[f"{key}_low"], out[f"{key}_high"] = intervals["model"][key]
-        out[f"rules_{key}_low"], out[f"rules_{key}_high"] = intervals["rules"][key]
-        out[f"rules_fitted_{key}_low"], out[f"rules_fitted_{key}_high"] = intervals["rules_fitted"][key]
-    out["recall_ratio_low"], out["recall_ratio_high"] = intervals["recall_ratio_ci"]
-    return out
 
 
 def train_county(
@@ -344,42 +346,5 @@ def train_county(
         data_fingerprint=county_data.fingerprint(data_dir), data_source=str(Path(data_dir).resolve()),
         user=user, started=started, extra_tags={"point_in_time_basis": point_in_time},
     )
-    return {**county_json(result, logged, model_name, started), "point_in_time_basis": point_in_time}
-
-
-def _ci(metrics: dict[str, Any], key: str) -> list[float | None]:
-    return [metrics.get(f"{key}_low"), metrics.get(f"{key}_high")]
-
-
-def county_json(result: TrainingResult, logged: dict[str, Any], model_name: str, started: float) -> dict[str, Any]:
-    """`fanpin train --json` for a county folder: the headline figures with intervals, both
-    baselines, the served windows, calibration and slices."""
-    m = result.metrics
-    keys = ("auc", "pr_auc", "brier", "ece", "ece_relative", "recall_at_5pct", "recall_at_10pct",
-            "rules_auc", "rules_recall_at_5pct", "rules_fitted_auc", "rules_fitted_recall_at_5pct",
-            "recall_ratio_vs_rules", "recall_ratio_vs_best_rules", "logistic_auc", "oracle_auc",
-            "model_auc_on_oracle_rows", "headroom_share", "recall_headroom_share", "oracle_recall_at_5pct",
-            "median_lead_weeks", "share_warned", "share_lead_4w", "share_lead_12w", "rules_median_lead_weeks",
-            "rules_share_lead_12w", "list_coverage_52w", "random_list_lead_share", "observed_expected",
-            "top5_observed_expected", "top10_observed_expected")
-    return {
-        "run_id": logged["run_id"],
-        "model_name": model_name,
-        "model_version": logged["version"],
-        "alias": logged["alias"],
-        "alias_reason": logged["reason"],
-        **{k: m.get(k) for k in keys},
-        "auc_ci": _ci(m, "auc"), "pr_auc_ci": _ci(m, "pr_auc"), "recall_at_5pct_ci": _ci(m, "recall_at_5pct"),
-        "recall_at_10pct_ci": _ci(m, "recall_at_10pct"), "recall_ratio_ci": _ci(m, "recall_ratio"),
-        "served_train_first": result.served["served_train_first"],
-        "served_train_last": result.served["served_train_last"],
-        "served_fit_last": result.served["served_fit_last"],
-        "calibration": result.calibration.to_dict(orient="records"),
-        "slices": ev.slice_summary(result.slices),
-        "bootstrap_replicates": result.intervals.get("replicates"),
-        "train_rows": result.counts["train_rows"], "test_rows": result.counts["test_rows"],
-        "split": result.split.as_params(),
-        "seconds": round(time.perf_counter() - started, 1),
-        **feature_value_json(result.feature_value),
-    }
-
+    return {**county_json(result, logged, model_name, started), "point_in_time_basis": point_in_time,
+            **hidden_hardship_json(result, county_data.read_hardship(data_dir), logged["run_id"])}

@@ -52,6 +52,8 @@ class CountyRun:
     parameters: dict = field(default_factory=dict)
     entry_lead_weeks: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     recording: dict = field(default_factory=dict)
+    # the true state each week (households in hardship the home check would accept): truth only
+    hardship: pd.DataFrame | None = None
 
 
 def household_ids(c: S.County) -> np.ndarray:
@@ -151,7 +153,7 @@ def simulate_county(
                       "oracle_replicas": oracle_replicas,
                       "cutoffs": [str(from_day(weeks[k].sunday)) for k in sorted(snapshots)]},
                      np.concatenate(rec.lead_weeks) if rec.lead_weeks else np.zeros(0, np.int64),
-                     recording_summary(rec))
+                     recording_summary(rec), rec.hardship_table(ids))
 
 
 def recording_summary(rec: Recorder) -> dict:

@@ -2,7 +2,7 @@
 
 DIR/history/<table>.parquet   full registry history (English codes)
 DIR/exports/YYYY-Www/<table>.csv   the last 12 weekly exports (Chinese headers and values)
-DIR/truth/oracle.parquet, simulation.json, latent.parquet   what only the simulator knows
+DIR/truth/oracle.parquet, simulation.json, latent.parquet, hardship.parquet   what only the simulator knows
 """
 
 from __future__ import annotations
@@ -79,6 +79,8 @@ def write_county(run, out: Path, summary: dict, scenario: str = "baseline",
         ["household_id", "cutoff", "true_risk", "entered_within_52_weeks"]].reset_index(drop=True),
         out / "truth" / "oracle.parquet")
     write_parquet(run.latent, out / "truth" / "latent.parquet")
+    if run.hardship is not None:
+        write_parquet(run.hardship, out / "truth" / "hardship.parquet")
     record = {
         "parameters": run.parameters,
         "scenario": scn.as_dict(),

@@ -56,6 +56,7 @@ class Recorder:
         self.entries: list[tuple] = []
         self.eliminations: list[tuple] = []
         self.lead_weeks: list[np.ndarray] = []  # weeks each entrant had met a criterion
+        self.hardship: list[tuple[int, np.ndarray]] = []  # (Sunday, households in true hardship)
         self.h_end = np.full(county.n_households, -(10**9), np.int64)
         # the registry as it stood when the history starts: recorded that day
         used = np.flatnonzero(county.m["used"])
@@ -110,6 +111,19 @@ class Recorder:
 
     def entry(self, households, category, risks) -> None:
         self.entries.append((households, self.day_of(households), category, risks))
+
+    def hardship_week(self, households: np.ndarray) -> None:
+        """The households in true hardship this week (the simulator's truth, not the registry)."""
+        self.hardship.append((self.week.sunday, np.asarray(households, np.int64)))
+
+    def hardship_table(self, household_ids: np.ndarray) -> pd.DataFrame:
+        """truth/hardship.parquet: one row per household and week (its Sunday) in true hardship."""
+        if not self.hardship:
+            return pd.DataFrame({"household_id": pd.Series([], dtype=object),
+                                 "week_end": pd.Series([], dtype="datetime64[ns]")})
+        hh = np.concatenate([x[1] for x in self.hardship])
+        day = np.concatenate([np.full(len(x[1]), x[0], np.int64) for x in self.hardship])
+        return pd.DataFrame({"household_id": household_ids[hh], "week_end": to_datetime64(day)})
 
     def elimination(self, households) -> None:
         self.eliminations.append((households, self.day_of(households)))

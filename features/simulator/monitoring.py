@@ -103,6 +103,10 @@ def step(c: S.County, week: Week, age: np.ndarray, rng, p: Parameters, rec) -> n
     near &= h["inc_ema"] / size >= p.cope_share * p.line(week.year)
     copes = near & (household_sum(c, S.among(c.m["skill"], (0, 1)) & (age >= 16) & (age < 60)) > 0)
     judged = due & eligible & copes & (u[1] < p.cope_rejection)
+    if rec is not None:
+        # the true state (truth/hardship.parquet, never the features): meeting a criterion in a
+        # way the home check would accept, whether or not anyone has found the household
+        rec.hardship_week(np.flatnonzero((trig > 0) & ~copes))
     enter = due & eligible & ~judged
     h["checked_until"][judged] = t + 52  # the village does not propose them again for a year
     h["pending"][due] = S.NEVER

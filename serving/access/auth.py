@@ -56,6 +56,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "drift:read": frozenset({"admin", "county_officer", "researcher"}),
     "quarantine:read": frozenset({"admin", "county_officer", "researcher"}),
     "users:manage": frozenset({"admin"}),
+    "capacity:manage": frozenset({"admin"}),
+    # How warnings turned into help: the county's officers all townships, leaders their own.
+    "follow_through:read": frozenset({"admin", "county_officer", "township_leader"}),
     # Cases (the 台账): everyone reads within their scope; those who visit record steps; the county
     # decides; the village notice carries names, so it is not for researchers.
     "case:read": frozenset(ROLES),

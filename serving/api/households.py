@@ -10,7 +10,7 @@ from features import vocabulary as voc
 from serving.access import auth
 from serving.api.deps import HOUSEHOLD_NOT_FOUND, SessionDep, published_week, require
 from serving.api.schemas import NAME_PATTERN, WEEK_PATTERN, FeedbackIn, FeedbackOut, HouseholdOut, Message
-from serving.reads.household import HouseholdNotFound, read_household, score_in_scope
+from serving.reads.household import NO_RISK_REASON, HouseholdNotFound, read_household, reason_missing, score_in_scope
 from serving.store import models as m
 from serving.store.publishing import utcnow
 
@@ -82,6 +82,8 @@ def add_feedback(
         score = score_in_scope(session, who, run_id, household_id)
     except HouseholdNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND, HOUSEHOLD_NOT_FOUND) from None
+    if reason_missing(session, run_id, score, body.outcome, body.note or ""):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, NO_RISK_REASON)
     entry = m.Feedback(household_id=household_id, week=body.week, township=score["township"], outcome=body.outcome,
                        risk_types=body.risk_types, note=body.note, username=who.username, created_at=utcnow())
     session.add(entry)

@@ -30,6 +30,7 @@ def export(
     from serving.settings import get_settings
     from serving.store.database import get_engine, session_factory, upgrade
     from serving.store.queries import all_feedback
+    from serving.weekly.audit import audit_households, mark_audit
 
     engine = get_engine(get_settings())
     upgrade(engine)
@@ -40,10 +41,15 @@ def export(
                                         "username", "created_at"])
     labels = {**LABELS, **{f"case_{k}": v for k, v in CASE_LABELS.items()}}
     frame["label"] = frame["outcome"].map(labels).astype("Int64")
+    # Home checks of the quarterly random audit are marked: weighted by their sampling
+    # probability they estimate hardship nobody reported (training's audit option reads them).
+    with session_factory(engine)() as session:
+        frame = mark_audit(frame, audit_households(session))
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".parquet":
         frame.to_parquet(out, index=False)
     else:
         write_csv(frame, out)  # notes are free text: defused against formula injection
-    emit({"path": str(out), "rows": len(frame), "labelled": int(frame["label"].notna().sum())}, as_json,
+    emit({"path": str(out), "rows": len(frame), "labelled": int(frame["label"].notna().sum()),
+          "audit": int((frame["source"] == "audit").sum())}, as_json,
          summary=f"{len(frame)} 条反馈已导出 / exported to {out}")

@@ -24,7 +24,7 @@ def weekly(
                                     "completeness bounds, for this reason (audited)")] = None,
 ) -> None:
     """每周评分并发布 / score a week's export and publish it (one transaction)."""
-    from serving.jobs.week_run import WeeklyError
+    from serving.jobs.week_run import WeeklyError, process_started
     from serving.jobs.weekly import run_week
     from serving.settings import get_settings
     from serving.store.lease import LeaseHeld, LeaseLost
@@ -41,7 +41,8 @@ def weekly(
         from serving.jobs.spark_weekly import run_week_spark as run_week  # noqa: F811 - same contract
     try:
         with stderr.status("weekly run") as status:
-            kwargs = {"master": master} if engine == "spark" else {}
+            # The local engine's stage seconds start at the process's start (``start-up``).
+            kwargs = {"master": master} if engine == "spark" else {"started": process_started()}
             result = run_week(data, week, get_settings(),
                               progress=lambda stage: status.update(f"weekly {week}: {stage}"),
                               accept_incomplete=accept_incomplete, **kwargs)
@@ -68,7 +69,16 @@ def weekly(
     # Department warnings (rule -> count); the Spark engine does not evaluate them yet.
     summary["department_warnings"] = result.get("department_warnings", {})
     summary["model_health"] = result["stages"].get("model_health")  # age, libraries, estimated and matured quality
-    summary["stage_seconds"] = result["stages"].get("seconds", {})  # where the run's time went
+    # Where the run's time went, from the process's start: start-up (interpreter, imports, store,
+    # champion), then each stage; they add up to ``seconds``.
+    summary["stage_seconds"] = result["stages"].get("seconds", {})
+    # From warning to help (serving.store.follow_through): the 13 weeks up to this one.
+    for key in ("follow_through", "missed_share", "alerts_per_officer_week"):
+        summary[key] = result.get(key)
+    summary["work"] = result["stages"].get("work")  # new work / known / held back this week
+    # The shock response (hit townships, adjustment, capacity proposals) and the quarter's audit.
+    for key in ("shock", "audit_sample", "hidden_hardship_share"):
+        summary[key] = result.get(key)
     emit(summary, as_json, summary=(
         f"{week}: 读入 {result['households_in']} 户, 评分 {result['households_scored']} 户, "
         f"隔离 {result['rows_quarantined']} 行, 名单 {result['watchlist_size']} 户, "

@@ -15,8 +15,10 @@ import pandas as pd
 
 from features.policy import Policy
 from features.rules import evaluate_rules
+from features.shocks import adjusted
 from features.transformer import MODEL_FEATURES
 from models.sanity import check_probabilities
+from serving.core.new_work import Followup, held, split_work
 from serving.core.watchlist import WatchlistConfig, select_watchlist
 
 
@@ -38,11 +40,14 @@ class ScoredWeek:
         rules: ``features.rules.evaluate_rules`` per frame row.
         scored: one row per household: ids, probability, level, change, rule summary, watch-list
             flags and reasons (``serving.core.watchlist``), ``rank`` (county) and ``township_rank``.
+        work: the week's new work apart from the known and the held back
+            (``serving.core.new_work.split_work``).
     """
 
     probability: np.ndarray
     rules: pd.DataFrame
     scored: pd.DataFrame
+    work: pd.DataFrame | None = None
 
     @property
     def listed(self) -> np.ndarray:
@@ -59,7 +64,8 @@ def _ranks(scored: pd.DataFrame) -> pd.DataFrame:
 
 
 def score_week(frame: pd.DataFrame, model: Any, policy: Policy, config: WatchlistConfig,
-               previous: Previous | None = None, *, stage: Callable[[str], None] | None = None) -> ScoredWeek:
+               previous: Previous | None = None, *, stage: Callable[[str], None] | None = None,
+               followup: Followup | None = None, offset: np.ndarray | None = None) -> ScoredWeek:
     """Score a household frame and choose its watch list.
 
     Args:
@@ -71,6 +77,11 @@ def score_week(frame: pd.DataFrame, model: Any, policy: Policy, config: Watchlis
         previous: last published week's scores (default: none).
         stage: called with "score", "rules" and "watchlist" as each step starts (the weekly job's
             stage clock and test pause points; the core itself does no I/O).
+        followup: what officers already know (default: nothing - no household held back, and
+            every criterion met counts as new).
+        offset: log odds added to each row's risk before levels and the list (the shock
+            adjustment, ``serving.weekly.shock``; default none). ``probability`` stays the
+            model's own, ``scored.probability`` is the adjusted risk the list ranks.
 
     Returns:
         The scored week (see :class:`ScoredWeek`).
@@ -84,16 +95,19 @@ def score_week(frame: pd.DataFrame, model: Any, policy: Policy, config: Watchlis
     stage("rules")
     rules = evaluate_rules(frame, policy)
     stage("watchlist")
+    risk = probability if offset is None else adjusted(probability, offset)
     scored = pd.DataFrame({
         "household_id": frame["household_id"].to_numpy(),
         "township": frame["township"].to_numpy(),
         "village": frame["village"].to_numpy(),
-        "probability": probability,
-        "level": policy.levels(probability),
+        "probability": risk,
+        "level": policy.levels(risk),
         "under_monitoring": frame["under_monitoring"].astype(bool).to_numpy(),
         "rules_triggered": rules["rules_triggered"].to_numpy(),
         "criteria_met": rules["criteria_met"].to_numpy(),
     })
     scored["change"] = scored["probability"] - scored["household_id"].map(previous.probability).astype("float64")
-    scored = select_watchlist(scored, config, previous.listed)
-    return ScoredWeek(probability=probability, rules=rules, scored=_ranks(scored))
+    followup = followup or Followup()
+    scored = select_watchlist(scored, config, previous.listed, held(scored, config, followup))
+    return ScoredWeek(probability=probability, rules=rules, scored=_ranks(scored),
+                      work=split_work(scored, config, followup))

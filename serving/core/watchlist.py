@@ -24,6 +24,10 @@ class WatchlistConfig:
     default_capacity: int = 25
     townships: dict[str, int] = field(default_factory=dict)
     rising_delta: float = 0.05
+    # A household judged "no risk" is not new work again for this many weeks, unless its risk has
+    # risen by ``hold_margin`` since (``serving.core.new_work``).
+    hold_weeks: int = 13
+    hold_margin: float = 0.10
 
     def capacity(self, township: str) -> int:
         return int(self.townships.get(township, self.default_capacity))
@@ -40,6 +44,8 @@ def load_watchlist_config(path: str | Path | None = None) -> WatchlistConfig:
         default_capacity=int(data.get("default_capacity", 25)),
         townships={str(k): int(v) for k, v in (data.get("townships") or {}).items()},
         rising_delta=float(data.get("rising_delta", 0.05)),
+        hold_weeks=int(data.get("hold_weeks", 13)),
+        hold_margin=float(data.get("hold_margin", 0.10)),
     )
 
 
@@ -58,7 +64,7 @@ def capacity_list(scored: pd.DataFrame, config: WatchlistConfig, eligible: np.nd
 
 
 def select_watchlist(scored: pd.DataFrame, config: WatchlistConfig,
-                     previously_listed: set[str] | None) -> pd.DataFrame:
+                     previously_listed: set[str] | None, held: set[str] | None = None) -> pd.DataFrame:
     """Mark the watch list and its flags.
 
     Args:
@@ -66,6 +72,9 @@ def select_watchlist(scored: pd.DataFrame, config: WatchlistConfig,
             not scored last week), rules_triggered, under_monitoring.
         config: capacities and the rising threshold.
         previously_listed: households on last week's list (None: no earlier week published).
+        held: households an officer judged "no risk" recently whose risk has not risen past the
+            margin (``serving.core.new_work``): neither capacity nor a rise lists them (their
+            place goes to the next household); a criterion still does.
 
     Returns:
         ``scored`` with on_watchlist, flag_new, flag_rising, flag_rule and ``reasons`` (list of
@@ -76,8 +85,10 @@ def select_watchlist(scored: pd.DataFrame, config: WatchlistConfig,
     rising = (change >= config.rising_delta).fillna(False).to_numpy()
     criterion = out["rules_triggered"].astype(bool).to_numpy()
     eligible = ~out["under_monitoring"].astype(bool).to_numpy() | rising
+    kept = ~out["household_id"].isin(held or set()).to_numpy()
 
-    capacity = capacity_list(out, config, eligible)
+    capacity = capacity_list(out, config, eligible & kept)
+    rising = rising & kept
 
     listed = eligible & (criterion | capacity | rising)
     out["on_watchlist"] = listed

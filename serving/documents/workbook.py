@@ -49,24 +49,31 @@ def xlsx(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]], width
          percent_column: int | None = None) -> bytes:
     """The one .xlsx builder (WPS-compatible, openpyxl): a bold, frozen header row, then the rows;
     ``percent_column`` (1-based) is shown as a percentage."""
+    return xlsx_sheets([(title, header, rows, widths, percent_column)])
+
+
+def xlsx_sheets(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]], Sequence[float], int | None]]
+                ) -> bytes:
+    """:func:`xlsx` with several sheets: ``(title, header, rows, widths, percent_column)`` each."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     book = Workbook()
-    sheet = book.active
-    sheet.title = title
-    sheet.append(list(header))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        append_row(sheet, list(row))  # text defused against formula injection
-    if percent_column is not None:
-        for i in range(2, sheet.max_row + 1):
-            sheet.cell(i, percent_column).number_format = "0.0%"
-    for i, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(i)].width = width
-    sheet.freeze_panes = "A2"
+    for index, (title, header, rows, widths, percent_column) in enumerate(sheets):
+        sheet = book.active if index == 0 else book.create_sheet()
+        sheet.title = title[:31]  # Excel's limit
+        sheet.append(list(header))
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            append_row(sheet, list(row))  # text defused against formula injection
+        if percent_column is not None:
+            for i in range(2, sheet.max_row + 1):
+                sheet.cell(i, percent_column).number_format = "0.0%"
+        for i, width in enumerate(widths, start=1):
+            sheet.column_dimensions[get_column_letter(i)].width = width
+        sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -18,6 +18,10 @@ from typing import Any
 from serving.output import stderr
 
 log = logging.getLogger(__name__)
+
+
+class GatesRefused(RuntimeError):
+    """The trained version did not pass the registration gates: there is no champion to show."""
 DEMO_WEEKS = 8
 # The last demo week carries a unit error in one township (income typed in 万元): the drift
 # monitor should raise a high alert for it, so the demo shows what an alert looks like.
@@ -74,6 +78,36 @@ def _users(settings, township: str) -> list[dict[str, str]]:
     return made
 
 
+def _simulated_audit(settings, county, result: dict[str, Any]) -> int:
+    """The demo's officers check the households the week drew for the audit: each finding comes
+    from the simulator's truth (in hardship in the 4 weeks up to the cutoff: confirmed at risk, else
+    not at risk), recorded as a visit so later weeks estimate hidden hardship from it."""
+    import datetime as dt
+
+    import pandas as pd
+
+    from features.hardship import hardship_at
+    from features.weeks import Week
+    from serving.store import models as m
+    from serving.store.database import get_engine, session_factory
+
+    audit = result.get("stages", {}).get("audit") or {}
+    truth = county / "truth" / "hardship.parquet"
+    if not audit.get("drawn_this_week") or not truth.exists():
+        return 0
+    week = Week.parse(audit["week"])
+    found = hardship_at(pd.read_parquet(truth), week.cutoff)
+    with session_factory(get_engine(settings))() as session:
+        for household_id, _ in audit["households"]:
+            hard = household_id in found
+            session.add(m.Feedback(household_id=household_id, week=str(week), township=audit["townships_of"][household_id],
+                                   outcome="confirmed_at_risk" if hard else "not_at_risk", risk_types=[],
+                                   note="抽样核查（演示：模拟结果）/ audit check (demo: simulated)", username="demo-audit",
+                                   created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)))
+        session.commit()
+    return len(audit["households"])
+
+
 def run_demo(households: int, seed: int, weeks: int) -> dict[str, Any]:
     """Prepare the demo under FANPIN_HOME; returns what was made or reused and the users."""
     from features.weeks import Week, week_monday
@@ -107,13 +141,10 @@ def run_demo(households: int, seed: int, weeks: int) -> dict[str, Any]:
     if not _has_champion(settings):
         trained = train_model(county, None, None, None, "fanpin-demo", None, None, None, None, "demo")
         if trained.get("alias") != "champion":
-            # The gates kept it a challenger (their reasons are on the version and the data page);
-            # the demo still needs a model to show, so it is chosen explicitly, as a researcher would.
-            from training.tracking import promote
-
-            log.warning("未通过登记门槛 / the model did not pass the gates: %s", trained.get("alias_reason"))
-            promote(settings.model_name, trained["model_version"], user="demo",
-                    reason=f"demo: shown despite the gates ({trained.get('alias_reason')})"[:4900])
+            # The gates are the promise that what serves was checked first: the demo does not
+            # override them. Their reasons are on the version and in the MLflow run.
+            raise GatesRefused("未通过登记门槛，没有冠军模型 / the model did not pass the gates, no champion: "
+                               f"{trained.get('alias_reason')}")
     else:
         stderr.print(f"已有冠军模型 / reusing {settings.model_uri}")
     timings["train"] = time.perf_counter() - t
@@ -134,11 +165,18 @@ def run_demo(households: int, seed: int, weeks: int) -> dict[str, Any]:
         for i, week in enumerate(todo):
             report(log, "weekly runs", i, len(todo), week)  # each run logs its own stages
             result = run_week(county, week, settings, champion=champion, started_by="demo")
+            _simulated_audit(settings, county, result)
             runs.append({k: result[k] for k in ("week", "households_scored", "watchlist_size", "drift_alerts")})
         report(log, "weekly runs", len(todo), len(todo))
     for week in sorted(published & set(demo_weeks)):
         stderr.print(f"{week} 已发布 / already published")
     timings["weekly"] = time.perf_counter() - t
+    # SIMULATED officer work on the published weeks (visits, cases, decisions), so the follow-through
+    # pages show a county at work; marked simulated wherever it is shown.
+    from serving.jobs.simulated_officers import simulate_officers
+    from serving.store.database import get_engine
+
+    activity = simulate_officers(get_engine(settings), county, seed=seed)
 
     t = _step("4/5 演示用户 / demo users")
     township = json.loads(truth.read_text(encoding="utf-8")).get("scenario", {}).get("township")
@@ -155,6 +193,7 @@ def run_demo(households: int, seed: int, weeks: int) -> dict[str, Any]:
         "weeks": demo_weeks,
         "trained": trained,
         "runs": runs,
+        "simulated_activity": activity,
         "users": users,
         "seconds": {k: round(v, 1) for k, v in timings.items()} | {"total": round(time.perf_counter() - started, 1)},
     }

@@ -83,7 +83,7 @@ def matured_table(job, tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame | 
     """(``monitoring.performance`` rows of the newest matured cutoff, method)."""
     from monitoring.model_health import CAPACITY
     from monitoring.outcomes import HORIZON_WEEKS, data_end, matured, realised_outcomes
-    from monitoring.performance import backtest_cutoffs, list_rows, realised_performance
+    from monitoring.performance import backtest_cutoffs, list_rows
 
     # The list published 52 weeks before this week, or the newest matured one before it (never a
     # later one: a county folder's history may run past the week being scored).
@@ -97,7 +97,66 @@ def matured_table(job, tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame | 
     if published is not None and len(published):
         eligible = realised_outcomes(published, tables["outcomes"], cutoff)
         return pd.DataFrame(list_rows(eligible, eligible["probability"].to_numpy(), cutoff, CAPACITY)), "published"
-    return realised_performance(tables, job.policy, job.champion.model, [cutoff], capacity=CAPACITY), "backtest"
+    return backtest(job, tables, cutoff), "backtest"
+
+
+def backtest(job, tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp) -> pd.DataFrame:
+    """``monitoring.performance.realised_performance`` at ``cutoff``, the champion's scores of that
+    year-old frame kept under the home (``backtests/``) for the next weeks.
+
+    The frame at a past cutoff holds only what was recorded by then (``features.point_in_time``),
+    so for one champion, cutoff and policy its eligible households and scores stay the same week
+    after week; only who entered monitoring since is read again (the outcomes, which later exports
+    can backdate). The kept scores are used when the champion (name, version, run), the cutoff and
+    the policy are those they were made with; otherwise the frame is built and scored again.
+    """
+    from monitoring.model_health import CAPACITY
+    from monitoring.outcomes import data_end, entrants, matured
+    from monitoring.performance import list_rows, realised_performance
+
+    path = _backtest_path(job, cutoff)
+    if path is None:
+        return realised_performance(tables, job.policy, job.champion.model, [cutoff], capacity=CAPACITY)
+    if not matured(cutoff, data_end(tables)):
+        raise ValueError(f"cutoff {pd.Timestamp(cutoff).date()} has not matured / 结果尚未成熟")
+    try:
+        kept = pd.read_parquet(path)
+    except (OSError, ValueError):
+        kept = None
+    if kept is None or list(kept.columns) != ["household_id", "township", "probability"]:
+        from features.household_frame import build_household_frame
+        from monitoring.outcomes import realised_outcomes
+        from serving.private_files import private_dir, private_file
+
+        eligible = realised_outcomes(build_household_frame(tables, cutoff, job.policy), tables["outcomes"], cutoff)
+        kept = pd.DataFrame({"household_id": eligible["household_id"].to_numpy(),
+                             "township": eligible["township"].to_numpy(),
+                             "probability": np.asarray(job.champion.model.predict_proba(eligible)[:, 1],
+                                                       dtype="float64")})
+        private_dir(path.parent)
+        for old in path.parent.glob("*.parquet"):  # one champion's backtest is kept, the newest
+            old.unlink(missing_ok=True)
+        kept.to_parquet(private_file(path.with_suffix(".tmp")), index=False)
+        path.with_suffix(".tmp").replace(path)
+    entered = entrants(tables["outcomes"], cutoff)
+    eligible = kept.assign(entered=kept["household_id"].isin(entered).to_numpy(dtype=int))
+    return pd.DataFrame(list_rows(eligible, kept["probability"].to_numpy(), cutoff, CAPACITY))
+
+
+def _backtest_path(job, cutoff: pd.Timestamp):
+    """Where the backtest of this champion, cutoff and policy is kept (None: not a registered champion)."""
+    import dataclasses
+    import hashlib
+    import json
+
+    champion = job.champion
+    if getattr(champion, "uri", None) is None or getattr(job, "home", None) is None:
+        return None
+    key = json.dumps({"model": [getattr(champion, "name", ""), str(champion.version), str(champion.run_id)],
+                      "cutoff": str(pd.Timestamp(cutoff).date()),
+                      "policy": dataclasses.asdict(job.policy) if dataclasses.is_dataclass(job.policy)
+                      else repr(job.policy)}, sort_keys=True, default=str)
+    return job.home / "backtests" / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.parquet"
 
 
 def published_scores(engine, cutoff: pd.Timestamp) -> pd.DataFrame | None:

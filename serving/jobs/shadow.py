@@ -31,12 +31,17 @@ CHALLENGER_ALIAS = "challenger"
 def load_challenger(settings, champion) -> Any | None:
     """The registry's challenger (without its reference sample), or None when there is none or it
     is the champion's own version."""
-    from models.registry import NoChampion, load_champion
+    from models.registry import NoChampion, load_champion, version_holding
     from serving.tracking import configure_tracking
 
     configure_tracking(settings)
+    # Asked first, loaded only when it is another version than the champion (the usual case of a
+    # registry whose challenger is the champion a promotion kept, or none).
+    if version_holding(settings.model_name, CHALLENGER_ALIAS) in (None, str(champion.version)):
+        return None
     try:
-        found = load_champion(settings.model_name, CHALLENGER_ALIAS, load_reference=False)
+        found = load_champion(settings.model_name, CHALLENGER_ALIAS, load_reference=False,
+                              cache=settings.ensure_home() / "model-cache")
     except NoChampion:
         return None
     return None if str(found.version) == str(champion.version) else found

@@ -65,18 +65,37 @@ def fingerprint(folder: Path) -> str:
     return digest.hexdigest()
 
 
+START_UP = "start-up"
+
+
+def process_started() -> float:
+    """The ``time.perf_counter()`` reading at which this process started (Linux: its start time in
+    /proc), so a command's start-up (interpreter, imports, settings, the store, the champion) is
+    measured from where the user's wait began; now where /proc is not available."""
+    now = time.perf_counter()
+    try:
+        ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])  # field 22
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return now
+    return now - max(uptime - ticks / os.sysconf("SC_CLK_TCK"), 0.0)
+
+
 class StageClock:
     """Wall seconds per stage: each ``start`` ends the stage before it (``start(None)`` ends the last).
 
-    Given ``task`` and ``total`` (the number of stages), each start is also logged as progress
-    (``features.progress``), so a log shows one line per stage.
+    The time from ``started`` (default: now) to the first stage is the ``start-up`` stage: setting
+    up the run (store, champion), and for a command given its process's start
+    (``process_started``), the interpreter and imports too. Given ``task`` and ``total`` (the number
+    of stages), each start is also logged as progress (``features.progress``), so a log shows one
+    line per stage.
     """
 
     def __init__(self, progress: Callable[[str], None] | None = None, *, task: str = "weekly",
-                 total: int | None = None) -> None:
-        self.started = time.perf_counter()
+                 total: int | None = None, started: float | None = None) -> None:
+        self.started = time.perf_counter() if started is None else started
         self.seconds: dict[str, float] = {}
-        self._stage: str | None = None
+        self._stage: str | None = START_UP
         self._since = self.started
         self._progress = progress
         self._task, self._total = task, total
@@ -87,7 +106,8 @@ class StageClock:
             self.seconds[self._stage] = round(now - self._since, 3)
         self._stage, self._since = stage, now
         if self._total:
-            done = self._total if stage is None else min(len(self.seconds), self._total - 1)
+            done = self._total if stage is None else min(len(self.seconds) - (START_UP in self.seconds),
+                                                          self._total - 1)
             report(log, self._task, done, self._total, stage or "done")
         if stage is not None and self._progress is not None:
             self._progress(stage)
@@ -134,6 +154,9 @@ def prepare_job(data_dir: str | Path, week: Week, settings: Settings, champion=N
     home = settings.ensure_home()
     engine = get_engine(settings)
     upgrade(engine)
+    from serving.store.followup import with_stored_capacities
+
+    config = with_stored_capacities(engine, config)  # an admin's capacities over the file's
     if champion is None:
         from serving.tracking import load_champion
 

@@ -15,13 +15,16 @@ registry's challenger in the shadow and reads the officers' verdict (never faili
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from features.weeks import Week
+from serving.core.new_work import work_counts
 from serving.jobs.field_evidence import after_publish
 from serving.jobs.model_health import week_health
 from serving.jobs.week_run import (
@@ -65,9 +68,22 @@ def _drift(champion, frame, week: Week, probability, raw_tables, previous_tables
     }
 
 
+def week_findings(stages: dict[str, Any]) -> dict[str, Any]:
+    """The shock response and the audit as the run's summary reports them (`fanpin weekly --json`)."""
+    from serving.weekly.audit import summary
+
+    shock = stages.get("shock") or {}
+    return {"shock": {"areas": [{k: a[k] for k in ("area", "events", "hit_share", "per_100", "statement_zh",
+                                                   "statement_en")} for a in shock.get("areas", [])],
+                      "adjustment": (shock.get("adjustment") or {}).get("offset"),
+                      "proposals": shock.get("proposals", [])},
+            "audit_sample": summary(stages.get("audit")),
+            "hidden_hardship_share": (stages.get("audit") or {}).get("estimate")}
+
+
 def run_week(data_dir: str | Path, week: Week | str, settings: Settings, *, champion=None, started_by: str | None = None,
              progress: Callable[[str], None] | None = None, accept_incomplete: str | None = None,
-             challenger=None) -> dict[str, Any]:
+             challenger=None, started: float | None = None) -> dict[str, Any]:
     """Run the weekly job for one ISO week and publish it (see the module docstring).
 
     Args:
@@ -80,6 +96,8 @@ def run_week(data_dir: str | Path, week: Week | str, settings: Settings, *, cham
         accept_incomplete: publish even outside the completeness bounds, for this (audited) reason.
         challenger: a loaded challenger to shadow-score (default: the registry's, when the
             champion also comes from the registry; none when a champion is passed without one).
+        started: ``time.perf_counter()`` when the wait began (a command: its process's start,
+            ``week_run.process_started``); the ``start-up`` stage runs from it to reading.
 
     Returns:
         week, households_in, households_scored, rows_quarantined, watchlist_size, model_version,
@@ -91,14 +109,17 @@ def run_week(data_dir: str | Path, week: Week | str, settings: Settings, *, cham
     from serving.store import models as m
     from serving.store import publishing as pub
     from serving.store.database import EncodedJSON
+    from serving.store.followup import read_followup
     from serving.store.week_documents import EXPLANATION, RULE_TRIGGERS, DocumentWriter
     from serving.store.week_documents import encode as encode_documents
     from serving.store.week_store import reusable_explanations, stage_households
+    from serving.weekly.audit import week_audit
     from serving.weekly.department_feed import stage_department_warnings
     from serving.weekly.explaining import explained
+    from serving.weekly.shock import shock_response
 
     week = as_week(week)
-    clock = StageClock(progress, task=f"weekly {week}", total=len(STAGES))
+    clock = StageClock(progress, task=f"weekly {week}", total=len(STAGES), started=started)
 
     def say(stage: str) -> None:
         clock.start(stage)
@@ -122,10 +143,15 @@ def run_week(data_dir: str | Path, week: Week | str, settings: Settings, *, cham
         frame = build_household_frame(history.tables, cutoff, policy)
         stages["households"] = reconciled(read, frame)
         previous = previous_scores(engine, job.previous)
+        warning_counts, warned = stage_department_warnings(engine, run_id, history.tables, cutoff, policy, settings)
+        followup = replace(read_followup(engine, week, cutoff.date(), job.config), warned=warned)
 
-        week_scores = score_week(frame, champion.model, policy, job.config, previous, stage=say)
+        offsets, stages["shock"] = shock_response(history.tables, cutoff, frame, settings, job.config)
+        week_scores = score_week(frame, champion.model, policy, job.config, previous, stage=say, followup=followup,
+                                 offset=offsets)
         scored, rules, listed = week_scores.scored, week_scores.rules, week_scores.listed
-        warning_counts = stage_department_warnings(engine, run_id, history.tables, cutoff, policy, settings)
+        stages["work"] = work_counts(week_scores.work)
+        stages["audit"] = week_audit(engine, job.previous, week, cutoff, scored, settings)
 
         say("explain")
         # Explanations are compressed into their township's blob as they are made: the week's
@@ -169,6 +195,8 @@ def run_week(data_dir: str | Path, week: Week | str, settings: Settings, *, cham
             for h, t, rs in zip(listed_rows["household_id"], listed_rows["township"], listed_rows["reasons"],
                                 strict=True)
         ), run_id)
+        pub.stage_rows(engine, m.WeekWork, week_scores.work[["household_id", "township", "work", "why"]].to_dict(
+            orient="records"), run_id)
         pub.stage_rows(engine, m.WeekDocument, encode_documents(
             RULE_TRIGGERS, rows.rule_triggers(rules, frame["township"].to_numpy())), run_id)
         pub.stage_rows(engine, m.QuarantineRow, quarantined, run_id)
@@ -190,7 +218,27 @@ def run_week(data_dir: str | Path, week: Week | str, settings: Settings, *, cham
             pub.fail_run(engine, run_id, f"{type(error).__name__}: {error}")
         raise
     result["seconds"] = clock.total()
+    result.update(week_findings(stages))  # not run columns: the run keeps them in its stages
     # After publishing: officers have their list; the challenger and the field's verdict follow.
+    # Their seconds are added to what the command reports (the published run keeps the week's).
+    field_started = time.perf_counter()
     result["field"] = after_publish(job, run_id, frame, week_scores.probability, history.tables, challenger,
                                     from_registry=from_registry)
-    return {**result, "run_id": run_id, "stages": stages, "department_warnings": warning_counts}
+    follow = _follow_through(engine, settings, week)
+    clock.seconds["field evidence"] = round(time.perf_counter() - field_started, 3)
+    result["seconds"] = clock.total()
+    return {**result, "run_id": run_id, "stages": stages, "department_warnings": warning_counts, **follow}
+
+
+def _follow_through(engine, settings: Settings, week: str) -> dict[str, Any]:
+    """The week's follow-through headline (``serving.store.follow_through``): read after publishing,
+    never failing the week (its error is reported instead)."""
+    from serving.store.database import session_factory
+    from serving.store.follow_through import figures, headline
+
+    try:
+        with session_factory(engine)() as session:
+            return headline(figures(session, settings.home, week, listed_only=True))
+    except Exception as error:  # the officers have their list; a broken figure must not undo that
+        return {"follow_through": {"error": f"{type(error).__name__}: {str(error)[:300]}"}, "missed_share": None,
+                "alerts_per_officer_week": None}

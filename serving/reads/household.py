@@ -43,6 +43,20 @@ def score_in_scope(session: Session, who: auth.Principal, run_id: int, household
     return score
 
 
+def reason_missing(session: Session, run_id: int, score: dict[str, Any], outcome: str, note: str) -> bool:
+    """True when ``outcome`` judges a top-tenth household "no risk" without a reason
+    (``serving.core.new_work.needs_reason``)."""
+    from serving.core.new_work import needs_reason
+
+    run = session.get(m.Run, run_id)
+    scored = None if run is None else run.households_scored
+    return needs_reason(outcome, score.get("rank"), scored) and not note.strip()
+
+
+NO_RISK_REASON = ("判定高风险户（全县前10%）无风险时须填写理由 / a reason is required when judging a household "
+                  "of the county's top tenth by risk \"no risk\"")
+
+
 def on_demand_explanation(session: Session, champion: Any, policy: Any, run_id: int, household_id: str,
                           facts: dict[str, Any] | None, previous: float | None) -> tuple[dict[str, Any] | None, str]:
     """(explanation, status): computed now with the champion from the stored model input, only if

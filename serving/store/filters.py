@@ -16,6 +16,7 @@ class Filters:
     level: str | None = None
     flags: list[str] = field(default_factory=list)
     status: str | None = None
+    work: str | None = None  # new | known: this week's new work or the households already known
     sort: str = "rank"
     descending: bool = False
 
@@ -26,6 +27,7 @@ class Filters:
             "level": self.level,
             "flag": list(self.flags),
             "status": self.status,
+            "work": self.work,
             "sort": self.sort if self.sort != "rank" else None,
             "dir": "desc" if self.descending else None,
         }

@@ -37,6 +37,7 @@ RUN_TABLES: tuple[type[m.Base], ...] = (
     m.DepartmentWarning,
     m.ShadowRun,
     m.ShadowScore,
+    m.WeekWork,
 )
 
 

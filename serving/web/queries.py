@@ -27,6 +27,7 @@ SORTS = {
 }
 FLAGS = ("new", "rising", "rule_triggered")
 NO_FOLLOW_UP = "none"
+WORK_FILTERS = ("new", "known")
 
 
 def _follow_up(db: Session, week: Week, township: str | None, household_ids: list[str] | None = None) -> dict[str, str]:
@@ -67,6 +68,11 @@ def watchlist(
     township = scope or filters.township
     rows = _listed(db, run.id, township, filters.village, filters.level, tuple(filters.flags), filters.sort,
                    filters.descending)
+    if filters.work in WORK_FILTERS:  # this week's new work, or the households already known
+        from serving.store.followup import week_work
+
+        work = week_work(db, run.id, township)
+        rows = tuple(r for r in rows if work.get(r.household_id, ("known", ""))[0] == filters.work)
     if filters.status:  # the whole week's follow-up, to filter by it
         outcomes = _follow_up(db, run.week, township)
         wanted = None if filters.status == NO_FOLLOW_UP else filters.status

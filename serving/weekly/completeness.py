@@ -47,7 +47,7 @@ SMALL_TOWNSHIP_SLACK = 5
 def export_counts(read) -> dict[str, Any]:
     """What completeness compares: valid households and members, and the townships present."""
     households = read.tables["households"]
-    current = households.loc[households["valid_to"].isna()] if "valid_to" in households else households
+    current = households.loc[households["valid_to"].isna()]  # every contract table has valid_to
     by_township = current.dropna(subset=["township"]).groupby(current["township"].astype(str))["household_id"]
     return {
         "households": int(read.counts["households"]["rows_valid"]),

@@ -16,8 +16,9 @@ def _number(value: Any) -> float | None:
 
 
 def stage_department_warnings(engine, run_id: int, tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp,
-                              policy, settings) -> dict[str, int]:
-    """Stage the week's warnings under ``run_id``; returns rule -> count (every rule listed)."""
+                              policy, settings) -> tuple[dict[str, int], set[str]]:
+    """Stage the week's warnings under ``run_id``; returns rule -> count (every rule listed) and the
+    households warned (this week's new work, ``serving.core.new_work``)."""
     from serving.store import models as m
     from serving.store import publishing as pub
 
@@ -32,4 +33,4 @@ def stage_department_warnings(engine, run_id: int, tables: dict[str, pd.DataFram
          "value": _number(row.value), "threshold": _number(row.threshold)}
         for row in found.itertuples(index=False)
     ), run_id)
-    return warning_counts(found, rules)
+    return warning_counts(found, rules), set(found["household_id"].astype(str))

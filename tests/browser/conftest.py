@@ -84,6 +84,8 @@ def live_site(small_county: Path, registered_champion: dict, tmp_path_factory: p
     fanpin("history", "import", "--data", str(small_county), "--until", "2025-11-02", env=env)
     for week in WEEKS:
         fanpin("weekly", "--data", str(small_county), "--week", week, env=env)
+    # A county at work (simulated, as `fanpin demo` does): the follow-through pages are not empty.
+    fanpin("simulate-officers", "--data", str(small_county), "--seed", "1", env=env)
 
     with sqlite3.connect(home / "fanpin.db") as db:
         run_id = db.execute("SELECT published_run_id FROM weeks WHERE week = ?", (WEEKS[-1],)).fetchone()[0]

@@ -271,3 +271,38 @@ def test_a_stale_champion_is_flagged_and_its_matured_list_is_set_beside_its_esti
     # A calibrated model's estimate lands near what happened (38 entrants: within a wide margin).
     assert abs(county["estimated_auc"] - county["auc"]) < 0.05
     assert abs(county["estimated_recall_at_capacity"] - county["recall_at_capacity"]) < 0.2
+
+
+def test_the_matured_backtest_is_kept_for_the_champion_cutoff_and_policy(drift_county, drift_champion, tmp_path):
+    """Issue 32: a rerun of the week (or any week with the same matured cutoff) reads the champion's
+    scores of the year-old frame from the home instead of building and scoring it again; the table
+    is exactly what realised_performance gives; another champion version scores again."""
+    from types import SimpleNamespace
+
+    from features.policy import load_policy
+    from monitoring.performance import backtest_cutoffs, realised_performance
+    from serving.jobs.model_health import backtest
+
+    (cutoff,) = backtest_cutoffs(drift_county.history, weeks=1)
+    policy = load_policy()
+    champion = SimpleNamespace(model=drift_champion.model, version="3", run_id="r3", name="fanpin-risk",
+                               uri="models:/fanpin-risk/3")
+    job = SimpleNamespace(champion=champion, home=tmp_path, policy=policy)
+    expected = realised_performance(drift_county.history, policy, drift_champion.model, [cutoff], capacity=0.05)
+    first = backtest(job, drift_county.history, cutoff)
+    (kept,) = (tmp_path / "backtests").glob("*.parquet")
+    pd.testing.assert_frame_equal(first, expected, check_exact=True)
+    made = kept.stat().st_mtime_ns
+    assert kept.stat().st_mode & 0o077 == 0  # private, like the rest of the home
+    # The kept scores are what is read: changing them changes the table (so they are not recomputed).
+    scores = pd.read_parquet(kept)
+    scores.assign(probability=scores["probability"].to_numpy()[::-1]).to_parquet(kept, index=False)
+    changed = kept.stat().st_mtime_ns
+    again = backtest(job, drift_county.history, cutoff)
+    assert made != changed == kept.stat().st_mtime_ns and not again.equals(expected)
+    scores.to_parquet(kept, index=False)
+    pd.testing.assert_frame_equal(backtest(job, drift_county.history, cutoff), expected, check_exact=True)
+    # Another champion version: scored again, the earlier version's file let go.
+    job.champion = SimpleNamespace(**{**vars(champion), "version": "4", "run_id": "r4"})
+    pd.testing.assert_frame_equal(backtest(job, drift_county.history, cutoff), expected, check_exact=True)
+    assert [p.name for p in (tmp_path / "backtests").glob("*.parquet")] != [kept.name]

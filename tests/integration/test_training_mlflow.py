@@ -12,6 +12,7 @@ from pathlib import Path
 
 import mlflow
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from mlflow.tracking import MlflowClient
@@ -73,10 +74,12 @@ def test_first_version_loads_by_alias(first_version, trained_small):
             "recall_ratio_vs_best_rules", "list_coverage_52w", "random_list_lead_share", "top5_observed_expected",
             "calibration.oe.overall", "calibration.oe.top_5pct"} <= set(run.data.metrics)
     assert any(k.startswith("slice.no_criterion.true.model_recall_at_5pct_low") for k in run.data.metrics)
-    assert run.data.tags["served_train_last"] == str(max(result.split.test).date())
+    # The served model learns from every matured cutoff but the newest quarter, on which the gates check it.
+    assert run.data.tags["served_holdout_last"] == str(max(result.split.test).date())
+    assert run.data.tags["served_train_last"] < run.data.tags["served_holdout_first"]
     # The served model is the refit: it learned from cutoffs the evaluated model never saw.
     assert run.data.tags["served_fit_last"] > str(max(result.split.train).date())
-    assert champion.metrics["intervals"]["model"]["auc"][0] <= result.metrics["auc"]
+    assert champion.metrics["intervals"]["model"]["auc"][0] <= result.metrics["test_part_auc"]
     assert champion.metrics["served"]["served_train_first"] == str(min(result.split.train).date())
 
     # The data page reads the same logged evaluation.
@@ -244,3 +247,43 @@ def test_run_logs_the_staleness_curve_and_the_library_versions(first_version, tr
     past = mh.staleness(end + pd.Timedelta(weeks=int(limit) + 1), champion.metrics, None)
     assert at_limit["limit_source"] == "measured" and not at_limit["alerts"]
     assert [a["kind"] for a in past["alerts"]] == ["model_stale"]
+
+
+def history_until(tables: dict, day: str) -> dict:
+    """The registry as it stood on ``day``: rows that started later are gone, end dates after it
+    are still open, events recorded later are unknown."""
+    day = pd.Timestamp(day)
+    out = {}
+    for name, frame in tables.items():
+        f = frame.copy()
+        for start in ("valid_from", "survey_date", "event_date", "entry_date", "recorded_at"):
+            if start in f:
+                f = f.loc[f[start].isna() | (f[start] <= day)] if start == "recorded_at" else f.loc[f[start] <= day]
+        for end in ("valid_to", "elimination_date"):
+            if end in f:
+                f[end] = f[end].where(f[end] <= day)
+        out[name] = f.reset_index(drop=True)
+    return out
+
+
+def test_a_candidate_trained_two_years_stale_is_refused(store, trained_small):
+    """A version whose data ended two years before the champion's has no rows neither model saw:
+    it cannot be compared fairly and is refused as stale, in one line."""
+    from training.config import load_config
+    from training.train import fit_and_evaluate
+
+    tables, policy, result = trained_small
+    name = "stale-risk"
+    current = log_training(result, experiment="tests", model_name=name, policy=policy, data_fingerprint="now",
+                           data_source="small county", user="tester")
+    promote(name, current["version"], reason="tests: the current champion", user="tester")
+    config = load_config(overrides={**FAST_TRAINING, "backtest": {"years": 1}, "lead_time": {"step_weeks": 8},
+                                    "bootstrap": {"replicates": 20}})
+    stale = fit_and_evaluate(history_until(tables, "2023-12-31"), policy, config)
+    assert stale.served["served_holdout_last"] < "2023-01-01"
+    logged = log_training(stale, experiment="tests", model_name=name, policy=policy,
+                          data_fingerprint="stale", data_source="small county two years earlier", user="tester")
+    assert logged["alias"] == "challenger"
+    stale_lines = [line for line in logged["reason"].split("; ") if "stale" in line]
+    assert len(stale_lines) == 1 and "\n" not in stale_lines[0], logged["reason"]
+    assert str(MlflowClient().get_model_version_by_alias(name, "champion").version) == current["version"]

@@ -103,6 +103,27 @@ def test_defuse_leaves_plain_text_and_numbers_alone():
     frame = defuse_frame(pd.DataFrame({"＝村": ["＋1", "石门村"], "n": [-1.5, 2.0]}))
     assert list(frame.columns) == ["'＝村", "n"] and frame["'＝村"].tolist() == ["'＋1", "石门村"]
     assert frame["n"].tolist() == [-1.5, 2.0]
+    mixed = defuse_frame(pd.DataFrame({"m": pd.Series(["=1", 5, None], dtype=object)}))
+    assert mixed["m"].tolist() == ["'=1", 5, None]  # an object column of text and numbers
+
+
+def test_csv_and_excel_writers_defuse_every_text_cell(tmp_path):
+    from openpyxl import Workbook, load_workbook
+
+    from serving.documents.formulas import append_row, write_csv
+
+    path = tmp_path / "out.csv"
+    write_csv(pd.DataFrame({"＝村": ["=1+1", "石门村"], "n": [-1.5, 2.0]}), path)
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")  # a BOM, for Excel
+    assert path.read_text(encoding="utf-8-sig").splitlines() == ["'＝村,n", "'=1+1,-1.5", "石门村,2.0"]
+    book = Workbook()
+    append_row(book.active, ["@SUM(1)", "石门村", -3, None])
+    append_row(book.active, ["＋1", 2.5, "x", "-1"])
+    book.save(tmp_path / "out.xlsx")
+    sheet = load_workbook(tmp_path / "out.xlsx").active
+    rows = [[(c.value, c.data_type) for c in row] for row in sheet.iter_rows()]
+    assert rows == [[("'@SUM(1)", "s"), ("石门村", "s"), (-3, "n"), (None, "n")],
+                    [("'＋1", "s"), (2.5, "n"), ("x", "s"), ("'-1", "s")]]
 
 
 def test_api_and_web_excel_exports_hold_no_formula(hostile):

@@ -20,6 +20,7 @@ from serving.store.models.weeks import (
     WeekDocument,
     WeekInput,
 )
+from serving.store.models.work import TownshipCapacity, WeekWork
 
 __all__ = [
     "AuditEntry",
@@ -41,10 +42,12 @@ __all__ = [
     "ShadowScore",
     "SigninAttempts",
     "Token",
+    "TownshipCapacity",
     "User",
     "WatchlistEntry",
     "Week",
     "WeekDocument",
     "WeekInput",
     "WeekLease",
+    "WeekWork",
 ]

@@ -7,9 +7,19 @@ from serving.web.i18n import gettext
 
 def routers():
     """Every page router, in mounting order."""
-    from serving.web.pages import account, cases, data_model, household, township, watchlist
+    from serving.web.pages import (
+        account,
+        capacities,
+        cases,
+        data_model,
+        follow_through,
+        household,
+        township,
+        watchlist,
+    )
 
-    return [account.router, watchlist.router, household.router, township.router, data_model.router, cases.router]
+    return [account.router, watchlist.router, household.router, township.router, data_model.router, cases.router,
+            capacities.router, follow_through.router]
 
 
 def error_text(exc, language: str) -> tuple[str, str]:

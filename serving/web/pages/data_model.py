@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from serving.reads import drift_reports
+from serving.reads.week_findings import week_findings
 from serving.store import queries as store
 from serving.web import field_evidence, identity, queries
 from serving.web.deps import Lang, PageError, SignedIn, State
@@ -99,6 +100,7 @@ def data_page(request: Request, user: SignedIn, state: State, lang: Lang, week: 
         researcher = user.role in ("researcher", "admin")
         verdict = field_evidence.verdict_block(db, scope_of(user))
         challenger = field_evidence.challenger_block(db) if researcher else None
+        findings = week_findings(db, run.id if run else None)
     quarantine = identity.mask_values(user, quarantine)  # by content: an ID typed in any column
     settings = state.settings
     model = champion_summary(request)
@@ -121,6 +123,7 @@ def data_page(request: Request, user: SignedIn, state: State, lang: Lang, week: 
             "mlflow_hint": researcher,  # shown when no UI is configured: how to start one
             "verdict": verdict,
             "challenger": challenger,
+            "findings": findings,
         },
     )
 

@@ -11,7 +11,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from features import vocabulary as voc
 from serving.cases import service as cases
-from serving.reads.household import HouseholdNotFound, read_household, score_in_scope
+from serving.reads.household import HouseholdNotFound, read_household, reason_missing, score_in_scope
+from serving.reads.week_findings import shock_note
 from serving.store import week_documents
 from serving.web import charts, identity, queries
 from serving.web.deps import CheckedForm, Lang, PageError, SignedIn, State, WebUser, web_state
@@ -41,6 +42,8 @@ def household_context(request: Request, user: WebUser, household_id: str, week: 
         except HouseholdNotFound:
             raise not_found_household(lang) from None
         case_panel = cases.case_panel(db, run.id, household_id, dt.date.today())
+        # A township shock's adjustment is shown beside the household's own reasons, never instead.
+        shock = shock_note(db, run.id, (read.bundle["score"] or {}).get("township"))
     bundle, trend, history = read.bundle, read.trend, read.feedback
     explanation, explanation_status = read.explanation or {}, read.explanation_status
     score, rules = bundle["score"], bundle["rule_triggers"] or {}
@@ -71,6 +74,7 @@ def household_context(request: Request, user: WebUser, household_id: str, week: 
         "risk_types": voc.RISK_TYPE,
         "case_panel": case_panel,
         "can_case": identity.allowed(user, "case:write"),
+        "shock": shock,
     }
 
 
@@ -105,6 +109,9 @@ def submit_feedback(request: Request, user: SignedIn, state: State, lang: Lang, 
             score = score_in_scope(db, user.principal, run.id, household_id)
         except HouseholdNotFound:
             raise not_found_household(lang) from None
+        if reason_missing(db, run.id, score, outcome, note):
+            raise PageError(400, "feedback", gettext(
+                lang, "Judging a household of the county's top tenth by risk 'no risk' needs a reason in the note."))
         queries.record_feedback(
             db, user.principal, household_id=household_id, week=run.week, township=score["township"],
             outcome=outcome, risk_types=risk_types if outcome == "confirmed_at_risk" else [], note=note,

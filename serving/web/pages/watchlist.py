@@ -10,7 +10,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from serving.cases.service import household_stages
+from serving.core.new_work import WHY, WORK
 from serving.store import queries as store
+from serving.store.followup import week_work, work_summary
 from serving.web import identity, labels, queries
 from serving.web.deps import Lang, SignedIn, State
 from serving.web.pages.common import choose_week, scope_of
@@ -27,6 +29,7 @@ def read_filters(
     level: str | None = None,
     flag: Annotated[list[str] | None, Query()] = None,
     status: str | None = None,
+    work: str | None = None,
     sort: str | None = None,
     dir: str | None = None,
 ) -> queries.Filters:
@@ -39,6 +42,7 @@ def read_filters(
         level=level if level in ("high", "medium", "low") else None,
         flags=[f for f in (flag or []) if f in queries.FLAGS],
         status=status or None,
+        work=work if work in queries.WORK_FILTERS else None,
         sort=sort if sort in queries.SORTS else "rank",
         descending=dir == "desc",
     )
@@ -52,11 +56,18 @@ def rows_for_display(state, db, run, user, scored) -> list[dict]:
     ids = [s.household_id for s, _ in scored]
     raw = store.identities(db, run.id, ids)
     cases = household_stages(db, ids, dt.date.today())  # each listed household's open case, if any
+    work = week_work(db, run.id, None)
     rows = []
     for s, outcome in scored:
         rows.append({"score": s, "outcome": outcome or "none", "identity": identity.mask(user, raw.get(s.household_id)),
-                     "case": cases.get(s.household_id)})
+                     "case": cases.get(s.household_id), "work": work.get(s.household_id)})
     return rows
+
+
+def pair(table: dict[str, tuple[str, str]], code: str | None, language: str) -> str:
+    """A (zh, en) label of a code in the page's language (the code itself when unknown)."""
+    zh, en = table.get(str(code), (str(code), str(code)))
+    return zh if language == "zh_CN" else en
 
 
 # (flag, Score attribute, CSS class) in display order
@@ -76,6 +87,8 @@ def with_labels(rows: list[dict], language: str) -> list[dict]:
         row["criteria"] = labels.criteria_labels(s.criteria_met, language)
         row["outcome_label"] = labels.label(labels.OUTCOMES, row["outcome"], language)
         row["change"] = change_cell(s.change)
+        work, why = row.get("work") or (None, None)
+        row["work_label"] = (work, pair(WORK, work, language), pair(WHY, why, language)) if work else None
     return rows
 
 
@@ -93,6 +106,9 @@ def watchlist_page(request: Request, user: SignedIn, state: State, lang: Lang, f
             "run": run,
             "week": run.week,
             "counts": queries.counts(db, run, scope),
+            "work": work_summary(db, run.id, scope),
+            "work_labels": {k: pair(WORK, k, lang) for k in WORK},
+            "held_labels": {k: pair(WHY, k, lang) for k in WHY},
             "filters": filters,
             "base_query": {"week": run.week, **filters.as_query()},
             "townships": [scope] if scope else store.townships(db, run.id),

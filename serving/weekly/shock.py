@@ -1,0 +1,93 @@
+"""The weekly job's shock response: a township whose recorded disaster events crossed the
+threshold in the last weeks is named in plain words, its households are scored with the shock
+adjustment learned from the county's past shocks, and extra visit capacity is proposed there for
+the next weeks (a proposal: the county confirms it; the list this week keeps today's capacities).
+
+The counts and the learning are ``features.shocks`` (shared with training's shock backtests).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from features.shocks import ShockRule, learned_offset, recent_shock
+
+
+def rule_from(settings) -> ShockRule:
+    return ShockRule(weeks=int(settings.shock_weeks), per_100=float(settings.shock_per_100))
+
+
+def _statement(row: dict[str, Any], weeks: int, offset: float, learned: dict[str, Any]) -> tuple[str, str]:
+    origin_zh = (f"据本县过去 {len(learned['shocks'])} 次受灾（实际新增监测 {learned['observed']} 户，"
+                 f"按此前水平预期 {learned['expected']} 户）" if learned["shocks"] else "本县历史上没有可供学习的受灾先例")
+    origin_en = (f"learned from {len(learned['shocks'])} past shock(s) in this county (entries "
+                 f"{learned['observed']} against {learned['expected']} expected)" if learned["shocks"]
+                 else "no past shock in this county to learn from")
+    zh = (f"{row['area']}近{weeks}周登记受灾事件 {row['events']} 起，受灾户比例 {row['hit_share']:.0%}"
+          f"（每百户 {row['per_100']:.1f} 起）；{origin_zh}，本镇各户风险已按受灾情况上调"
+          f"（对数几率 +{offset:.2f}）。")
+    en = (f"{row['area']}: {row['events']} disaster events recorded in the last {weeks} weeks, "
+          f"{row['hit_share']:.0%} of households hit ({row['per_100']:.1f} per 100); households there are "
+          f"scored with a shock adjustment (+{offset:.2f} log odds), {origin_en}.")
+    return zh, en
+
+
+def _proposal(township: str, ratio: float, config, townships: list[str], weeks: int) -> dict[str, Any]:
+    """Extra weekly visits for the hit township (its capacity scaled by the learned entry ratio,
+    at least one more visit a week), taken from the other townships in proportion to theirs."""
+    own = config.capacity(township)
+    extra = max(1, math.ceil(own * (ratio - 1)))
+    others = {t: config.capacity(t) for t in townships if t != township}
+    total = sum(others.values()) or 1
+    taken = {t: int(round(extra * c / total)) for t, c in others.items()}
+    return {"township": township, "capacity_now": own, "extra_per_week": extra, "weeks": weeks,
+            "taken_from": {t: k for t, k in taken.items() if k}, "status": "proposed",
+            "note_zh": f"建议未来 {weeks} 周向{township}每周增加 {extra} 户走访（待县级确认）",
+            "note_en": f"proposed: {extra} more visits a week in {township} for {weeks} weeks (the county confirms)"}
+
+
+def shock_response(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, frame: pd.DataFrame, settings,
+                   config) -> tuple[np.ndarray, dict[str, Any]]:
+    """(log-odds offset per frame row, the week's shock record).
+
+    The record: rule, ``areas`` (every township over the rule: counts, share hit, the Chinese and
+    English statement), ``adjustment`` (offset and where it was learned: past shocks before the
+    cutoff only) and ``proposals`` (extra capacity per hit township). Empty areas: no shock.
+    """
+    rule = rule_from(settings)
+    recent = recent_shock(tables, cutoff, rule)
+    hit = recent[recent["shock"]]
+    offsets = np.zeros(len(frame), dtype="float64")
+    record: dict[str, Any] = {"rule": {"weeks": rule.weeks, "per_100": rule.per_100, "level": rule.level},
+                              "areas": [], "adjustment": None, "proposals": []}
+    if hit.empty:
+        return offsets, record
+    learned = learned_offset(tables, cutoff, rule)
+    offset = float(learned["offset"])
+    townships = sorted(frame["township"].unique())
+    for row in hit.to_dict("records"):
+        zh, en = _statement(row, rule.weeks, offset, learned)
+        record["areas"].append({"area": row["area"], "households": int(row["households"]),
+                                "events": int(row["events"]), "households_hit": int(row["households_hit"]),
+                                "hit_share": float(row["hit_share"]), "per_100": float(row["per_100"]),
+                                "statement_zh": zh, "statement_en": en})
+        offsets[(frame[rule.level] == row["area"]).to_numpy()] = offset
+        record["proposals"].append(_proposal(row["area"], math.exp(offset) if offset else 2.0, config, townships,
+                                             int(settings.shock_capacity_weeks)))
+    record["adjustment"] = {"offset": offset, "ratio": round(math.exp(offset), 3), **learned}
+    return offsets, record
+
+
+def household_note(record: dict[str, Any] | None, township: str | None) -> dict[str, str] | None:
+    """What the household page says about the shock adjustment of a household in ``township``
+    (None when its township had no shock this week)."""
+    if not record or not township:
+        return None
+    for area in record.get("areas") or []:
+        if area["area"] == township:
+            return {"zh": area["statement_zh"], "en": area["statement_en"]}
+    return None
