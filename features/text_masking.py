@@ -34,6 +34,8 @@ _BRACKETED = re.compile(r"[(\[{【〔<《][^)\]}】〕>》]*[)\]}】〕>》]?")
 # What a Chinese name (or a minority name with a middle dot, or a Latin name) is made of.
 _NAME_CHARS = re.compile(r"[^\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaffA-Za-z·• ]")
 _SPACES = re.compile(r"\s+")
+# An ID number, a partly masked one, or a phone (``features.identifiers``' patterns).
+_LOOK_ALIKES = re.compile(f"{ID_NUMBER}|{PARTIAL_ID}|{PHONE}")
 
 
 def mask_free_text(text: str | None) -> str | None:
@@ -54,7 +56,7 @@ def clean_name(text: str | None) -> tuple[str, bool]:
         return "", False
     original = str(text)
     folded = unicodedata.normalize("NFKC", original)
-    cut = _replace(folded, (ID_NUMBER, PARTIAL_ID, PHONE), lambda m: " ")
+    cut = _replace(folded, _LOOK_ALIKES, lambda m: " ")
     cut = _BRACKETED.sub(" ", cut)
     # A remark after a space goes whole when it names a condition ("赵六 肺癌": not "赵六肺").
     words = cut.split()
