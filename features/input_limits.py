@@ -36,6 +36,13 @@ MAX_ROWS = 1_048_576  # Excel's own limit
 MAX_FIELD_CHARS = 200  # the longest real value (an address, a note) is far shorter
 SHOWN_CHARS = 40  # of an over-long cell, in its quarantine line
 MAX_UNPACKED_RATIO = 200  # an XLSX sheet unpacking to 200x its packed size is a zip bomb
+# Quarantine volume: past either, the file is refused as a whole (one line) instead of keeping a
+# quarantine row per bad cell (700,002 junk rows of one XLSX had grown the store from 9 to 137 MB).
+# The share applies from MIN_QUARANTINE_FOR_SHARE rows on, so a small file's few bad rows stay rows.
+MAX_QUARANTINE_ROWS = 10_000
+MAX_QUARANTINE_SHARE = 0.05
+MIN_QUARANTINE_FOR_SHARE = 500
+QUARANTINE_SAMPLE = 20  # reasons named in the refusal
 
 TOO_LONG = "value longer than {limit} characters / 内容超过 {limit} 个字符"
 NO_MEMBERS = "household has no members in the export or the history / 该户没有任何家庭成员记录"
@@ -59,6 +66,8 @@ class Limits:
     columns: int = MAX_COLUMNS
     rows: int = MAX_ROWS
     field_chars: int = MAX_FIELD_CHARS
+    quarantine_rows: int = MAX_QUARANTINE_ROWS
+    quarantine_share: float = MAX_QUARANTINE_SHARE
 
 
 def limits() -> Limits:
@@ -68,7 +77,34 @@ def limits() -> Limits:
         return float(value) if value else default
 
     return Limits(file_mb=number("FANPIN_MAX_FILE_MB", MAX_FILE_MB), cells=int(number("FANPIN_MAX_CELLS", MAX_CELLS)),
-                  field_chars=int(number("FANPIN_MAX_FIELD_CHARS", MAX_FIELD_CHARS)))
+                  field_chars=int(number("FANPIN_MAX_FIELD_CHARS", MAX_FIELD_CHARS)),
+                  quarantine_rows=int(number("FANPIN_MAX_QUARANTINE_ROWS", MAX_QUARANTINE_ROWS)),
+                  quarantine_share=number("FANPIN_MAX_QUARANTINE_SHARE", MAX_QUARANTINE_SHARE))
+
+
+class TooManyQuarantined(LimitError):
+    """A file whose bad rows pass the quarantine volume limits; ``sample``: some of its lines."""
+
+    def __init__(self, message: str, sample: pd.DataFrame) -> None:
+        super().__init__(message)
+        self.sample = sample
+
+
+def check_quarantine_volume(file: str, rows_in: int, lines: pd.DataFrame, limit: Limits | None = None) -> None:
+    """Refuse a file (``TooManyQuarantined``, one line naming the counts and the commonest reasons)
+    whose quarantined rows pass ``quarantine_rows`` or, from 500 rows on, ``quarantine_share`` of
+    the file; only a sample of its lines is kept on the error."""
+    limit = limit or limits()
+    bad = int(lines["row"].nunique()) if len(lines) else 0
+    share = bad / rows_in if rows_in else 0.0
+    if bad <= limit.quarantine_rows and not (bad >= MIN_QUARANTINE_FOR_SHARE and share > limit.quarantine_share):
+        return
+    reasons = lines["reason"].value_counts().head(3)
+    top = "; ".join(f"{reason} ({n:,})" for reason, n in reasons.items())
+    raise TooManyQuarantined(
+        f"{file}: {bad:,} of {rows_in:,} rows would be quarantined ({share:.0%}), over the limit of "
+        f"{limit.quarantine_rows:,} rows or {limit.quarantine_share:.0%} of the file; the file is refused as a whole "
+        f"(commonest: {top}) / 问题行过多，整个文件被拒收", lines.head(QUARANTINE_SAMPLE).reset_index(drop=True))
 
 
 def column_number(letters: bytes | str) -> int:

@@ -97,6 +97,14 @@ class ReadResult:
         return out
 
 
+class TooManyBadRows(ContractError):
+    """A file refused as a whole for its quarantine volume; ``sample``: a few of its lines (masked)."""
+
+    def __init__(self, message: str, sample: pd.DataFrame) -> None:
+        super().__init__(message)
+        self.sample = sample
+
+
 # --------------------------------------------------------------------------- validating
 
 
@@ -207,6 +215,10 @@ def _read(sources: dict[str, TableCells], *, label: Path, history, as_of, check_
     bad_rows: dict[str, pd.Index] = {}
     for table, p in parsed.items():
         q = qt.combine(p.lines)
+        try:
+            limits.check_quarantine_volume(p.file, len(p.typed), q)
+        except limits.TooManyQuarantined as error:
+            raise TooManyBadRows(str(error), error.sample) from None
         quarantine_parts.append(q)
         bad_rows[table] = pd.Index(q["row"].unique())
         valid_typed[table] = (

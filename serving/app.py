@@ -41,6 +41,47 @@ def _validation_message(error: RequestValidationError) -> str:
     return "invalid request / 请求无效: " + "; ".join(parts)
 
 
+DOCS_ROLES = frozenset({"admin", "researcher"})
+
+
+async def docs_reader(request: Request):
+    """The signed-in admin or researcher asking for the API documentation (a bearer token, or the
+    web session's cookie for the browser's /docs); 401 or 403 otherwise."""
+    from serving.access import auth
+
+    who = None
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        def look():
+            with request.app.state.sessions() as session:
+                return auth.principal_for_token(session, header[7:].strip())
+
+        who = await anyio.to_thread.run_sync(look)
+    elif getattr(request.app.state, "web", None) is not None:
+        from serving.web.deps import optional_user
+
+        user = await anyio.to_thread.run_sync(optional_user, request)
+        who = user.principal if user is not None else None
+    if who is None:
+        raise HTTPException(401, "sign in to read the API documentation / 请先登录", headers={"WWW-Authenticate": "Bearer"})
+    if who.role not in DOCS_ROLES:
+        raise HTTPException(403, "the API documentation is for administrators and researchers / 仅管理员和研究人员可查看")
+    return who
+
+
+def _documentation(app: FastAPI) -> None:
+    from fastapi import Depends
+    from fastapi.openapi.docs import get_swagger_ui_html
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(docs_reader)])
+    async def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False, dependencies=[Depends(docs_reader)])
+    async def docs():
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=app.title)
+
+
 def create_app(settings: Settings | None = None, *, web: bool = True, load_model: bool = True,
                champion=None) -> FastAPI:
     """Build the application.
@@ -83,6 +124,7 @@ def create_app(settings: Settings | None = None, *, web: bool = True, load_model
             yield
         finally:
             app.state.audit_log.close()  # after the last request: nothing read goes unaudited
+            app.state.pdf_queue.close()
             gc.unfreeze()
 
     app = FastAPI(
@@ -90,17 +132,28 @@ def create_app(settings: Settings | None = None, *, web: bool = True, load_model
         version="1",
         description="Weekly return-to-poverty risk, reasons, rule triggers and watch lists, by role and township.",
         lifespan=lifespan,
+        # The schema lists every endpoint, user administration included: served below to a signed-in
+        # admin or researcher only.
+        docs_url=None, redoc_url=None, openapi_url=None,
     )
     app.state.settings = settings
+    from serving.documents.pdf_queue import PdfQueue
+
+    app.state.pdf_queue = PdfQueue(settings.ensure_home())  # every PDF (visit sheets, notices) off the request threads
     from serving.access.security_headers import SecurityHeaders
 
     app.add_middleware(SecurityHeaders)  # no-store on the API's personal data, CSP on pages
+    from serving.access.body_limit import BodyLimit
+
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # JSON bodies capped like forms: 413
 
     from serving.api import access, cases, follow_through, households, model, users, weeks
 
     for router in (access.router, weeks.router, households.router, model.router, cases.router, users.router,
                    follow_through.router):
         app.include_router(router, prefix=API_PREFIX)
+
+    _documentation(app)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     # townships outside these ratios of the last published week are refused unless accepted.
     completeness_min_ratio: float = Field(default=0.8, gt=0, le=1)
     completeness_max_ratio: float = Field(default=1.25, ge=1)
+    # ... each township against its own last week too; at most this many households may change township.
+    completeness_max_moved: int = Field(default=10, ge=0)
+    # Largest request body (JSON or form) in bytes; larger ones get 413 (serving.access.body_limit).
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     # Reverse proxies whose X-Forwarded-For is believed for sign-in throttling (JSON list of addresses).
     trusted_proxies: list[str] = Field(default_factory=list)
     # The quarterly random audit of households on no list (serving.weekly.audit): the share drawn

@@ -7,6 +7,7 @@ The tracking URI comes from the settings (``MLFLOW_TRACKING_URI`` wins, else a S
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import Any
 
@@ -22,6 +23,27 @@ def configure_tracking(settings: Settings) -> str:
         settings.ensure_home()  # the default SQLite store lives under FANPIN_HOME
     mlflow.set_tracking_uri(settings.tracking_uri)
     return settings.tracking_uri
+
+
+def artifact_root(settings: Settings) -> str:
+    """Where a local (SQLite) tracking store's artifacts go: FANPIN_HOME/mlartifacts, owner-only.
+    MLflow's own default is ``./mlruns`` in whatever folder the command ran from (0755/0644)."""
+    from serving.private_files import private_dir
+
+    return private_dir(settings.ensure_home() / "mlartifacts").as_uri()
+
+
+def use_experiment(settings: Settings, name: str) -> str:
+    """Point MLflow at the store and make ``name`` the active experiment, creating it with its
+    artifacts under ``artifact_root`` when the store is local (a tracking server keeps its own)."""
+    import mlflow
+
+    uri = configure_tracking(settings)
+    if uri.startswith("sqlite:") and mlflow.get_experiment_by_name(name) is None:
+        with contextlib.suppress(mlflow.exceptions.MlflowException):  # created meanwhile by another process
+            mlflow.create_experiment(name, artifact_location=f"{artifact_root(settings)}/{name}")
+    mlflow.set_experiment(name)
+    return uri
 
 
 def load_champion(settings: Settings, *, load_reference: bool = True) -> Any:

@@ -16,6 +16,7 @@ the roles that visit households.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 import threading
@@ -27,11 +28,12 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cachetools import TTLCache
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from features.contract import sensitive_columns
 from features.identifiers import mask_id_numbers, mask_personal
+from features.text_masking import clean_name, mask_free_text
 from serving.store import models as m
 from serving.store.publishing import utcnow
 
@@ -108,8 +110,38 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def create_user(session: Session, username: str, password: str, role: str, township: str | None = None) -> m.User:
-    """Add a user (or reset an existing one's password, role and township)."""
+# Scripts a user name may use: Latin, Han and the common ones (digits, ., _, -). A Cyrillic "а"
+# looks like a Latin "a": "аdmin1" would be a second admin that reads as the first.
+NAME_SCRIPTS = frozenset({"LATIN", "HAN", "COMMON"})
+
+
+def normalise_username(username: str) -> str:
+    """The user name as stored and compared: NFKC (full-width letters and digits become ASCII),
+    trimmed. Refuses (ValueError, one line) empty or over-long names, control characters, and
+    scripts outside ``NAME_SCRIPTS`` or a mix that Unicode's confusables data calls dangerous."""
+    import unicodedata
+
+    from confusable_homoglyphs import categories, confusables
+
+    name = unicodedata.normalize("NFKC", str(username)).strip()
+    if not name or len(name) > 64 or any(unicodedata.category(c).startswith(("C", "Z")) and c != " " for c in name):
+        raise ValueError(f"user name must be 1-64 printable characters / 用户名应为1-64个可见字符: {username!r}")
+    scripts = categories.unique_aliases(name)
+    if not scripts <= NAME_SCRIPTS or confusables.is_dangerous(name, preferred_aliases=["latin", "common"]):
+        raise ValueError(f"user name {name!r} mixes look-alike scripts ({', '.join(sorted(scripts))}); use Latin "
+                         f"letters, digits or Chinese characters / 用户名含易混淆字符")
+    return name
+
+
+def create_user(session: Session, username: str, password: str, role: str, township: str | None = None, *,
+                reset: bool = False) -> m.User:
+    """Add a user; with ``reset``, an existing one's password, role and township are reset instead.
+
+    The name is normalised (``normalise_username``); a name that differs from an existing user's
+    only by case is refused as a look-alike. Without ``reset`` an existing name is refused: a
+    typo in ``fanpin users add`` must not silently reset somebody.
+    """
+    username = normalise_username(username)
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
     if role == "township_leader" and not township:
@@ -119,8 +151,14 @@ def create_user(session: Session, username: str, password: str, role: str, towns
     township = township if role == "township_leader" else None
     user = session.scalar(select(m.User).where(m.User.username == username))
     if user is None:
+        twin = session.scalar(select(m.User.username).where(func.lower(m.User.username) == username.lower()))
+        if twin is not None:
+            raise ValueError(f"user name {username!r} looks like the existing {twin!r} / 与已有用户名相似")
         user = m.User(username=username, created_at=utcnow())
         session.add(user)
+    elif not reset:
+        raise ValueError(f"user {username!r} exists; pass --reset to reset their password, role and township "
+                         f"/ 用户已存在，如需重置请加 --reset")
     else:  # a reset password (or role) must not leave the old bearer tokens and web sessions working
         revoke_user_tokens(session, user.id)
     user.password_hash = hash_password(password)
@@ -147,6 +185,8 @@ def authenticate(session: Session, username: str, password: str, address: str | 
     """
     from serving.access import throttle
 
+    with contextlib.suppress(ValueError):  # a name nobody can have: counted and refused like an unknown one
+        username = normalise_username(username)
     if not throttle.reserve_all(session, username, address):
         raise Throttled("too many failed sign-ins, try again later / 登录失败次数过多，请稍后再试")
     user = session.scalar(select(m.User).where(m.User.username == username))
@@ -265,6 +305,10 @@ def revoke_user_tokens(session: Session, user_id: int) -> int:
 
 def user_named(session: Session, username: str) -> m.User:
     """The user with this name; LookupError (one line) when there is none."""
+    try:
+        username = normalise_username(username)
+    except ValueError:
+        raise LookupError(f"no such user / 无此用户: {username}") from None
     user = session.scalar(select(m.User).where(m.User.username == username))
     if user is None:
         raise LookupError(f"no such user / 无此用户: {username}")
@@ -308,6 +352,7 @@ def in_scope(who: Principal, township: str | None) -> bool:
 
 IDENTIFIERS = sensitive_columns()  # head_name, head_id_number, phone, name, id_number
 _ID_NUMBERS = {"head_id_number", "id_number"}
+_NAMES = {"head_name", "name"}
 
 
 def mask_id_number(value: str | None) -> str | None:
@@ -324,7 +369,8 @@ def mask_record(record: dict[str, Any], who: Principal) -> dict[str, Any]:
     """A copy of one row with its direct identifiers masked for the role.
 
     Researchers get None for every identifier; others see names and phones, and ID numbers
-    masked in the middle.
+    masked in the middle. A name is shown as a name only (``features.text_masking.clean_name``): an ID
+    number, a phone or a health word a clerk typed into the name field is cut for every role.
     """
     out = dict(record)
     for key in IDENTIFIERS & out.keys():
@@ -332,7 +378,18 @@ def mask_record(record: dict[str, Any], who: Principal) -> dict[str, Any]:
             out[key] = None
         elif key in _ID_NUMBERS:
             out[key] = mask_id_number(out[key])
+        elif key in _NAMES and out[key] is not None:
+            out[key] = clean_name(out[key])[0]
     return out
+
+
+def free_text(text: str | None, who: Principal) -> str | None:
+    """A free-text field (a case note, a lead's source detail, a feedback note) as the role may
+    read it: researchers get none at all; everyone else gets it with ID numbers cut to their first
+    6 and last 4 characters and phones starred out (``features.text_masking``)."""
+    if not who.sees_identifiers:
+        return None
+    return mask_free_text(text)
 
 
 def mask_text(text: str | None, who: Principal) -> str | None:

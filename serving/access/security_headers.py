@@ -42,18 +42,21 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        api = scope.get("path", "").startswith(_API_PREFIX)
+        path = scope.get("path", "")
+        api = path.startswith(_API_PREFIX)
+        static = path.startswith("/static/")
 
         async def send_with_headers(message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = with_headers(list(message.get("headers", [])), api=api)
+                message["headers"] = with_headers(list(message.get("headers", [])), api=api, static=static)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
 
-def with_headers(headers: list[tuple[bytes, bytes]], *, api: bool) -> list[tuple[bytes, bytes]]:
-    """The response's raw headers with ours added (see the module docstring)."""
+def with_headers(headers: list[tuple[bytes, bytes]], *, api: bool, static: bool = False) -> list[tuple[bytes, bytes]]:
+    """The response's raw headers with ours added (see the module docstring). Every answer but the
+    static assets is ``no-store``: downloads (ledger, notice, visit sheets, lists) carry names."""
     names = {k.lower() for k, _ in headers}
     content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
     if api:
@@ -65,4 +68,6 @@ def with_headers(headers: list[tuple[bytes, bytes]], *, api: bool) -> list[tuple
             headers.append((b"content-security-policy", PAGE_POLICY.encode()))
         if b"cache-control" not in names:
             headers.append(_UNCACHED)
+    elif not api and not static and b"cache-control" not in names:
+        headers.append(_UNCACHED)
     return headers

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
@@ -50,12 +51,14 @@ def _errors(call):
         raise HTTPException(status.HTTP_403_FORBIDDEN, str(error)) from None
     except lc.StepError as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from None
+    except (service.KeyReused, service.CaseChanged) as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from None
 
 
-def _detail(session, case, as_of: dt.date) -> dict[str, Any]:
-    body = service.case_row(case, as_of, service.measure_count(session, case.id))
+def _detail(session, case, as_of: dt.date, who: auth.Principal) -> dict[str, Any]:
+    body = service.case_row(case, as_of, service.measure_count(session, case.id), who=who)
     week = service.latest(session)
-    body["steps"] = service.steps(session, case.id)
+    body["steps"] = service.steps(session, case.id, who=who)
     # Department warnings sit beside the model's reasons, never mixed with them.
     body["department_warnings"] = service.household_warnings(session, week.run_id, case.household_id) if week else []
     return body
@@ -76,13 +79,15 @@ def list_cases(session: SessionDep, who: Annotated[auth.Principal, Depends(requi
 
 
 @router.post("/cases", status_code=201, responses={403: {"model": Message}, 404: {"model": Message},
-                                                   422: {"model": Message}})
-def open_case(body: CaseIn, session: SessionDep, who: Annotated[auth.Principal, Depends(require("case:write"))]):
+                                                   409: {"model": Message}, 422: {"model": Message}})
+def open_case(request: Request, body: CaseIn, session: SessionDep,
+              who: Annotated[auth.Principal, Depends(require("case:write"))]):
     """建立案件 / open a case from a lead (a retry with the same request_key returns the same case)."""
     case = _errors(lambda: service.open_case(session, who, household_id=body.household_id, source=body.source,
                                              lead_date=body.lead_date or dt.date.today(),
-                                             request_key=body.request_key, source_detail=body.source_detail))
-    return _json(_detail(session, case, dt.date.today()), 201)
+                                             request_key=body.request_key, source_detail=body.source_detail,
+                                             home=request.app.state.settings.home))
+    return _json(_detail(session, case, dt.date.today(), who), 201)
 
 
 @router.get("/cases/export.xlsx", responses={200: {"content": {XLSX: {}}}, 404: {"model": Message}})
@@ -92,25 +97,41 @@ def ledger(session: SessionDep, who: Annotated[auth.Principal, Depends(require("
     rows = _errors(lambda: service.list_cases(session, who, as_of=dt.date.today(), township=township))
     found, _ = service.identities_and_sizes(session, [r["household_id"] for r in rows])
     names = {h: auth.mask_record(v, who).get("head_name") for h, v in found.items()}
+    to_fix = exports.names_to_fix(found) if who.sees_identifiers else set()
     auth.audit(session, who, "cases.export", target=township, detail={"rows": len(rows)})
     session.commit()
-    return Response(exports.ledger_workbook(rows, names), media_type=XLSX,
+    return Response(exports.ledger_workbook(rows, names, to_fix), media_type=XLSX,
                     headers={"Content-Disposition": 'attachment; filename="cases-ledger.xlsx"'})
 
 
 @router.get("/cases/notice.{kind}", responses={200: {"content": {XLSX: {}, "application/pdf": {}}},
-                                                404: {"model": Message}})
-def notice(kind: Literal["xlsx", "pdf"], session: SessionDep,
-           who: Annotated[auth.Principal, Depends(require("notice:export"))],
-           township: Annotated[str | None, Query(max_length=64, pattern=NAME_PATTERN)] = None,
-           village: Annotated[str | None, Query(max_length=64, pattern=NAME_PATTERN)] = None):
-    """村级公示 / the village notice (no ID number, no health detail) as Excel or printable PDF."""
-    notices = _errors(lambda: service.village_notices(session, who, township=township, village=village))
-    auth.audit(session, who, f"cases.notice.{kind}", target=village or township, detail={"rows": len(notices)})
-    session.commit()
+                                                404: {"model": Message}, 429: {"model": Message}})
+async def notice(request: Request, kind: Literal["xlsx", "pdf"],
+                 who: Annotated[auth.Principal, Depends(require("notice:export"))],
+                 township: Annotated[str | None, Query(max_length=64, pattern=NAME_PATTERN)] = None,
+                 village: Annotated[str | None, Query(max_length=64, pattern=NAME_PATTERN)] = None):
+    """村级公示 / the village notice (no ID number, no health detail) as Excel or printable PDF.
+
+    The PDF is rendered in the PDF queue's worker process (``serving.documents.pdf_queue``), one
+    at a time per person (429 for another), so the API's threads never run WeasyPrint."""
+    def gather() -> list[dict[str, Any]]:
+        with request.app.state.sessions() as session:
+            found = _errors(lambda: service.village_notices(session, who, township=township, village=village))
+            auth.audit(session, who, f"cases.notice.{kind}", target=village or township, detail={"rows": len(found)})
+            session.commit()
+            return found
+
+    notices = await anyio.to_thread.run_sync(gather)
     place = township or auth.township_scope(who) or ""
     if kind == "pdf":
-        return Response(exports.notice_pdf(notices, township=place), media_type="application/pdf",
+        from serving.documents.pdf_queue import Busy
+
+        try:
+            content = await request.app.state.pdf_queue.render(exports.notice_pdf, notices, township=place,
+                                                               user=who.username)
+        except Busy as error:
+            raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(error)) from None
+        return Response(content, media_type="application/pdf",
                         headers={"Content-Disposition": 'attachment; filename="notice.pdf"'})
     return Response(exports.notice_workbook(notices), media_type=XLSX,
                     headers={"Content-Disposition": 'attachment; filename="notice.xlsx"'})
@@ -121,18 +142,18 @@ def read_case(request: Request, case_id: CasePath, session: SessionDep,
               who: Annotated[auth.Principal, Depends(require("case:read"))], as_of: dt.date | None = None):
     """案件详情 / one case with every step (audited like a household read)."""
     case = _errors(lambda: service.get_case(session, who, case_id))
-    body = _detail(session, case, as_of or dt.date.today())
+    body = _detail(session, case, as_of or dt.date.today(), who)
     request.app.state.audit_log.record(who, "case.read", target=case.household_id, detail={"case": case_id})
     return _json(body)
 
 
-@router.post("/cases/{case_id}/steps", status_code=201, responses={403: {"model": Message},
-                                                                  404: {"model": Message}, 422: {"model": Message}})
-def add_step(case_id: CasePath, body: StepIn, session: SessionDep,
+@router.post("/cases/{case_id}/steps", status_code=201, responses={
+    403: {"model": Message}, 404: {"model": Message}, 409: {"model": Message}, 422: {"model": Message}})
+def add_step(request: Request, case_id: CasePath, body: StepIn, session: SessionDep,
              who: Annotated[auth.Principal, Depends(require("case:write"))]):
     """办理一步 / record one step (a retry with the same request_key records it once)."""
     case = _errors(lambda: service.record_step(session, who, case_id, action=body.action,
                                                on=body.on or dt.date.today(), detail=body.detail,
-                                               request_key=body.request_key))
-    return _json(_detail(session, case, dt.date.today()), 201)
+                                               request_key=body.request_key, home=request.app.state.settings.home))
+    return _json(_detail(session, case, dt.date.today(), who), 201)
 

@@ -91,4 +91,4 @@ def add_feedback(
                                                                            "outcome": body.outcome})
     session.commit()
     return FeedbackOut(id=entry.id, week=entry.week, outcome=entry.outcome, risk_types=entry.risk_types,
-                       note=entry.note, username=entry.username, created_at=entry.created_at)
+                       note=auth.free_text(entry.note, who), username=entry.username, created_at=entry.created_at)

@@ -133,7 +133,7 @@ class FeedbackOut(BaseModel):
     week: str
     outcome: str
     risk_types: list[str]
-    note: str
+    note: str | None = Field(description="free text, masked by content; none for researchers")
     username: str
     created_at: dt.datetime
 

@@ -150,8 +150,11 @@ def eligible_for_elimination(*, stage: str, decided_on: date | None, measures: i
 
 def apply_step(*, stage: str, action: str, on: date, last_step: date, notice_start: date | None,
                decided_on: date | None, measures: int, detail: dict, has_working_age: bool,
-               outcome: str) -> Transition:
+               outcome: str, today: date | None = None) -> Transition:
     """Check that ``action`` may be recorded on ``on`` and return what it changes.
+
+    The public notice runs from the day its step is *recorded* (``today``), not from a date typed
+    in: a back-dated notice would let a case opened today be decided today.
 
     Raises:
         StepError: the action is not the one the stage waits for, or a date or rule is not met.
@@ -170,7 +173,7 @@ def apply_step(*, stage: str, action: str, on: date, last_step: date, notice_sta
             return Transition("village_notice", outcome)
         return Transition("closed", "no_risk_found", closed_on=on)
     if action == "village_notice":
-        return Transition("township_review", outcome, notice_start=on)
+        return Transition("township_review", outcome, notice_start=max(on, today or on))
     if action == "township_review":
         if notice_start is not None and on < notice_start + timedelta(days=NOTICE_DAYS):
             raise StepError(f"公示不少于{NOTICE_DAYS}天，最早{notice_start + timedelta(days=NOTICE_DAYS)}审核 / "

@@ -2,17 +2,22 @@
 
 Shared by the JSON API, the web pages and ``fanpin cases``: the role and township checks and the
 audit are here once. Another township's case answers like an unknown one (``CaseNotFound``), as
-households do. Every write carries a ``request_key``: a form sent twice records its step once.
+households do. Every write carries a ``request_key``: a form sent twice records its step once, and
+the key is bound to its request (a hash of the action and body): the same key with another body is
+refused (``KeyReused``, HTTP 409) naming its first use. Two steps on one case at once are
+serialised: a step is stored only if the case is still as it was read (``CaseChanged``, 409).
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from features import vocabulary as voc
@@ -38,6 +43,33 @@ class CaseNotFound(LookupError):
 
 class CaseForbidden(PermissionError):
     """The role may not take this step."""
+
+
+class KeyReused(ValueError):
+    """A request key already used for another request (another action or body)."""
+
+
+class CaseChanged(RuntimeError):
+    """Another step changed the case while this one was being recorded."""
+
+
+# Before this date nobody was registered (建档立卡 began in 2014; exits are from 2013 on).
+EARLIEST_CASE_DATE = date(2013, 1, 1)
+
+
+def request_hash(action: str, body: dict[str, Any]) -> str:
+    """SHA-256 of the action and its body, key order and types canonical (dates as ISO text)."""
+    import orjson
+
+    text = orjson.dumps(body, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)
+    return hashlib.sha256(action.encode() + b"\0" + text).hexdigest()
+
+
+def _check_key(step: m.CaseStep, digest: str) -> None:
+    if step.request_hash is not None and step.request_hash != digest:
+        raise KeyReused(f"request_key already used for another request (case {step.case_id}, {step.action}, "
+                        f"by {step.username} at {step.recorded_at:%Y-%m-%d %H:%M:%S}); make a new key for a new "
+                        f"request / 该请求键已用于另一请求")
 
 
 @dataclass(frozen=True)
@@ -68,14 +100,20 @@ def get_case(session: Session, who: auth.Principal, case_id: int) -> m.Case:
 
 
 def open_case(session: Session, who: auth.Principal, *, household_id: str, source: str, lead_date: date,
-              request_key: str, source_detail: str = "") -> m.Case:
-    """Open a case for a household of the latest published week (or return its open case)."""
+              request_key: str, source_detail: str = "", home: Path | None = None) -> m.Case:
+    """Open a case for a household of the latest published week (or return its open case).
+
+    ``home``: FANPIN_HOME, whose history gives the household's first registry record (no case
+    date may be earlier)."""
     if not auth.allowed(who, "case:write"):
         raise CaseForbidden("your role may not open cases / 您的角色无权建立案件")
     if source not in lc.SOURCES:
         raise lc.StepError(f"未知线索来源 / unknown source {source!r}; one of {', '.join(lc.SOURCES)}")
+    digest = request_hash("open", {"household_id": household_id, "source": source, "lead_date": lead_date,
+                                   "source_detail": source_detail})
     done = _step_done(session, request_key)
     if done is not None:
+        _check_key(done, digest)
         return get_case(session, who, done.case_id)
     week = latest(session)
     score = queries.score(session, week.run_id, household_id) if week else None
@@ -84,8 +122,7 @@ def open_case(session: Session, who: auth.Principal, *, household_id: str, sourc
     existing = session.scalar(select(m.Case).where(m.Case.household_id == household_id, m.Case.stage != "closed"))
     if existing is not None:
         return existing
-    if lead_date > date.today():
-        raise lc.StepError("日期不能晚于今天 / the date cannot be in the future")
+    check_date(lead_date, first_record(home, household_id))
     now = utcnow()
     case = m.Case(household_id=household_id, township=score["township"], village=score["village"], source=source,
                   source_detail=source_detail[:500], stage="home_check", outcome="open", lead_date=lead_date,
@@ -94,7 +131,7 @@ def open_case(session: Session, who: auth.Principal, *, household_id: str, sourc
     session.flush()
     session.add(m.CaseStep(case_id=case.id, action="lead", step_date=lead_date, username=who.username,
                            detail={"source": source, "source_detail": source_detail[:500]}, recorded_at=now,
-                           request_key=request_key))
+                           request_key=request_key, request_hash=digest))
     auth.audit(session, who, "case.open", target=household_id, detail={"case": case.id, "source": source})
     session.commit()
     return case
@@ -113,43 +150,88 @@ def measure_count(session: Session, case_id: int) -> int:
 
 
 def record_step(session: Session, who: auth.Principal, case_id: int, *, action: str, on: date,
-                detail: dict[str, Any], request_key: str) -> m.Case:
+                detail: dict[str, Any], request_key: str, home: Path | None = None) -> m.Case:
     """Record one step (idempotent by ``request_key``) and move the case on."""
     if not auth.allowed(who, "case:write"):
         raise CaseForbidden("your role may not record case steps / 您的角色无权办理案件")
     case = get_case(session, who, case_id)
-    if _step_done(session, request_key) is not None:
+    digest = request_hash("step", {"case": case_id, "action": action, "on": on, "detail": detail})
+    done = _step_done(session, request_key)
+    if done is not None:
+        _check_key(done, digest)
+        if done.case_id != case.id:
+            raise KeyReused(f"request_key already used for case {done.case_id} / 该请求键已用于另一案件")
         return case
     if action in lc.COUNTY_ONLY and not auth.allowed(who, "case:decide"):
         raise CaseForbidden("the county decides this step / 此步骤由县级审定")
-    if on > date.today():
-        raise lc.StepError("日期不能晚于今天 / the date cannot be in the future")
+    check_date(on, first_record(home, case.household_id))
     detail = lc.clean_detail(action, detail, voc.RISK_TYPE, catalogue())
     last = session.scalar(select(func.max(m.CaseStep.step_date)).where(m.CaseStep.case_id == case.id))
     change = lc.apply_step(stage=case.stage, action=action, on=on, last_step=last or case.lead_date,
                            notice_start=case.notice_start, decided_on=case.decided_on,
                            measures=measure_count(session, case.id), detail=detail,
-                           has_working_age=_has_working_age(session, case.household_id), outcome=case.outcome)
-    case.stage, case.outcome = change.stage, change.outcome
+                           has_working_age=_has_working_age(session, case.household_id), outcome=case.outcome,
+                           today=date.today())
+    values: dict[str, Any] = {"stage": change.stage, "outcome": change.outcome, "updated_at": utcnow()}
     for name in ("notice_start", "decided_on", "closed_on"):
         if getattr(change, name) is not None:
-            setattr(case, name, getattr(change, name))
+            values[name] = getattr(change, name)
     if action == "home_check" and detail["risk_types"]:
-        case.risk_types = list(detail["risk_types"])
-    case.updated_at = utcnow()
+        values["risk_types"] = list(detail["risk_types"])
+    # Compare and set: only if no other step moved the case since it was read (ten notice steps
+    # sent at once store one; the others are told the case changed).
+    moved = session.execute(update(m.Case).where(m.Case.id == case.id, m.Case.stage == case.stage,
+                                                 m.Case.updated_at == case.updated_at).values(**values)
+                            .execution_options(synchronize_session=False))
+    if moved.rowcount != 1:
+        session.rollback()
+        raise CaseChanged("the case was changed by another step meanwhile; reload it / 案件已被其他操作更新，请刷新后重试")
     session.add(m.CaseStep(case_id=case.id, action=action, step_date=on, detail=detail, username=who.username,
-                           recorded_at=case.updated_at, request_key=request_key))
+                           recorded_at=values["updated_at"], request_key=request_key, request_hash=digest))
     auth.audit(session, who, "case.step", target=case.household_id,
-               detail={"case": case.id, "action": action, "stage": case.stage})
+               detail={"case": case.id, "action": action, "stage": change.stage})
     session.commit()
+    session.refresh(case)
     return case
 
 
-def case_row(case: m.Case, as_of: date, measures: int = 0) -> dict[str, Any]:
-    """A case as the lists show it: stage, clock and elimination due."""
+def first_record(home: Path | None, household_id: str) -> date | None:
+    """The earliest ``valid_from`` of the household's registry rows in the live history (None: no
+    history, or the household is not in it). Read with a row filter: one household's rows only."""
+    if home is None:
+        return None
+    import pandas as pd
+
+    from serving.weekly.history import history_root
+
+    root = history_root(home)
+    current = root / "CURRENT"
+    if not current.exists():
+        return None
+    path = root / current.read_text().strip() / "households.parquet"
+    if not path.exists():
+        return None
+    rows = pd.read_parquet(path, columns=["valid_from"], filters=[("household_id", "==", household_id)])
+    first = pd.to_datetime(rows["valid_from"], errors="coerce").min()
+    return None if pd.isna(first) else first.date()
+
+
+def check_date(day: date, first: date | None) -> None:
+    """A case date lies between the household's first registry record and today (StepError)."""
+    if day > date.today():
+        raise lc.StepError("日期不能晚于今天 / the date cannot be in the future")
+    floor = max(first or EARLIEST_CASE_DATE, EARLIEST_CASE_DATE)
+    if day < floor:
+        raise lc.StepError(f"日期不能早于该户最早的登记记录（{floor}） / the date cannot be before the household's "
+                           f"first registry record ({floor})")
+
+
+def case_row(case: m.Case, as_of: date, measures: int = 0, *, who: auth.Principal) -> dict[str, Any]:
+    """A case as the lists show it: stage, clock and elimination due; its free text as ``who`` may
+    read it (``auth.free_text``)."""
     return {
         "id": case.id, "household_id": case.household_id, "township": case.township, "village": case.village,
-        "source": case.source, "source_detail": case.source_detail, "stage": case.stage, "outcome": case.outcome,
+        "source": case.source, "source_detail": auth.free_text(case.source_detail, who), "stage": case.stage, "outcome": case.outcome,
         "lead_date": case.lead_date, "notice_start": case.notice_start, "decided_on": case.decided_on,
         "closed_on": case.closed_on, "risk_types": list(case.risk_types or []), "measures": measures,
         # The clock runs from the lead to the county decision (or the close at the home check).
@@ -174,15 +256,26 @@ def list_cases(session: Session, who: auth.Principal, *, as_of: date, township: 
     cases = list(session.scalars(query))
     counts = dict(session.execute(select(m.CaseStep.case_id, func.count()).where(
         m.CaseStep.action == "measure").group_by(m.CaseStep.case_id)).all())
-    rows = [case_row(c, as_of, int(counts.get(c.id, 0))) for c in cases]
+    rows = [case_row(c, as_of, int(counts.get(c.id, 0)), who=who) for c in cases]
     rows.sort(key=lambda r: (r["stage"] == "closed", not r["overdue"], r["lead_date"], r["id"]))
     return rows
 
 
-def steps(session: Session, case_id: int) -> list[dict[str, Any]]:
+_FREE_TEXT = ("note", "source_detail")
+
+
+def steps(session: Session, case_id: int, *, who: auth.Principal) -> list[dict[str, Any]]:
+    """A case's steps; their free text (notes, the lead's source detail) as ``who`` may read it."""
     rows = session.scalars(select(m.CaseStep).where(m.CaseStep.case_id == case_id).order_by(m.CaseStep.id))
-    return [{"action": s.action, "on": s.step_date, "detail": s.detail, "username": s.username,
-             "recorded_at": s.recorded_at} for s in rows]
+    out = []
+    for s in rows:
+        detail = dict(s.detail or {})
+        for key in _FREE_TEXT:
+            if key in detail:
+                detail[key] = auth.free_text(detail[key], who)
+        out.append({"action": s.action, "on": s.step_date, "detail": detail, "username": s.username,
+                    "recorded_at": s.recorded_at})
+    return out
 
 
 def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:

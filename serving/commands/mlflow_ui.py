@@ -12,7 +12,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -26,9 +25,20 @@ DEFAULT_PORT = 5000
 
 
 def ui_command(tracking_uri: str, host: str, port: int) -> list[str]:
-    """The `mlflow server` command line serving ``tracking_uri``'s runs and models."""
-    return [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", tracking_uri,
-            "--host", host, "--port", str(port), "--workers", "1"]
+    """The command line serving ``tracking_uri``'s runs and models read-only (run it with
+    ``ui_env``): MLflow's server app behind ``serving.commands.mlflow_readonly.ReadOnly``."""
+    from serving.commands.mlflow_readonly import command
+
+    return command(host, port)
+
+
+def ui_env(tracking_uri: str, settings=None) -> dict[str, str]:
+    """The UI's environment: the store, and artifacts under FANPIN_HOME (``serving.tracking``)."""
+    from serving.commands.mlflow_readonly import server_env
+    from serving.settings import get_settings
+    from serving.tracking import artifact_root
+
+    return server_env(tracking_uri, artifact_root(settings or get_settings()))
 
 
 def free_port(host: str, preferred: int) -> int:
@@ -65,7 +75,7 @@ def start_ui(tracking_uri: str, host: str, port: int, log: IO[bytes] | int | Non
     The server runs in a session of its own: it starts uvicorn and a job runner as children, and
     ``stop_ui`` ends the whole group.
     """
-    process = subprocess.Popen(ui_command(tracking_uri, host, port), stdout=log,
+    process = subprocess.Popen(ui_command(tracking_uri, host, port), stdout=log, env=ui_env(tracking_uri),
                                stderr=subprocess.STDOUT if log is not None else None, start_new_session=True)
     url = f"http://{host}:{port}"
     try:
@@ -109,4 +119,4 @@ def mlflow_ui(
     stderr.print(f"MLflow: http://{host}:{port}/  ({uri}); FANPIN_MLFLOW_UI_URL=http://{host}:{port} "
                  "links the data page to it / 数据页的链接", highlight=False, soft_wrap=True)
     # In the foreground: Ctrl-C stops it, like `fanpin serve`.
-    raise typer.Exit(subprocess.call(ui_command(uri, host, port)))
+    raise typer.Exit(subprocess.call(ui_command(uri, host, port), env=ui_env(uri, settings)))

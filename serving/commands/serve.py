@@ -13,6 +13,19 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+def proxy_options(trusted_proxies: list[str]) -> dict[str, object]:
+    """uvicorn's proxy-header options from FANPIN_TRUSTED_PROXIES only.
+
+    uvicorn's defaults (``proxy_headers=True``, ``forwarded_allow_ips="127.0.0.1"``) replace the
+    client address with X-Forwarded-For for any request from loopback, before the app's own
+    ``trusted_proxies`` is consulted: a same-host proxy that forwards the client's header let every
+    password guess count against a new address. With no trusted proxy the header is ignored.
+    """
+    if not trusted_proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(trusted_proxies)}
+
+
 def serve(
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 8000,
@@ -32,14 +45,15 @@ def serve(
     from serving.store.database import get_engine, upgrade
 
     workers = workers or default_workers()
+    proxies = proxy_options(get_settings().trusted_proxies)
     # Migrate once here, before the workers start: their lifespans then find the schema at head
     # instead of racing each other to create it on an empty store.
     upgrade(get_engine(get_settings()))
     stderr.print(f"fanpin: http://{host}:{port}/  (API /api/v1, docs /docs), {workers} worker(s)", highlight=False)
     if workers > 1:
         uvicorn.run("serving.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level="info", access_log=access_log)
+                    log_level="info", access_log=access_log, **proxies)
     else:
         from serving.app import create_app
 
-        uvicorn.run(create_app(), host=host, port=port, log_level="info", access_log=access_log)
+        uvicorn.run(create_app(), host=host, port=port, log_level="info", access_log=access_log, **proxies)

@@ -28,9 +28,11 @@ def add(
     role: Annotated[str, typer.Option("--role", help="admin | county_officer | township_leader | researcher")],
     township: Annotated[str | None, typer.Option("--township", help="乡镇领导所属乡镇 / for township leaders")] = None,
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="从标准输入读密码 / read password")] = False,
+    reset: Annotated[bool, typer.Option("--reset", help="重置已有用户 / reset an existing user's password, "
+                                                         "role and township")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """添加或重置用户 / add a user (or reset their password, role and township)."""
+    """添加用户（--reset 重置已有用户）/ add a user (--reset: reset an existing one)."""
     from serving.access.auth import create_user
 
     if not password_stdin:
@@ -39,7 +41,7 @@ def add(
     password = sys.stdin.readline().rstrip("\n")
     _, session = _session()
     try:
-        user = create_user(session, username, password, role, township)
+        user = create_user(session, username, password, role, township, reset=reset)
         session.commit()
     except ValueError as error:
         fail(str(error))

@@ -107,6 +107,28 @@ class PdfQueue:
                 if not self._by_user[user]:
                     del self._by_user[user]
 
+    async def render(self, render: Callable[..., bytes], *args: Any, user: str, **kwargs: Any) -> bytes:
+        """Any PDF rendered in the worker process with the per-person limit, not kept (for documents
+        that change with every recorded step, such as the village notice). ``render`` must be a
+        module-level function (it is sent to the worker by name).
+
+        Raises:
+            Busy: the person has ``per_user`` renders going already.
+        """
+        with self._lock:
+            if self._by_user.get(user, 0) >= self.per_user:
+                raise Busy("a PDF of yours is still being prepared; try again in a minute / 您的上一份文件仍在生成中，请稍后再试")
+            self._by_user[user] = self._by_user.get(user, 0) + 1
+        try:
+            with self._lock:
+                future = self._executor().submit(render, *args, **kwargs)
+            return await asyncio.wrap_future(future)
+        finally:
+            with self._lock:
+                self._by_user[user] -= 1
+                if not self._by_user[user]:
+                    del self._by_user[user]
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)

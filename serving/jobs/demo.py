@@ -72,7 +72,7 @@ def _users(settings, township: str) -> list[dict[str, str]]:
     with session_factory(get_engine(settings))() as session:
         for username, role, scope in DEMO_USERS:
             password = secrets.token_urlsafe(9)
-            create_user(session, username, password, role, township if scope else None)
+            create_user(session, username, password, role, township if scope else None, reset=True)
             made.append({"username": username, "role": role, "township": township if scope else "", "password": password})
         session.commit()
     return made

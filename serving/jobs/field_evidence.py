@@ -66,10 +66,9 @@ def log_monitoring(job, run_id: int, evidence: dict[str, Any], verdicts: pd.Data
     week as steps), the shadow comparison, and the verdict table as an artifact."""
     import mlflow
 
-    from serving.tracking import configure_tracking
+    from serving.tracking import use_experiment
 
-    configure_tracking(job.settings)
-    mlflow.set_experiment(EXPERIMENT)
+    use_experiment(job.settings, EXPERIMENT)  # artifacts under FANPIN_HOME, not ./mlruns
     with mlflow.start_run(run_name=f"weekly {job.week}") as run:
         mlflow.set_tags({"week": job.week, "store_run_id": str(run_id), "champion_version": str(job.champion.version)})
         for group, row in evidence["verdict"].items():

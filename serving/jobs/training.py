@@ -22,11 +22,11 @@ def train_model(
     """Set the tracking URI from the settings, then train on a county folder or a table (the
     training logs how far each step is through ``features.progress``; the CLI shows it)."""
     from serving.settings import get_settings
-    from serving.tracking import configure_tracking
+    from serving.tracking import use_experiment
     from training.config import load_config
 
     settings = get_settings()
-    configure_tracking(settings)
+    use_experiment(settings, experiment)  # created with its artifacts under FANPIN_HOME (not ./mlruns)
     config = load_config(config_path)
     if data is not None:
         from training.train import train_county

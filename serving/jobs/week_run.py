@@ -204,7 +204,8 @@ def check_complete(job: Job, read, run_id: int, stages: dict[str, Any]) -> None:
     from serving.weekly import completeness
 
     previous_week, previous = completeness.previous_counts(job.engine, job.previous)
-    bounds = completeness.Bounds(job.settings.completeness_min_ratio, job.settings.completeness_max_ratio)
+    bounds = completeness.Bounds(job.settings.completeness_min_ratio, job.settings.completeness_max_ratio,
+                                 job.settings.completeness_max_moved)
     try:
         accepted = completeness.check(read, previous, bounds, previous_week=previous_week,
                                       accept_reason=job.accept_incomplete)

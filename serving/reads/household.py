@@ -118,8 +118,9 @@ def read_household(session: Session, who: auth.Principal, week: Week, run_id: in
         previous = trend[-2]["probability"] if len(trend) >= 2 else None
         explanation, explanation_status = on_demand_explanation(session, champion, policy, run_id, household_id,
                                                                 bundle["facts"], previous)
-    read = HouseholdRead(week, run_id, bundle, trend, explanation, explanation_status,
-                         queries.feedback(session, household_id))
+    # Visit notes are free text: masked by content, and none for researchers (``auth.free_text``).
+    feedback = [{**f, "note": auth.free_text(f.get("note"), who)} for f in queries.feedback(session, household_id)]
+    read = HouseholdRead(week, run_id, bundle, trend, explanation, explanation_status, feedback)
     audit_log.record(who, "household.read", target=household_id,
                      detail={"week": week, **({"via": via} if via else {})})
     return read

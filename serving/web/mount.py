@@ -40,7 +40,8 @@ def install_web(app: FastAPI, settings: Any | None = None) -> None:
     )
     from serving.documents.pdf_queue import PdfQueue
 
-    app.state.pdf_queue = PdfQueue(settings.ensure_home())  # visit-sheet PDFs, off the request threads
+    if getattr(app.state, "pdf_queue", None) is None:  # create_app makes it for the API and the pages
+        app.state.pdf_queue = PdfQueue(settings.ensure_home())  # PDFs off the request threads
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     for router in pages.routers():
         app.include_router(router)

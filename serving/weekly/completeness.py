@@ -8,6 +8,15 @@ households, members (valid rows) and townships present must stay within the conf
 not be empty. Otherwise the run stops with one line naming the file and the counts, and nothing is
 published. An operator who knows the change is real (a township merged away) accepts it with a
 reason (``fanpin weekly --accept-incomplete "..."``); the acceptance is written to the audit log.
+
+The county's ratio alone let a township lose 96% of its households (470 -> 21 in a file at 85% of
+last week's rows), and a "township present" check let 21 households be relabelled into another
+township (whose leader then saw their names and phones). So each township's valid households are
+compared with its own count last published week, within the same ratios; a small township may
+also move by ``SMALL_TOWNSHIP_SLACK`` households either way (a handful of households in a township
+of 20 is not a cut file). Households whose township changed since the last published week are
+counted and capped (``Settings.completeness_max_moved``): a real boundary change is accepted
+with ``--accept-incomplete``.
 """
 
 from __future__ import annotations
@@ -27,17 +36,58 @@ class IncompleteWeek(RuntimeError):
 class Bounds:
     min_ratio: float = 0.8
     max_ratio: float = 1.25
+    max_moved: int = 10  # households whose township changed since the last published week
+
+
+# A township may always move by this many households either way (the ratios alone would refuse a
+# township of 10 that lost 3).
+SMALL_TOWNSHIP_SLACK = 5
 
 
 def export_counts(read) -> dict[str, Any]:
     """What completeness compares: valid households and members, and the townships present."""
     households = read.tables["households"]
     current = households.loc[households["valid_to"].isna()]  # every contract table has valid_to
+    by_township = current.dropna(subset=["township"]).groupby(current["township"].astype(str))["household_id"]
     return {
         "households": int(read.counts["households"]["rows_valid"]),
         "members": int(read.counts["members"]["rows_valid"]),
         "townships": sorted(str(t) for t in current["township"].dropna().unique()),
+        "by_township": {str(t): int(n) for t, n in by_township.nunique().items()},
     }
+
+
+def _current_townships(read) -> dict[str, str]:
+    households = read.tables["households"]
+    current = households.loc[households["valid_to"].isna()] if "valid_to" in households else households
+    current = current.dropna(subset=["township"])
+    return dict(zip(current["household_id"].astype(str), current["township"].astype(str), strict=True))
+
+
+def township_problems(read, previous: dict[str, Any], bounds: Bounds, against: str) -> list[str]:
+    """Each township's households against its own last published count, and the households whose
+    township changed (counted and capped), one line each."""
+    file = read.files.get("households") or "households"
+    now = export_counts(read)["by_township"]
+    out = []
+    for township, before in sorted((previous.get("by_township") or {}).items()):
+        count = now.get(township, 0)
+        inside = bounds.min_ratio <= count / before <= bounds.max_ratio if before else True
+        if not inside and abs(count - before) > SMALL_TOWNSHIP_SLACK:
+            out.append(f"{file}: {township} {count:,} households ({against}: {before:,}, {(count - before) / before:+.0%}), "
+                       f"outside {bounds.min_ratio - 1:+.0%}..{bounds.max_ratio - 1:+.0%}")
+    was = previous.get("household_townships") or {}
+    moved: dict[tuple[str, str], int] = {}
+    for household, township in _current_townships(read).items():
+        old = was.get(household)
+        if old is not None and old != township:
+            moved[(old, township)] = moved.get((old, township), 0) + 1
+    total = sum(moved.values())
+    if total > bounds.max_moved:
+        pairs = ", ".join(f"{a} -> {b}: {n}" for (a, b), n in sorted(moved.items(), key=lambda x: -x[1])[:5])
+        out.append(f"{file}: {total:,} households changed township since {against.removeprefix('last published ')} "
+                   f"({pairs}), over the limit of {bounds.max_moved}")
+    return out
 
 
 def problems(read, previous: dict[str, Any] | None, bounds: Bounds, previous_week: Week | None = None) -> list[str]:
@@ -62,7 +112,7 @@ def problems(read, previous: dict[str, Any] | None, bounds: Bounds, previous_wee
     if before_t and missing:
         out.append(f"{read.files.get('households') or 'households'}: {len(now['townships'])} townships "
                    f"({against}: {len(before_t)}), missing {', '.join(missing)}")
-    return out
+    return out + township_problems(read, previous, bounds, against)
 
 
 def check(read, previous: dict[str, Any] | None, bounds: Bounds, *, previous_week: Week | None = None,
@@ -86,11 +136,21 @@ def previous_counts(engine, found: tuple[Week, int] | None) -> tuple[Week | None
     with engine.connect() as conn:
         counts = conn.execute(select(m.Run.counts).where(m.Run.id == found[1])).scalar_one_or_none() or {}
     if "completeness" in counts:
-        return found[0], counts["completeness"]
+        return found[0], {**counts["completeness"], "household_townships": _scored_townships(engine, found[1])}
     read = counts.get("read") or {}  # runs published before completeness was recorded
     if not read:
         return found[0], None
     return found[0], {t: (read.get(t) or {}).get("rows_valid") for t in REQUIRED_TABLES}
+
+
+def _scored_townships(engine, run_id: int) -> dict[str, str]:
+    """household -> township as the run published them (to count households relabelled since)."""
+    from sqlalchemy import select
+
+    from serving.store import models as m
+
+    with engine.connect() as conn:
+        return dict(conn.execute(select(m.Score.household_id, m.Score.township).where(m.Score.run_id == run_id)).all())
 
 
 def audit_acceptance(engine, week: Week, run_id: int, operator: str, reason: str, accepted: list[str]) -> None:

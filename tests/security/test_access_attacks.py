@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from serving.access import auth, throttle
 from serving.app import create_app
@@ -36,7 +36,7 @@ def app(published_store):
 
 def _user(p, name: str, role: str = "county_officer") -> None:
     with session_factory(get_engine(p.settings))() as session:
-        auth.create_user(session, name, PASSWORD, role)
+        auth.create_user(session, name, PASSWORD, role, reset=True)
         session.commit()
 
 
@@ -217,3 +217,97 @@ def test_the_address_behind_a_trusted_proxy_is_the_forwarded_one():
     assert throttle.client_address("10.0.0.1", "203.0.113.9, 10.0.0.7", ["10.0.0.1"]) == "10.0.0.7"
     assert throttle.client_address("198.51.100.4", "1.2.3.4", ["10.0.0.1"]) == "198.51.100.4"  # spoofed header
     assert throttle.client_address("10.0.0.1", None, ["10.0.0.1"]) == "10.0.0.1"
+
+
+def _cli_add(p, username: str, *extra: str) -> subprocess.CompletedProcess:
+    env = {"FANPIN_HOME": str(p.settings.home), "FANPIN_DATABASE_URL": p.settings.resolved_database_url,
+           "PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    return subprocess.run([str(Path(sys.executable).parent / "fanpin"), "users", "add", "--username", username,
+                           "--role", "admin", "--password-stdin", *extra], input=PASSWORD + "\n", env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_user_names_are_normalised_look_alikes_refused_and_add_never_resets_silently(app):
+    """Issue 30, item 8: Cyrillic "аdmin1" is not a second admin; "admin1 " is not a silent reset."""
+    client, p = app
+    admin = p.users["admin"]
+    old = token(client, admin)
+    cyrillic = _cli_add(p, "\u0430dmin1")
+    assert cyrillic.returncode != 0 and "look-alike" in cyrillic.stderr and "\n" not in cyrillic.stderr.strip()
+    upper = _cli_add(p, admin.upper())
+    assert upper.returncode != 0 and "looks like the existing" in upper.stderr
+    again = _cli_add(p, f"{admin}  ")  # trailing spaces: the same user, not reset without --reset
+    assert again.returncode != 0 and "--reset" in again.stderr
+    time.sleep(auth.TOKEN_CACHE_SECONDS)
+    assert client.get("/api/v1/weeks", headers=bearer(old)).status_code == 200  # nothing was reset
+    with session_factory(get_engine(p.settings))() as session:
+        names = set(session.scalars(select(m.User.username)))
+    assert "\u0430dmin1" not in names and f"{admin}  " not in names and admin.upper() not in names
+    # Full-width letters sign in as the same user.
+    wide = "".join(chr(ord(c) + 0xFEE0) for c in admin)
+    assert client.post("/api/v1/auth/token", data={"username": wide, "password": PASSWORD}).status_code == 200
+    assert _cli_add(p, admin, "--reset").returncode == 0
+    time.sleep(auth.TOKEN_CACHE_SECONDS)
+    assert client.get("/api/v1/weeks", headers=bearer(old)).status_code == 401  # reset when asked: revoked
+    _forget(p, "addr:testclient")
+
+
+def test_api_documentation_needs_a_signed_in_admin_or_researcher(app):
+    """Issue 30, item 11: anonymous /openapi.json and /docs listed every endpoint, user admin included."""
+    client, p = app
+    sqlite_only(p)
+    for url in ("/openapi.json", "/docs"):
+        assert client.get(url).status_code == 401, url
+    for role, code in (("county_officer", 403), ("township_leader", 403), ("admin", 200), ("researcher", 200)):
+        answer = client.get("/openapi.json", headers=bearer(token(client, p.users[role])))
+        assert answer.status_code == code, role
+    assert "/api/v1/users/{username}/disable" in answer.json()["paths"]
+    web = TestClient(client.app)
+    sign_in(web, p.users["admin"])
+    assert web.get("/docs").status_code == 200 and web.get("/openapi.json").status_code == 200
+    web.close()
+    _forget(p, "addr:testclient")
+
+
+def test_the_case_notice_pdf_renders_in_the_queue_and_every_download_is_no_store(app, pdf_tools):
+    """Issue 30, item 5: the notice PDF rendered in the request thread (16 downloads pushed
+    /api/v1/weeks to 18.6 s); the case downloads carried no Cache-Control."""
+    import uuid
+
+    client, p = app
+    sqlite_only(p)
+    officer = bearer(token(client, p.users["county_officer"]))
+    with session_factory(get_engine(p.settings))() as session:
+        taken = set(session.scalars(select(m.Case.household_id)))
+        run_id = _run_id(p, p.weeks[-1])
+        household = next(h for h in session.scalars(select(m.Score.household_id).where(
+            m.Score.run_id == run_id, m.Score.township == p.own_township).order_by(m.Score.household_id))
+            if h not in taken)
+    case = client.post("/api/v1/cases", headers=officer, json={"household_id": household, "source": "model",
+                                                               "request_key": uuid.uuid4().hex}).json()["id"]
+    for action, detail in (("home_check", {"at_risk": True}), ("village_notice", {})):
+        assert client.post(f"/api/v1/cases/{case}/steps", headers=officer, json={
+            "action": action, "detail": detail, "request_key": uuid.uuid4().hex}).status_code == 201
+    queue = client.app.state.pdf_queue
+    results: dict[str, object] = {}
+    first = threading.Thread(target=lambda: results.setdefault("pdf", client.get("/api/v1/cases/notice.pdf",
+                                                                                  headers=officer)))
+    first.start()
+    deadline = time.monotonic() + 60
+    while not queue._by_user and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert p.users["county_officer"] in queue._by_user  # rendering in the queue's worker process
+    assert client.get("/api/v1/cases/notice.pdf", headers=officer).status_code == 429
+    started = time.monotonic()
+    assert client.get("/api/v1/weeks", headers=officer).status_code == 200
+    assert time.monotonic() - started < 2.0
+    first.join(600)
+    pdf = results["pdf"]
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and pdf.headers["cache-control"] == "no-store"
+    web = TestClient(client.app)
+    sign_in(web, p.users["county_officer"])
+    for url in ("/cases-export/ledger.xlsx", "/cases-export/notice.xlsx", "/cases-export/notice.pdf"):
+        answer = web.get(url)
+        assert answer.status_code == 200 and answer.headers.get("cache-control") == "no-store", url
+    web.close()
+    _forget(p, "addr:testclient")

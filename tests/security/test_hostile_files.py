@@ -71,10 +71,15 @@ def test_over_long_field_is_quarantined_with_a_reason_and_counts_reconcile(tmp_p
     assert counts["rows_in"] == counts["rows_valid"] + counts["rows_quarantined"] == 6
 
 
-def test_households_without_members_are_quarantined(tmp_path):
+def test_households_without_members_are_quarantined(tmp_path, monkeypatch):
     tables = valid_tables(6)
     junk = [dict(tables["households"][0], household_id=f"J{i:05d}") for i in range(500)]
     tables["households"] += junk
+    # 500 junk rows of 506 are past the quarantine volume limit (issue 30): the file is refused...
+    with pytest.raises(ContractError, match=r"households.csv: 500 of 506 rows would be quarantined"):
+        read_folder(write_folder(tmp_path / "w", tables))
+    # ...unless an operator raises the limit; then each orphan is a quarantine line.
+    monkeypatch.setenv("FANPIN_MAX_QUARANTINE_SHARE", "1")
     result = read_folder(write_folder(tmp_path / "w", tables))
     q = result.quarantine
     orphans = q.loc[q["reason"].str.contains("no members")]
@@ -166,3 +171,36 @@ def test_os_error_lines_name_the_cause_and_the_file():
 
     line = os_error_line(OSError(errno.ENOSPC, "No space left on device", "/data/fanpin.db"))
     assert "disk is full" in line and "/data/fanpin.db" in line and "磁盘已满" in line and "\n" not in line
+
+
+def _with_junk_rows(tmp_path, n_households: int, junk: int):
+    from tests.data.handmade_exports import household
+
+    tables = valid_tables(n_households)
+    # Junk a careless export drags along: rows with an ID in the name cell and nothing valid.
+    tables["households"] += [household(10_000 + i, township="", category="???", head_name=f"x{431128196306195294 + i}")
+                             for i in range(junk)]
+    return write_folder(tmp_path / f"w{junk}", tables)
+
+
+def test_a_file_of_mostly_junk_rows_is_refused_whole_in_one_line(tmp_path, monkeypatch):
+    """Issue 30, item 10: past 10,000 bad rows or 5% of the file (from 500 rows on) the file is
+    refused as a whole, with a sample of its lines (masked) kept on the error, not stored row by row."""
+    from features.reading import TooManyBadRows
+
+    monkeypatch.setenv("FANPIN_MAX_QUARANTINE_ROWS", "1000")  # the 10,000 default, scaled for a test
+    with pytest.raises(TooManyBadRows) as error:
+        read_folder(_with_junk_rows(tmp_path, 30, 1200))
+    message = str(error.value)
+    assert "\n" not in message and message.startswith("households.csv: 1,200 of 1,230 rows would be quarantined")
+    assert "refused as a whole" in message and "431128196306195294" not in message
+    assert 0 < len(error.value.sample) <= 20 and not error.value.sample["value"].str.contains("1963061952").any()
+    monkeypatch.delenv("FANPIN_MAX_QUARANTINE_ROWS")
+    from features import input_limits
+
+    monkeypatch.setattr(input_limits, "MIN_QUARANTINE_FOR_SHARE", 20)  # the share's 500-row floor, scaled
+    with pytest.raises(TooManyBadRows, match=r"households.csv: 30 of 130 rows .* \(23%\), over the limit of .* 5%"):
+        read_folder(_with_junk_rows(tmp_path, 100, 30))
+    monkeypatch.undo()
+    read = read_folder(_with_junk_rows(tmp_path, 30, 40))  # a few bad rows: quarantined row by row
+    assert read.counts["households"]["rows_quarantined"] == 40

@@ -218,3 +218,52 @@ def test_a_model_that_scores_nan_publishes_nothing_and_names_the_households(job,
     assert "\n" not in message and "nothing published" in message and "model artifact itself is at fault" in message
     assert caught.value.households[0] in message
     assert published(settings, W1) is None
+
+
+def _one_township_cut(households):
+    """A file at over 80% of its rows: the largest township under 18% of the county cut to 5%."""
+    shares = households["乡镇"].value_counts(normalize=True)
+    big = shares.index[shares < 0.18][0]
+    rows = households.index[households["乡镇"] == big]
+    return households.drop(index=rows[max(1, len(rows) // 20):]), big
+
+
+def test_a_township_cut_or_relabelled_is_refused_though_the_county_looks_complete(job, small_county, tmp_path):
+    """Issue 30, item 2: each township against its own last week; relabelled households capped."""
+    from serving.jobs.week_run import WeeklyError
+
+    settings, run = job
+    full = run(W1)
+    seen = {}
+
+    def cut(households):
+        out, seen["big"] = _one_township_cut(households)
+        seen["share"] = len(out) / len(households)
+        return out
+
+    data = export_copy(small_county, W2, tmp_path / "cut", cut)
+    assert seen["share"] >= 0.8  # the county's ratio alone passes it
+    with pytest.raises(WeeklyError) as refused:
+        run(W2, data=data)
+    line = str(refused.value)
+    assert "\n" not in line and f"households.csv: {seen['big']} " in line and "nothing published" in line
+    assert f"last published {W1}" in line and "-9" in line
+    assert published(settings, W2) is None
+
+    def relabel(households):
+        counts = households["乡镇"].value_counts()
+        source, target = counts.index[0], counts.index[1]
+        rows = households.index[households["乡镇"] == source][:21]
+        out = households.copy()
+        out.loc[rows, "乡镇"] = target
+        seen["pair"] = (source, target)
+        return out
+
+    moved = export_copy(small_county, W2, tmp_path / "moved", relabel)
+    with pytest.raises(WeeklyError) as refused:
+        run(W2, data=moved)
+    line = str(refused.value)
+    source, target = seen["pair"]
+    assert "\n" not in line and f"21 households changed township since {W1} ({source} -> {target}: 21)" in line
+    assert published(settings, W2) is None
+    assert run(W2)["households_scored"] >= full["households_scored"] * 0.9  # the real export still publishes

@@ -65,12 +65,23 @@ def _step(client, tok, case_id, action, on, detail=None, k=None):
     return client.post(f"/api/v1/cases/{case_id}/steps", json=body, headers=bearer(tok))
 
 
-def _to_decision(client, tok, household, lead: date, *, identified: bool) -> int:
+def notice_recorded_on(p, case_id: int, day: date) -> None:
+    """As if the notice step had been recorded on ``day``: the notice runs from the day its step is
+    recorded (issue 30), and these cases are recorded today with dates of the past."""
+    from sqlalchemy import update
+
+    with get_engine(p.settings).begin() as conn:
+        conn.execute(update(m.Case).where(m.Case.id == case_id).values(notice_start=day))
+
+
+def _to_decision(client, tok, household, lead: date, *, identified: bool, p=None) -> int:
     """Open a case and take it through the home check, notice and review to the county decision."""
     case_id = _open(client, tok, household, lead).json()["id"]
     for action, days, detail in [("home_check", 1, {"at_risk": True}), ("village_notice", 2, {}),
                                  ("township_review", 7, {}), ("county_decision", 12, {"identified": identified})]:
         assert _step(client, tok, case_id, action, lead + timedelta(days=days), detail).status_code == 201, action
+        if action == "village_notice":
+            notice_recorded_on(p, case_id, lead + timedelta(days=days))
     return case_id
 
 
@@ -154,6 +165,8 @@ def test_a_case_from_lead_to_elimination_and_a_retry_records_once(api):
         assert response.status_code == 201, (action, response.text)
         # The same form sent again (a weak signal): recorded once.
         assert _step(client, tok, case_id, action, on, detail, k).status_code == 201
+        if action == "village_notice":
+            notice_recorded_on(p, case_id, on)
     body = client.get(f"/api/v1/cases/{case_id}", headers=bearer(leader)).json()
     assert [s["action"] for s in body["steps"]] == ["lead", "home_check", "village_notice", "township_review",
                                                     "county_decision", "measure"]
@@ -169,7 +182,7 @@ def test_no_working_age_members_move_to_social_security_support(api):
     client, tokens, p = api
     officer = tokens["county_officer"]
     household = _households(p, p.own_township, False)[0]
-    case_id = _to_decision(client, officer, household, date(2024, 1, 8), identified=True)
+    case_id = _to_decision(client, officer, household, date(2024, 1, 8), identified=True, p=p)
     for action, on, detail in [("measure", date(2024, 2, 1), {"measure": "dibao"}),
                                ("elimination_check", date(2024, 8, 1), CHECKS)]:
         assert _step(client, officer, case_id, action, on, detail).status_code == 201, action
@@ -268,8 +281,8 @@ def test_county_decisions_feed_the_retraining_labels(api, tmp_path):
     client, tokens, p = api
     officer = tokens["county_officer"]
     not_identified, eliminated = _households(p, p.other_township, True, n=2)
-    _to_decision(client, officer, not_identified, date(2025, 4, 7), identified=False)
-    case_id = _to_decision(client, officer, eliminated, date(2025, 4, 7), identified=True)
+    _to_decision(client, officer, not_identified, date(2025, 4, 7), identified=False, p=p)
+    case_id = _to_decision(client, officer, eliminated, date(2025, 4, 7), identified=True, p=p)
     assert _step(client, officer, case_id, "measure", date(2025, 4, 21), {"measure": "medical_aid"}).status_code == 201
     done = _step(client, officer, case_id, "elimination_check", date(2025, 10, 21), CHECKS)
     assert done.status_code == 201 and done.json()["outcome"] == "eliminated", done.text

@@ -16,7 +16,8 @@ from tests.data.handmade_exports import valid_tables, write_folder
 def read(tmp_path_factory):
     """20 valid households with 40 members, all in 城关镇."""
     result = read_folder(write_folder(tmp_path_factory.mktemp("export"), valid_tables(20)))
-    assert cp.export_counts(result) == {"households": 20, "members": 40, "townships": ["城关镇"]}
+    assert cp.export_counts(result) == {"households": 20, "members": 40, "townships": ["城关镇"],
+                                        "by_township": {"城关镇": 20}}
     return result
 
 
@@ -109,7 +110,7 @@ def test_townships_are_those_of_current_households(tmp_path):
     tables["households"].append({**tables["households"][0], "township": "白马镇", "valid_from": "2021-01-01",
                                  "valid_to": "2023-01-01"})
     read = read_folder(write_folder(tmp_path, tables))
-    assert cp.export_counts(read) == {"households": 4, "members": 6, "townships": ["城关镇"]}
+    assert cp.export_counts(read) == {"households": 4, "members": 6, "townships": ["城关镇"], "by_township": {"城关镇": 3}}
 
 
 def test_an_empty_required_table_is_the_only_problem_named(tmp_path, bounds):

@@ -41,7 +41,10 @@ def test_the_link_opens_the_served_run_in_its_experiment(tmp_path, monkeypatch, 
     assert mlflow_link(settings, run.info.run_id) == f"http://127.0.0.1:9999/#/experiments/{experiment}/runs/{run.info.run_id}"
     assert mlflow_link(settings, None) == "http://127.0.0.1:9999/"
     command = " ".join(ui_command(uri, "127.0.0.1", 9999))
-    assert f"mlflow server --backend-store-uri {uri} --host 127.0.0.1 --port 9999" in command
+    assert "serving.commands.mlflow_readonly:readonly_app --host 127.0.0.1 --port 9999" in command
+    from serving.commands.mlflow_ui import ui_env
+
+    assert ui_env(uri, settings)["_MLFLOW_SERVER_FILE_STORE"] == uri  # the store the UI serves
 
 
 def test_mlflow_ui_refuses_a_store_that_does_not_exist(tmp_path, monkeypatch):

@@ -2,7 +2,8 @@
 
 A case belongs to the county, not to a run: it lives across weeks and re-runs, like feedback.
 Every step is a row of ``case_steps`` (who, when, what), so the ledger is the record of the work;
-``request_key`` is unique, so a form sent twice over a weak signal records its step once.
+``request_key`` is unique, so a form sent twice over a weak signal records its step once, and it
+is bound to the request it came with (``request_hash``): the same key with another body is refused.
 Department warnings are a run's rows (published with the week), apart from the model's reasons.
 """
 
@@ -81,3 +82,5 @@ class CaseStep(Base):
     username: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(DateTime)
     request_key: Mapped[str] = mapped_column(String(64), unique=True)
+    # SHA-256 of the action and body the key first came with: a replay with another body is refused.
+    request_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -11,6 +11,7 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any
 
+import anyio.to_thread
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -42,6 +43,8 @@ def _call(lang: str, call):
         raise PageError(403, "case", gettext(lang, "Your role cannot take this step.")) from None
     except lc.StepError as error:
         raise PageError(400, "case", str(error)) from None
+    except (service.KeyReused, service.CaseChanged) as error:
+        raise PageError(409, "case", str(error)) from None
 
 
 def _date(value: Any, lang: str) -> dt.date:
@@ -86,7 +89,7 @@ def open_case(request: Request, user: SignedIn, form: CheckedForm) -> Response:
         case = _call(lang, lambda: service.open_case(
             db, user.principal, household_id=str(form.get("household_id", ""))[:64],
             source=str(form.get("source", "")), lead_date=_date(form.get("on"), lang), request_key=_key(form),
-            source_detail=str(form.get("source_detail", ""))[:500]))
+            source_detail=str(form.get("source_detail", ""))[:500], home=web_state(request).settings.home))
     return RedirectResponse(f"/cases/{case.id}", status_code=303)
 
 
@@ -109,8 +112,8 @@ def case_page(request: Request, user: SignedIn, case_id: CaseId, saved: int = 0)
     state = web_state(request)
     with state.sessions() as db:
         case = _call(lang, lambda: service.get_case(db, user.principal, case_id))
-        row = service.case_row(case, dt.date.today(), service.measure_count(db, case.id))
-        steps = service.steps(db, case.id)
+        row = service.case_row(case, dt.date.today(), service.measure_count(db, case.id), who=user.principal)
+        steps = service.steps(db, case.id, who=user.principal)
         week = service.latest(db)
         warnings = service.household_warnings(db, week.run_id, case.household_id) if week else []
     identity.audit(state, user, "case.read", case.household_id, {"case": case_id, "via": "web"})
@@ -147,7 +150,7 @@ def record_step(request: Request, user: SignedIn, form: CheckedForm, case_id: Ca
     with web_state(request).sessions() as db:
         _call(lang, lambda: service.record_step(db, user.principal, case_id, action=action,
                                                 on=_date(form.get("on"), lang), detail=_detail(action, form),
-                                                request_key=_key(form)))
+                                                request_key=_key(form), home=web_state(request).settings.home))
     return RedirectResponse(f"/cases/{case_id}?saved=1", status_code=303)
 
 
@@ -158,24 +161,37 @@ def ledger(request: Request, user: SignedIn) -> Response:
         rows = service.list_cases(db, user.principal, as_of=dt.date.today(), township=scope_of(user))
         found, _ = service.identities_and_sizes(db, [r["household_id"] for r in rows])
     names = {h: identity.mask(user, v).get("head_name") for h, v in found.items()}
+    to_fix = exports.names_to_fix(found) if user.principal.sees_identifiers else set()
     identity.audit(state, user, "cases.export", scope_of(user), {"rows": len(rows), "via": "web"})
-    return Response(exports.ledger_workbook(rows, names), media_type=XLSX,
+    return Response(exports.ledger_workbook(rows, names, to_fix), media_type=XLSX,
                     headers={"Content-Disposition": 'attachment; filename="cases-ledger.xlsx"'})
 
 
 @router.get("/cases-export/notice.{kind}")
-def notice(request: Request, user: SignedIn, kind: str, village: str | None = None) -> Response:
+async def notice(request: Request, user: SignedIn, kind: str, village: str | None = None) -> Response:
     lang = request.state.language
     if kind not in ("xlsx", "pdf"):
         raise PageError(404, "case", gettext(lang, "There is no such case in your area."))
     if not identity.allowed(user, "notice:export"):
         raise PageError(403, "case", gettext(lang, "Your role cannot take this step."))
     state = web_state(request)
-    with state.sessions() as db:
-        notices = service.village_notices(db, user.principal, township=scope_of(user), village=village)
-    identity.audit(state, user, f"cases.notice.{kind}", village or scope_of(user), {"rows": len(notices)})
-    if kind == "pdf":
-        return Response(exports.notice_pdf(notices, township=scope_of(user) or ""), media_type="application/pdf",
+
+    def gather() -> list[dict[str, Any]]:
+        with state.sessions() as db:
+            found = service.village_notices(db, user.principal, township=scope_of(user), village=village)
+        identity.audit(state, user, f"cases.notice.{kind}", village or scope_of(user), {"rows": len(found)})
+        return found
+
+    notices = await anyio.to_thread.run_sync(gather)
+    if kind == "pdf":  # rendered in the PDF queue's worker process, one at a time per person
+        from serving.documents.pdf_queue import Busy
+
+        try:
+            content = await request.app.state.pdf_queue.render(exports.notice_pdf, notices,
+                                                               township=scope_of(user) or "", user=user.username)
+        except Busy as error:
+            raise PageError(429, "case", str(error)) from None
+        return Response(content, media_type="application/pdf",
                         headers={"Content-Disposition": 'attachment; filename="notice.pdf"'})
     return Response(exports.notice_workbook(notices), media_type=XLSX,
                     headers={"Content-Disposition": 'attachment; filename="notice.xlsx"'})
