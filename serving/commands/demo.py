@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from serving.commands.mlflow_ui import DEFAULT_PORT, free_port, start_ui, stop_ui
-from serving.output import emit, fail, stderr
+from serving.output import emit, stderr
 
 
 def demo(
@@ -25,12 +25,9 @@ def demo(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """演示：模拟、训练、每周任务、用户，然后启动网页 / the whole demo, then serve the web app."""
-    from serving.jobs.demo import GatesRefused, run_demo
+    from serving.jobs.demo import run_demo
 
-    try:
-        result = run_demo(households, seed, weeks)
-    except GatesRefused as refused:
-        fail(str(refused))
+    result = run_demo(households, seed, weeks)
     stderr.rule("[bold]5/5 演示账号（一次性密码）/ demo accounts (one-time passwords)")
     for u in result["users"]:
         scope = f" · {u['township']}" if u["township"] else ""
