@@ -65,7 +65,7 @@ def weekly(
             return
         raise
     summary = {k: result[k] for k in SUMMARY_KEYS}
-    # Department warnings (rule -> count); the Spark engine does not evaluate them yet.
+    # Department warnings (rule -> count), from either engine (serving.jobs.week_finish).
     summary["department_warnings"] = result.get("department_warnings", {})
     summary["model_health"] = result["stages"].get("model_health")  # age, libraries, estimated and matured quality
     summary["stage_seconds"] = result["stages"].get("seconds", {})  # where the run's time went
