@@ -57,6 +57,17 @@ def mask_id_numbers(text: str) -> str:
     return _replace(text, (ID_NUMBER,), _partial_id)
 
 
+def _identifier(match: re.Match) -> str:
+    """An ID number cut to its first 6 and last 4; a phone number starred out whole."""
+    return _partial_id(match) if match.re is ID_NUMBER else "*" * len(match[0])
+
+
+def mask_identifiers(text: str) -> str:
+    """Every ID-number look-alike kept to its first 6 and last 4 characters and every phone
+    look-alike starred out (what a quarantine or flag line shows, ``features.masking``)."""
+    return _replace(text, (ID_NUMBER, PHONE), _identifier)
+
+
 def mask_personal(text: str) -> str:
     """Every ID-number and phone look-alike replaced by stars (for roles that see no identifiers)."""
     return _replace(text, (ID_NUMBER, PARTIAL_ID, PHONE), lambda m: "*" * len(m[0]))

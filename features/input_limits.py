@@ -34,6 +34,7 @@ MAX_CELLS = 30_000_000  # a million households x 30 columns
 MAX_COLUMNS = 200  # the widest contract table has under 30
 MAX_ROWS = 1_048_576  # Excel's own limit
 MAX_FIELD_CHARS = 200  # the longest real value (an address, a note) is far shorter
+SHOWN_CHARS = 40  # of an over-long cell, in its quarantine line
 MAX_UNPACKED_RATIO = 200  # an XLSX sheet unpacking to 200x its packed size is a zip bomb
 
 TOO_LONG = "value longer than {limit} characters / 内容超过 {limit} 个字符"
@@ -156,9 +157,11 @@ def orphan_households(households: pd.DataFrame, member_household_ids: pd.Series)
 
 
 def long_cell_lines(file: str, raw: pd.DataFrame) -> list[pd.DataFrame]:
-    """Quarantine lines for cells over the field-length limit (shown cut short: the point is they are too long)."""
+    """Quarantine lines for cells over the field-length limit, shown cut short (the point is they
+    are too long) and masked like every other line: a name or phone cell not at all, an ID number
+    or phone inside any other cell before it is cut."""
     reason = TOO_LONG.format(limit=limits().field_chars)
-    return [qt.lines(file, raw.index[mask.to_numpy()], column, raw.loc[mask, column].str[:40] + "…", reason)
+    return [qt.lines(file, raw.index[mask.to_numpy()], column, raw.loc[mask, column], reason, limit=SHOWN_CHARS)
             for column, mask in too_long(raw).items()]
 
 

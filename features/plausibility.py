@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from features import contract
 from features import quarantine as qt
 from features.id_sets import id_set, in_id_set
 
@@ -63,8 +62,7 @@ def flag_lines(
         if mask.any():
             rows = mask.index[mask.to_numpy()]
             shown = p.raw.loc[rows, column] if values is None else values.loc[rows]
-            out.append(qt.lines(p.file, rows, column, shown, reason,
-                                sensitive=column in contract.sensitive_columns(p.table)))
+            out.append(qt.lines(p.file, rows, column, shown, reason))
 
     members = valid.get("members")
     if members is not None and len(members):

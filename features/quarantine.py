@@ -2,7 +2,8 @@
 
 A *quarantined* row failed the contract and is left out of the tables; a *flagged* row is valid but
 implausible and is still used. Both tables have the same columns so a person can open them side by
-side in Excel. Values of direct identifiers are masked here, once, so that no report can leak them.
+side in Excel. Every value is masked here, once, by ``features.masking.shown`` (by column and by
+content), so that no report can leak a name, an ID number or a phone.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from features.identifiers import mask_id_numbers
+from features import masking
 
 COLUMNS = ("file", "row", "column", "value", "reason")
-MASK = "***"
+MASK = masking.MASK
 
 # Reasons: short English first for machines and logs, Chinese second for the people who fix them.
 NOT_A_NUMBER = "not a number / 不是数字"
@@ -73,7 +74,7 @@ def lines(
     values: pd.Series | Iterable[object],
     reason: str,
     *,
-    sensitive: bool = False,
+    limit: int | None = None,
 ) -> pd.DataFrame:
     """Quarantine lines for one column and one reason.
 
@@ -83,16 +84,15 @@ def lines(
         column: contract column name.
         values: the raw values as written in the file.
         reason: one of the reason texts of this module.
-        sensitive: mask the values (direct identifiers never leave the tables).
+        limit: show at most this many characters of each (masked) value, then "…".
     """
     rows = np.asarray(list(rows) if not isinstance(rows, pd.Index) else rows, dtype="int64")
     shown = pd.Series(list(values) if not isinstance(values, pd.Series) else values.to_numpy())
     shown = shown.map(_as_text, na_action=None).astype("str") if len(shown) else shown.astype("str")
-    if sensitive:
-        shown = shown.where(shown == "", MASK)
-    elif len(shown):
-        # Masking by content too: an ID number typed into any other column is never shown whole.
-        shown = shown.map(mask_id_numbers)
+    if len(shown):
+        # By column (names, ID numbers, phones) and by content (an ID number or a phone typed
+        # into any column): the one decision of ``features.masking``.
+        shown = shown.map(lambda text: masking.shown(text, column, limit))
     return pd.DataFrame(
         {
             "file": pd.Series([file] * len(rows), dtype="str"),

@@ -126,8 +126,7 @@ def _parse(raw: pd.DataFrame, table: str, file: str, excel: bool) -> _Parsed:
         if bad is not None and bad.any():
             rows = raw.index[bad.to_numpy()]
             lines.append(
-                qt.lines(file, rows, f.name, raw.loc[rows, f.name], _PARSE_REASONS[f.kind],
-                         sensitive=f.sensitive)
+                qt.lines(file, rows, f.name, raw.loc[rows, f.name], _PARSE_REASONS[f.kind])
             )
     frame = pd.DataFrame(typed, index=raw.index)
     return _Parsed(table, file, raw, frame, lines)
@@ -162,7 +161,6 @@ def _schema_lines(p: _Parsed) -> list[pd.DataFrame]:
         return []
     except pandera.errors.SchemaErrors as errors:
         cases = errors.failure_cases
-    sensitive = contract.sensitive_columns(p.table)
     out = []
     for (column, check), group in cases.groupby(["column", "check"], dropna=False, sort=False):
         if group["index"].isna().any():
@@ -170,8 +168,7 @@ def _schema_lines(p: _Parsed) -> list[pd.DataFrame]:
             raise ContractError(f"{p.file}: column '{column}' could not be typed ({check})")
         rows = pd.Index(group["index"].astype("int64"))
         out.append(
-            qt.lines(p.file, rows, str(column), p.raw.loc[rows, column], _reason_for(str(check)),
-                     sensitive=column in sensitive)
+            qt.lines(p.file, rows, str(column), p.raw.loc[rows, column], _reason_for(str(check)))
         )
     return out
 

@@ -69,8 +69,10 @@ def test_a_case_from_lead_to_elimination_on_a_phone(phone, live_site: LiveSite, 
     # The township review cannot come before the notice has run 5 days.
     leader.fill("#on", "2025-01-12")
     leader.click("#save-step")
-    assert "5" in leader.inner_text("main")
+    assert "公示不少于5天，最早2025-01-13审核" in leader.inner_text("main")
     leader.goto(case_url)
+    assert "待乡镇审核" in leader.inner_text("#stage")  # refused: still waiting for the review
+    assert "乡镇审核" not in leader.inner_text("#steps")
     _step(leader, "2025-01-13")
     assert "待县级审定" in leader.inner_text("#stage")
     assert "等待县级审定" in leader.inner_text("main")  # the county decides, not the township

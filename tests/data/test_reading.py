@@ -10,7 +10,6 @@ import pytest
 from features import contract, quarantine
 from features.reading import ContractError, read_folder, read_table
 from tests.data.handmade_exports import (
-    household,
     member,
     survey,
     to_chinese,
@@ -18,6 +17,7 @@ from tests.data.handmade_exports import (
     write,
     write_folder,
 )
+from tests.data.leaks import FULL_WIDTH_ID, ID_NUMBER, NAME, PAD, PHONE, leaks
 
 
 def _lines(result, file=None):
@@ -289,32 +289,61 @@ def test_missing_required_table_stops(tmp_path):
         read_folder(tmp_path)
 
 
+def _planted(t):
+    """Over-long name, phone and ID-number cells (quarantined on those very cells) and identifiers
+    typed into cells of other columns that fail a check (one over-long, one not a number)."""
+    t["members"][0].update(name=NAME + PAD)
+    t["members"][2].update(id_number=ID_NUMBER + PAD)
+    t["households"][0].update(phone=PHONE + PAD)
+    t["households"][1].update(head_name=NAME + PHONE + PAD)
+    # By content: the ID number straddles the 40th character, where an over-long cell is cut.
+    t["households"][2].update(village="石门村" * 11 + FULL_WIDTH_ID + "冯娜" + PHONE + PAD)
+    t["income_surveys"][0].update(wage_income=ID_NUMBER)
+    t["events"][0].update(amount=f"{NAME} {PHONE}")
+    return {("members.csv", 2, "name"), ("members.csv", 4, "id_number"), ("households.csv", 2, "phone"),
+            ("households.csv", 3, "head_name"), ("households.csv", 4, "village"),
+            ("income_surveys.csv", 2, "wage_income"), ("events.csv", 2, "amount")}
+
+
 def test_sensitive_values_are_masked_in_quarantine_and_flags(tmp_path):
     t = valid_tables()
-    t["members"][0].update(sex="?", name="张三丰")
-    t["members"].append(copy.deepcopy(t["members"][1]))  # duplicate row with a real ID number
-    t["households"][0].update(category="??", phone="13812345678")
+    planted = _planted(t)
+    t["members"][5].update(birth_date="1905-01-01")  # a flag line in the same run
     write_folder(tmp_path, t)
-    # A sensitive value that fails a check itself: a duplicated file where the ID is the problem
     result = read_folder(tmp_path)
-    text = result.quarantine.to_csv() + result.flags.to_csv() + " ".join(result.notes)
-    for secret in ("张三丰", "13812345678", t["members"][1]["id_number"], "户主1"):
-        assert secret not in text
-    # The tables still hold them: the serving layer needs them.
-    assert "张三丰" not in result.tables["members"]["name"].tolist()  # row quarantined
-    assert t["members"][1]["id_number"] in result.tables["members"]["id_number"].tolist()
+    q = result.quarantine
+    lines = {(r.file, r.row, r.column): r.value for r in q.itertuples()}
+    assert planted <= lines.keys()  # the cells that hold the secrets are the ones quarantined
+    for key in ("members.csv", 2, "name"), ("members.csv", 4, "id_number"), ("households.csv", 2, "phone"), \
+            ("households.csv", 3, "head_name"):
+        assert lines[key] == quarantine.MASK, key  # a name is never longer than its masked form
+    village = lines[("households.csv", 4, "village")]
+    assert village.startswith("石门村" * 11 + "431128") and village.endswith("…") and len(village) == 41
+    assert lines[("income_surveys.csv", 2, "wage_income")] == "431128********5294"
+    assert lines[("events.csv", 2, "amount")] == f"{NAME} {'*' * 11}"  # no name column: only the phone goes
+    assert len(result.flags) and (result.flags["column"] == "birth_date").any()
+    text = "\n".join([*q.loc[q["column"] != "amount", "value"], *result.flags["value"], *result.notes])
+    assert not leaks(text)
+    assert not leaks(lines[("events.csv", 2, "amount")], (PHONE,))
+    _reconciles(result)
 
 
-def test_sensitive_value_failing_a_check_is_masked(tmp_path):
-    frame = pd.DataFrame([household(1), household(2, head_name="")])
-    lines = quarantine.lines("x.csv", [3], "head_name", ["王五"], quarantine.MISSING,
-                             sensitive=True)
-    assert lines["value"].tolist() == [quarantine.MASK]
-    write(tmp_path, "households", frame)
-    write(tmp_path, "members", [member(1, "H0001"), member(2, "H0002")])
+@pytest.mark.parametrize("column", sorted(contract.sensitive_columns()))
+def test_sensitive_value_failing_a_check_is_masked(tmp_path, column):
+    shown = quarantine.lines("x.csv", [3, 4], column, ["王五", ""], quarantine.MISSING)
+    assert shown["value"].tolist() == [quarantine.MASK, ""]  # an empty cell stays visibly empty
+    # Any other column: by content, an ID number or a phone anywhere in the text.
+    other = quarantine.lines("x.csv", [3], "village", [f"王五{FULL_WIDTH_ID}，{PHONE}"], quarantine.MISSING)
+    assert other["value"].tolist() == [f"王五431128********5294，{'*' * 11}"]
+    # Through the reader: the sensitive cell itself fails (too long).
+    table = "members" if column in contract.sensitive_columns("members") else "households"
+    t = valid_tables(2)
+    t[table][1][column] = ID_NUMBER + PHONE + NAME + PAD
+    write_folder(tmp_path, t)
     result = read_folder(tmp_path)
-    assert _lines(result) == {("households.csv", 3, "head_name", "missing value")}
-    assert result.quarantine["value"].tolist() == [""]
+    assert _lines(result, f"{table}.csv") == {(f"{table}.csv", 3, column, "value longer than 200 characters")}
+    assert result.quarantine.loc[result.quarantine["column"] == column, "value"].tolist() == [quarantine.MASK]
+    assert not leaks("\n".join(result.quarantine["value"]))
 
 
 def test_flags_wan_yuan_income_against_history(tmp_path):

@@ -20,11 +20,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def live_server(env: dict[str, str], log_path: Path, timeout: float = 120):
-    """Yield the base URL of a running server; stop it (by its own pid) afterwards."""
+def live_server(env: dict[str, str], log_path: Path, timeout: float = 120, args: tuple[str, ...] = ()):
+    """Yield the base URL of a running server (``args`` added to `fanpin serve`); stop it (by its
+    own pid) afterwards."""
     port = free_port()
     log = open(log_path, "w")  # noqa: SIM115 - the server writes to it until the finally block
-    proc = subprocess.Popen([FANPIN, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
+    proc = subprocess.Popen([FANPIN, "serve", "--host", "127.0.0.1", "--port", str(port), *args], env=env,
                             stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:

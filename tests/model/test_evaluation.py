@@ -227,3 +227,21 @@ def test_identifying_columns_are_found_by_header_and_by_shape():
     table = pd.DataFrame({"户主姓名": ["张三"], "证号": ["43112819600101123X"], "tel": ["13912345678"],
                           "收入": [1000.0], "乡镇": ["古邵镇"]})
     assert set(identifying_columns(table)) == {"户主姓名", "证号", "tel"}
+
+
+@pytest.mark.parametrize("auc, alias", [(0.549, "challenger"), (0.50, "challenger"), (0.55, "champion"),
+                                        (0.70, "champion")])
+def test_first_version_without_rules_must_be_clearly_above_chance(auc, alias):
+    """A table without the rules' fields (no rules baseline, no champion): AUC 0.55 at least."""
+    from training.gates import DEFAULT_GATES
+
+    assert DEFAULT_GATES["first_auc_min"] == 0.55
+    logistic = {"auc": 0.61}
+    first = decide(_metrics(auc, 0.30), None, None, None, logistic=logistic)
+    assert first.alias == alias and first.checks["above_chance"] == (alias == "champion")
+    if alias == "challenger":
+        assert first.reason.startswith(f"AUC {auc:.3f} is not clearly above chance (0.55)")
+    else:
+        assert "first version; no rules baseline" in first.reason and "logistic baseline 0.610" in first.reason
+    # A deployment's own floor is the one that counts.
+    assert decide(_metrics(0.60, 0.30), None, None, None, {"first_auc_min": 0.65}).alias == "challenger"

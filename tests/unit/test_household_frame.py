@@ -147,8 +147,17 @@ def test_frame_values_follow_the_registry(policy):
 
 def test_household_without_members_is_left_out(policy):
     tables = tiny_tables()
-    frame = build_household_frame(tables, "2018-06-01", policy)
-    assert frame.empty
+    # H3 is in the registry at the cutoff with no member at all; H4's only member left before it.
+    extra = {"households": [household("H3"), household("H4")],
+             "members": [member("H4", "M40", "1960-01-01", valid_to="2023-01-01")]}
+    tables = {name: pd.concat([tables[name], _typed(name, rows)], ignore_index=True) if name in extra else tables[name]
+              for name, rows in {**tables, **extra}.items()}
+    frame = build_household_frame(tables, "2024-06-01", policy)
+    assert frame["household_id"].tolist() == ["H1", "H2"]
+    assert (frame["household_size"] > 0).all()
+    # Before any household was valid, the frame is empty (and still has every column).
+    early = build_household_frame(tiny_tables(), "2018-06-01", policy)
+    assert early.empty and set(FRAME_COLUMNS) <= set(early.columns)
 
 
 def test_lines_follow_the_policy_year(policy):
