@@ -214,7 +214,7 @@ def county_rank(scores, partitions: int):
     return ranked, runs
 
 
-def collect_week(blobs, ranks: pd.DataFrame, previous: Previous):
+def collect_week(blobs, ranks: pd.DataFrame):
     """The partitions' blobs (an iterator of pickled parts) as one scored week in the household
     order of ``build_household_frame`` (sorted by id), the county rank from ``ranks``:
     (frame, ``ScoredWeek``, explanations by household id)."""
@@ -320,7 +320,7 @@ def run_week_spark(data_dir: str | Path, week: Week | str, settings: Settings, *
 
         say("collect")
         blobs = (row["blob"] for row in scored.where(f"kind = '{BLOB}'").select("blob").toLocalIterator())
-        frame, week_scores, explained = collect_week(blobs, ranks, previous)
+        frame, week_scores, explained = collect_week(blobs, ranks)
         stages["households"] = wr.reconciled(read, frame)
         stages["partitions"] = n_parts
         stages["explanations_reused"] = 0  # the executors explain the whole list afresh
