@@ -55,7 +55,8 @@ def test_eight_consecutive_weeks_are_published(county_service):
         assert set(r) == {"week", "households_in", "households_scored", "rows_quarantined", "watchlist_size",
                           "model_version", "drift_alerts", "seconds", "department_warnings", "model_health",
                           "stage_seconds", "follow_through", "missed_share", "alerts_per_officer_week", "work",
-                          "shock", "audit_sample", "hidden_hardship_share"}
+                          "shock", "audit_sample", "hidden_hardship_share", "profile"}
+        assert r["profile"] is None  # no mapping profile: the export used the contract's own headers
         # From warning to help (issue 31): every week's lists are leads; no officer works this county.
         assert r["follow_through"]["listed"] > 0 and r["follow_through"]["visited"] == 0
         assert r["missed_share"]["entered"] >= r["missed_share"]["missed"] >= 0
