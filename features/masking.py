@@ -18,6 +18,7 @@ pieces that no longer look like one; only a window a little longer than the cut 
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 from features.identifiers import mask_identifiers
@@ -50,5 +51,15 @@ def shown(text: str, column: str | None = None, limit: int | None = None) -> str
     if column in sensitive_columns():
         return MASK
     if limit is None or len(text) <= limit:
-        return mask_identifiers(text)
-    return mask_identifiers(text[:limit + WINDOW_MARGIN])[:limit] + ELLIPSIS
+        return _starred_runs(mask_identifiers(text))
+    return _starred_runs(mask_identifiers(text[:limit + WINDOW_MARGIN]))[:limit] + ELLIPSIS
+
+
+# A run of 12 or more digits is no amount, code or date a report needs, and it can hold an
+# identifier that no pattern sees whole: a phone typed straight before an ID number ("13812345678"
+# + "４３１１２８…") is one 29-digit run, neither a phone nor an ID number look-alike.
+_LONG_DIGITS = re.compile("[0-9\uff10-\uff19]{12,}")
+
+
+def _starred_runs(text: str) -> str:
+    return _LONG_DIGITS.sub(lambda run: "*" * len(run.group()), text)

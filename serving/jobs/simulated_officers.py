@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, select
 
+from features.weeks import Week
 from serving.store import models as m
 
 VISIT_SHARE = 0.7
@@ -113,7 +114,7 @@ def simulate_officers(engine: Engine, county: Path, seed: int = 0) -> dict[str, 
     return written
 
 
-def _case(conn, row, week: str, lead: date, now: date, truly: bool, user: str, source: str, catalogue: list[str],
+def _case(conn, row, week: Week, lead: date, now: date, truly: bool, user: str, source: str, catalogue: list[str],
           rng: np.random.Generator, written: dict[str, int]) -> None:
     """One case on the 15-day clock, its steps up to ``now`` (the stage is the next step due)."""
     steps = [("home_check", lead, {"at_risk": True, "risk_types": [], "note": NOTE})]

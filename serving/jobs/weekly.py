@@ -230,7 +230,7 @@ def run_week(data_dir: str | Path, week: Week | str, settings: Settings, *, cham
     return {**result, "run_id": run_id, "stages": stages, "department_warnings": warning_counts, **follow}
 
 
-def _follow_through(engine, settings: Settings, week: str) -> dict[str, Any]:
+def _follow_through(engine, settings: Settings, week: Week) -> dict[str, Any]:
     """The week's follow-through headline (``serving.store.follow_through``): read after publishing,
     never failing the week (its error is reported instead)."""
     from serving.store.database import session_factory

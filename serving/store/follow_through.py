@@ -19,6 +19,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from features.weeks import Week
 from monitoring.follow_through import burden, funnel, trace
 from monitoring.judgement import judgement, overrides
 from monitoring.ledger import Ledger, check, plain
@@ -29,7 +30,7 @@ WEEKS = 13
 HISTORY = "history"  # serving.weekly.history.history_root: the live generation is named in CURRENT
 
 
-def _published(session: Session, week: str, weeks: int) -> list[tuple[str, date, int]]:
+def _published(session: Session, week: Week, weeks: int) -> list[tuple[str, date, int]]:
     rows = session.execute(select(m.Week.week, m.Week.cutoff, m.Week.published_run_id).where(
         m.Week.published_run_id.is_not(None), m.Week.week <= week).order_by(m.Week.week.desc()).limit(weeks)).all()
     return [(w, c, int(r)) for w, c, r in reversed(rows)]
@@ -62,7 +63,7 @@ def history_end(home: Path) -> date | None:
     return pd.Timestamp(manifest["as_of"]).date() if manifest.get("as_of") else None
 
 
-def read_ledger(session: Session, home: Path, week: str, township: str | None = None,
+def read_ledger(session: Session, home: Path, week: Week, township: str | None = None,
                 weeks: int = WEEKS, listed_only: bool = False) -> tuple[Ledger, list[tuple[str, date, int]]]:
     """The ledger of the ``weeks`` published weeks up to ``week`` (within ``township``).
 
@@ -127,7 +128,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{k: (v.isoformat() if isinstance(v, date) else v) for k, v in r.items()} for r in out]
 
 
-def figures(session: Session, home: Path, week: str, township: str | None = None,
+def figures(session: Session, home: Path, week: Week, township: str | None = None,
             data_end: date | None = None, listed_only: bool = False) -> dict[str, Any]:
     """Every follow-through figure of the period ending with ``week`` (JSON-ready).
 

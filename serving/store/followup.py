@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from features.weeks import Week
 from serving.core.new_work import Followup
 from serving.core.watchlist import WatchlistConfig
 from serving.store import models as m
@@ -36,7 +37,7 @@ def with_stored_capacities(engine: Engine, config: WatchlistConfig) -> Watchlist
     return replace(config, townships={**config.townships, **capacities(engine)})
 
 
-def read_followup(engine: Engine, week: str, cutoff: date, config: WatchlistConfig) -> Followup:
+def read_followup(engine: Engine, week: Week, cutoff: date, config: WatchlistConfig) -> Followup:
     """The :class:`Followup` for scoring ``week`` (cutoff ``cutoff``), warnings left empty."""
     since = cutoff - timedelta(weeks=config.hold_weeks)
     with engine.connect() as conn:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from features.audit import AUDIT_OUTCOME, draw_sample, hidden_share, quarter_of
 from features.vocabulary import FOLLOW_UP_LABEL
+from features.weeks import Week
 
 
 def previous_audit(engine, previous) -> dict[str, Any] | None:
@@ -46,7 +47,7 @@ def findings(engine, sample: dict[str, Any]) -> pd.DataFrame:
                          "hardship": frame["label"].astype(int).astype(bool)})
 
 
-def week_audit(engine, previous, week: str, cutoff, scored: pd.DataFrame, settings) -> dict[str, Any]:
+def week_audit(engine, previous, week: Week, cutoff, scored: pd.DataFrame, settings) -> dict[str, Any]:
     """This week's audit record (kept with the run: the sample travels from week to week through
     it) with the hidden-hardship estimate from the findings recorded so far."""
     quarter = quarter_of(cutoff)

@@ -31,7 +31,7 @@ from typing import Any
 
 from features import input_limits as limits
 from features.table_files import SUFFIXES
-from features.weeks import WEEK_LABEL
+from features.weeks import WEEK_LABEL, Week
 from serving.private_files import private_dir
 
 MAX_ZIP_FILES = 50
@@ -111,7 +111,7 @@ def _unzip(path: Path, into: Path, limit: limits.Limits) -> list[str]:
         return out
 
 
-def receive(county: Path, week: str, files: list[tuple[str, Any]], user: str) -> Upload:
+def receive(county: Path, week: Week, files: list[tuple[str, Any]], user: str) -> Upload:
     """Keep the uploaded ``(name, binary stream)`` files as received, for review."""
     if not re.match(WEEK_LABEL, week):
         raise UploadError(f"{week!r}: the week must look like 2025-W45 / 周次格式应为 2025-W45")
@@ -159,7 +159,7 @@ def find(county: Path, token: str) -> Upload | None:
     return Upload(token, folder, json.loads((folder / MANIFEST).read_text(encoding="utf-8")))
 
 
-def existing(county: Path, week: str) -> Path | None:
+def existing(county: Path, week: Week) -> Path | None:
     """The week's export already in the county folder, if any."""
     folder = county / "exports" / week
     return folder if folder.is_dir() and any(folder.iterdir()) else None
