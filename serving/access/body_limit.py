@@ -16,6 +16,15 @@ from starlette.exceptions import HTTPException
 _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
+def _is_upload(scope) -> bool:
+    """The import page's file uploads (multipart to /import): they have limits of their own, each
+    file's size (FANPIN_MAX_FILE_MB), their number and a zip's expansion
+    (``serving.weekly.uploads``); Starlette spools the files to disk, not to memory."""
+    path = scope.get("path", "")
+    content_type = dict(scope["headers"]).get(b"content-type", b"")
+    return (path == "/import" or path.startswith("/import/")) and content_type.startswith(b"multipart/form-data")
+
+
 def too_large_line(limit: int) -> str:
     return f"request body over the limit of {limit:,} bytes / 请求内容超过 {limit:,} 字节上限"
 
@@ -28,7 +37,7 @@ class BodyLimit:
         self.max_bytes = max_bytes
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
+        if scope["type"] != "http" or scope["method"] not in _BODY_METHODS or _is_upload(scope):
             return await self.app(scope, receive, send)
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
