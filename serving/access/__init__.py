@@ -2,6 +2,7 @@
 
 - ``auth``: users, roles, password hashing, bearer tokens, the township scope, masking of what a
   role may not see, the audit of reads;
+- ``usernames``: a user name as stored and compared (NFKC, trimmed, no look-alike scripts);
 - ``throttle``: sign-in attempts counted in the store (atomic), lock-outs;
 - ``security_headers``: the headers every response carries (CSP, frame and sniffing guards).
 
