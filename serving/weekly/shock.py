@@ -9,6 +9,7 @@ The counts and the learning are ``features.shocks`` (shared with training's shoc
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -50,6 +51,62 @@ def _proposal(township: str, ratio: float, config, townships: list[str], weeks: 
             "note_en": f"proposed: {extra} more visits a week in {township} for {weeks} weeks (the county confirms)"}
 
 
+@dataclass(frozen=True)
+class ShockPlan:
+    """What the county's recent shocks mean for this week, decided from the history alone (no
+    household frame): the areas over the rule, their log-odds offset and where it was learned.
+    The Spark engine decides it on the driver and sends ``by_area`` to the partitions."""
+
+    rule: ShockRule
+    hit: pd.DataFrame
+    learned: dict[str, Any] | None
+
+    @property
+    def offset(self) -> float:
+        return float(self.learned["offset"]) if self.learned else 0.0
+
+    @property
+    def by_area(self) -> dict[str, float]:
+        """Area -> log-odds offset (only the hit areas)."""
+        return {str(a): self.offset for a in self.hit["area"]}
+
+    def record(self, townships: list[str], settings, config) -> dict[str, Any]:
+        """The week's shock record (see :func:`shock_response`); ``townships``: the county's, sorted."""
+        rule = self.rule
+        record: dict[str, Any] = {"rule": {"weeks": rule.weeks, "per_100": rule.per_100, "level": rule.level},
+                                  "areas": [], "adjustment": None, "proposals": []}
+        if self.hit.empty:
+            return record
+        offset, learned = self.offset, self.learned
+        for row in self.hit.to_dict("records"):
+            zh, en = _statement(row, rule.weeks, offset, learned)
+            record["areas"].append({"area": row["area"], "households": int(row["households"]),
+                                    "events": int(row["events"]), "households_hit": int(row["households_hit"]),
+                                    "hit_share": float(row["hit_share"]), "per_100": float(row["per_100"]),
+                                    "statement_zh": zh, "statement_en": en})
+            record["proposals"].append(_proposal(row["area"], math.exp(offset) if offset else 2.0, config, townships,
+                                                 int(settings.shock_capacity_weeks)))
+        record["adjustment"] = {"offset": offset, "ratio": round(math.exp(offset), 3), **learned}
+        return record
+
+
+def shock_plan(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, settings) -> ShockPlan:
+    """The areas over the shock rule in the weeks before ``cutoff`` and the offset learned from
+    the county's past shocks (before the cutoff only)."""
+    rule = rule_from(settings)
+    recent = recent_shock(tables, cutoff, rule)
+    hit = recent[recent["shock"]]
+    return ShockPlan(rule, hit, None if hit.empty else learned_offset(tables, cutoff, rule))
+
+
+def row_offsets(frame: pd.DataFrame, level: str, by_area: dict[str, float]) -> np.ndarray:
+    """Log-odds offset per frame row: its area's (``ShockPlan.by_area``), else 0."""
+    offsets = np.zeros(len(frame), dtype="float64")
+    for area, offset in by_area.items():
+        offsets[(frame[level] == area).to_numpy()] = offset
+    return offsets
+
+
 def shock_response(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, frame: pd.DataFrame, settings,
                    config) -> tuple[np.ndarray, dict[str, Any]]:
     """(log-odds offset per frame row, the week's shock record).
@@ -58,28 +115,9 @@ def shock_response(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, frame:
     English statement), ``adjustment`` (offset and where it was learned: past shocks before the
     cutoff only) and ``proposals`` (extra capacity per hit township). Empty areas: no shock.
     """
-    rule = rule_from(settings)
-    recent = recent_shock(tables, cutoff, rule)
-    hit = recent[recent["shock"]]
-    offsets = np.zeros(len(frame), dtype="float64")
-    record: dict[str, Any] = {"rule": {"weeks": rule.weeks, "per_100": rule.per_100, "level": rule.level},
-                              "areas": [], "adjustment": None, "proposals": []}
-    if hit.empty:
-        return offsets, record
-    learned = learned_offset(tables, cutoff, rule)
-    offset = float(learned["offset"])
-    townships = sorted(frame["township"].unique())
-    for row in hit.to_dict("records"):
-        zh, en = _statement(row, rule.weeks, offset, learned)
-        record["areas"].append({"area": row["area"], "households": int(row["households"]),
-                                "events": int(row["events"]), "households_hit": int(row["households_hit"]),
-                                "hit_share": float(row["hit_share"]), "per_100": float(row["per_100"]),
-                                "statement_zh": zh, "statement_en": en})
-        offsets[(frame[rule.level] == row["area"]).to_numpy()] = offset
-        record["proposals"].append(_proposal(row["area"], math.exp(offset) if offset else 2.0, config, townships,
-                                             int(settings.shock_capacity_weeks)))
-    record["adjustment"] = {"offset": offset, "ratio": round(math.exp(offset), 3), **learned}
-    return offsets, record
+    plan = shock_plan(tables, cutoff, settings)
+    return (row_offsets(frame, plan.rule.level, plan.by_area),
+            plan.record(sorted(frame["township"].unique()), settings, config))
 
 
 def household_note(record: dict[str, Any] | None, township: str | None) -> dict[str, str] | None:
