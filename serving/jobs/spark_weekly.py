@@ -68,7 +68,7 @@ def spark_session(master: str | None = None, partitions: int | None = None):
     if master.startswith("local"):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         # In local mode the executors live in the driver's JVM, so Spark's default 1 GB heap is
-        # the whole cluster's: it held a 20k county's partition results, not a 200k one's.
+        # the whole cluster's (a 200k run lost its JVM with it; 20k ran).
         builder = (builder.config("spark.driver.host", "127.0.0.1")
                    .config("spark.driver.bindAddress", "127.0.0.1")
                    .config("spark.ui.enabled", "false")
