@@ -96,7 +96,15 @@ def week_work(session: Session, run_id: int, township: str | None = None) -> dic
 
 
 def work_summary(session: Session, run_id: int, township: str | None = None) -> dict:
-    """The run's new / known / held counts and the held back by why, within a township."""
+    """The run's new / known / held counts and the held back by why, within a township (a copy:
+    the summary of a published run is worked out once per process)."""
+    import copy
+
+    return copy.deepcopy(_work_summary(session, run_id, township))
+
+
+@per_run(1024)
+def _work_summary(session: Session, run_id: int, township: str | None) -> dict:
     import pandas as pd
 
     from serving.core.new_work import work_counts

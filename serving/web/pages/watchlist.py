@@ -54,7 +54,8 @@ Filtered = Annotated[queries.Filters, Depends(read_filters)]
 def rows_for_display(state, db, run, user, scored) -> list[dict]:
     """Watch-list rows with the household's identity masked for the user's role."""
     ids = [s.household_id for s, _ in scored]
-    raw = store.identities(db, run.id, ids)
+    # The rows name the registry version they show: decoded versions come from the store's LRU.
+    raw = store.identities_of(db, [(s.household_id, s.registry_run) for s, _ in scored])
     cases = household_stages(db, ids, dt.date.today())  # each listed household's open case, if any
     work = week_work(db, run.id, None)
     rows = []
