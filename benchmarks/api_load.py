@@ -260,17 +260,14 @@ def measure(base: str, username: str, password: str, *, week: str | None = None,
     listing = [f"/api/v1/weeks/{week}/watchlist?limit=50&offset={50 * p}" for p in range(pages)]
     web = {"Cookie": web_cookie(base, username, password)}
     page = [f"/watchlist?week={week}&page={p + 1}" for p in range(pages)]
-    # Warm up: the first reads of each worker process load the per-run caches (township blobs,
-    # a household's kept answer). Every path twice, so both worker processes have most of them:
-    # the figure is the warm server's an officer meets after the first few pages.
-    with httpx.Client(base_url=base, timeout=60) as client:
-        for path in detail + detail:
-            client.get(path, headers=api)
-        for path in page + page:
-            client.get(path, headers=web)
     runs = [("GET /api/v1/households/{id}", api, detail),
             ("GET /api/v1/weeks/{week}/watchlist", api, listing),
             ("GET /watchlist (web page)", web, page)]
+    # Warm up: the first reads of each worker process load the per-run caches (township blobs, a
+    # household's kept answer). The same load for half the time, over as many connections, so
+    # every worker process gets its share (one client's keep-alive connection reaches one worker).
+    for name, headers, paths in runs:
+        load(base, name, headers, paths, clients=clients, seconds=max(1.0, seconds / 2), requests=requests)
     return {"week": week, "households": len(ids), "watchlist": total,
             "endpoints": [load(base, name, headers, paths, clients=clients, seconds=seconds, requests=requests)
                           for name, headers, paths in runs]}
