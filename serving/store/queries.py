@@ -41,14 +41,11 @@ _FLAG_COLUMNS = {"new": m.Score.flag_new, "rising": m.Score.flag_rising, "rule_t
 # so a request only binds values (building SQLAlchemy expressions costs more than running them).
 @cache
 def _statements() -> dict[str, Any]:
-    s, e, w, v = (t.__table__ for t in (m.Score, m.Explanation, m.WatchlistEntry, m.RegistryVersion))
+    s, e, w = (t.__table__ for t in (m.Score, m.Explanation, m.WatchlistEntry))
     wk, fb, run = m.Week.__table__, m.Feedback.__table__, m.Run.__table__
 
     def on(t):
         return and_(t.c.run_id == s.c.run_id, t.c.household_id == s.c.household_id)
-
-    # The registry version a score row showed (``serving.store.registry``).
-    version = and_(v.c.household_id == s.c.household_id, v.c.since_run_id == s.c.registry_run)
 
     return {
         "published_run": select(wk.c.published_run_id).where(wk.c.week == bindparam("week")),
@@ -72,8 +69,7 @@ def _statements() -> dict[str, Any]:
             .where(s.c.run_id == bindparam("run_id"), s.c.household_id == bindparam("household_id"))
         ),
         "version": (
-            select(s.c.township, v.c.identity, v.c.members)
-            .select_from(s.outerjoin(v, version))
+            select(s.c.township, s.c.registry_run)
             .where(s.c.run_id == bindparam("run_id"), s.c.household_id == bindparam("household_id"))
         ),
         "trend": (
@@ -289,8 +285,10 @@ def snapshot(session: Session, run_id: int, household_id: str) -> Snapshot | Non
     row = session.execute(_statements()["version"], {"run_id": run_id, "household_id": household_id}).first()
     if row is None:
         return None
-    township, identity, members = row
-    return Snapshot(identity or {}, week_inputs.facts(session, run_id, township, household_id) or {}, members or [])
+    township, registry_run = row
+    identity, members = versions.version(session, household_id, registry_run) or (None, None)
+    return Snapshot(dict(identity or {}), week_inputs.facts(session, run_id, township, household_id) or {},
+                    list(members or []))
 
 
 def watchlist_reasons(session: Session, run_id: int, household_id: str) -> list[str]:
