@@ -246,13 +246,15 @@ def stop_server(proc: subprocess.Popen) -> None:
 def measure(base: str, username: str, password: str, *, week: str | None = None, clients: int = 20,
             seconds: float = 20.0, requests: int = 4000) -> dict:
     """Household detail, the JSON watch list and the web watch-list page, one after another."""
-    token = httpx.post(f"{base}/api/v1/auth/token", data={"username": username, "password": password}).json()
+    # The first reads of a cold server on a loaded machine take seconds (httpx's default timeout is 5 s).
+    token = httpx.post(f"{base}/api/v1/auth/token", data={"username": username, "password": password},
+                       timeout=120).json()
     api = {"Authorization": f"Bearer {token['access_token']}"}
-    weeks = httpx.get(f"{base}/api/v1/weeks", headers=api).json()
+    weeks = httpx.get(f"{base}/api/v1/weeks", headers=api, timeout=120).json()
     if not weeks:
         raise SystemExit("no published week: run `fanpin weekly` first")
     week = week or weeks[0]["week"]
-    first = httpx.get(f"{base}/api/v1/weeks/{week}/watchlist", params={"limit": 500}, headers=api).json()
+    first = httpx.get(f"{base}/api/v1/weeks/{week}/watchlist", params={"limit": 500}, headers=api, timeout=120).json()
     ids = [i["household_id"] for i in first["items"]]
     total = int(first.get("total") or len(ids))
     pages = max(1, total // 50)
