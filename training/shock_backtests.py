@@ -71,18 +71,21 @@ def _firing(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, rule: ShockRu
     return recent.loc[recent["shock"], "area"].tolist()
 
 
-def lists(p: np.ndarray, area: np.ndarray, capacity: float, extra_for: set, ratio: float) -> np.ndarray:
+def lists(p: np.ndarray, area: np.ndarray, capacity: float, extra_for: set, ratio: float,
+          targets: dict[str, int] | None = None) -> np.ndarray:
     """The weekly job's list: each area's top ``ceil(capacity * its rows)`` by ``p`` (capacities in
     proportion to the areas' sizes). An area in ``extra_for`` gets ``max(1, ceil(own * (ratio -
     1)))`` more places, taken from the other areas in proportion to theirs (the weekly job's
-    capacity proposal, confirmed)."""
+    capacity proposal, confirmed); with ``targets``, the area's places are raised to its target
+    instead (never lowered)."""
     names, codes = np.unique(area, return_inverse=True)
     sizes = np.bincount(codes, minlength=len(names))
     quota = {n: int(math.ceil(capacity * k)) for n, k in zip(names, sizes, strict=True)}
     for hit in sorted(extra_for):
         if hit not in quota:
             continue
-        extra = max(1, math.ceil(quota[hit] * (ratio - 1)))
+        extra = (max(0, targets[hit] - quota[hit]) if targets is not None
+                 else max(1, math.ceil(quota[hit] * (ratio - 1))))
         others = {n: q for n, q in quota.items() if n != hit and n not in extra_for}
         total = sum(others.values()) or 1
         for n, q in others.items():
@@ -93,6 +96,15 @@ def lists(p: np.ndarray, area: np.ndarray, capacity: float, extra_for: set, rati
         rows = np.flatnonzero(codes == j)
         listed[rows[np.argsort(-p[rows], kind="stable")[: quota[n]]]] = True
     return listed
+
+
+def risk_share_targets(p: np.ndarray, area: np.ndarray, capacity: float, hit: set) -> dict[str, int]:
+    """Places for each hit area in proportion to its share of the county's expected entries (the
+    sum of the model's risks) — capacity that follows the model's own risk instead of the raw
+    entry surge of past shocks."""
+    total = math.ceil(capacity * len(p))
+    expected = float(p.sum()) or 1.0
+    return {a: int(round(total * float(p[area == a].sum()) / expected)) for a in hit}
 
 
 def county_list(p: np.ndarray, capacity: float) -> np.ndarray:
@@ -128,6 +140,14 @@ def judge(rows: pd.DataFrame, p: np.ndarray, township: str, capacity: float, res
         out[f"county_wide_list_county_recall_{name}"] = _round(mt.recall_precision(y, wide)[0])
     out["met"] = bool(abs(out["recall_with"] - out["county_recall_with"]) <= 0.05
                       and 0.8 <= out["observed_expected_with"] <= 1.25)
+    # a variant, not the weekly job's: no offset, the hit township's places in proportion to its
+    # share of the model's expected entries while its extra capacity would be in force
+    hit = set(response["capacity"]) & set(places)
+    share = lists(p, places, capacity, hit, ratio, risk_share_targets(p, places, capacity, hit))
+    out["risk_share_recall"] = _round(mt.recall_precision(y[town], share[town])[0])
+    out["risk_share_county_recall"] = _round(mt.recall_precision(y, share)[0])
+    out["risk_share_met"] = bool(abs(out["risk_share_recall"] - out["risk_share_county_recall"]) <= 0.05
+                                 and 0.8 <= out["observed_expected_without"] <= 1.25)
     return out
 
 

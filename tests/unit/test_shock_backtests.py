@@ -107,3 +107,14 @@ def test_capacity_move_keeps_the_list_size():
     assert int((plain & (area == "甲镇")).sum()) == 5 and int((moved & (area == "甲镇")).sum()) == 10
     inside = np.flatnonzero(area == "甲镇")
     assert set(np.flatnonzero(moved & (area == "甲镇"))) == set(inside[np.argsort(-p[inside])[:10]])
+
+
+def test_risk_share_places_follow_the_models_expected_entries():
+    from training.shock_backtests import risk_share_targets
+
+    area = np.where(np.arange(1000) < 100, "甲镇", "乙镇")
+    p = np.where(area == "甲镇", 0.03 * 9 * 0.3 / 0.7, 0.03)  # 甲镇 holds 30% of the expected entries
+    targets = risk_share_targets(p, area, 0.05, {"甲镇"})
+    assert targets == {"甲镇": 15}
+    listed = lists(p + np.random.default_rng(3).random(1000) * 1e-6, area, 0.05, {"甲镇"}, 9.0, targets)
+    assert listed.sum() == 50 and int((listed & (area == "甲镇")).sum()) == 15
