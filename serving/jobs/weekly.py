@@ -148,7 +148,8 @@ def run_week(data_dir: str | Path, week: Week | str, settings: Settings, *, cham
         warning_counts, warned = stage_department_warnings(engine, run_id, history.tables, cutoff, policy, settings)
         followup = replace(read_followup(engine, week, cutoff.date(), job.config), warned=warned)
 
-        offsets, stages["shock"] = shock_response(history.tables, cutoff, frame, settings, job.config)
+        offsets, stages["shock"] = shock_response(history.tables, cutoff, frame, settings, job.config,
+                                                  risk=lambda: champion.model.predict_proba(frame)[:, 1])
         # the confirmed capacity moves in force, and the capacities this week's list used for them
         stages["capacity_moves"] = {t: {"change": d, "capacity": job.config.capacity(t)}
                                     for t, d in moves_in_force(engine, week).items()}
