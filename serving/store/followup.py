@@ -32,9 +32,17 @@ def capacities(engine: Engine) -> dict[str, int]:
     return {t: int(c) for t, c in rows}
 
 
-def with_stored_capacities(engine: Engine, config: WatchlistConfig) -> WatchlistConfig:
-    """``config`` with the capacities set on the admin page over the file's."""
-    return replace(config, townships={**config.townships, **capacities(engine)})
+def with_stored_capacities(engine: Engine, config: WatchlistConfig, week: Week | None = None) -> WatchlistConfig:
+    """``config`` with the capacities set on the admin page over the file's, and for ``week`` the
+    confirmed shock capacity moves in force (``serving.store.capacity_moves``; never below 0)."""
+    townships = {**config.townships, **capacities(engine)}
+    if week is not None:
+        from serving.store.capacity_moves import moves_in_force
+
+        for township, change in moves_in_force(engine, week).items():
+            base = townships.get(township, config.default_capacity)
+            townships[township] = max(0, int(base) + change)
+    return replace(config, townships=townships)
 
 
 def read_followup(engine: Engine, week: Week, cutoff: date, config: WatchlistConfig) -> Followup:
