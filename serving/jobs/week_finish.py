@@ -131,6 +131,7 @@ def finish_week(job, run_id: int, clock: StageClock, stages: dict[str, Any], run
     from serving.store import drift_samples, rows
     from serving.store import models as m
     from serving.store import publishing as pub
+    from serving.store.capacity_moves import moves_in_force
     from serving.store.database import EncodedJSON
     from serving.store.week_documents import EXPLANATION, RULE_TRIGGERS, DocumentWriter
     from serving.store.week_documents import encode as encode_documents
@@ -146,7 +147,11 @@ def finish_week(job, run_id: int, clock: StageClock, stages: dict[str, Any], run
     scored, rules, listed = scores.scored, scores.rules, scores.listed
     if scores.work is None:  # the Spark engine splits the (small) list's work on the driver
         scores.work = split_work(scored, job.config, run.inputs.followup)
-    stages["shock"] = run.inputs.shock.record(sorted(frame["township"].unique()), job.settings, job.config)
+    # The proposals are sized by each hit area's share of the model's own risk (``scores.probability``).
+    stages["shock"] = run.inputs.shock.record(frame, job.settings, job.config, scores.probability)
+    # the confirmed capacity moves in force, and the capacities this week's list used for them
+    stages["capacity_moves"] = {t: {"change": d, "capacity": job.config.capacity(t)}
+                                for t, d in moves_in_force(engine, week).items()}
     stages["work"] = work_counts(scores.work)
     stages["audit"] = week_audit(engine, job.previous, week, cutoff, scored, job.settings)
 
@@ -238,7 +243,8 @@ def week_findings(stages: dict[str, Any]) -> dict[str, Any]:
     return {"shock": {"areas": [{k: a[k] for k in ("area", "events", "hit_share", "per_100", "statement_zh",
                                                    "statement_en")} for a in shock.get("areas", [])],
                       "adjustment": (shock.get("adjustment") or {}).get("offset"),
-                      "proposals": shock.get("proposals", [])},
+                      "proposals": shock.get("proposals", []),
+                      "capacity_moves_in_force": stages.get("capacity_moves") or {}},
             "audit_sample": summary(stages.get("audit")),
             "hidden_hardship_share": (stages.get("audit") or {}).get("estimate")}
 

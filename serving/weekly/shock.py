@@ -9,6 +9,7 @@ The counts and the learning are ``features.shocks`` (shared with training's shoc
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,11 +38,15 @@ def _statement(row: dict[str, Any], weeks: int, offset: float, learned: dict[str
     return zh, en
 
 
-def _proposal(township: str, ratio: float, config, townships: list[str], weeks: int) -> dict[str, Any]:
-    """Extra weekly visits for the hit township (its capacity scaled by the learned entry ratio,
-    at least one more visit a week), taken from the other townships in proportion to theirs."""
+def _proposal(township: str, share: float, config, townships: list[str], weeks: int) -> dict[str, Any]:
+    """Extra weekly visits for the hit township: its places raised to its ``share`` of the model's
+    expected entries in the county (at least one more visit a week), taken from the other
+    townships in proportion to theirs. Sizing by the raw entry surge of past shocks (the learned
+    ratio, x4-6) gave the township 4-6 times its places and cost the county 0.04-0.22 of recall in
+    the shock backtests (docs/training.md); the model's own expected entries keep the county's."""
     own = config.capacity(township)
-    extra = max(1, math.ceil(own * (ratio - 1)))
+    total_places = sum(config.capacity(t) for t in townships)
+    extra = max(1, int(round(total_places * share)) - own)
     others = {t: config.capacity(t) for t in townships if t != township}
     total = sum(others.values()) or 1
     taken = {t: int(round(extra * c / total)) for t, c in others.items()}
@@ -70,9 +75,11 @@ class ShockPlan:
         """Area -> log-odds offset (only the hit areas)."""
         return {str(a): self.offset for a in self.hit["area"]}
 
-    def record(self, townships: list[str], settings, config) -> dict[str, Any]:
-        """The week's shock record (see :func:`shock_response`); ``townships``: the county's, sorted."""
+    def record(self, frame: pd.DataFrame, settings, config, probability: np.ndarray | None = None) -> dict[str, Any]:
+        """The week's shock record (see :func:`shock_response`) for the county's ``frame``;
+        ``probability``: the model's own risk per frame row (proposals sized by each area's share)."""
         rule = self.rule
+        townships = sorted(frame["township"].unique())
         record: dict[str, Any] = {"rule": {"weeks": rule.weeks, "per_100": rule.per_100, "level": rule.level},
                                   "areas": [], "adjustment": None, "proposals": []}
         if self.hit.empty:
@@ -84,8 +91,8 @@ class ShockPlan:
                                     "events": int(row["events"]), "households_hit": int(row["households_hit"]),
                                     "hit_share": float(row["hit_share"]), "per_100": float(row["per_100"]),
                                     "statement_zh": zh, "statement_en": en})
-            record["proposals"].append(_proposal(row["area"], math.exp(offset) if offset else 2.0, config, townships,
-                                                 int(settings.shock_capacity_weeks)))
+            record["proposals"].append(_proposal(row["area"], _share(frame, probability, rule.level, row["area"]),
+                                                 config, townships, int(settings.shock_capacity_weeks)))
         record["adjustment"] = {"offset": offset, "ratio": round(math.exp(offset), 3), **learned}
         return record
 
@@ -108,16 +115,25 @@ def row_offsets(frame: pd.DataFrame, level: str, by_area: dict[str, float]) -> n
 
 
 def shock_response(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, frame: pd.DataFrame, settings,
-                   config) -> tuple[np.ndarray, dict[str, Any]]:
+                   config, risk: Callable[[], np.ndarray] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
     """(log-odds offset per frame row, the week's shock record).
 
     The record: rule, ``areas`` (every township over the rule: counts, share hit, the Chinese and
     English statement), ``adjustment`` (offset and where it was learned: past shocks before the
-    cutoff only) and ``proposals`` (extra capacity per hit township). Empty areas: no shock.
+    cutoff only) and ``proposals`` (extra capacity per hit township, sized by its share of the
+    model's own risk per frame row, ``risk()``, called only in a shock week; households' shares
+    when None). Empty areas: no shock.
     """
     plan = shock_plan(tables, cutoff, settings)
-    return (row_offsets(frame, plan.rule.level, plan.by_area),
-            plan.record(sorted(frame["township"].unique()), settings, config))
+    probability = risk() if risk is not None and not plan.hit.empty else None
+    return row_offsets(frame, plan.rule.level, plan.by_area), plan.record(frame, settings, config, probability)
+
+
+def _share(frame: pd.DataFrame, probability: np.ndarray | None, level: str, area: str) -> float:
+    """The area's share of the county's expected entries (of its households when no risk is given)."""
+    inside = (frame[level] == area).to_numpy()
+    weight = np.ones(len(frame)) if probability is None else np.asarray(probability, dtype="float64")
+    return float(weight[inside].sum() / (weight.sum() or 1.0))
 
 
 def household_note(record: dict[str, Any] | None, township: str | None) -> dict[str, str] | None:
