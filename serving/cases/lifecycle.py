@@ -9,6 +9,15 @@ A lead without a county decision more than 15 days after it came in is overdue. 
 (2024 county rules): listed at least 6 months, at least one measure, income stably above the line
 for 6 months, large necessary spending resolved, 三保障 and water secure; a household with no
 working-age member is not marked cleared but moves to social-security support.
+
+Public notice and appeal (公示 / 申诉): objections received while the village notice runs are
+recorded with their outcome (upheld or dismissed, with a note) before the township review. A
+household may appeal the county's decision (identified or not) once, within the policy's
+``appeal_window_days`` of it; the case then waits for the county's answer, which is overdue after
+``appeal_answer_days`` (``features.policy.DEFAULT_CASES``: fanpin's judgement, the policy papers set
+no limit). An answer that overturns the decision flips it: a refused household is identified from
+the answer's date (its six months of listing start then), an identified one is closed as not
+identified.
 """
 
 from __future__ import annotations
@@ -18,6 +27,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+
+from features.policy import DEFAULT_CASES
 
 SOURCES = {
     "model": ("模型预警名单", "the model's watch list"),
@@ -33,6 +44,7 @@ STAGES = {
     "county_decision": ("待县级审定", "county decision due"),
     "support": ("待落实帮扶措施", "support measures due"),
     "elimination_check": ("帮扶中（待风险消除核查）", "supported (elimination check due)"),
+    "appeal": ("待县级复核申诉", "appeal decision due"),
     "closed": ("已结案", "closed"),
 }
 ACTIONS = {
@@ -42,6 +54,9 @@ ACTIONS = {
     "county_decision": ("县级审定", "county decision"),
     "measure": ("落实帮扶措施", "support measure"),
     "elimination_check": ("风险消除核查", "elimination check"),
+    "objection": ("公示期异议", "objection during the notice"),
+    "appeal": ("农户申诉", "the household's appeal"),
+    "appeal_decision": ("申诉复核决定", "decision on the appeal"),
 }
 OUTCOMES = {
     "open": ("办理中", "open"),
@@ -53,8 +68,12 @@ OUTCOMES = {
 }
 ACTION_STAGE = {"home_check": "home_check", "village_notice": "village_notice",
                 "township_review": "township_review", "county_decision": "county_decision",
-                "measure": "support", "elimination_check": "elimination_check"}
-COUNTY_ONLY = frozenset({"county_decision", "elimination_check"})  # the county approves both
+                "measure": "support", "elimination_check": "elimination_check", "objection": "township_review",
+                "appeal_decision": "appeal"}
+# The county approves its decisions, the eliminations and the answers to appeals.
+COUNTY_ONLY = frozenset({"county_decision", "elimination_check", "appeal_decision"})
+APPEALABLE = ("identified", "not_identified")  # the county's identification decision
+NOTE_REQUIRED = frozenset({"objection", "appeal", "appeal_decision"})
 CLOCK_DAYS = 15
 NOTICE_DAYS = 5
 LISTED_MONTHS = 6
@@ -78,11 +97,13 @@ class Transition:
     notice_start: date | None = None
     decided_on: date | None = None
     closed_on: date | None = None
+    reopened: bool = False  # the case's close is undone (an appeal overturned a refusal)
 
 
 # What each step may carry: a yes/no, a short note, known codes. Anything else is refused.
 _FLAGS = {"home_check": ("at_risk",), "township_review": ("agree",), "county_decision": ("identified",),
-          "elimination_check": tuple(ELIMINATION_CHECKS)}
+          "elimination_check": tuple(ELIMINATION_CHECKS), "objection": ("upheld",),
+          "appeal_decision": ("overturned",)}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -94,6 +115,9 @@ def clean_detail(action: str, detail: dict, risk_types: Iterable[str], measures:
         raise StepError("备注应为500字以内的文字 / the note must be text of at most 500 characters")
     if note:
         out["note"] = note
+    elif action in NOTE_REQUIRED:
+        raise StepError("请填写说明（异议内容或申诉理由及处理意见） / write a note: the objection, or the "
+                        "appeal's grounds, and how it was answered")
     if action == "home_check":
         kinds = detail.get("risk_types") or []
         known = set(risk_types)
@@ -116,6 +140,12 @@ def is_overdue(lead_date: date, decided_on: date | None, closed_on: date | None,
     if decided_on is not None or closed_on is not None:
         return False
     return days_open(lead_date, as_of) > CLOCK_DAYS
+
+
+def appeal_overdue(lodged: date | None, answered: date | None, as_of: date,
+                   answer_days: float = DEFAULT_CASES["appeal_answer_days"]) -> bool:
+    """An appeal with no answer after ``answer_days`` is overdue (its own clock, beside day 15)."""
+    return lodged is not None and answered is None and (as_of - lodged).days > answer_days
 
 
 def add_months(day: date, months: int) -> date:
@@ -150,17 +180,24 @@ def eligible_for_elimination(*, stage: str, decided_on: date | None, measures: i
 
 def apply_step(*, stage: str, action: str, on: date, last_step: date, notice_start: date | None,
                decided_on: date | None, measures: int, detail: dict, has_working_age: bool,
-               outcome: str, today: date | None = None) -> Transition:
+               outcome: str, today: date | None = None, appeals: int = 0,
+               clock: dict[str, float] | None = None) -> Transition:
     """Check that ``action`` may be recorded on ``on`` and return what it changes.
 
     The public notice runs from the day its step is *recorded* (``today``), not from a date typed
     in: a back-dated notice would let a case opened today be decided today.
+
+    ``appeals``: appeals already lodged on the case (one is allowed); ``clock``: the policy's
+    ``cases`` settings (``features.policy.DEFAULT_CASES`` when not given).
 
     Raises:
         StepError: the action is not the one the stage waits for, or a date or rule is not met.
     """
     if action not in ACTIONS:
         raise StepError(f"未知步骤 / unknown step {action!r}")
+    if action == "appeal":
+        return _appeal(stage=stage, on=on, last_step=last_step, decided_on=decided_on, outcome=outcome,
+                       appeals=appeals, window=(clock or DEFAULT_CASES)["appeal_window_days"])
     if stage == "closed":
         raise StepError("案件已结案 / the case is closed")
     allowed = {ACTION_STAGE[action]} | ({"elimination_check"} if action == "measure" else set())
@@ -168,6 +205,13 @@ def apply_step(*, stage: str, action: str, on: date, last_step: date, notice_sta
         raise StepError(f"当前应办理：{STAGES[stage][0]} / this case waits for: {STAGES[stage][1]}")
     if on < last_step:
         raise StepError(f"日期早于上一步（{last_step}） / the date is before the previous step ({last_step})")
+    if action == "objection":
+        if notice_start is None or on < notice_start:
+            raise StepError(f"异议应在公示期内收到（{notice_start}起） / an objection is received while the notice "
+                            f"runs (from {notice_start})")
+        return Transition(stage, outcome)
+    if action == "appeal_decision":
+        return _answer(outcome=outcome, on=on, measures=measures, overturned=bool(detail.get("overturned")))
     if action == "home_check":
         if detail.get("at_risk"):
             return Transition("village_notice", outcome)
@@ -190,3 +234,29 @@ def apply_step(*, stage: str, action: str, on: date, last_step: date, notice_sta
         raise StepError("；".join(blockers))
     # No working-age member: not "cleared" but moved to stable social-security support.
     return Transition("closed", "eliminated" if has_working_age else "social_security", closed_on=on)
+
+
+def _appeal(*, stage: str, on: date, last_step: date, decided_on: date | None, outcome: str, appeals: int,
+            window: float) -> Transition:
+    """A household's appeal against the county's decision: once, within ``window`` days of it."""
+    if decided_on is None or outcome not in APPEALABLE or stage not in ("support", "elimination_check", "closed"):
+        raise StepError("只能对县级审定结论申诉 / an appeal is against the county's decision (identified or not)")
+    if appeals:
+        raise StepError("该案件已申诉过一次 / this case has been appealed once already")
+    if on < max(last_step, decided_on):
+        raise StepError(f"日期早于上一步（{max(last_step, decided_on)}） / the date is before the previous step")
+    if on > decided_on + timedelta(days=window):
+        raise StepError(f"申诉应在县级审定后{window:.0f}天内提出（最晚{decided_on + timedelta(days=window)}） / an appeal "
+                        f"is lodged within {window:.0f} days of the decision")
+    return Transition("appeal", outcome)
+
+
+def _answer(*, outcome: str, on: date, measures: int, overturned: bool) -> Transition:
+    """The county's answer: overturned flips the decision, upheld returns the case where it was."""
+    if outcome == "not_identified":
+        if overturned:  # identified from the answer: its listing (six months) starts now
+            return Transition("support", "identified", decided_on=on, reopened=True)
+        return Transition("closed", outcome)
+    if overturned:
+        return Transition("closed", "not_identified", closed_on=on)
+    return Transition("elimination_check" if measures else "support", outcome)
