@@ -7,7 +7,7 @@ as it is): 2025-W45 published, a visit recorded, 2025-W46 published."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -223,10 +223,38 @@ def test_follow_through_figures_in_the_weekly_result_the_api_and_the_page(two_we
         assert sheet.status_code == 200 and sheet.content[:2] == b"PK"
 
 
+def test_follow_through_figures_are_cached_until_the_ledger_changes(two_weeks):
+    """A leader opening the page again reads three counts, not the ledger; a visit recorded since
+    (or another township) computes afresh; a caller adding keys does not change the cache."""
+    from serving.store import follow_through as ft
+    from serving.store import models as m
+    from serving.store.database import get_engine, session_factory
+
+    p, household, _ = two_weeks
+    with session_factory(get_engine(p.settings))() as db:
+        first = ft.figures(db, p.settings.home, WEEKS[1], p.own_township)
+        first["townships"] = ["changed by a caller"]
+        hits, misses = ft.STATS["hits"], ft.STATS["misses"]
+        again = ft.figures(db, p.settings.home, WEEKS[1], p.own_township)
+        assert (ft.STATS["hits"], ft.STATS["misses"]) == (hits + 1, misses)
+        assert "townships" not in again and again["funnel"] == first["funnel"]
+        ft.figures(db, p.settings.home, WEEKS[1], p.other_township)
+        assert ft.STATS["misses"] == misses + 1
+        listed = next(r for r in again["by_village"] if r["listed"] > r["visited"])
+        visited = again["funnel"]["visited"]
+        unvisited = db.scalars(select(m.Score.household_id).where(
+            m.Score.township == p.own_township, m.Score.village == listed["village"], m.Score.on_watchlist.is_(True),
+            m.Score.household_id.not_in(select(m.Feedback.household_id)))).first()
+        db.add(m.Feedback(household_id=unvisited, week=WEEKS[1], township=p.own_township, outcome="confirmed_at_risk",
+                          risk_types=[], note="", username="officer2",
+                          created_at=datetime.combine(date.fromisoformat(again["as_of"]), time(9))))
+        db.commit()
+        fresh = ft.figures(db, p.settings.home, WEEKS[1], p.own_township)
+        assert ft.STATS["misses"] == misses + 2 and fresh["funnel"]["visited"] == visited + 1
+
+
 def test_simulated_officers_make_the_county_work_and_say_so(two_weeks, small_county):
     """Last in this file: it writes simulated visits and cases into the module's store."""
-    from datetime import date
-
     import pandas as pd
 
     from serving.jobs.simulated_officers import simulate_officers
