@@ -170,3 +170,59 @@ def add_step(request: Request, case_id: CasePath, body: StepIn, session: Session
                                                clock=_clock(request)))
     return _json(_detail(session, case, dt.date.today(), who, _clock(request)), 201)
 
+
+
+class ObjectionIn(BaseModel):
+    on: dt.date | None = Field(default=None, description="收到日期 (default: today), while the notice runs")
+    upheld: bool = Field(description="异议成立 / the objection was upheld (else dismissed)")
+    note: str = Field(min_length=1, max_length=500, pattern=TEXT_PATTERN, description="异议内容及核实情况")
+    request_key: str = Field(pattern=KEY_PATTERN)
+
+
+class AppealIn(BaseModel):
+    on: dt.date | None = Field(default=None, description="申诉日期 (default: today)")
+    grounds: str = Field(min_length=1, max_length=500, pattern=TEXT_PATTERN, description="申诉理由")
+    request_key: str = Field(pattern=KEY_PATTERN)
+
+
+class AnswerIn(BaseModel):
+    on: dt.date | None = Field(default=None, description="复核决定日期 (default: today)")
+    overturned: bool = Field(description="改变原结论 / the decision is overturned (else upheld)")
+    reason: str = Field(min_length=1, max_length=500, pattern=TEXT_PATTERN, description="复核意见")
+    request_key: str = Field(pattern=KEY_PATTERN)
+
+
+STEP_ERRORS = {403: {"model": Message}, 404: {"model": Message}, 409: {"model": Message}, 422: {"model": Message}}
+
+
+def _record(request: Request, session, who, case_id: int, action: str, on: dt.date | None, detail: dict[str, Any],
+            request_key: str) -> Response:
+    case = _errors(lambda: service.record_step(session, who, case_id, action=action, on=on or dt.date.today(),
+                                               detail=detail, request_key=request_key,
+                                               home=request.app.state.settings.home, clock=_clock(request)))
+    return _json(_detail(session, case, dt.date.today(), who, _clock(request)), 201)
+
+
+@router.post("/cases/{case_id}/objections", status_code=201, responses=STEP_ERRORS)
+def add_objection(request: Request, case_id: CasePath, body: ObjectionIn, session: SessionDep,
+                  who: Annotated[auth.Principal, Depends(require("case:write"))]):
+    """公示期异议 / an objection received while the village notice runs, upheld or dismissed (the
+    same step as ``action: objection`` on ``/steps``)."""
+    return _record(request, session, who, case_id, "objection", body.on, {"upheld": body.upheld, "note": body.note},
+                   body.request_key)
+
+
+@router.post("/cases/{case_id}/appeal", status_code=201, responses=STEP_ERRORS)
+def lodge_appeal(request: Request, case_id: CasePath, body: AppealIn, session: SessionDep,
+                 who: Annotated[auth.Principal, Depends(require("case:write"))]):
+    """农户申诉 / the household's appeal against the county decision: once, within the policy's
+    ``appeal_window_days`` of it; the county answers within ``appeal_answer_days``."""
+    return _record(request, session, who, case_id, "appeal", body.on, {"note": body.grounds}, body.request_key)
+
+
+@router.post("/cases/{case_id}/appeal/decision", status_code=201, responses=STEP_ERRORS)
+def answer_appeal(request: Request, case_id: CasePath, body: AnswerIn, session: SessionDep,
+                  who: Annotated[auth.Principal, Depends(require("case:decide"))]):
+    """申诉复核决定 / the county's answer to an appeal: overturned (the decision flips) or upheld."""
+    return _record(request, session, who, case_id, "appeal_decision", body.on,
+                   {"overturned": body.overturned, "note": body.reason}, body.request_key)

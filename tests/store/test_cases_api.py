@@ -323,6 +323,12 @@ def test_objections_and_an_appeal_with_its_own_clock_through_the_api(api):
     done = _step(client, leader, case_id, "objection", lead + timedelta(days=3), {"upheld": False, "note": "邻居称有车，核实无车"})
     assert done.status_code == 201 and done.json()["objections"] == 1 and done.json()["objections_upheld"] == 0
     assert done.json()["stage"] == "township_review"
+    # The same step through its own endpoint: a second objection, upheld.
+    body = {"on": str(lead + timedelta(days=4)), "upheld": True, "note": "收入漏报属实，已补充核实", "request_key": key()}
+    again = client.post(f"/api/v1/cases/{case_id}/objections", json=body, headers=bearer(leader))
+    assert again.status_code == 201 and (again.json()["objections"], again.json()["objections_upheld"]) == (2, 1)
+    assert client.post(f"/api/v1/cases/{case_id}/objections", json={**body, "note": ""},
+                       headers=bearer(leader)).status_code == 422
     assert _step(client, leader, case_id, "township_review", lead + timedelta(days=7)).status_code == 201
     decided = lead + timedelta(days=12)
     refused = _step(client, officer, case_id, "county_decision", decided, {"identified": False})
@@ -354,8 +360,8 @@ def test_objections_and_an_appeal_with_its_own_clock_through_the_api(api):
     assert (body["decided_on"], body["closed_on"], body["appeal_overturned"]) == (str(answer), None, True)
     assert not mine(_rows(client, officer, lodged + timedelta(days=40)))["appeal_overdue"]
     steps = [s["action"] for s in body["steps"]]
-    assert steps == ["lead", "home_check", "village_notice", "objection", "township_review", "county_decision",
-                     "appeal", "appeal_decision"]
+    assert steps == ["lead", "home_check", "village_notice", "objection", "objection", "township_review",
+                     "county_decision", "appeal", "appeal_decision"]
 
 
 def test_appeals_that_overturn_become_appeal_labels(api, tmp_path):
@@ -371,6 +377,17 @@ def test_appeals_that_overturn_become_appeal_labels(api, tmp_path):
     for household, (identified, overturned) in answers.items():
         case_id = _to_decision(client, officer, household, lead, identified=identified, p=p)
         decided = lead + timedelta(days=12)
+        if household == upheld:  # through the appeal's own endpoints (the county's alone answers)
+            lodged = client.post(f"/api/v1/cases/{case_id}/appeal", headers=bearer(officer), json={
+                "on": str(decided + timedelta(days=5)), "grounds": "申诉", "request_key": key()})
+            assert lodged.status_code == 201 and lodged.json()["stage"] == "appeal", lodged.text
+            answer = {"on": str(decided + timedelta(days=9)), "overturned": False, "reason": "复核维持",
+                      "request_key": key()}
+            assert client.post(f"/api/v1/cases/{case_id}/appeal/decision", json=answer,
+                               headers=bearer(tokens["township_leader"])).status_code in (403, 404)
+            done = client.post(f"/api/v1/cases/{case_id}/appeal/decision", json=answer, headers=bearer(officer))
+            assert done.status_code == 201 and done.json()["appeal_overturned"] is False, done.text
+            continue
         assert _step(client, officer, case_id, "appeal", decided + timedelta(days=5), {"note": "申诉"}).status_code == 201
         done = _step(client, officer, case_id, "appeal_decision", decided + timedelta(days=9),
                      {"overturned": overturned, "note": "复核"})
