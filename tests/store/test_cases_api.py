@@ -404,3 +404,27 @@ def test_appeals_that_overturn_become_appeal_labels(api, tmp_path):
     assert mine.loc[admitted, ["outcome", "label", "source"]].tolist() == ["case_not_identified", 0, "appeal"]
     assert mine.loc[upheld, ["outcome", "label", "source"]].tolist() == ["case_not_identified", 0, "case"]
     assert (labels.loc[labels["source"] == "appeal", "note"].str.contains("appeal overturned")).all()
+
+
+def test_an_appeal_counts_in_the_follow_through_figures_at_once(api):
+    """The follow-through API (cached per ledger state) counts a decision and an appeal recorded in
+    its period as soon as they are recorded."""
+    client, tokens, p = api
+    officer = tokens["county_officer"]
+    url = f"/api/v1/follow-through?township={p.other_township}"
+    before = client.get(url, headers=bearer(officer)).json()
+    assert client.get(url, headers=bearer(officer)).json() == before  # the same figures again (cached)
+    household = _households(p, p.other_township, True)[0]
+    lead = date.fromisoformat(before["as_of"]) - timedelta(days=16)
+    case_id = _open(client, officer, household, lead, "village_check").json()["id"]
+    for action, days, detail in [("home_check", 1, {"at_risk": True}), ("village_notice", 2, {}),
+                                 ("township_review", 7, {}), ("county_decision", 8, {"identified": False}),
+                                 ("appeal", 9, {"note": "申诉"})]:
+        assert _step(client, officer, case_id, action, lead + timedelta(days=days), detail).status_code == 201, action
+        if action == "village_notice":
+            notice_recorded_on(p, case_id, lead + timedelta(days=2))
+    after = client.get(url, headers=bearer(officer)).json()
+    for figure in ("decisions", "appeals"):
+        assert after["casework"][figure] == before["casework"][figure] + 1, figure
+    assert after["funnel"]["appealed"] == before["funnel"]["appealed"] + 1
+    assert after["funnel"]["appeal_overdue"] == before["funnel"]["appeal_overdue"]  # 7 days: not yet
