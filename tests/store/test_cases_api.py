@@ -362,6 +362,14 @@ def test_objections_and_an_appeal_with_its_own_clock_through_the_api(api):
     steps = [s["action"] for s in body["steps"]]
     assert steps == ["lead", "home_check", "village_notice", "objection", "objection", "township_review",
                      "county_decision", "appeal", "appeal_decision"]
+    # The ledger (Excel) carries the objections and the appeal's course.
+    from openpyxl import load_workbook
+
+    ledger = client.get("/api/v1/cases/export.xlsx", headers=bearer(officer))
+    table = list(load_workbook(io.BytesIO(ledger.content), read_only=True).active.iter_rows(values_only=True))
+    row = dict(zip(table[0], next(r for r in table[1:] if r[0] == case_id), strict=True))
+    assert (row["公示异议（成立）"], row["申诉结果"], row["申诉是否超期"] or "") == ("2（1）", "改变原结论", "")
+    assert str(row["申诉日期"])[:10] == str(lodged)
 
 
 def test_appeals_that_overturn_become_appeal_labels(api, tmp_path):
