@@ -51,7 +51,7 @@ OFFICERS_PER_TOWNSHIP = 2
 NOTE = "（模拟）"
 MEASURES = ("major_illness_treatment",)
 OBJECTION, OBJECTION_UPHELD = 0.15, 0.2  # a notice draws an objection; the objection is upheld
-APPEAL_IF_TRUE, APPEAL_IF_FALSE = 0.6, 0.1  # a refused household appeals (truly at risk or not)
+APPEAL_IF_TRUE, APPEAL_IF_FALSE = 0.6, 0.25  # a refused household appeals (truly at risk or not)
 OVERTURN_IF_TRUE = 0.7
 EARLIER_MONTHS = 18
 EARLIER = "往期台账（模拟）"  # the source detail of the earlier months' cases (worked once)
@@ -260,11 +260,12 @@ def _earlier(conn, truth: pd.DataFrame, first: tuple, now: date, catalogue: list
         _write(conn, row.household_id, township, village, source, EARLIER, lead, steps, now,
                _user(township, towns, rng), written)
         written["earlier_cases"] += 1
-    # A few refused households that never entered appealed in vain.
+    # A few refused households that never entered appealed in vain, up to the published weeks (some
+    # answers still to come, or late).
     never = sorted(set(places) - set(truth["household_id"]))
     for household in rng.choice(never, size=min(len(never), max(1, len(entered) // 5)), replace=False):
         township, village = places[household]
-        decision = start + timedelta(days=int(rng.integers(0, max(1, (cutoff - start).days - 40))))
+        decision = start + timedelta(days=int(rng.integers(0, max(1, (now - start).days - 12))))
         lead = decision - timedelta(days=int(rng.integers(9, 15)))
         steps = _earlier_steps(lead, decision, rng)
         steps[-1] = ("county_decision", decision, {"identified": False, "note": NOTE})
