@@ -229,7 +229,7 @@ def after_week(job, result: dict[str, Any], run: ScoredRun, clock: StageClock, *
     field_started = time.perf_counter()
     result["field"] = after_publish(job, result["run_id"], run.frame, run.scores.probability, run.history.tables,
                                     challenger, from_registry=from_registry)
-    follow = _follow_through(job.engine, job.settings, job.week)
+    follow = _follow_through(job.engine, job.settings, job.week, job.policy.cases["appeal_answer_days"])
     clock.seconds["field evidence"] = round(time.perf_counter() - field_started, 3)
     result["seconds"] = clock.total()
     return {**result, **follow}
@@ -249,15 +249,16 @@ def week_findings(stages: dict[str, Any]) -> dict[str, Any]:
             "hidden_hardship_share": (stages.get("audit") or {}).get("estimate")}
 
 
-def _follow_through(engine, settings, week: Week) -> dict[str, Any]:
+def _follow_through(engine, settings, week: Week, appeal_days: float) -> dict[str, Any]:
     """The week's follow-through headline (``serving.store.follow_through``): read after publishing,
-    never failing the week (its error is reported instead)."""
+    never failing the week (its error is reported instead); appeals are overdue after the county's
+    own ``appeal_answer_days`` (features/policy.yaml), as on the follow-through page."""
     from serving.store.database import session_factory
     from serving.store.follow_through import figures, headline
 
     try:
         with session_factory(engine)() as session:
-            return headline(figures(session, settings.home, week, listed_only=True))
+            return headline(figures(session, settings.home, week, listed_only=True, appeal_days=appeal_days))
     except Exception as error:  # noqa: BLE001 - the officers have their list; a broken figure must not undo that
         return {"follow_through": {"error": f"{type(error).__name__}: {str(error)[:300]}"}, "missed_share": None,
                 "alerts_per_officer_week": None}

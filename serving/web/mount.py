@@ -17,15 +17,19 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 @dataclass
 class WebState:
-    """What the pages share: settings, the cookie signer and the store's session factory."""
+    """What the pages share: settings, the cookie signer, the store's session factory and the
+    county's policy (its case clocks), all set at install time so a page never depends on the
+    app's lifespan having run."""
 
     settings: Any
     signer: CookieSigner
     sessions: Any  # sqlalchemy sessionmaker
+    policy: Any  # features.policy.Policy
 
 
 def install_web(app: FastAPI, settings: Any | None = None) -> None:
     """Mount the pages on ``app`` (call once from ``create_app``)."""
+    from features.policy import load_policy
     from serving.settings import get_settings
     from serving.store.database import get_engine, session_factory
     from serving.web import deps, pages
@@ -37,6 +41,7 @@ def install_web(app: FastAPI, settings: Any | None = None) -> None:
         settings=settings,
         signer=CookieSigner(load_secret(settings), max_age_seconds=minutes * 60),
         sessions=session_factory(get_engine(settings)),
+        policy=load_policy(getattr(settings, "policy_path", None)),
     )
     from serving.documents.pdf_queue import PdfQueue
 

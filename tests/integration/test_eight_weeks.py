@@ -63,7 +63,7 @@ def test_eight_consecutive_weeks_are_published(county_service):
         assert r["alerts_per_officer_week"] is None  # no officer recorded a visit
         assert r["work"]["new"] + r["work"]["known"] + r["work"]["held"] > 0
         # Eight clean weeks: the shock detector stays silent; the quarter's audit sample is reported.
-        assert r["shock"] == {"areas": [], "adjustment": None, "proposals": []}, r["shock"]
+        assert r["shock"] == {"areas": [], "adjustment": None, "proposals": [], "capacity_moves_in_force": {}}, r["shock"]
         assert r["audit_sample"]["size"] >= len(r["audit_sample"]["by_township"]) > 0
         assert r["hidden_hardship_share"]["checked"] == 0
         # Where the run's time went, stage by stage; the stages add up to the run's own seconds.

@@ -62,7 +62,7 @@ def _key(form) -> str:
 @router.get("/cases")
 def cases_page(request: Request, user: SignedIn, township: str | None = None, show: str = "open") -> Response:
     lang = request.state.language
-    clock = request.app.state.policy.cases
+    clock = request.app.state.web.policy.cases
     with web_state(request).sessions() as db:
         rows = _call(lang, lambda: service.list_cases(db, user.principal, as_of=dt.date.today(),
                                                       township=scope_of(user) or township or None,
@@ -114,7 +114,7 @@ def case_page(request: Request, user: SignedIn, case_id: CaseId, saved: int = 0)
     state = web_state(request)
     with state.sessions() as db:
         case = _call(lang, lambda: service.get_case(db, user.principal, case_id))
-        clock = request.app.state.policy.cases
+        clock = request.app.state.web.policy.cases
         row = service.case_row(case, dt.date.today(), service.measure_count(db, case.id), who=user.principal,
                                appeal=service.appeals(db, [case.id]).get(case.id), clock=clock)
         steps = service.steps(db, case.id, who=user.principal)
@@ -172,7 +172,7 @@ def record_step(request: Request, user: SignedIn, form: CheckedForm, case_id: Ca
         _call(lang, lambda: service.record_step(db, user.principal, case_id, action=action,
                                                 on=_date(form.get("on"), lang), detail=_detail(action, form),
                                                 request_key=_key(form), home=web_state(request).settings.home,
-                                                clock=request.app.state.policy.cases))
+                                                clock=request.app.state.web.policy.cases))
     return RedirectResponse(f"/cases/{case_id}?saved=1", status_code=303)
 
 

@@ -20,7 +20,7 @@ STEPS = ("listed", "visited", "visited_in_time", "case_opened", "decided", "deci
 
 
 def _appeal_days(request: Request) -> float:
-    return request.app.state.policy.cases["appeal_answer_days"]
+    return request.app.state.web.policy.cases["appeal_answer_days"]
 
 
 def _read(user, state, lang: str, week: str | None, township: str | None,
