@@ -1,7 +1,7 @@
 """Hidden hardship and audit-weighted training on a simulated county (issue 33), outside the suite.
 
-    PYTHONPATH=. python -m benchmarks.hidden_hardship_bench --county /work/cache/i33/seed1 \
-        --rows /work/cache/i33/rows --share 0.015 --share 0.05
+    PYTHONPATH=. python -m benchmarks.hidden_hardship_bench --county county-20k-seed1 \
+        --rows rows-cache --share 0.015 --share 0.05
 
 Builds the configured split's rows once (cached as parquet under --rows), fits the entry-only and
 the audit-weighted model (``training.audit_training``) for each audit share, and prints one JSON

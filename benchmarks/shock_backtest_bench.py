@@ -1,9 +1,9 @@
 """Shock backtests on a simulated county with scenario floods (issue 33), outside the suite.
 
-    fanpin simulate --out /work/cache/s8-33/seed1_floods --households 20000 --seed 1 \\
+    fanpin simulate --out county-floods --households 20000 --seed 1 \\
         --flood 白马镇:2022-07-10 --flood 青山镇:2023-06-18 --flood 龙潭镇:2024-07-14
-    PYTHONPATH=. python -m benchmarks.shock_backtest_bench --county /work/cache/s8-33/seed1_floods \\
-        --rows /work/cache/s8-33/rows
+    PYTHONPATH=. python -m benchmarks.shock_backtest_bench --county county-floods \\
+        --rows rows-cache
 
 Builds the point-in-time rows once (cached as parquet per cutoff under --rows), fits the configured
 trees (no tuning) before each shock and prints one JSON line per shock and cutoff offset

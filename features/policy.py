@@ -32,8 +32,8 @@ DEFAULT_IDENTIFICATION = {
     "cope_min_able_labour": 1.0,
     "cope_income_to_line": 1.5,
 }
-# A household's appeal (申诉) against a county decision. The policy papers fanpin ships with
-# (/work/shared/seeds) set no time limit for it: these are fanpin's judgement, not a rule, and a
+# A household's appeal (申诉) against a county decision. The national and provincial papers on
+# 防止返贫 monitoring that fanpin follows set no time limit for it: these are fanpin's judgement, not a rule, and a
 # county sets its own in its policy file (``cases:``). 30 days to appeal after the decision is
 # made known; 15 days for the county to answer, the same length as the identification clock.
 DEFAULT_CASES = {
