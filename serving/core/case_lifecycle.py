@@ -34,7 +34,7 @@ __all__ = [
     "SOURCES", "STAGES", "ACTIONS", "OUTCOMES", "ACTION_STAGE", "COUNTY_ONLY", "APPEALABLE", "NOTE_REQUIRED",
     "CLOCK_DAYS", "NOTICE_DAYS", "LISTED_MONTHS", "ELIMINATION_CHECKS", "StepError", "Transition",
     "clean_detail", "days_open", "is_overdue", "appeal_overdue", "add_months", "listed_long_enough",
-    "elimination_blockers", "eligible_for_elimination", "apply_step",
+    "elimination_blockers", "eligible_for_elimination", "apply_step", "replay",
 ]
 
 SOURCES = {
@@ -267,3 +267,33 @@ def _answer(*, outcome: str, on: date, measures: int, overturned: bool) -> Trans
     if overturned:
         return Transition("closed", "not_identified", closed_on=on)
     return Transition("elimination_check" if measures else "support", outcome)
+
+
+def replay(lead: date, steps: Iterable[tuple[str, date, dict]], *, stop_at_refusal: bool = False) -> tuple[dict, int]:
+    """A case taken from its lead through dated ``(action, day, detail)`` steps by these rules:
+    (its stage, outcome and dates, how many steps were applied). A refused step raises
+    ``StepError``, or with ``stop_at_refusal`` ends the replay there (the simulated officers never
+    write what a page would refuse)."""
+    case = {"stage": "home_check", "outcome": "open", "notice_start": None, "decided_on": None, "closed_on": None}
+    last, measures, appeals, applied = lead, 0, 0, 0
+    for action, day, detail in steps:
+        try:
+            change = apply_step(stage=case["stage"], action=action, on=day, last_step=last,
+                                notice_start=case["notice_start"], decided_on=case["decided_on"], measures=measures,
+                                detail=detail, has_working_age=True, outcome=case["outcome"], today=day,
+                                appeals=appeals)
+        except StepError:
+            if stop_at_refusal:
+                break
+            raise
+        case.update(stage=change.stage, outcome=change.outcome)
+        for name in ("notice_start", "decided_on", "closed_on"):
+            if getattr(change, name) is not None:
+                case[name] = getattr(change, name)
+        if change.reopened:
+            case["closed_on"] = None
+        measures += action == "measure"
+        appeals += action == "appeal"
+        last = day
+        applied += 1
+    return case, applied

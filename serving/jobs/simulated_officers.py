@@ -176,31 +176,12 @@ def _objection(notice: date, rng: np.random.Generator) -> list:
 
 
 def _replay(lead: date, steps: list, now: date) -> tuple[dict, list]:
-    """The case as ``serving.cases.lifecycle`` leaves it after the steps dated by ``now`` (a step
-    the rules refuse ends the replay: the simulation never writes what a page would refuse)."""
-    case = {"stage": "home_check", "outcome": "open", "notice_start": None, "decided_on": None, "closed_on": None}
-    last, measures, appeals, kept = lead, 0, 0, []
-    for action, day, detail in steps:
-        if day > now:
-            break
-        try:
-            change = lc.apply_step(stage=case["stage"], action=action, on=day, last_step=last,
-                                   notice_start=case["notice_start"], decided_on=case["decided_on"],
-                                   measures=measures, detail=detail, has_working_age=True, outcome=case["outcome"],
-                                   today=day, appeals=appeals)
-        except lc.StepError:
-            break
-        case.update(stage=change.stage, outcome=change.outcome)
-        for name in ("notice_start", "decided_on", "closed_on"):
-            if getattr(change, name) is not None:
-                case[name] = getattr(change, name)
-        if change.reopened:
-            case["closed_on"] = None
-        measures += action == "measure"
-        appeals += action == "appeal"
-        last = day
-        kept.append((action, day, detail))
-    return case, kept
+    """The case as the lifecycle's rules leave it after the steps dated by ``now``, and the steps
+    kept (a step the rules refuse ends the replay: the simulation never writes what a page would
+    refuse)."""
+    due = steps[:next((i for i, step in enumerate(steps) if step[1] > now), len(steps))]
+    case, applied = lc.replay(lead, due, stop_at_refusal=True)
+    return case, due[:applied]
 
 
 def _write(conn, household: str, township: str, village: str, source: str, source_detail: str, lead: date,

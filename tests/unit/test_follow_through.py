@@ -65,24 +65,9 @@ CASES = [  # case, household, township, village, source, lead; then its steps: a
 def run_case(lead: date, steps: list) -> tuple[dict, list]:
     """A case taken through ``steps`` by the lifecycle's rules: its row's dates and outcome, and
     its step rows (each step as the store records it)."""
-    case = {"stage": "home_check", "outcome": "open", "notice_start": None, "decided_on": None, "closed_on": None}
-    last, measures, appeals, rows = lead, 0, 0, []
-    for action, day, user, detail in steps:
-        kept = lc.clean_detail(action, detail, ["illness"], ["job", "loan"])
-        change = lc.apply_step(stage=case["stage"], action=action, on=day, last_step=last,
-                               notice_start=case["notice_start"], decided_on=case["decided_on"], measures=measures,
-                               detail=kept, has_working_age=True, outcome=case["outcome"], today=day,
-                               appeals=appeals)
-        case.update(stage=change.stage, outcome=change.outcome)
-        for name in ("notice_start", "decided_on", "closed_on"):
-            if getattr(change, name) is not None:
-                case[name] = getattr(change, name)
-        if change.reopened:
-            case["closed_on"] = None
-        measures += action == "measure"
-        appeals += action == "appeal"
-        last = day
-        rows.append((action, day, user, kept))
+    rows = [(action, day, user, lc.clean_detail(action, detail, ["illness"], ["job", "loan"]))
+            for action, day, user, detail in steps]
+    case, _ = lc.replay(lead, [(action, day, kept) for action, day, _, kept in rows])
     return case, rows
 
 
