@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import prepare as prep
-from benchmarks.store_growth import POSTGRES_ENV, _fresh_postgres
+from benchmarks.store_growth import bench_store
 
 MASTER = "local[2]"
 
@@ -66,18 +66,10 @@ def spark_run(n: int, store: str) -> dict[str, Any]:
     paths = prep.snapshot_home(n)
     champion = prep.champion()
     os.environ.setdefault("FANPIN_MAX_FILE_MB", "4096")
-    drop = None
     with tempfile.TemporaryDirectory(prefix="fanpin-bench-spark-") as tmp:
         home = Path(tmp) / "home"
         shutil.copytree(paths["home"], home)
-        if store == "postgres":
-            base = os.environ.get(POSTGRES_ENV)
-            if not base:
-                raise RuntimeError(f"{POSTGRES_ENV} is not set")
-            url, drop = _fresh_postgres(base)
-        else:
-            url = f"sqlite:///{home / 'fanpin.db'}"
-        try:
+        with bench_store(store, home) as url:
             started = time.perf_counter()
             spark = spark_session(MASTER)
             session_seconds = time.perf_counter() - started
@@ -87,9 +79,6 @@ def spark_run(n: int, store: str) -> dict[str, Any]:
             executor_cpu, executor_rss = _descendants_cpu()
             rows = _store_rows(url)
             spark.stop()
-        finally:
-            if drop is not None:
-                drop()
     stages = {"session": round(session_seconds, 2), **result["stages"]["seconds"]}
     stage_seconds = stages.get("stage") or 0.0
     return {

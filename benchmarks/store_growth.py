@@ -13,6 +13,8 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +64,23 @@ def project_year(first: float, growth: float) -> dict[str, float]:
     return {f"{n:,}": round(n * (first + 51 * growth) / 1e9, 2) for n in YEAR_FOR}
 
 
+@contextmanager
+def bench_store(kind: str, home: Path) -> Iterator[str]:
+    """The database URL of a benchmark store: a fresh schema on the benchmark PostgreSQL (dropped
+    afterwards) or an SQLite file in ``home``."""
+    if kind != "postgres":
+        yield f"sqlite:///{home / 'fanpin.db'}"
+        return
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        raise RuntimeError(f"{POSTGRES_ENV} is not set")
+    url, drop = _fresh_postgres(base)
+    try:
+        yield url
+    finally:
+        drop()
+
+
 def _fresh_postgres(base: str):
     """A new schema on the benchmark PostgreSQL (the URL to use, and a function that drops it)."""
     import uuid
@@ -102,17 +121,9 @@ def growth_run(n: int, kind: str = "sqlite") -> dict[str, Any]:
     folder, _ = prep.county(n)
     champion = prep.champion()
     weeks = sorted(p.name for p in (folder / "exports").iterdir() if p.is_dir())[-WEEKS:]
-    drop = None
     with tempfile.TemporaryDirectory(prefix="fanpin-bench-store-") as tmp:
         home = Path(tmp) / "home"
-        if kind == "postgres":
-            base = os.environ.get(POSTGRES_ENV)
-            if not base:
-                raise RuntimeError(f"{POSTGRES_ENV} is not set")
-            url, drop = _fresh_postgres(base)
-        else:
-            url = f"sqlite:///{home / 'fanpin.db'}"
-        try:
+        with bench_store(kind, home) as url:
             settings = Settings(home=home, database_url=url)
             import_history(folder, settings.ensure_home(), until=week_cutoff(weeks[0]) - pd.Timedelta(days=7))
             engine = get_engine(settings)
@@ -126,10 +137,7 @@ def growth_run(n: int, kind: str = "sqlite") -> dict[str, Any]:
                 scored.append(result["households_scored"])
                 seconds.append(result["seconds"])
             total = time.perf_counter() - started
-        finally:
-            if drop is not None:
-                drop()
-            shutil.rmtree(home, ignore_errors=True)
+        shutil.rmtree(home, ignore_errors=True)
     households = max(scored)
     first = sizes[0] / scored[0]
     growth = [(b - a) / h for a, b, h in zip(sizes, sizes[1:], scored[1:], strict=False)]
