@@ -45,7 +45,9 @@ def wilson(confirmed: int, n: int, confidence: float = CONFIDENCE) -> tuple[floa
     from statsmodels.stats.proportion import proportion_confint
 
     low, high = proportion_confint(confirmed, n, alpha=1 - confidence, method="wilson")
-    return float(low), float(high)
+    # statsmodels' rounding leaves 5.6e-17 above a 0 share (and below a 1): the bounds hold it.
+    share = confirmed / n
+    return min(float(low), share), max(float(high), share)
 
 
 def _rows(listed: pd.DataFrame, keys: list[str]) -> list[dict]:

@@ -38,6 +38,31 @@ def weekly_views(run, n_weeks: int = EXPORT_WEEKS) -> dict[str, dict[str, pd.Dat
     return views
 
 
+def write_export(view: dict[str, pd.DataFrame], folder: Path) -> None:
+    """One week's export (``week_view``) as the county system writes it: a CSV per table."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in TABLES:
+        zh = to_chinese(name, ordered(name, view[name]))
+        zh.to_csv(folder / f"{name}.csv", index=False, encoding="utf-8", lineterminator="\n")
+
+
+def write_earlier_exports(county: Path, labels: list[str], out: Path) -> list[Path]:
+    """The exports the registry would have sent in earlier weeks (``YYYY-Www`` labels), rebuilt
+    from the county's full history (every row carries when it was recorded, so nothing recorded
+    after a week's Sunday shows): for a demo or a test that publishes weeks a year back, whose
+    outcomes have matured. Written to ``out/<label>/`` (a county folder keeps only its last
+    ``EXPORT_WEEKS``)."""
+    from features.weeks import week_monday
+
+    tables = {name: pd.read_parquet(Path(county) / "history" / f"{name}.parquet") for name in TABLES}
+    written = []
+    for label in labels:
+        folder = Path(out) / label
+        write_export(week_view(tables, pd.Timestamp(week_monday(label))), folder)
+        written.append(folder)
+    return written
+
+
 def new_township_tables(run, rng) -> dict[str, pd.DataFrame]:
     """Households of a township that never appeared in the history (new-township scenario)."""
     from features.simulator.layout import SPARE_TOWNSHIPS
@@ -69,11 +94,7 @@ def write_county(run, out: Path, summary: dict, scenario: str = "baseline",
     extra = new_township_tables(run, rng) if scenario == "new-township" else None
     views = SC.apply(scn, views, rng, extra)
     for label, view in sorted(views.items()):
-        folder = out / "exports" / label
-        folder.mkdir(parents=True, exist_ok=True)
-        for name in TABLES:
-            zh = to_chinese(name, ordered(name, view[name]))
-            zh.to_csv(folder / f"{name}.csv", index=False, encoding="utf-8", lineterminator="\n")
+        write_export(view, out / "exports" / label)
 
     write_parquet(run.oracle.sort_values(["cutoff", "household_id"], kind="stable")[
         ["household_id", "cutoff", "true_risk", "entered_within_52_weeks"]].reset_index(drop=True),

@@ -190,12 +190,22 @@ def read_export(job: Job, run_id: int, stages: dict[str, Any]):
     read = read_folder(job.folder, history=history.tables, profile=profile)
     stages["profile"] = profile.record()
     check_complete(job, read, run_id, stages)
+    stages["model_fitted_through"] = fitted_through(job.champion)
     job.fingerprint = fingerprint(job.folder)
     pub.update_run(job.engine, run_id, data_fingerprint=job.fingerprint,
                    households_in=read.counts["households"]["rows_in"],
                    rows_quarantined=read.totals["rows_quarantined"], model_name=job.settings.model_name,
                    model_version=str(job.champion.version), model_run_id=str(job.champion.run_id))
     return history, read
+
+
+def fitted_through(champion) -> str | None:
+    """The newest cutoff whose outcome the champion learned (its served refit's calibration
+    window, from its metrics.json; None for a model that did not record it): the follow-through
+    page warns that the model's recall on weeks up to it is in-sample."""
+    served = (getattr(champion, "metrics", None) or {}).get("served") or {}
+    found = served.get("served_calibrate_last") or served.get("served_fit_last")
+    return str(found) if found else None
 
 
 def check_complete(job: Job, read, run_id: int, stages: dict[str, Any]) -> None:

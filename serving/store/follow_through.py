@@ -40,9 +40,13 @@ HISTORY = "history"  # serving.weekly.history.history_root: the live generation 
 
 
 def _published(session: Session, week: Week, weeks: int) -> list[tuple[str, date, int]]:
+    """The published weeks of the ``weeks`` calendar weeks ending with ``week``: a county that
+    skipped weeks (or published a week a year back) gets a shorter period, never a longer one."""
+    first = Week.of(Week(week).monday - timedelta(weeks=weeks - 1))
     rows = session.execute(select(m.Week.week, m.Week.cutoff, m.Week.published_run_id).where(
-        m.Week.published_run_id.is_not(None), m.Week.week <= week).order_by(m.Week.week.desc()).limit(weeks)).all()
-    return [(w, c, int(r)) for w, c, r in reversed(rows)]
+        m.Week.published_run_id.is_not(None), m.Week.week <= week, m.Week.week >= first)
+        .order_by(m.Week.week)).all()
+    return [(w, c, int(r)) for w, c, r in rows]
 
 
 def _entries(home: Path, township_of: dict[str, str]) -> pd.DataFrame:
@@ -196,6 +200,7 @@ def _figures(session: Session, home: Path, week: Week, township: str | None, dat
     missed_table, missed_summary = missed_households(ledger, first, as_of)
     cohort = judgement(ledger, first, last, data_end or as_of) if not listed_only else \
         {"matured": False, "matures_on": last + timedelta(weeks=52), "table": pd.DataFrame()}
+    fitted = _fitted_through(session, [r for _, _, r in published])
     override_summary, override_detail = overrides(ledger, first, as_of, data_end or as_of)
     whole = load.loc[load["township"].isna()].iloc[0]
     return {
@@ -216,9 +221,21 @@ def _figures(session: Session, home: Path, week: Week, township: str | None, dat
         "missed": _records(missed_table), "missed_summary": _records(missed_summary),
         "missed_share": missed_share(missed_summary),
         "judgement": {"matured": cohort["matured"], "matures_on": cohort["matures_on"].isoformat(),
-                      "table": _records(cohort["table"])},
+                      "table": _records(cohort["table"]),
+                      # The model's figures are in-sample when it learned these weeks' outcomes.
+                      "model_fitted_through": fitted.isoformat() if fitted else None,
+                      "in_sample": bool(fitted and first <= fitted)},
         "overrides": _records(override_summary), "override_detail": _records(override_detail),
     }
+
+
+def _fitted_through(session: Session, runs: list[int]) -> date | None:
+    """The newest cutoff whose outcome any model that scored these runs learned (recorded by the
+    weekly job as ``stages.model_fitted_through``), or None."""
+    found = [(s or {}).get("model_fitted_through") for s in
+             session.scalars(select(m.Run.stages).where(m.Run.id.in_(runs))).all()]
+    dates = [date.fromisoformat(str(f)[:10]) for f in found if f]
+    return max(dates) if dates else None
 
 
 def _simulated(session: Session) -> bool:

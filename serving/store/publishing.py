@@ -13,7 +13,7 @@ from __future__ import annotations
 import getpass
 import os
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select, update
@@ -224,12 +224,20 @@ def published_run_id(engine: Engine, week: Week) -> int | None:
         return conn.execute(select(m.Week.published_run_id).where(m.Week.week == week)).scalar_one_or_none()
 
 
+# A week compares itself with the latest published week at most this many weeks back: a county
+# may skip a week or two (the Spring Festival), but a change "since last week" against a week
+# months back (a restart, or weeks published a year back) would read as this week's news.
+PREVIOUS_WITHIN_WEEKS = 8
+
+
 def previous_published(engine: Engine, week: Week) -> tuple[Week, int] | None:
-    """The latest published week before ``week`` and its run (for change and 'new' flags)."""
+    """The latest published week before ``week`` (within ``PREVIOUS_WITHIN_WEEKS``) and its run
+    (for change and 'new' flags)."""
+    earliest = Week.of(Week(week).monday - timedelta(weeks=PREVIOUS_WITHIN_WEEKS))
     with engine.connect() as conn:
         row = conn.execute(
             select(m.Week.week, m.Week.published_run_id)
-            .where(m.Week.week < week, m.Week.published_run_id.is_not(None))
+            .where(m.Week.week < week, m.Week.week >= earliest, m.Week.published_run_id.is_not(None))
             .order_by(m.Week.week.desc())
             .limit(1)
         ).first()
