@@ -24,6 +24,8 @@ def test_follow_through_shows_a_county_at_work(page, live_site: LiveSite, screen
     assert page.locator("#missed-share").inner_text().endswith("%")
     assert page.locator("#per-officer").inner_text() not in ("", "–")
     assert page.locator("#not-matured").is_visible()  # recall refused: outcomes not matured
+    # ... with the way to the latest week whose outcomes have matured.
+    assert page.locator("#matured-week").get_attribute("href") == f"/follow-through?week={YEAR_BACK}"
     # The period's casework: decisions recorded, and the simulated earlier months' objections and
     # appeals are counted (eliminations depend on the registry's dates falling in these 3 weeks).
     assert page.locator("#casework").is_visible()
