@@ -148,6 +148,8 @@ def _publish(settings, county, todo: list[tuple[str, Any]]) -> list[dict[str, An
 
 def run_demo(households: int, seed: int, weeks: int) -> dict[str, Any]:
     """Prepare the demo under FANPIN_HOME; returns what was made or reused and the users."""
+    import pandas as pd
+
     from features.weeks import Week, week_monday
     from serving.jobs.simulation import simulate_folder
     from serving.jobs.training import train_model
@@ -193,8 +195,10 @@ def run_demo(households: int, seed: int, weeks: int) -> dict[str, Any]:
 
     t = _step("3/5 每周任务 / weekly runs")
     earlier = earlier_weeks(demo_weeks[-1])
+    before_recent = pd.Timestamp(week_monday(demo_weeks[0]) - timedelta(days=1))
     todo: list[tuple[str, Any]] = []
-    if load_history(home) is None:
+    history = load_history(home)
+    if history is None:
         # What the registry knew the Sunday before the first week published a year back; those
         # weeks' exports (rebuilt from the history) are published first, then the history is
         # re-imported as the registry knew it the Sunday before the first demo week.
@@ -203,8 +207,12 @@ def run_demo(households: int, seed: int, weeks: int) -> dict[str, Any]:
         import_history(county, home, until=str(week_monday(earlier[0]) - timedelta(days=1)))
         folders = write_earlier_exports(county, earlier, county / "earlier-exports")
         todo += [(w, f) for w, f in zip(earlier, folders, strict=True)]
-        todo.append(("history", str(week_monday(demo_weeks[0]) - timedelta(days=1))))
     published = _published_weeks(settings)
+    if history is None or (history.as_of is not None and history.as_of < before_recent
+                           and not published & set(demo_weeks)):
+        # (also a demo stopped between the weeks a year back and its last weeks: the year between
+        # comes from the history, not from the next export alone)
+        todo.append(("history", str(before_recent.date())))
     todo += [(w, county) for w in demo_weeks if w not in published]
     runs = _publish(settings, county, todo)
     for week in sorted(published & {*earlier, *demo_weeks}):
