@@ -168,8 +168,8 @@ def _separated(onsets: pd.DataFrame, weeks: int) -> pd.DataFrame:
 # from moving the risk more than 4-fold in odds either way.
 OFFSET_RANGE = (-float(np.log(4.0)), float(np.log(4.0)))
 
-# (area, onset) -> the model's probability per eligible household of the area at the onset
-# (indexed by household id): what the model expected there before the shock's outcome was known.
+# (area, day) -> the model's probability per eligible household of the area on that day of a past
+# shock (indexed by household id): what the model expected there before the outcome was known.
 Scorer = Callable[[str, pd.Timestamp], pd.Series]
 
 
@@ -184,13 +184,15 @@ def observed_entries(outcomes: pd.DataFrame, household_ids, onset: pd.Timestamp,
 
 
 def learned_offset(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, expected_at: Scorer,
-                   rule: ShockRule = WEEKLY_RULE, *, label_weeks: int = 52, window_weeks: int | None = None,
-                   prior: float = 5.0) -> dict:
+                   rule: ShockRule = WEEKLY_RULE, *, weeks_in: int = 0, label_weeks: int = 52,
+                   window_weeks: int | None = None, prior: float = 5.0) -> dict:
     """The shock adjustment: how far the model's own risk fell short of (or overshot) the entries in
     past shocked areas, learned from shocks whose outcome window ended by ``cutoff``.
 
-    For each past onset: the entries of the area's eligible households within ``window_weeks``
-    after it (observed) against the sum of the model's probabilities for them at the onset
+    For each past onset, on the day ``weeks_in`` weeks after it (the same point in that shock as
+    the shock being scored is in: 4 weeks in, the model has read four weeks of recorded losses,
+    at the onset one): the entries of the area's eligible households within ``window_weeks``
+    after that day (observed) against the sum of the model's probabilities for them on it
     (``expected_at``; expected, scaled from the model's ``label_weeks`` to the window). The
     offset is the log of the pooled ratio with ``prior`` pseudo-entries on both sides (a county
     with few or small past shocks moves little), clipped to ``OFFSET_RANGE``, and added to the
@@ -207,18 +209,28 @@ def learned_offset(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, expect
     cutoff = pd.Timestamp(cutoff)
     window = int(window_weeks or label_weeks)
     onsets = shock_onsets(tables, rule, until=cutoff)
-    onsets = onsets[onsets["onset"] + window * WEEK <= cutoff]
+    onsets = onsets[onsets["onset"] + (weeks_in + window) * WEEK <= cutoff]
     shocks, observed, expected = [], 0, 0.0
     for area, onset in zip(onsets["area"], onsets["onset"], strict=True):
-        p = expected_at(str(area), pd.Timestamp(onset))
-        seen = observed_entries(tables["outcomes"], p.index, onset, window)
+        day = pd.Timestamp(onset) + weeks_in * WEEK
+        p = expected_at(str(area), day)
+        seen = observed_entries(tables["outcomes"], p.index, day, window)
         thought = float(np.asarray(p, dtype="float64").sum()) * window / label_weeks
-        shocks.append({"area": area, "onset": str(pd.Timestamp(onset).date()), "households": int(len(p)),
-                       "observed": seen, "expected": round(thought, 2)})
+        shocks.append({"area": area, "onset": str(pd.Timestamp(onset).date()), "scored_on": str(day.date()),
+                       "households": int(len(p)), "observed": seen, "expected": round(thought, 2)})
         observed, expected = observed + seen, expected + thought
     offset = float(np.clip(np.log((observed + prior) / (expected + prior)), *OFFSET_RANGE))
     return {"offset": round(offset, 4), "observed": observed, "expected": round(expected, 2),
-            "window_weeks": window, "shocks": shocks}
+            "weeks_in": int(weeks_in), "window_weeks": window, "shocks": shocks}
+
+
+def weeks_into(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, rule: ShockRule = WEEKLY_RULE) -> dict[str, int]:
+    """Area -> whole weeks from its latest onset to ``cutoff`` (areas that never crossed the rule
+    are left out): how far into its shock an area is, for :func:`learned_offset`'s ``weeks_in``."""
+    cutoff = pd.Timestamp(cutoff)
+    onsets = shock_onsets(tables, rule, until=cutoff)
+    latest = onsets.groupby("area")["onset"].max()
+    return {str(a): int((cutoff - pd.Timestamp(o)) // WEEK) for a, o in latest.items()}
 
 
 def adjusted(probability: np.ndarray, offset: np.ndarray) -> np.ndarray:

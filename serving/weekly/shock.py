@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features.shocks import Scorer, ShockRule, learned_offset, recent_shock
+from features.shocks import Scorer, ShockRule, learned_offset, recent_shock, weeks_into
 
 
 def rule_from(settings) -> ShockRule:
@@ -61,21 +61,23 @@ def _proposal(township: str, share: float, config, townships: list[str], weeks: 
 @dataclass(frozen=True)
 class ShockPlan:
     """What the county's recent shocks mean for this week, decided from the history alone (no
-    household frame): the areas over the rule, their log-odds offset and where it was learned.
-    The Spark engine decides it on the driver and sends ``by_area`` to the partitions."""
+    household frame): the areas over the rule, their log-odds offset and where it was learned
+    (``learned``: area -> ``features.shocks.learned_offset``; areas as far into their shocks share
+    one). The Spark engine decides it on the driver and sends ``by_area`` to the partitions."""
 
     rule: ShockRule
     hit: pd.DataFrame
-    learned: dict[str, Any] | None
+    learned: dict[str, dict[str, Any]] | None
 
     @property
     def offset(self) -> float:
-        return float(self.learned["offset"]) if self.learned else 0.0
+        """The most-hit area's offset (the week's headline adjustment)."""
+        return float(self.learned[str(self.hit["area"].iloc[0])]["offset"]) if self.learned else 0.0
 
     @property
     def by_area(self) -> dict[str, float]:
         """Area -> log-odds offset (only the hit areas)."""
-        return {str(a): self.offset for a in self.hit["area"]}
+        return {str(a): float(self.learned[str(a)]["offset"]) for a in self.hit["area"]} if self.learned else {}
 
     def record(self, frame: pd.DataFrame, settings, config, probability: np.ndarray | None = None) -> dict[str, Any]:
         """The week's shock record (see :func:`shock_response`) for the county's ``frame``;
@@ -86,16 +88,18 @@ class ShockPlan:
                                   "areas": [], "adjustment": None, "proposals": []}
         if self.hit.empty:
             return record
-        offset, learned = self.offset, self.learned
         for row in self.hit.to_dict("records"):
-            zh, en = _statement(row, rule.weeks, offset, learned)
+            learned = self.learned[str(row["area"])]
+            zh, en = _statement(row, rule.weeks, float(learned["offset"]), learned)
             record["areas"].append({"area": row["area"], "households": int(row["households"]),
                                     "events": int(row["events"]), "households_hit": int(row["households_hit"]),
                                     "hit_share": float(row["hit_share"]), "per_100": float(row["per_100"]),
+                                    "offset": float(learned["offset"]), "weeks_in": int(learned["weeks_in"]),
                                     "statement_zh": zh, "statement_en": en})
             record["proposals"].append(_proposal(row["area"], _share(frame, probability, rule.level, row["area"]),
                                                  config, townships, int(settings.shock_capacity_weeks)))
-        record["adjustment"] = {"offset": offset, "ratio": round(math.exp(offset), 3), **learned}
+        headline = self.learned[str(self.hit["area"].iloc[0])]
+        record["adjustment"] = {**headline, "ratio": round(math.exp(self.offset), 3), "by_area": self.by_area}
         return record
 
 
@@ -103,29 +107,33 @@ def shock_plan(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, settings, 
                label_weeks: int = 52) -> ShockPlan:
     """The areas over the shock rule in the weeks before ``cutoff`` and the offset learned from
     the model's own observed/expected in the county's past shocks whose outcome window ended by
-    the cutoff (``expected_at``: the model's risk at their onsets, :func:`frame_scorer`; called
-    only in a shock week)."""
+    the cutoff, each hit area's on the day as far into those shocks as it is into its own
+    (``expected_at``: the model's risk then, :func:`frame_scorer`; called only in a shock week)."""
     rule = rule_from(settings)
     recent = recent_shock(tables, cutoff, rule)
     hit = recent[recent["shock"]]
     if hit.empty:
         return ShockPlan(rule, hit, None)
-    return ShockPlan(rule, hit, learned_offset(tables, cutoff, expected_at, rule, label_weeks=label_weeks))
+    into = weeks_into(tables, cutoff, rule)
+    by_weeks: dict[int, dict[str, Any]] = {}
+    for weeks in sorted({into.get(str(a), 0) for a in hit["area"]}):
+        by_weeks[weeks] = learned_offset(tables, cutoff, expected_at, rule, weeks_in=weeks, label_weeks=label_weeks)
+    return ShockPlan(rule, hit, {str(a): by_weeks[into.get(str(a), 0)] for a in hit["area"]})
 
 
 def frame_scorer(tables: dict[str, pd.DataFrame], model: Any, policy, level: str = "township") -> Scorer:
     """``expected_at`` for the weekly job: the served model's risk for an area's eligible households
-    (not under monitoring: training's rows) in the household frame at a past onset, the frame built
-    once per onset. The model is today's champion, so its offset is learned from its own misses."""
+    (not under monitoring: training's rows) in the household frame on a day of a past shock, the
+    frame built once per day. The model is today's champion, so its offset is learned from its own misses."""
     from features.household_frame import build_household_frame
 
     built: dict[pd.Timestamp, pd.DataFrame] = {}
 
-    def expected_at(area: str, onset: pd.Timestamp) -> pd.Series:
-        if onset not in built:
-            frame = build_household_frame(tables, onset, policy)
-            built[onset] = frame.loc[~frame["under_monitoring"].to_numpy(dtype=bool)]
-        rows = built[onset].loc[lambda d: d[level].astype(str) == area]
+    def expected_at(area: str, day: pd.Timestamp) -> pd.Series:
+        if day not in built:
+            frame = build_household_frame(tables, day, policy)
+            built[day] = frame.loc[~frame["under_monitoring"].to_numpy(dtype=bool)]
+        rows = built[day].loc[lambda d: d[level].astype(str) == area]
         if rows.empty:
             return pd.Series(dtype="float64")
         return pd.Series(model.predict_proba(rows)[:, 1], index=rows["household_id"].to_numpy())

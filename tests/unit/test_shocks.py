@@ -99,12 +99,12 @@ def _flooded(entries: list[tuple[str, str]] | None = None):
     return _tables([(f"A{i:02d}", "2022-07-06") for i in range(20)], entries)
 
 
-def _model(p: float, calls: list | None = None):
-    """A model's risk ``p`` for 甲镇's 30 eligible households (A00-A29) at an onset."""
-    def expected_at(area, onset):
+def _model(p: float, calls: list | None = None, day: str = "2022-07-10"):
+    """A model's risk ``p`` for 甲镇's 30 eligible households (A00-A29) on ``day`` of the flood."""
+    def expected_at(area, on):
         if calls is not None:
-            calls.append((area, onset))
-        assert area == "甲镇" and onset == pd.Timestamp("2022-07-10")
+            calls.append((area, on))
+        assert area == "甲镇" and on == pd.Timestamp(day)
         return pd.Series(p, index=[f"A{i:02d}" for i in range(30)])
     return expected_at
 
@@ -122,7 +122,7 @@ def test_offset_is_learned_from_earlier_shocks_only():
     after = learned_offset(tables, pd.Timestamp("2023-07-09"), _model(0.2, calls), prior=5.0)
     assert calls == [("甲镇", pd.Timestamp("2022-07-10"))]
     # 12 entries of the scored households within the year (A12 too late, A39 not scored) against 6
-    assert after["shocks"] == [{"area": "甲镇", "onset": "2022-07-10", "households": 30, "observed": 12,
+    assert after["shocks"] == [{"area": "甲镇", "onset": "2022-07-10", "scored_on": "2022-07-10", "households": 30, "observed": 12,
                                 "expected": 6.0}]
     assert after["offset"] == pytest.approx(np.log((12 + 5) / (6 + 5)), abs=1e-4)  # shrunk toward 0
 
@@ -155,6 +155,23 @@ def test_expected_is_scaled_from_the_labels_horizon_to_the_window():
     learned = learned_offset(_flooded(), AFTER, _model(0.8), prior=0.0, label_weeks=52, window_weeks=13)
     assert learned["observed"] == 12 and learned["expected"] == pytest.approx(6.0)
     assert learned["offset"] == pytest.approx(np.log(2), abs=1e-4)
+
+
+def test_learned_as_far_into_past_shocks_as_the_current_one_is():
+    from features.shocks import weeks_into
+
+    # A13 entered in the flood's third week: four weeks in, it is no longer the model's to expect
+    tables = _flooded([(f"A{i:02d}", "2022-09-01") for i in range(12)] + [("A13", "2022-07-27")])
+    assert weeks_into(tables, pd.Timestamp("2022-08-07")) == {"甲镇": 4}
+    at_onset = learned_offset(tables, AFTER, _model(0.2), prior=0.0)
+    assert at_onset["observed"] == 13 and at_onset["weeks_in"] == 0
+    four_in = learned_offset(tables, AFTER, _model(0.2, day="2022-08-07"), weeks_in=4, prior=0.0)
+    assert four_in["shocks"][0]["scored_on"] == "2022-08-07" and four_in["observed"] == 12
+    assert four_in["offset"] == pytest.approx(np.log(2), abs=1e-4)
+    # its year from the fourth week ends four weeks after the onset's: not learned before then
+    assert learned_offset(tables, pd.Timestamp("2023-08-05"), _model(0.2), prior=0.0)["shocks"]
+    assert not learned_offset(tables, pd.Timestamp("2023-08-05"), _model(0.2, day="2022-08-07"), weeks_in=4)["shocks"]
+    assert learned_offset(tables, pd.Timestamp("2023-08-06"), _model(0.2, day="2022-08-07"), weeks_in=4)["shocks"]
 
 
 def test_adjusted_moves_only_offset_rows():
