@@ -259,8 +259,10 @@ def test_spark_week_has_the_same_new_work_and_shock_response(both_engines):
     assert got == want
     assert distributed["stages"]["work"] == single["stages"]["work"]
     # Townships over the shock line are named and adjusted (the offsets reached the partitions).
+    # The offset is learned from the model's own misses in past shocks: on this county the model
+    # over-predicted there, so it is negative (down-weighting); either way it must not be zero.
     shock = single["shock"]
-    assert len(shock["areas"]) >= 2 and shock["adjustment"] > 0, shock
+    assert len(shock["areas"]) >= 2 and shock["adjustment"] != 0, shock
     assert distributed["shock"] == shock
     for key in ("audit_sample", "hidden_hardship_share", "follow_through", "missed_share",
                 "alerts_per_officer_week"):
