@@ -19,6 +19,15 @@ from benchmarks import prepare as prep
 from benchmarks.store_growth import bench_store
 
 MASTER = "local[2]"
+# Households per Spark partition at most (docs/scale.md: keep a partition well under ~100,000). With
+# the engine's default 8 partitions a 1M county makes 125,000-household partitions whose pickled
+# results overflowed the 4 GB local JVM heap while being cached (OutOfMemoryError, 2026-12-07);
+# 20k and 200k keep 8 partitions.
+PARTITION_HOUSEHOLDS = 50_000
+
+
+def partitions_for(n: int) -> int:
+    return max(8, -(-n // PARTITION_HOUSEHOLDS))
 
 
 def _descendants_cpu() -> tuple[float, float]:
@@ -66,15 +75,17 @@ def spark_run(n: int, store: str) -> dict[str, Any]:
     paths = prep.snapshot_home(n)
     champion = prep.champion()
     os.environ.setdefault("FANPIN_MAX_FILE_MB", "4096")
+    if n > 200_000:  # the local JVM (driver and executors in one) caches the partitions' results
+        os.environ.setdefault("FANPIN_SPARK_DRIVER_MEMORY", "6g")
     with tempfile.TemporaryDirectory(prefix="fanpin-bench-spark-") as tmp:
         home = Path(tmp) / "home"
         shutil.copytree(paths["home"], home)
         with bench_store(store, home) as url:
             started = time.perf_counter()
-            spark = spark_session(MASTER)
+            spark = spark_session(MASTER, partitions_for(n))
             session_seconds = time.perf_counter() - started
             result = run_week_spark(paths["folder"], prep.WEEK, Settings(home=home, database_url=url),
-                                    champion=champion, master=MASTER)
+                                    champion=champion, master=MASTER, partitions=partitions_for(n))
             seconds = time.perf_counter() - started
             executor_cpu, executor_rss = _descendants_cpu()
             rows = _store_rows(url)
@@ -87,6 +98,7 @@ def spark_run(n: int, store: str) -> dict[str, Any]:
         "stages": stages,
         "engine": "spark",
         "master": MASTER,
+        "driver_memory": os.environ.get("FANPIN_SPARK_DRIVER_MEMORY", "4g"),
         "partitions": result["stages"].get("partitions"),
         "watchlist_size": result["watchlist_size"],
         "drift": result["stages"].get("drift"),
