@@ -1,5 +1,6 @@
 """Local shocks from recorded disaster events: how much of an area was hit lately, which areas
-cross the threshold, and what past shocks did to entries there.
+cross the threshold, what past shocks did to entries there, and how far the model's own risk
+missed them (the shock adjustment).
 
 Pure functions of the history's tables (``households``, ``events``, ``outcomes``) and a cutoff:
 the weekly job's shock response (``serving.weekly.shock``) and the training's shock backtests and
@@ -12,6 +13,7 @@ loss reported later was not known then).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -160,39 +162,75 @@ def _separated(onsets: pd.DataFrame, weeks: int) -> pd.DataFrame:
     return onsets.loc[sorted(keep)].sort_values(["onset", "area"]).reset_index(drop=True)
 
 
-def learned_offset(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, rule: ShockRule = WEEKLY_RULE, *,
-                   prior: float = 5.0) -> dict:
-    """The shock adjustment learned from past shocks whose outcome window ended by ``cutoff``.
+# The offset's range: a calibration correction of the model in shocked areas, not a new model.
+# Negative is allowed: a model that reads the households' recorded losses may already over-predict
+# there, and clipping at 0 would keep that known over-prediction; the bound stops one odd history
+# from moving the risk more than 4-fold in odds either way.
+OFFSET_RANGE = (-float(np.log(4.0)), float(np.log(4.0)))
 
-    For each past onset: entries in the area over the ``rule.horizon_weeks`` weeks after it
-    (observed) against the area's own entry rate over the 52 weeks before it (expected). The
+# (area, day) -> the model's probability per eligible household of the area on that day of a past
+# shock (indexed by household id): what the model expected there before the outcome was known.
+Scorer = Callable[[str, pd.Timestamp], pd.Series]
+
+
+def observed_entries(outcomes: pd.DataFrame, household_ids, onset: pd.Timestamp, weeks: int) -> int:
+    """How many of ``household_ids`` first entered monitoring after ``onset`` and within ``weeks``
+    (training's label, ``training.dataset.label_frame``, for the same households)."""
+    onset = pd.Timestamp(onset)
+    dates = pd.to_datetime(outcomes["entry_date"])
+    later = outcomes.loc[dates > onset].assign(entry_date=dates[dates > onset])
+    first = later.groupby("household_id")["entry_date"].min().reindex(pd.Index(household_ids))
+    return int((first <= onset + weeks * WEEK).sum())
+
+
+def learned_offset(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, expected_at: Scorer,
+                   rule: ShockRule = WEEKLY_RULE, *, weeks_in: int = 0, label_weeks: int = 52,
+                   window_weeks: int | None = None, prior: float = 5.0) -> dict:
+    """The shock adjustment: how far the model's own risk fell short of (or overshot) the entries in
+    past shocked areas, learned from shocks whose outcome window ended by ``cutoff``.
+
+    For each past onset, on the day ``weeks_in`` weeks after it (the same point in that shock as
+    the shock being scored is in: 4 weeks in, the model has read four weeks of recorded losses,
+    at the onset one): the entries of the area's eligible households within ``window_weeks``
+    after that day (observed) against the sum of the model's probabilities for them on it
+    (``expected_at``; expected, scaled from the model's ``label_weeks`` to the window). The
     offset is the log of the pooled ratio with ``prior`` pseudo-entries on both sides (a county
-    with one small past shock moves little), added to the logit of the risk of households in a
-    shocked area. Nothing after ``cutoff`` is read.
+    with few or small past shocks moves little), clipped to ``OFFSET_RANGE``, and added to the
+    logit of the risk of households in a shocked area. The model already sees each household's
+    recorded loss, so only what it still misses is added (the raw jump in entries after a shock
+    against the area's previous-year rate, the offset before, double-counted the losses it reads
+    and cut the township's O/E to 0.24-0.47 in the backtests). Nothing after ``cutoff`` is read: the
+    window defaults to the label's (a flood's entries come early, so a shorter window scaled up
+    to the label would overstate the ratio).
 
     Returns:
-        offset (log odds), observed, expected, shocks (list of area/onset/observed/expected).
+        offset (log odds), observed, expected, shocks (list of area/onset/households/observed/expected).
     """
     cutoff = pd.Timestamp(cutoff)
+    window = int(window_weeks or label_weeks)
     onsets = shock_onsets(tables, rule, until=cutoff)
-    horizon = rule.horizon_weeks * WEEK
-    onsets = onsets[onsets["onset"] + horizon <= cutoff]
-    entries = tables["outcomes"][["household_id", "entry_date"]].copy()
-    entries["entry_date"] = pd.to_datetime(entries["entry_date"])
-    entries["area"] = entries["household_id"].map(_area_of(tables, rule.level))
-    shocks = []
+    onsets = onsets[onsets["onset"] + (weeks_in + window) * WEEK <= cutoff]
+    shocks, observed, expected = [], 0, 0.0
     for area, onset in zip(onsets["area"], onsets["onset"], strict=True):
-        mine = entries.loc[entries["area"] == area, "entry_date"]
-        observed = int(((mine > onset) & (mine <= onset + horizon)).sum())
-        before = int(((mine > onset - 52 * WEEK) & (mine <= onset)).sum())
-        expected = before * rule.horizon_weeks / 52
-        shocks.append({"area": area, "onset": str(pd.Timestamp(onset).date()), "observed": observed,
-                       "expected": round(expected, 2)})
-    observed = sum(s["observed"] for s in shocks)
-    expected = sum(s["expected"] for s in shocks)
-    offset = float(np.log((observed + prior) / (expected + prior)))
-    return {"offset": round(max(offset, 0.0), 4), "observed": observed, "expected": round(expected, 2),
-            "shocks": shocks}
+        day = pd.Timestamp(onset) + weeks_in * WEEK
+        p = expected_at(str(area), day)
+        seen = observed_entries(tables["outcomes"], p.index, day, window)
+        thought = float(np.asarray(p, dtype="float64").sum()) * window / label_weeks
+        shocks.append({"area": area, "onset": str(pd.Timestamp(onset).date()), "scored_on": str(day.date()),
+                       "households": int(len(p)), "observed": seen, "expected": round(thought, 2)})
+        observed, expected = observed + seen, expected + thought
+    offset = float(np.clip(np.log((observed + prior) / (expected + prior)), *OFFSET_RANGE))
+    return {"offset": round(offset, 4), "observed": observed, "expected": round(expected, 2),
+            "weeks_in": int(weeks_in), "window_weeks": window, "shocks": shocks}
+
+
+def weeks_into(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, rule: ShockRule = WEEKLY_RULE) -> dict[str, int]:
+    """Area -> whole weeks from its latest onset to ``cutoff`` (areas that never crossed the rule
+    are left out): how far into its shock an area is, for :func:`learned_offset`'s ``weeks_in``."""
+    cutoff = pd.Timestamp(cutoff)
+    onsets = shock_onsets(tables, rule, until=cutoff)
+    latest = onsets.groupby("area")["onset"].max()
+    return {str(a): int((cutoff - pd.Timestamp(o)) // WEEK) for a, o in latest.items()}
 
 
 def adjusted(probability: np.ndarray, offset: np.ndarray) -> np.ndarray:

@@ -12,7 +12,9 @@ proportion to the townships' sizes) is drawn twice:
 - *without*: the model as it is;
 - *with the response*: what the weekly job does (``serving.weekly.shock``): households of an area
   whose 4-week disaster rate is over the rule at the cutoff are scored with the offset learned
-  from past shocks before the cutoff only (``features.shocks.learned_offset``), and an area that
+  from past shocks whose outcome window ended by the cutoff (``features.shocks.learned_offset``:
+  the entries of their eligible households against the same model's risk for them at their
+  onsets, the weekly job's definition), and an area that
   fired in any of the last ``capacity_weeks`` weeks gets its extra visits (its places raised to
   its share of the model's expected entries, at least one more; taken from the other townships),
   as if the county had confirmed the proposal.
@@ -32,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features.shocks import ShockRule, adjusted, learned_offset, recent_shock, shock_onsets
+from features.shocks import Scorer, ShockRule, adjusted, learned_offset, recent_shock, shock_onsets, weeks_into
 from models import metrics as mt
 from training.dataset import LABEL
 from training.split import WEEK
@@ -54,16 +56,46 @@ def shock_cutoffs(tables: dict[str, pd.DataFrame], rule: ShockRule, *, data_end:
 
 
 def response_at(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, rule: ShockRule,
-                capacity_weeks: int) -> dict[str, Any]:
-    """What the weekly job would do at ``cutoff``: areas firing now (offset), areas with extra
-    capacity in force (fired in any of the last ``capacity_weeks`` weeks), the learned offset."""
+                capacity_weeks: int, expected_at: Scorer, label_weeks: int, township: str | None = None) -> dict[str, Any]:
+    """What the weekly job would do at ``cutoff``: areas firing now, areas with extra capacity in
+    force (fired in any of the last ``capacity_weeks`` weeks), and each firing area's offset
+    learned from the model's own observed/expected in past shocks at the same number of weeks
+    into them (``expected_at``: the model's risk then; the weekly job's ``shock_plan``).
+    ``offset`` and ``learned_*`` describe ``township``'s (learned even when it no longer fires)."""
     firing = set(_firing(tables, cutoff, rule))
     held = set()
     for back in range(capacity_weeks):
         held |= set(_firing(tables, cutoff - back * WEEK, rule))
-    learned = learned_offset(tables, cutoff, rule)
-    return {"firing": firing, "capacity": held, "offset": float(learned["offset"]),
-            "learned_from": len(learned["shocks"])}
+    into = weeks_into(tables, cutoff, rule)
+    learned_at: dict[int, dict[str, Any]] = {}
+
+    def learned(area: str) -> dict[str, Any]:
+        weeks = into.get(area, 0)
+        if weeks not in learned_at:
+            learned_at[weeks] = learned_offset(tables, cutoff, expected_at, rule, weeks_in=weeks, label_weeks=label_weeks)
+        return learned_at[weeks]
+
+    offsets = {a: float(learned(a)["offset"]) for a in firing}
+    mine = learned(township) if township is not None else {"offset": 0.0, "shocks": [], "observed": 0, "expected": 0.0,
+                                                           "weeks_in": 0}
+    return {"firing": firing, "capacity": held, "offsets": offsets, "offset": float(mine["offset"]),
+            "learned_from": len(mine["shocks"]), "learned_observed": mine["observed"],
+            "learned_expected": mine["expected"], "weeks_in": mine["weeks_in"]}
+
+
+def model_scorer(model: Any, rows_at: Callable[[list[pd.Timestamp]], pd.DataFrame], level: str = "township") -> Scorer:
+    """``expected_at`` for :func:`features.shocks.learned_offset`: ``model``'s risk for the area's
+    rows on a day of a past shock (training rows: the eligible households), built once per day."""
+    built: dict[pd.Timestamp, pd.DataFrame] = {}
+
+    def expected_at(area: str, day: pd.Timestamp) -> pd.Series:
+        if day not in built:
+            frame = rows_at([day])
+            built[day] = frame.loc[pd.to_datetime(frame["cutoff"]) == day]
+        rows = built[day].loc[lambda d: d[level].astype(str) == area]
+        return pd.Series(model.predict_proba(rows)[:, 1], index=rows["household_id"].to_numpy())
+
+    return expected_at
 
 
 def _firing(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, rule: ShockRule) -> list[str]:
@@ -120,7 +152,7 @@ def judge(rows: pd.DataFrame, p: np.ndarray, township: str, capacity: float, res
     y = rows[LABEL].to_numpy().astype(int)
     area = rows[level].astype(str).to_numpy()
     town = rows["township"].astype(str).to_numpy() == township
-    offset = np.where(np.isin(area, list(response["firing"])), response["offset"], 0.0)
+    offset = pd.Series(area).map(response["offsets"]).fillna(0.0).to_numpy(dtype="float64")
     p_with = adjusted(p, offset)
     ratio = math.exp(response["offset"]) if response["offset"] else 2.0
     places = rows["township"].astype(str).to_numpy()  # capacities are townships'
@@ -134,6 +166,9 @@ def judge(rows: pd.DataFrame, p: np.ndarray, township: str, capacity: float, res
     out: dict[str, Any] = {"township_rows": int(town.sum()), "township_entrants": int(y[town].sum()),
                            "county_entrants": int(y.sum()), "offset": round(response["offset"], 4),
                            "offset_learned_from_shocks": response["learned_from"],
+                           "offset_observed": response["learned_observed"],
+                           "offset_expected": response["learned_expected"],
+                           "offset_weeks_in": response["weeks_in"],
                            "firing": township in response["firing"],
                            "extra_capacity": township in response["capacity"]}
     for name, score, listed in (("without", p, plain), ("with", p_with, helped)):
@@ -181,10 +216,11 @@ def run_shock_backtests(
                     for k, c in zip(part["offset_weeks"], part["cutoff"], strict=True)]
             continue
         frames = rows_at(list(part["cutoff"]))
+        expected_at = model_scorer(model, rows_at, rule.level)  # the same model at earlier onsets
         for k, cutoff in zip(part["offset_weeks"], part["cutoff"], strict=True):
             rows = frames.loc[pd.to_datetime(frames["cutoff"]) == cutoff].reset_index(drop=True)
             p = model.predict_proba(rows)[:, 1]
-            response = response_at(tables, cutoff, rule, capacity_weeks)
+            response = response_at(tables, cutoff, rule, capacity_weeks, expected_at, horizon_weeks, area)
             out.append({**base, "offset_weeks": int(k), "cutoff": str(cutoff.date()),
                         **judge(rows, p, area, capacity, response, rule.level)})
     return out

@@ -24,6 +24,11 @@ DEMO_WEEKS = 8
 # The last demo week carries a unit error in one township (income typed in 万元): the drift
 # monitor should raise a high alert for it, so the demo shows what an alert looks like.
 DEMO_SCENARIO = "unit-error"
+# Weeks published a year back (ending YEAR_BACK weeks before the last demo week), from exports
+# rebuilt from the history: their outcomes have matured, so the follow-through page can show the
+# model / officers / both table for them (the recent weeks' outcomes are still to come).
+EARLIER_WEEKS = 4
+YEAR_BACK = 53
 DEMO_USERS = (
     ("admin", "admin", None),
     ("officer", "county_officer", None),
@@ -106,12 +111,48 @@ def _simulated_audit(settings, county, result: dict[str, Any]) -> int:
     return len(audit["households"])
 
 
+def earlier_weeks(last: str, n: int = EARLIER_WEEKS, back: int = YEAR_BACK) -> list[str]:
+    """The ``n`` weeks ending ``back`` weeks before ``last``: their last cutoff plus 52 weeks falls
+    within the demo's data, so their outcomes are known."""
+    from features.weeks import Week, week_monday
+
+    end = week_monday(last) - timedelta(weeks=back)
+    return [str(Week.of(end - timedelta(weeks=k))) for k in range(n - 1, -1, -1)]
+
+
+def _publish(settings, county, todo: list[tuple[str, Any]]) -> list[dict[str, Any]]:
+    """Run the weekly job for each (week, data folder) in order, the demo's officers checking each
+    week's audit draw; a ("history", day) step re-imports the history as known on that day."""
+    from serving.jobs.weekly import run_week
+    from serving.weekly.history import import_history
+
+    weeks = [w for w, _ in todo if w != "history"]
+    if not weeks:
+        return []
+    from features.progress import report
+    from serving.tracking import load_champion
+
+    champion = load_champion(settings)  # once, not once per week
+    runs = []
+    for week, source in todo:
+        if week == "history":
+            import_history(county, settings.home, until=source)
+            continue
+        report(log, "weekly runs", len(runs), len(weeks), week)  # each run logs its own stages
+        result = run_week(source, week, settings, champion=champion, started_by="demo")
+        _simulated_audit(settings, county, result)
+        runs.append({k: result[k] for k in ("week", "households_scored", "watchlist_size", "drift_alerts")})
+    report(log, "weekly runs", len(weeks), len(weeks))
+    return runs
+
+
 def run_demo(households: int, seed: int, weeks: int) -> dict[str, Any]:
     """Prepare the demo under FANPIN_HOME; returns what was made or reused and the users."""
+    import pandas as pd
+
     from features.weeks import Week, week_monday
     from serving.jobs.simulation import simulate_folder
     from serving.jobs.training import train_model
-    from serving.jobs.weekly import run_week
     from serving.settings import get_settings
     from serving.weekly.history import import_history, load_history
 
@@ -153,25 +194,28 @@ def run_demo(households: int, seed: int, weeks: int) -> dict[str, Any]:
     timings["train"] = time.perf_counter() - t
 
     t = _step("3/5 每周任务 / weekly runs")
-    if load_history(home) is None:
-        # What the registry knew the Sunday before the first demo week; the weekly exports add the rest.
-        first_monday = week_monday(demo_weeks[0])
-        import_history(county, home, until=str(first_monday - timedelta(days=1)))
-    published = _published_weeks(settings)
-    todo = [w for w in demo_weeks if w not in published]
-    runs = []
-    if todo:
-        from features.progress import report
-        from serving.tracking import load_champion
+    earlier = earlier_weeks(demo_weeks[-1])
+    before_recent = pd.Timestamp(week_monday(demo_weeks[0]) - timedelta(days=1))
+    todo: list[tuple[str, Any]] = []
+    history = load_history(home)
+    if history is None:
+        # What the registry knew the Sunday before the first week published a year back; those
+        # weeks' exports (rebuilt from the history) are published first, then the history is
+        # re-imported as the registry knew it the Sunday before the first demo week.
+        from features.simulator.export import write_earlier_exports
 
-        champion = load_champion(settings)  # once, not once per week
-        for i, week in enumerate(todo):
-            report(log, "weekly runs", i, len(todo), week)  # each run logs its own stages
-            result = run_week(county, week, settings, champion=champion, started_by="demo")
-            _simulated_audit(settings, county, result)
-            runs.append({k: result[k] for k in ("week", "households_scored", "watchlist_size", "drift_alerts")})
-        report(log, "weekly runs", len(todo), len(todo))
-    for week in sorted(published & set(demo_weeks)):
+        import_history(county, home, until=str(week_monday(earlier[0]) - timedelta(days=1)))
+        folders = write_earlier_exports(county, earlier, county / "earlier-exports")
+        todo += [(w, f) for w, f in zip(earlier, folders, strict=True)]
+    published = _published_weeks(settings)
+    if history is None or (history.as_of is not None and history.as_of < before_recent
+                           and not published & set(demo_weeks)):
+        # (also a demo stopped between the weeks a year back and its last weeks: the year between
+        # comes from the history, not from the next export alone)
+        todo.append(("history", str(before_recent.date())))
+    todo += [(w, county) for w in demo_weeks if w not in published]
+    runs = _publish(settings, county, todo)
+    for week in sorted(published & {*earlier, *demo_weeks}):
         stderr.print(f"{week} 已发布 / already published")
     timings["weekly"] = time.perf_counter() - t
     # SIMULATED officer work on the published weeks (visits, cases, decisions), so the follow-through
@@ -194,6 +238,7 @@ def run_demo(households: int, seed: int, weeks: int) -> dict[str, Any]:
     return {
         "county": str(county),
         "weeks": demo_weeks,
+        "earlier_weeks": earlier,
         "trained": trained,
         "runs": runs,
         "simulated_activity": activity,

@@ -59,11 +59,13 @@ def before_scoring(job, run_id: int, tables: dict[str, pd.DataFrame]) -> WeekInp
     """Stage the week's department warnings; read the follow-up holds; decide the shock plan."""
     from serving.store.followup import read_followup
     from serving.weekly.department_feed import stage_department_warnings
-    from serving.weekly.shock import shock_plan
+    from serving.weekly.shock import frame_scorer, shock_plan
 
     counts, warned = stage_department_warnings(job.engine, run_id, tables, job.cutoff, job.policy, job.settings)
     followup = replace(read_followup(job.engine, job.week, job.cutoff.date(), job.config), warned=warned)
-    return WeekInputs(counts, followup, shock_plan(tables, job.cutoff, job.settings))
+    # the offset is learned from the champion's own misses in past shocks (its risk at their onsets)
+    expected_at = frame_scorer(tables, job.champion.model, job.policy)
+    return WeekInputs(counts, followup, shock_plan(tables, job.cutoff, job.settings, expected_at))
 
 
 @dataclass

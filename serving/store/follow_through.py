@@ -32,6 +32,7 @@ from monitoring.follow_through import burden, funnel, trace
 from monitoring.judgement import judgement, overrides
 from monitoring.ledger import Ledger, check, plain
 from monitoring.missed import missed_households, missed_share
+from monitoring.outcomes import HORIZON_WEEKS
 from serving.store import models as m
 
 WEEKS = 13
@@ -224,9 +225,17 @@ def _figures(session: Session, home: Path, week: Week, township: str | None, dat
                       "table": _records(cohort["table"]),
                       # The model's figures are in-sample when it learned these weeks' outcomes.
                       "model_fitted_through": fitted.isoformat() if fitted else None,
-                      "in_sample": bool(fitted and first <= fitted)},
+                      "in_sample": bool(fitted and first <= fitted),
+                      # Where a reader finds a table while this period's outcomes are still to come.
+                      "matured_week": None if cohort["matured"] else _matured_week(session, data_end or as_of)},
         "overrides": _records(override_summary), "override_detail": _records(override_detail),
     }
+
+
+def _matured_week(session: Session, data_end: date) -> str | None:
+    """The latest published week whose outcomes are known by ``data_end`` (52 weeks after it)."""
+    return session.scalar(select(func.max(m.Week.week)).where(
+        m.Week.published_run_id.is_not(None), m.Week.cutoff <= data_end - timedelta(weeks=HORIZON_WEEKS)))
 
 
 def _fitted_through(session: Session, runs: list[int]) -> date | None:

@@ -1,6 +1,7 @@
 """The weekly job's shock response: a township whose recorded disaster events crossed the
 threshold in the last weeks is named in plain words, its households are scored with the shock
-adjustment learned from the county's past shocks, and extra visit capacity is proposed there for
+adjustment learned from how far the model's own risk missed the entries of the county's past
+shocks, and extra visit capacity is proposed there for
 the next weeks (a proposal: the county confirms it; the list this week keeps today's capacities).
 
 The counts and the learning are ``features.shocks`` (shared with training's shock backtests).
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features.shocks import ShockRule, learned_offset, recent_shock
+from features.shocks import Scorer, ShockRule, learned_offset, recent_shock, weeks_into
 
 
 def rule_from(settings) -> ShockRule:
@@ -24,17 +25,18 @@ def rule_from(settings) -> ShockRule:
 
 
 def _statement(row: dict[str, Any], weeks: int, offset: float, learned: dict[str, Any]) -> tuple[str, str]:
-    origin_zh = (f"据本县过去 {len(learned['shocks'])} 次受灾（实际新增监测 {learned['observed']} 户，"
-                 f"按此前水平预期 {learned['expected']} 户）" if learned["shocks"] else "本县历史上没有可供学习的受灾先例")
-    origin_en = (f"learned from {len(learned['shocks'])} past shock(s) in this county (entries "
-                 f"{learned['observed']} against {learned['expected']} expected)" if learned["shocks"]
+    origin_zh = (f"据本县过去 {len(learned['shocks'])} 次受灾（一年内实际新增监测 {learned['observed']} 户，"
+                 f"模型当时预期 {learned['expected']} 户）" if learned["shocks"] else "本县历史上没有可供学习的受灾先例")
+    origin_en = (f"learned from {len(learned['shocks'])} past shock(s) in this county (entries within a year "
+                 f"{learned['observed']} against {learned['expected']} the model expected)" if learned["shocks"]
                  else "no past shock in this county to learn from")
+    move_zh = "上调" if offset > 0 else ("下调" if offset < 0 else "未调整（模型已反映受灾影响）")
     zh = (f"{row['area']}近{weeks}周登记受灾事件 {row['events']} 起，受灾户比例 {row['hit_share']:.0%}"
-          f"（每百户 {row['per_100']:.1f} 起）；{origin_zh}，本镇各户风险已按受灾情况上调"
-          f"（对数几率 +{offset:.2f}）。")
+          f"（每百户 {row['per_100']:.1f} 起）；{origin_zh}，本镇各户风险{move_zh}"
+          f"（对数几率 {offset:+.2f}）。")
     en = (f"{row['area']}: {row['events']} disaster events recorded in the last {weeks} weeks, "
           f"{row['hit_share']:.0%} of households hit ({row['per_100']:.1f} per 100); households there are "
-          f"scored with a shock adjustment (+{offset:.2f} log odds), {origin_en}.")
+          f"scored with a shock adjustment ({offset:+.2f} log odds), {origin_en}.")
     return zh, en
 
 
@@ -59,21 +61,23 @@ def _proposal(township: str, share: float, config, townships: list[str], weeks: 
 @dataclass(frozen=True)
 class ShockPlan:
     """What the county's recent shocks mean for this week, decided from the history alone (no
-    household frame): the areas over the rule, their log-odds offset and where it was learned.
-    The Spark engine decides it on the driver and sends ``by_area`` to the partitions."""
+    household frame): the areas over the rule, their log-odds offset and where it was learned
+    (``learned``: area -> ``features.shocks.learned_offset``; areas as far into their shocks share
+    one). The Spark engine decides it on the driver and sends ``by_area`` to the partitions."""
 
     rule: ShockRule
     hit: pd.DataFrame
-    learned: dict[str, Any] | None
+    learned: dict[str, dict[str, Any]] | None
 
     @property
     def offset(self) -> float:
-        return float(self.learned["offset"]) if self.learned else 0.0
+        """The most-hit area's offset (the week's headline adjustment)."""
+        return float(self.learned[str(self.hit["area"].iloc[0])]["offset"]) if self.learned else 0.0
 
     @property
     def by_area(self) -> dict[str, float]:
         """Area -> log-odds offset (only the hit areas)."""
-        return {str(a): self.offset for a in self.hit["area"]}
+        return {str(a): float(self.learned[str(a)]["offset"]) for a in self.hit["area"]} if self.learned else {}
 
     def record(self, frame: pd.DataFrame, settings, config, probability: np.ndarray | None = None) -> dict[str, Any]:
         """The week's shock record (see :func:`shock_response`) for the county's ``frame``;
@@ -84,26 +88,57 @@ class ShockPlan:
                                   "areas": [], "adjustment": None, "proposals": []}
         if self.hit.empty:
             return record
-        offset, learned = self.offset, self.learned
         for row in self.hit.to_dict("records"):
-            zh, en = _statement(row, rule.weeks, offset, learned)
+            learned = self.learned[str(row["area"])]
+            zh, en = _statement(row, rule.weeks, float(learned["offset"]), learned)
             record["areas"].append({"area": row["area"], "households": int(row["households"]),
                                     "events": int(row["events"]), "households_hit": int(row["households_hit"]),
                                     "hit_share": float(row["hit_share"]), "per_100": float(row["per_100"]),
+                                    "offset": float(learned["offset"]), "weeks_in": int(learned["weeks_in"]),
                                     "statement_zh": zh, "statement_en": en})
             record["proposals"].append(_proposal(row["area"], _share(frame, probability, rule.level, row["area"]),
                                                  config, townships, int(settings.shock_capacity_weeks)))
-        record["adjustment"] = {"offset": offset, "ratio": round(math.exp(offset), 3), **learned}
+        headline = self.learned[str(self.hit["area"].iloc[0])]
+        record["adjustment"] = {**headline, "ratio": round(math.exp(self.offset), 3), "by_area": self.by_area}
         return record
 
 
-def shock_plan(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, settings) -> ShockPlan:
+def shock_plan(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, settings, expected_at: Scorer,
+               label_weeks: int = 52) -> ShockPlan:
     """The areas over the shock rule in the weeks before ``cutoff`` and the offset learned from
-    the county's past shocks (before the cutoff only)."""
+    the model's own observed/expected in the county's past shocks whose outcome window ended by
+    the cutoff, each hit area's on the day as far into those shocks as it is into its own
+    (``expected_at``: the model's risk then, :func:`frame_scorer`; called only in a shock week)."""
     rule = rule_from(settings)
     recent = recent_shock(tables, cutoff, rule)
     hit = recent[recent["shock"]]
-    return ShockPlan(rule, hit, None if hit.empty else learned_offset(tables, cutoff, rule))
+    if hit.empty:
+        return ShockPlan(rule, hit, None)
+    into = weeks_into(tables, cutoff, rule)
+    by_weeks: dict[int, dict[str, Any]] = {}
+    for weeks in sorted({into.get(str(a), 0) for a in hit["area"]}):
+        by_weeks[weeks] = learned_offset(tables, cutoff, expected_at, rule, weeks_in=weeks, label_weeks=label_weeks)
+    return ShockPlan(rule, hit, {str(a): by_weeks[into.get(str(a), 0)] for a in hit["area"]})
+
+
+def frame_scorer(tables: dict[str, pd.DataFrame], model: Any, policy, level: str = "township") -> Scorer:
+    """``expected_at`` for the weekly job: the served model's risk for an area's eligible households
+    (not under monitoring: training's rows) in the household frame on a day of a past shock, the
+    frame built once per day. The model is today's champion, so its offset is learned from its own misses."""
+    from features.household_frame import build_household_frame
+
+    built: dict[pd.Timestamp, pd.DataFrame] = {}
+
+    def expected_at(area: str, day: pd.Timestamp) -> pd.Series:
+        if day not in built:
+            frame = build_household_frame(tables, day, policy)
+            built[day] = frame.loc[~frame["under_monitoring"].to_numpy(dtype=bool)]
+        rows = built[day].loc[lambda d: d[level].astype(str) == area]
+        if rows.empty:
+            return pd.Series(dtype="float64")
+        return pd.Series(model.predict_proba(rows)[:, 1], index=rows["household_id"].to_numpy())
+
+    return expected_at
 
 
 def row_offsets(frame: pd.DataFrame, level: str, by_area: dict[str, float]) -> np.ndarray:
@@ -115,7 +150,8 @@ def row_offsets(frame: pd.DataFrame, level: str, by_area: dict[str, float]) -> n
 
 
 def shock_response(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, frame: pd.DataFrame, settings,
-                   config, risk: Callable[[], np.ndarray] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+                   config, expected_at: Scorer, risk: Callable[[], np.ndarray] | None = None,
+                   ) -> tuple[np.ndarray, dict[str, Any]]:
     """(log-odds offset per frame row, the week's shock record).
 
     The record: rule, ``areas`` (every township over the rule: counts, share hit, the Chinese and
@@ -124,7 +160,7 @@ def shock_response(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, frame:
     model's own risk per frame row, ``risk()``, called only in a shock week; households' shares
     when None). Empty areas: no shock.
     """
-    plan = shock_plan(tables, cutoff, settings)
+    plan = shock_plan(tables, cutoff, settings, expected_at)
     probability = risk() if risk is not None and not plan.hit.empty else None
     return row_offsets(frame, plan.rule.level, plan.by_area), plan.record(frame, settings, config, probability)
 

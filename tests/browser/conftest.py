@@ -20,6 +20,7 @@ import pytest
 from serving.commands.mlflow_ui import start_ui, stop_ui, wait_until_answers
 
 WEEKS = ("2025-W45", "2025-W46", "2025-W47")
+YEAR_BACK = "2024-W45"  # published first, from an export rebuilt from the history
 PASSWORD = "browser-test-password"
 ROLES = {"admin": "admin_b", "county_officer": "officer_b", "township_leader": "leader_b", "researcher": "research_b"}
 SCREENS_COPY = Path("/tmp/fanpin-screens")
@@ -81,6 +82,13 @@ def live_site(small_county: Path, registered_champion: dict, tmp_path_factory: p
     env = {**os.environ, "FANPIN_HOME": str(home), "MLFLOW_TRACKING_URI": registered_champion["tracking_uri"]}
     env.pop("FANPIN_DATABASE_URL", None)
     trained = registered_champion
+    # A week a year back first (as `fanpin demo` publishes them): its outcomes have matured, so the
+    # follow-through page shows the model / officers / both table for it.
+    from features.simulator.export import write_earlier_exports
+
+    (earlier,) = write_earlier_exports(small_county, [YEAR_BACK], home / "earlier-exports")
+    fanpin("history", "import", "--data", str(small_county), "--until", "2024-11-03", env=env)
+    fanpin("weekly", "--data", str(earlier), "--week", YEAR_BACK, env=env)
     fanpin("history", "import", "--data", str(small_county), "--until", "2025-11-02", env=env)
     for week in WEEKS:
         fanpin("weekly", "--data", str(small_county), "--week", week, env=env)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import WEEKS, LiveSite, set_language, shoot, sign_in
+from tests.browser.conftest import WEEKS, YEAR_BACK, LiveSite, set_language, shoot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -24,6 +24,8 @@ def test_follow_through_shows_a_county_at_work(page, live_site: LiveSite, screen
     assert page.locator("#missed-share").inner_text().endswith("%")
     assert page.locator("#per-officer").inner_text() not in ("", "–")
     assert page.locator("#not-matured").is_visible()  # recall refused: outcomes not matured
+    # ... with the way to the latest week whose outcomes have matured.
+    assert page.locator("#matured-week").get_attribute("href") == f"/follow-through?week={YEAR_BACK}"
     # The period's casework: decisions recorded, and the simulated earlier months' objections and
     # appeals are counted (eliminations depend on the registry's dates falling in these 3 weeks).
     assert page.locator("#casework").is_visible()
@@ -34,6 +36,24 @@ def test_follow_through_shows_a_county_at_work(page, live_site: LiveSite, screen
     with page.expect_download() as download:
         page.click("#export")
     assert download.value.suggested_filename == f"fanpin-follow-through-{WEEKS[-1]}.xlsx"
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+def test_a_matured_week_shows_the_model_the_officers_and_both(page, live_site: LiveSite, screens, language):
+    """A week a year back: recall and precision with intervals for each way, per township and
+    for the county. The served model's newest matured window ends before that week (the champion
+    learned outcomes of cutoffs a year and a quarter before the data's end): no in-sample warning."""
+    site = live_site
+    set_language(page, site, language, "/login")
+    sign_in(page, site, "county_officer")
+    page.goto(f"{site.base_url}/follow-through?week={YEAR_BACK}")
+    assert page.locator("#not-matured").count() == 0
+    rows = page.locator("#judgement-table tbody tr")
+    assert rows.count() >= 3 * 3  # three ways for the county and at least two townships
+    text = page.locator("#judgement-table").inner_text()
+    assert site.own_township in text and site.other_township in text and "–" in text  # intervals
+    assert page.locator("#in-sample").count() == 0
+    shoot(page, screens, f"follow-through-matured-{'zh' if language == 'zh_CN' else 'en'}")
 
 
 def test_a_township_leader_sees_only_their_township(browser, live_site: LiveSite, screens):
@@ -48,5 +68,9 @@ def test_a_township_leader_sees_only_their_township(browser, live_site: LiveSite
         shoot(page, screens, "follow-through-leader-phone")
         page.goto(f"{live_site.base_url}/follow-through?township={live_site.other_township}")
         assert live_site.other_township not in page.locator("main").inner_text()
+        page.goto(f"{live_site.base_url}/follow-through?week={YEAR_BACK}")
+        judged = page.locator("#judgement-table").inner_text()
+        assert live_site.own_township in judged and live_site.other_township not in judged
+        assert page.evaluate("document.documentElement.scrollWidth") == 390
     finally:
         context.close()

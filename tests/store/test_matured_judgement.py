@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import filecmp
 from dataclasses import replace
+from datetime import date
 
 import pandas as pd
 import pytest
@@ -102,6 +103,11 @@ def test_a_period_holds_only_its_own_calendar_weeks(year_back):
         assert [w for w, _, _ in _published(db, Week("2025-W09"), 13)] == ["2024-W49"]
         assert _published(db, Week("2025-W10"), 13) == []
         first = figures(db, settings.home, WEEKS[0])
+        # Outcomes known only to 2025-12-01: the period W48-W49 has not matured (W49 + 52 weeks is
+        # 2025-12-07), and the page points to W48 (cutoff 2024-12-01), whose outcomes have.
+        early = figures(db, settings.home, WEEKS[-1], data_end=date(2025, 12, 1))["judgement"]
+        assert early["matured"] is False and early["matured_week"] == WEEKS[0]
+        assert figures(db, settings.home, WEEKS[-1])["judgement"]["matured_week"] is None
     # Only the first week, scored by a model that recorded no fitted window: nothing in-sample.
     assert first["weeks"] == [WEEKS[0]] and first["judgement"]["in_sample"] is False
     assert previous_published(engine, Week(WEEKS[1]))[0] == WEEKS[0]

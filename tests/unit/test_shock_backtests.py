@@ -16,7 +16,7 @@ from training.shock_backtests import lists, matured_fitter, run_shock_backtests,
 TOWNS = {"甲镇": "A", "乙镇": "B", "丙镇": "C"}
 N = 200  # households per township
 END = pd.Timestamp("2024-06-30")
-SHOCKS = {"甲镇": pd.Timestamp("2021-07-04"), "乙镇": pd.Timestamp("2022-07-03"), "丙镇": pd.Timestamp("2024-03-03")}
+SHOCKS = {"甲镇": pd.Timestamp("2021-07-04"), "乙镇": pd.Timestamp("2022-08-28"), "丙镇": pd.Timestamp("2024-03-03")}
 
 
 def _county():
@@ -94,6 +94,10 @@ def test_offset_is_learned_from_earlier_shocks_only_and_the_response_helps():
     # the extra places (the township's share of expected entries, at least one more) find more
     assert first["recall_with"] > first["recall_without"] and later["recall_with"] >= later["recall_without"]
     assert later["observed_expected_with"] < later["observed_expected_without"]
+    # learned as far into 甲镇's shock as 乙镇 is into its own: the flood's entries come early, so
+    # what the model still misses shrinks as the shock ages (a learned-at-onset offset would not)
+    assert [records[("乙镇", k)]["offset_weeks_in"] for k in (4, 8, 12)] == [4, 8, 12]
+    assert later["offset"] > records[("乙镇", 8)]["offset"] > records[("乙镇", 12)]["offset"]
     # twelve weeks on, the 4-week window has moved past the records: no offset any more (the
     # extra visits proposed while it fired may still run)
     late = records[("乙镇", 12)]

@@ -90,18 +90,88 @@ def test_threshold_window_and_records_after_the_cutoff():
     assert not recent_shock(tables, pd.Timestamp("2024-07-14"), ShockRule(min_households=50))["shock"].any()
 
 
+def _flooded(entries: list[tuple[str, str]] | None = None):
+    """甲镇's flood: 20 of its 40 households record a loss on 6 July 2022 (onset Sunday 10 July);
+    then 12 of its eligible households (A00-A11) enter on 1 September 2022, A12 enters after the
+    year, and A39 (under monitoring at the onset, so not scored) enters in August 2022."""
+    entries = entries if entries is not None else (
+        [(f"A{i:02d}", "2022-09-01") for i in range(12)] + [("A12", "2023-09-01"), ("A39", "2022-08-01")])
+    return _tables([(f"A{i:02d}", "2022-07-06") for i in range(20)], entries)
+
+
+def _model(p: float, calls: list | None = None, day: str = "2022-07-10"):
+    """A model's risk ``p`` for 甲镇's 30 eligible households (A00-A29) on ``day`` of the flood."""
+    def expected_at(area, on):
+        if calls is not None:
+            calls.append((area, on))
+        assert area == "甲镇" and on == pd.Timestamp(day)
+        return pd.Series(p, index=[f"A{i:02d}" for i in range(30)])
+    return expected_at
+
+
+AFTER = pd.Timestamp("2024-01-07")  # the flood's year of outcomes has ended
+
+
 def test_offset_is_learned_from_earlier_shocks_only():
-    # a 2023 shock in 甲镇 followed by 12 entries in 13 weeks (2 in the year before)
-    events = [(f"A{i:02d}", "2023-07-05") for i in range(20)]
-    entries = [(f"A{i:02d}", "2023-03-01") for i in range(2)] + [(f"A{i:02d}", "2023-08-15") for i in range(12)]
-    tables = _tables(events, entries)
-    onsets = shock_onsets(tables)
-    assert list(onsets["area"]) == ["甲镇"]
-    before = learned_offset(tables, pd.Timestamp("2023-09-03"))  # its 13 weeks have not ended yet
-    assert before["offset"] == 0 and before["shocks"] == []
-    after = learned_offset(tables, pd.Timestamp("2024-07-14"))
-    assert after["shocks"][0]["observed"] == 12 and after["shocks"][0]["expected"] == pytest.approx(0.5)
-    assert after["offset"] == pytest.approx(np.log((12 + 5) / (0.5 + 5)), abs=1e-3)
+    tables = _flooded()
+    assert list(shock_onsets(tables)["onset"]) == [pd.Timestamp("2022-07-10")]
+    calls: list = []
+    # a day before its year of outcomes ends the flood teaches nothing, and the model is not asked
+    before = learned_offset(tables, pd.Timestamp("2023-07-08"), _model(0.2, calls))
+    assert before["offset"] == 0 and before["shocks"] == [] and calls == []
+    after = learned_offset(tables, pd.Timestamp("2023-07-09"), _model(0.2, calls), prior=5.0)
+    assert calls == [("甲镇", pd.Timestamp("2022-07-10"))]
+    # 12 entries of the scored households within the year (A12 too late, A39 not scored) against 6
+    assert after["shocks"] == [{"area": "甲镇", "onset": "2022-07-10", "scored_on": "2022-07-10", "households": 30, "observed": 12,
+                                "expected": 6.0}]
+    assert after["offset"] == pytest.approx(np.log((12 + 5) / (6 + 5)), abs=1e-4)  # shrunk toward 0
+
+
+def test_a_model_blind_to_the_shock_gets_the_true_ratio():
+    # the model gives the flood's households their usual risk (0.2: 6 of 30 a year); 12 entered
+    learned = learned_offset(_flooded(), AFTER, _model(0.2), prior=0.0)
+    assert learned["observed"] == 12 and learned["expected"] == pytest.approx(6.0)
+    assert learned["offset"] == pytest.approx(np.log(2), abs=1e-4)
+
+
+def test_a_model_that_already_doubles_the_risk_gets_no_offset():
+    # the model read the recorded losses and doubled their risk (0.4): it expected the 12 entries
+    assert learned_offset(_flooded(), AFTER, _model(0.4), prior=0.0)["offset"] == pytest.approx(0.0, abs=1e-9)
+    assert learned_offset(_flooded(), AFTER, _model(0.4), prior=5.0)["offset"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_model_that_overshoots_gets_a_negative_offset_within_the_range():
+    from features.shocks import OFFSET_RANGE
+
+    # 24 expected, 12 entered: the model over-reacts to the losses; the risk there is halved in odds
+    assert learned_offset(_flooded(), AFTER, _model(0.8), prior=0.0)["offset"] == pytest.approx(-np.log(2), abs=1e-4)
+    # a model that expected 0.3 entries against 12 would move odds 40-fold: bounded at 4
+    assert learned_offset(_flooded(), AFTER, _model(0.01), prior=0.0)["offset"] == pytest.approx(OFFSET_RANGE[1], abs=1e-4)
+    assert list(OFFSET_RANGE) == pytest.approx([-np.log(4), np.log(4)])
+
+
+def test_expected_is_scaled_from_the_labels_horizon_to_the_window():
+    # over 13 weeks: the 12 September entries against a quarter of the year's 24 expected
+    learned = learned_offset(_flooded(), AFTER, _model(0.8), prior=0.0, label_weeks=52, window_weeks=13)
+    assert learned["observed"] == 12 and learned["expected"] == pytest.approx(6.0)
+    assert learned["offset"] == pytest.approx(np.log(2), abs=1e-4)
+
+
+def test_learned_as_far_into_past_shocks_as_the_current_one_is():
+    from features.shocks import weeks_into
+
+    # A13 entered in the flood's third week: four weeks in, it is no longer the model's to expect
+    tables = _flooded([(f"A{i:02d}", "2022-09-01") for i in range(12)] + [("A13", "2022-07-27")])
+    assert weeks_into(tables, pd.Timestamp("2022-08-07")) == {"甲镇": 4}
+    at_onset = learned_offset(tables, AFTER, _model(0.2), prior=0.0)
+    assert at_onset["observed"] == 13 and at_onset["weeks_in"] == 0
+    four_in = learned_offset(tables, AFTER, _model(0.2, day="2022-08-07"), weeks_in=4, prior=0.0)
+    assert four_in["shocks"][0]["scored_on"] == "2022-08-07" and four_in["observed"] == 12
+    assert four_in["offset"] == pytest.approx(np.log(2), abs=1e-4)
+    # its year from the fourth week ends four weeks after the onset's: not learned before then
+    assert learned_offset(tables, pd.Timestamp("2023-08-05"), _model(0.2), prior=0.0)["shocks"]
+    assert not learned_offset(tables, pd.Timestamp("2023-08-05"), _model(0.2, day="2022-08-07"), weeks_in=4)["shocks"]
+    assert learned_offset(tables, pd.Timestamp("2023-08-06"), _model(0.2, day="2022-08-07"), weeks_in=4)["shocks"]
 
 
 def test_adjusted_moves_only_offset_rows():
