@@ -19,6 +19,19 @@ from benchmarks import prepare as prep
 from benchmarks.store_growth import bench_store
 
 MASTER = "local[2]"
+# Households per Spark partition at most, above 200k. The engine partitions by township and the
+# simulated 1M snapshot has 8 townships of 120,000-137,000 households: at the default 8 partitions
+# Spark's hash puts two townships into each of three partitions (checked: ids 1,1,3,3,4,5,5,6), at
+# 80 every township has its own. At 1M (2026-12-07) 8 partitions in the default 4 GB heap overflowed
+# it while caching a partition's pickled results; 40 and 80 partitions in 6 GB got through scoring
+# but overflowed it while the JVM pickled a township's blob for the driver (toLocalIterator: Pyrolite
+# copies a byte value several times) beside the cached week.
+PARTITION_HOUSEHOLDS = 12_500
+
+
+def partitions_for(n: int) -> int:
+    """The engine's default (8 on 2 cores) up to 200k, as measured before; above, by size."""
+    return 8 if n <= 200_000 else -(-n // PARTITION_HOUSEHOLDS)
 
 
 def _descendants_cpu() -> tuple[float, float]:
@@ -66,15 +79,20 @@ def spark_run(n: int, store: str) -> dict[str, Any]:
     paths = prep.snapshot_home(n)
     champion = prep.champion()
     os.environ.setdefault("FANPIN_MAX_FILE_MB", "4096")
+    if n > 200_000:  # the local JVM (driver and executors in one) caches the partitions' results
+        os.environ.setdefault("FANPIN_SPARK_DRIVER_MEMORY", "10g")
+        # Spark's unified memory (cache + execution) takes 60 % of the heap by default; the rest is
+        # what pickling a blob for the driver has. Cached rows beyond 20 % spill to local disk.
+        os.environ.setdefault("PYSPARK_SUBMIT_ARGS", "--conf spark.memory.fraction=0.2 pyspark-shell")
     with tempfile.TemporaryDirectory(prefix="fanpin-bench-spark-") as tmp:
         home = Path(tmp) / "home"
         shutil.copytree(paths["home"], home)
         with bench_store(store, home) as url:
             started = time.perf_counter()
-            spark = spark_session(MASTER)
+            spark = spark_session(MASTER, partitions_for(n))
             session_seconds = time.perf_counter() - started
             result = run_week_spark(paths["folder"], prep.WEEK, Settings(home=home, database_url=url),
-                                    champion=champion, master=MASTER)
+                                    champion=champion, master=MASTER, partitions=partitions_for(n))
             seconds = time.perf_counter() - started
             executor_cpu, executor_rss = _descendants_cpu()
             rows = _store_rows(url)
@@ -87,6 +105,8 @@ def spark_run(n: int, store: str) -> dict[str, Any]:
         "stages": stages,
         "engine": "spark",
         "master": MASTER,
+        "driver_memory": os.environ.get("FANPIN_SPARK_DRIVER_MEMORY", "4g"),
+        "submit_args": os.environ.get("PYSPARK_SUBMIT_ARGS"),
         "partitions": result["stages"].get("partitions"),
         "watchlist_size": result["watchlist_size"],
         "drift": result["stages"].get("drift"),
