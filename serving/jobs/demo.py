@@ -120,29 +120,20 @@ def earlier_weeks(last: str, n: int = EARLIER_WEEKS, back: int = YEAR_BACK) -> l
     return [str(Week.of(end - timedelta(weeks=k))) for k in range(n - 1, -1, -1)]
 
 
-def _publish(settings, county, todo: list[tuple[str, Any]]) -> list[dict[str, Any]]:
+def _publish(settings, county, todo: list[tuple[str, Any]], champion) -> list[dict[str, Any]]:
     """Run the weekly job for each (week, data folder) in order, the demo's officers checking each
-    week's audit draw; a ("history", day) step re-imports the history as known on that day."""
-    from serving.jobs.weekly import run_week
-    from serving.weekly.history import import_history
-
-    weeks = [w for w, _ in todo if w != "history"]
-    if not weeks:
-        return []
+    week's audit draw."""
     from features.progress import report
-    from serving.tracking import load_champion
+    from serving.jobs.weekly import run_week
 
-    champion = load_champion(settings)  # once, not once per week
     runs = []
-    for week, source in todo:
-        if week == "history":
-            import_history(county, settings.home, until=source)
-            continue
-        report(log, "weekly runs", len(runs), len(weeks), week)  # each run logs its own stages
+    for i, (week, source) in enumerate(todo):
+        report(log, "weekly runs", i, len(todo), week)  # each run logs its own stages
         result = run_week(source, week, settings, champion=champion, started_by="demo")
         _simulated_audit(settings, county, result)
         runs.append({k: result[k] for k in ("week", "households_scored", "watchlist_size", "drift_alerts")})
-    report(log, "weekly runs", len(weeks), len(weeks))
+    if todo:
+        report(log, "weekly runs", len(todo), len(todo))
     return runs
 
 
@@ -196,7 +187,7 @@ def run_demo(households: int, seed: int, weeks: int) -> dict[str, Any]:
     t = _step("3/5 每周任务 / weekly runs")
     earlier = earlier_weeks(demo_weeks[-1])
     before_recent = pd.Timestamp(week_monday(demo_weeks[0]) - timedelta(days=1))
-    todo: list[tuple[str, Any]] = []
+    year_back: list[tuple[str, Any]] = []
     history = load_history(home)
     if history is None:
         # What the registry knew the Sunday before the first week published a year back; those
@@ -205,16 +196,22 @@ def run_demo(households: int, seed: int, weeks: int) -> dict[str, Any]:
         from features.simulator.export import write_earlier_exports
 
         import_history(county, home, until=str(week_monday(earlier[0]) - timedelta(days=1)))
-        folders = write_earlier_exports(county, earlier, county / "earlier-exports")
-        todo += [(w, f) for w, f in zip(earlier, folders, strict=True)]
+        year_back = list(zip(earlier, write_earlier_exports(county, earlier, county / "earlier-exports"), strict=True))
     published = _published_weeks(settings)
-    if history is None or (history.as_of is not None and history.as_of < before_recent
-                           and not published & set(demo_weeks)):
-        # (also a demo stopped between the weeks a year back and its last weeks: the year between
-        # comes from the history, not from the next export alone)
-        todo.append(("history", str(before_recent.date())))
-    todo += [(w, county) for w in demo_weeks if w not in published]
-    runs = _publish(settings, county, todo)
+    # (also a demo stopped between the weeks a year back and its last weeks: the year between
+    # comes from the history, not from the next export alone)
+    reimport = history is None or (history.as_of is not None and history.as_of < before_recent
+                                   and not published & set(demo_weeks))
+    recent = [(w, county) for w in demo_weeks if w not in published]
+    champion = None
+    if year_back or recent:
+        from serving.tracking import load_champion
+
+        champion = load_champion(settings)  # once, not once per week
+    runs = _publish(settings, county, year_back, champion)
+    if reimport:
+        import_history(county, home, until=str(before_recent.date()))
+    runs += _publish(settings, county, recent, champion)
     for week in sorted(published & {*earlier, *demo_weeks}):
         stderr.print(f"{week} 已发布 / already published")
     timings["weekly"] = time.perf_counter() - t
