@@ -11,17 +11,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from features import vocabulary as voc
-from features.household_frame import FRAME_COLUMNS
+from features.model_features import CATEGORICAL_FEATURES, MODEL_FEATURES, NUMERIC_FEATURES
 
-# Coded household attributes the model sees as categories (fixed vocabularies from the contract).
-CATEGORICAL_FEATURES: dict[str, tuple[str, ...]] = {
-    "category": tuple(voc.HOUSEHOLD_CATEGORY),
-    "policy_status": tuple(voc.POLICY_STATUS),
-    "social_assistance": tuple(voc.SOCIAL_ASSISTANCE),
-}
-NUMERIC_FEATURES: tuple[str, ...] = tuple(FRAME_COLUMNS)
-MODEL_FEATURES: tuple[str, ...] = NUMERIC_FEATURES + tuple(CATEGORICAL_FEATURES)
+__all__ = ["CATEGORICAL_FEATURES", "MODEL_FEATURES", "NUMERIC_FEATURES", "FeatureBuilder"]
 
 
 def _as_float(col: pd.Series) -> np.ndarray:

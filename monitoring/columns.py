@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.transformer import CATEGORICAL_FEATURES
+from features.model_features import CATEGORICAL_FEATURES
 
 
 def is_categorical(name: str, series: pd.Series) -> bool:

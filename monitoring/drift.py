@@ -37,7 +37,7 @@ import pandas as pd
 
 from features.household_frame import FRAME_COLUMNS
 from features.json_safe import records
-from features.transformer import MODEL_FEATURES
+from features.model_features import MODEL_FEATURES
 from monitoring import sample as sampling
 from monitoring.alerts import build_alerts
 from monitoring.columns import as_numbers, finite_median, is_categorical

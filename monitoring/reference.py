@@ -16,8 +16,8 @@ import pandas as pd
 
 from features.frame_schema import REFERENCE_CONTEXT
 from features.household_frame import build_household_frame
+from features.model_features import MODEL_FEATURES
 from features.policy import Policy
-from features.transformer import MODEL_FEATURES
 from monitoring.sample import stratified_sample
 
 WEEK = pd.Timedelta(weeks=1)

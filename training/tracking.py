@@ -23,8 +23,8 @@ import pandas as pd
 from features.contract import sensitive_columns
 from features.household_frame import FRAME_COLUMNS
 from features.json_safe import plain
+from features.model_features import CATEGORICAL_FEATURES, MODEL_FEATURES
 from features.policy import Policy
-from features.transformer import CATEGORICAL_FEATURES, MODEL_FEATURES
 from models import metrics as mt
 from models.libraries import installed_versions
 from training import evaluate as ev

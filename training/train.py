@@ -26,9 +26,9 @@ import pandas as pd
 from features.frame_cost import frame_cost
 from features.frame_schema import REFERENCE_CONTEXT
 from features.household_frame import FRAME_COLUMNS
+from features.model_features import CATEGORICAL_FEATURES, MODEL_FEATURES
 from features.policy import Policy
 from features.progress import reporter
-from features.transformer import CATEGORICAL_FEATURES, MODEL_FEATURES
 from models.pipeline import DEFAULT_MONOTONE, RiskPipeline
 from models.sanity import check_probabilities
 from training import evaluate as ev

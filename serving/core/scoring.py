@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from features.model_features import MODEL_FEATURES
 from features.policy import Policy
 from features.rules import evaluate_rules
 from features.shocks import adjusted
-from features.transformer import MODEL_FEATURES
 from models.sanity import check_probabilities
 from serving.core.new_work import Followup, held, split_work
 from serving.core.watchlist import WatchlistConfig, select_watchlist

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from features.transformer import CATEGORICAL_FEATURES
+from features.model_features import CATEGORICAL_FEATURES
 from monitoring.columns import as_numbers, finite_mean, finite_median, is_categorical
 from monitoring.drift_settings import PREDICTION, Thresholds
 from monitoring.psi import psi, psi_band
