@@ -189,20 +189,44 @@ def registered_champion(small_county, tmp_path_factory):
 
     Returns the train result plus ``tracking_uri`` (pass it to subprocesses as MLFLOW_TRACKING_URI)
     and ``train_stderr`` (what the run wrote to its stderr, a pipe).
+
+    Why shared: the two xdist workers each trained it (45-60 s apiece, at the same time, at the
+    start of the suite). The first worker trains under a file lock in the session's common temp
+    folder; each worker then reads its own copy of the MLflow database (the weekly job logs its
+    field-evidence runs there, and two writers on one SQLite file wait on each other's locks).
+    The artifacts stay in the one shared folder: nothing writes to them after training.
     """
+    import json
+
+    from filelock import FileLock
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    shared = tmp_path_factory.getbasetemp().parent / "registry" if worker else tmp_path_factory.mktemp("registry")
+    shared.mkdir(exist_ok=True)
+    with FileLock(str(shared / "train.lock")):
+        done = shared / "train.json"
+        if not done.exists():
+            result = _train_champion(small_county, shared)
+            done.write_text(json.dumps(result, ensure_ascii=False))
+        result = json.loads(done.read_text())
+    own = tmp_path_factory.mktemp("registry-copy")
+    shutil.copyfile(shared / "mlflow.db", own / "mlflow.db")
+    return {**result, "tracking_uri": f"sqlite:///{own / 'mlflow.db'}"}
+
+
+def _train_champion(county: Path, folder: Path) -> dict:
     from tests.integration.weekly_cli import cli_env, run
 
-    tmp = tmp_path_factory.mktemp("registry")
-    uri = f"sqlite:///{tmp / 'mlflow.db'}"
-    config = tmp / "fast.yaml"
+    uri = f"sqlite:///{folder / 'mlflow.db'}"
+    config = folder / "fast.yaml"
     config.write_text(CLI_FAST_CONFIG)
-    env = cli_env(tmp / "home", None, MLFLOW_TRACKING_URI=uri)
+    env = cli_env(folder / "home", None, MLFLOW_TRACKING_URI=uri)
     logs: list[str] = []
-    result = run(["train", "--data", str(small_county), "--config", str(config)], env, logs, timeout=1800)
+    result = run(["train", "--data", str(county), "--config", str(config)], env, logs, timeout=1800)
     if result["alias"] != "champion":
         # The gates may keep a first small model a challenger; the weekly tests need a champion.
         run(["promote", "--version", str(result["model_version"]), "--reason", "tests"], env)
-    return {**result, "tracking_uri": uri, "train_stderr": logs[1]}
+    return {**result, "train_stderr": logs[1]}
 
 
 # -- simulator (issue 3) -------------------------------------------------------------------------
