@@ -35,6 +35,26 @@ LONG_UNITS = {
 }
 
 
+# Units that need the session's registered champion (tests/conftest.py): the first worker to ask
+# trains it while any other asking waits on its lock. So the two units handed out first must not
+# both need it, or the second worker sits idle for the whole training.
+NEEDS_REGISTERED_CHAMPION = ("tests/integration/test_eight_weeks.py", "tests/browser/",
+                             "tests/integration/test_weekly_kill.py", "tests/integration/test_weekly_kill_postgres.py",
+                             "tests/integration/test_progress_logs.py")
+
+
+def first_units(units: list[str]) -> list[str]:
+    """Longest first, then the second unit swapped for the longest one that does not wait for the
+    registered champion when the first two both would."""
+    ordered = sorted(units, key=lambda unit: -LONG_UNITS.get(unit, 0))
+    waits = [unit.startswith(NEEDS_REGISTERED_CHAMPION) for unit in ordered]
+    if len(ordered) > 2 and waits[0] and waits[1]:
+        free = next((i for i, w in enumerate(waits) if not w), None)
+        if free is not None:
+            ordered.insert(1, ordered.pop(free))
+    return ordered
+
+
 def unit_of(nodeid: str) -> str:
     """The work unit of a test: its file, or the shared-set-up group the file belongs to."""
     path = nodeid.split("::", 1)[0]
@@ -51,8 +71,8 @@ class SharedSetupScheduling(LoadFileScheduling):
 
     def _assign_work_unit(self, node) -> None:
         if not self._ordered:  # the queue is complete before the first unit leaves it
-            units = sorted(self.workqueue.items(), key=lambda unit: -LONG_UNITS.get(unit[0], 0))
+            units = dict(self.workqueue.items())
             self.workqueue.clear()
-            self.workqueue.update(units)
+            self.workqueue.update((unit, units[unit]) for unit in first_units(list(units)))
             self._ordered = True
         super()._assign_work_unit(node)
