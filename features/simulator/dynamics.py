@@ -299,7 +299,7 @@ def migrant_work(c: S.County, week: Week, age, rng, p: Parameters, rec) -> None:
     # a village's migrant network finds jobs and keeps them (places.py)
     village = h["village"][m["hh"]]
     network = c.v["network"][village]
-    stop_p = weekly(p.migrant_stop * np.exp(-0.25 * m["ethic"] - 0.2 * h["luck"][m["hh"]])) + shock
+    stop_p = weekly(p.migrant_stop * c.v["network_loss"][village] * np.exp(-0.25 * m["ethic"] - 0.2 * h["luck"][m["hh"]])) + shock
     lost = mig & able & (u[0] < stop_p)
     season = 3.0 if 7 <= week.iso_week <= 10 else (0.3 if week.iso_week in SPRING_FESTIVAL_WEEKS else 1.0)
     if week.year == 2020 and 4 <= week.iso_week <= 15:
