@@ -6,12 +6,9 @@ nothing else, so ``clean_name`` keeps the name and cuts ID-number and phone look
 in brackets and health or disability words; it also says whether it cut anything, so the case can
 be flagged for a clerk to correct the registry. Free text (case notes, a lead's source detail,
 feedback notes) is written for the office but read through the API by every role, so
-``mask_free_text`` applies the quarantine lines' content rules (``features.identifiers``) to it:
-no ID number whole, and no phone number.
-
-Free text gets the quarantine and flag lines' content rule (``features.identifiers.mask_identifiers``,
-as ``features.masking.shown`` applies it); names get ``clean_name``, which a quarantine line never
-needs (a name column is masked whole there).
+``mask_free_text`` applies the quarantine lines' content rule to it (``features.masking.shown``,
+the one place that rule lives): no ID number whole, no phone number, no long run of digits.
+Names get ``clean_name``, which a quarantine line never needs (a name column is masked whole there).
 """
 
 from __future__ import annotations
@@ -19,7 +16,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from features.identifiers import ID_NUMBER, PARTIAL_ID, PHONE, _replace, mask_identifiers
+from features.identifiers import ID_NUMBER, PARTIAL_ID, PHONE, _replace
+from features.masking import shown
 
 # Words that name an illness, a disability or a treatment (the health detail a notice must not
 # carry). A name never contains them in practice; when one does, a person checks the registry.
@@ -39,11 +37,12 @@ _LOOK_ALIKES = re.compile(f"{ID_NUMBER}|{PARTIAL_ID}|{PHONE}")
 
 
 def mask_free_text(text: str | None) -> str | None:
-    """Free text with every ID-number look-alike cut to its first 6 and last 4 characters and
-    every phone look-alike starred out, as in the quarantine lines. Full-width digits count."""
+    """Free text with every ID-number look-alike cut to its first 6 and last 4 characters, every
+    phone look-alike and every run of 12+ digits starred out, as in the quarantine lines.
+    Full-width digits count."""
     if not text:
         return text
-    return mask_identifiers(text)  # the quarantine lines' content rule (``features.masking``)
+    return shown(text)
 
 
 def clean_name(text: str | None) -> tuple[str, bool]:

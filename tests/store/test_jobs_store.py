@@ -120,3 +120,21 @@ def test_the_matured_list_is_read_as_it_was_published(store_url, tmp_path, small
     # A week with nothing published a year before falls back to the backtest.
     assert matured_table(SimpleNamespace(**{**vars(job), "cutoff": job.cutoff + pd.Timedelta(weeks=1)}), tables)[1] \
         == "backtest"
+
+
+def test_a_failed_runs_error_is_masked_before_it_is_cut(store_url, tmp_path):
+    """An error quoting an ID number across the 500-character cut, and a phone: neither is stored."""
+    from serving.settings import Settings
+    from serving.store import models as m
+    from serving.store import publishing as pub
+    from serving.store.database import get_engine, upgrade
+
+    engine = get_engine(Settings(home=tmp_path / "home", database_url=store_url))
+    upgrade(engine)
+    run_id = pub.start_run(engine, "2024-W45", started_by="test")
+    error = "电话13912345678 " + "x" * 470 + " 431128196306195294 in column 收入"
+    pub.fail_run(engine, run_id, error)
+    with engine.connect() as conn:
+        stored = conn.execute(select(m.Run.stages).where(m.Run.id == run_id)).scalar_one()["error"]
+    assert "13912345678" not in stored and "1963061952" not in stored and "4311281963" not in stored, stored
+    assert stored.startswith("电话***********") and len(stored) <= 501
