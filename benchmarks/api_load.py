@@ -246,13 +246,15 @@ def stop_server(proc: subprocess.Popen) -> None:
 def measure(base: str, username: str, password: str, *, week: str | None = None, clients: int = 20,
             seconds: float = 20.0, requests: int = 4000) -> dict:
     """Household detail, the JSON watch list and the web watch-list page, one after another."""
-    token = httpx.post(f"{base}/api/v1/auth/token", data={"username": username, "password": password}).json()
+    # The first reads of a cold server on a loaded machine take seconds (httpx's default timeout is 5 s).
+    token = httpx.post(f"{base}/api/v1/auth/token", data={"username": username, "password": password},
+                       timeout=120).json()
     api = {"Authorization": f"Bearer {token['access_token']}"}
-    weeks = httpx.get(f"{base}/api/v1/weeks", headers=api).json()
+    weeks = httpx.get(f"{base}/api/v1/weeks", headers=api, timeout=120).json()
     if not weeks:
         raise SystemExit("no published week: run `fanpin weekly` first")
     week = week or weeks[0]["week"]
-    first = httpx.get(f"{base}/api/v1/weeks/{week}/watchlist", params={"limit": 500}, headers=api).json()
+    first = httpx.get(f"{base}/api/v1/weeks/{week}/watchlist", params={"limit": 500}, headers=api, timeout=120).json()
     ids = [i["household_id"] for i in first["items"]]
     total = int(first.get("total") or len(ids))
     pages = max(1, total // 50)
@@ -260,15 +262,14 @@ def measure(base: str, username: str, password: str, *, week: str | None = None,
     listing = [f"/api/v1/weeks/{week}/watchlist?limit=50&offset={50 * p}" for p in range(pages)]
     web = {"Cookie": web_cookie(base, username, password)}
     page = [f"/watchlist?week={week}&page={p + 1}" for p in range(pages)]
-    # Warm up: the first reads of each worker process load the per-run caches.
-    with httpx.Client(base_url=base, timeout=60) as client:
-        for path in detail[:200]:
-            client.get(path, headers=api)
-        for path in page[:20]:
-            client.get(path, headers=web)
     runs = [("GET /api/v1/households/{id}", api, detail),
             ("GET /api/v1/weeks/{week}/watchlist", api, listing),
             ("GET /watchlist (web page)", web, page)]
+    # Warm up: the first reads of each worker process load the per-run caches (township blobs, a
+    # household's kept answer). The same load for half the time, over as many connections, so
+    # every worker process gets its share (one client's keep-alive connection reaches one worker).
+    for name, headers, paths in runs:
+        load(base, name, headers, paths, clients=clients, seconds=max(1.0, seconds / 2), requests=requests)
     return {"week": week, "households": len(ids), "watchlist": total,
             "endpoints": [load(base, name, headers, paths, clients=clients, seconds=seconds, requests=requests)
                           for name, headers, paths in runs]}

@@ -49,6 +49,7 @@ def main() -> None:
     parser.add_argument("--share", type=float, action="append")
     parser.add_argument("--max-weight", type=float, default=None)
     parser.add_argument("--replicates", type=int, default=200)
+    parser.add_argument("--carry-quarter", action="store_true")
     args = parser.parse_args()
     started = time.perf_counter()
     tables, _ = read_history(args.county)
@@ -60,7 +61,7 @@ def main() -> None:
     for share in args.share or [0.015]:
         t = time.perf_counter()
         figures = compare_audit_training(tables, policy, config, truth, share=share, max_weight=args.max_weight,
-                                         replicates=args.replicates, rows=rows)
+                                         replicates=args.replicates, rows=rows, carry_quarter=args.carry_quarter)
         print(json.dumps({"share": share, "seconds": round(time.perf_counter() - t, 1), **figures},
                          ensure_ascii=False, default=str), flush=True)
 

@@ -37,6 +37,26 @@ def store_bytes(engine) -> int:
             "WHERE c.relkind = 'r' AND n.nspname = current_schema()")).scalar_one())
 
 
+def table_bytes(engine) -> dict[str, int]:
+    """Bytes per table on disk now, indexes and TOAST included (PostgreSQL; SQLite's dbstat
+    virtual table when the build has it, else empty): which table a week's growth goes to."""
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            try:
+                rows = conn.execute(text("SELECT coalesce(m.tbl_name, d.name), sum(d.pgsize) FROM dbstat d "
+                                         "LEFT JOIN sqlite_master m ON m.name = d.name GROUP BY 1")).all()
+            except Exception:  # built without SQLITE_ENABLE_DBSTAT_VTAB
+                return {}
+        else:
+            rows = conn.execute(text(
+                "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.relkind = 'r' AND n.nspname = current_schema()")).all()
+    return {str(name): int(size) for name, size in rows if size}
+
+
 def project_year(first: float, growth: float) -> dict[str, float]:
     """GB a year (the first week plus 51 weeks of growth) for each size of ``YEAR_FOR``."""
     return {f"{n:,}": round(n * (first + 51 * growth) / 1e9, 2) for n in YEAR_FOR}
@@ -96,12 +116,13 @@ def growth_run(n: int, kind: str = "sqlite") -> dict[str, Any]:
             settings = Settings(home=home, database_url=url)
             import_history(folder, settings.ensure_home(), until=week_cutoff(weeks[0]) - pd.Timedelta(days=7))
             engine = get_engine(settings)
-            sizes, scored, seconds = [], [], []
+            sizes, scored, seconds, tables = [], [], [], []
             started = time.perf_counter()
             for week in weeks:
                 result = run_week(folder, week, settings, champion=champion)
                 engine.dispose()  # the SQLite WAL is checkpointed when the last connection closes
                 sizes.append(store_bytes(engine))
+                tables.append(table_bytes(engine))
                 scored.append(result["households_scored"])
                 seconds.append(result["seconds"])
             total = time.perf_counter() - started
@@ -113,6 +134,9 @@ def growth_run(n: int, kind: str = "sqlite") -> dict[str, Any]:
     first = sizes[0] / scored[0]
     growth = [(b - a) / h for a, b, h in zip(sizes, sizes[1:], scored[1:], strict=False)]
     later = sum(growth) / len(growth)
+    # Per table, bytes per household and later week (the mean over weeks 2-12).
+    names = sorted({t for sizes_now in tables for t in sizes_now})
+    by_table = {t: round((tables[-1].get(t, 0) - tables[0].get(t, 0)) / sum(scored[1:]), 1) for t in names}
     return {
         "households": households,
         "seconds": total,
@@ -124,4 +148,5 @@ def growth_run(n: int, kind: str = "sqlite") -> dict[str, Any]:
         "growth_per_week_bytes_per_household": [round(g, 1) for g in growth],
         "week_seconds": seconds,
         "year_gb": project_year(first, later),
+        "growth_by_table_bytes_per_household_week": {t: b for t, b in by_table.items() if b},
     }

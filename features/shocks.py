@@ -31,6 +31,9 @@ class ShockRule:
         level: ``township`` or ``village``.
         min_households: smaller areas never declare a shock (a few events would be a large rate).
         horizon_weeks: how long after its onset a past shock's entries are counted (learning).
+        dated: ``recorded`` counts an event in the week it reached the registry (what was known
+            at a cutoff: the weekly job); ``event`` in the week it happened (hindsight: training's
+            shock township-years).
     """
 
     weeks: int = 4
@@ -38,6 +41,12 @@ class ShockRule:
     level: str = "township"
     min_households: int = 30
     horizon_weeks: int = 13
+    dated: str = "recorded"
+
+
+# The two rules of the project, one definition (``weekly_disasters``):
+WEEKLY_RULE = ShockRule()  # the weekly job's detector: recorded by the cutoff, 4 weeks, 10 per 100
+TRAINING_RULE = ShockRule(weeks=13, per_100=20.0, min_households=1, dated="event")  # shock township-years
 
 
 def _area_of(tables: dict[str, pd.DataFrame], level: str) -> pd.Series:
@@ -50,26 +59,60 @@ def area_households(tables: dict[str, pd.DataFrame], level: str = "township") ->
     return _area_of(tables, level).value_counts().sort_index()
 
 
-def disaster_records(tables: dict[str, pd.DataFrame], level: str = "township") -> pd.DataFrame:
-    """Disaster events with the area of their household and the day they were recorded
-    (``recorded_at`` when the export has it, else the event date)."""
+def disaster_records(tables: dict[str, pd.DataFrame], level: str = "township", dated: str = "recorded") -> pd.DataFrame:
+    """Disaster events with the area of their household and the day that counts: ``recorded``
+    (``recorded_at`` when the export has it, else the event date) or ``event`` (the event date)."""
     events = tables["events"]
     hit = events.loc[events["event_type"].isin(DISASTER_EVENTS)]
-    recorded = pd.to_datetime(hit["recorded_at"] if "recorded_at" in hit.columns else hit["event_date"])
-    recorded = recorded.fillna(pd.to_datetime(hit["event_date"]))
+    day = pd.to_datetime(hit["event_date"])
+    if dated == "recorded" and "recorded_at" in hit.columns:
+        day = pd.to_datetime(hit["recorded_at"]).fillna(day)
+    elif dated not in ("recorded", "event"):
+        raise ValueError(f"ShockRule.dated must be 'recorded' or 'event', not {dated!r}")
     area = hit["household_id"].map(_area_of(tables, level))
     out = pd.DataFrame({"household_id": hit["household_id"].to_numpy(), "area": area.to_numpy(),
-                        "recorded": recorded.to_numpy()})
+                        "recorded": day.to_numpy()})
     return out.dropna(subset=["area"])
 
 
-def recent_shock(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, rule: ShockRule = ShockRule(),
+def weekly_disasters(tables: dict[str, pd.DataFrame], rule: ShockRule = WEEKLY_RULE, *,
+                     until: pd.Timestamp | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The one shock definition: (events per ISO week and area, events per 100 of the area's
+    households in the ``rule.weeks`` weeks ending with each week).
+
+    Rows are ISO weeks labelled by their Monday, every week from the first record to the last
+    (or to the week ending by ``until``); columns are areas. An area is over the rule in a week
+    when its rate reaches ``rule.per_100`` and it has at least ``rule.min_households``
+    households (``over_rule``). Both frames are empty when there is no record.
+    """
+    records = disaster_records(tables, rule.level, rule.dated)
+    if records.empty:
+        return pd.DataFrame(), pd.DataFrame()
+    monday = records["recorded"].dt.normalize() - pd.to_timedelta(records["recorded"].dt.dayofweek, "D")
+    counts = records.assign(week=monday).groupby(["week", "area"]).size().unstack(fill_value=0)
+    last = counts.index.max() if until is None else pd.Timestamp(until) - pd.Timedelta(days=6)
+    full = pd.date_range(counts.index.min(), max(last, counts.index.min()), freq="7D")
+    counts = counts.reindex(full, fill_value=0)
+    if until is not None:
+        counts = counts.loc[counts.index <= last]
+    households = area_households(tables, rule.level).reindex(counts.columns)
+    rate = counts.rolling(rule.weeks, min_periods=1).sum() * 100 / households.to_numpy()
+    return counts, rate
+
+
+def over_rule(tables: dict[str, pd.DataFrame], rate: pd.DataFrame, rule: ShockRule) -> pd.DataFrame:
+    """Which area-weeks of ``weekly_disasters``' rate declare a shock under ``rule``."""
+    big = area_households(tables, rule.level).reindex(rate.columns).fillna(0).to_numpy() >= rule.min_households
+    return (rate >= rule.per_100) & big
+
+
+def recent_shock(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, rule: ShockRule = WEEKLY_RULE,
                  records: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per area at ``cutoff``: households, disaster events and households hit in the last
     ``rule.weeks`` weeks, events per 100 households, share of households hit, and ``shock``
     (the rule's verdict). Sorted by events per 100, highest first."""
     cutoff = pd.Timestamp(cutoff)
-    records = disaster_records(tables, rule.level) if records is None else records
+    records = disaster_records(tables, rule.level, rule.dated) if records is None else records
     start = cutoff - rule.weeks * WEEK
     window = records[(records["recorded"] > start) & (records["recorded"] <= cutoff + pd.Timedelta(days=1))]
     households = area_households(tables, rule.level)
@@ -83,30 +126,20 @@ def recent_shock(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, rule: Sh
     return out.sort_values(["per_100"], ascending=False).reset_index()
 
 
-def shock_onsets(tables: dict[str, pd.DataFrame], rule: ShockRule = ShockRule(), *,
+def shock_onsets(tables: dict[str, pd.DataFrame], rule: ShockRule = WEEKLY_RULE, *,
                  until: pd.Timestamp | None = None) -> pd.DataFrame:
     """Past shocks: the first Sunday each area crossed the rule (a new shock needs the area to
     have been below it for ``rule.horizon_weeks`` weeks). Columns: area, onset, per_100."""
-    records = disaster_records(tables, rule.level)
     columns = ["area", "onset", "per_100"]
-    if records.empty:
+    _, rate = weekly_disasters(tables, rule, until=until)
+    if rate.empty:
         return pd.DataFrame(columns=columns)
-    households = area_households(tables, rule.level)
-    sunday = records["recorded"].dt.normalize() + pd.to_timedelta((6 - records["recorded"].dt.dayofweek) % 7, "D")
-    counts = records.assign(week=sunday).groupby(["week", "area"]).size().unstack(fill_value=0)
-    last = counts.index.max() if until is None else pd.Timestamp(until)
-    full = pd.date_range(counts.index.min(), max(last, counts.index.min()), freq="7D")
-    counts = counts.reindex(full, fill_value=0)
-    if until is not None:
-        counts = counts.loc[counts.index <= last]
-    rate = counts.rolling(rule.weeks, min_periods=1).sum() * 100 / households.reindex(counts.columns).to_numpy()
-    big = households.reindex(counts.columns).to_numpy() >= rule.min_households
+    rate.index = rate.index + pd.Timedelta(days=6)  # a week is known on its Sunday
+    over = over_rule(tables, rate, rule)
     rows = []
-    for j, area in enumerate(rate.columns):
-        if not big[j]:
-            continue
-        over = rate[area].to_numpy() >= rule.per_100
-        crossed = over & ~np.concatenate([[False], over[:-1]])  # from below the rule to above it
+    for area in rate.columns:
+        flag = over[area].to_numpy()
+        crossed = flag & ~np.concatenate([[False], flag[:-1]])  # from below the rule to above it
         rows += [{"area": area, "onset": rate.index[i], "per_100": round(float(rate[area].iloc[i]), 2)}
                  for i in np.flatnonzero(crossed)]
     out = pd.DataFrame(rows, columns=columns)
@@ -127,7 +160,7 @@ def _separated(onsets: pd.DataFrame, weeks: int) -> pd.DataFrame:
     return onsets.loc[sorted(keep)].sort_values(["onset", "area"]).reset_index(drop=True)
 
 
-def learned_offset(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, rule: ShockRule = ShockRule(), *,
+def learned_offset(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, rule: ShockRule = WEEKLY_RULE, *,
                    prior: float = 5.0) -> dict:
     """The shock adjustment learned from past shocks whose outcome window ended by ``cutoff``.
 

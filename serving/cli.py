@@ -52,6 +52,7 @@ def _before_every_command() -> None:
 
 # Commands: one import and one registration line each (imports are light; heavy ones are inside).
 from serving.commands import db, feedback, history, users  # noqa: E402
+from serving.commands.capacity_move import capacity_move  # noqa: E402
 from serving.commands.cases import cases  # noqa: E402
 from serving.commands.contract_doc import contract_doc  # noqa: E402
 from serving.commands.demo import demo  # noqa: E402
@@ -84,6 +85,7 @@ app.command("visit-sheets")(visit_sheets)
 app.command("demo")(demo)
 app.command("mlflow-ui")(mlflow_ui)
 app.command("cases")(cases)
+app.command("capacity-move")(capacity_move)
 app.command("simulate-officers")(simulate_officers)
 app.add_typer(history.app, name="history")
 app.add_typer(users.app, name="users")

@@ -24,7 +24,7 @@ from training.split import configured_split
 def compare_audit_training(tables: dict[str, pd.DataFrame], policy: Policy, config: dict[str, Any],
                            truth: pd.DataFrame, *, share: float = 0.015, seed: int = 0,
                            max_weight: float | None = None, replicates: int = 200,
-                           rows: dict[str, pd.DataFrame] | None = None) -> dict[str, Any]:
+                           rows: dict[str, pd.DataFrame] | None = None, carry_quarter: bool = False) -> dict[str, Any]:
     """Fit the entry-only and the audit-weighted model and judge both on both targets.
 
     Args:
@@ -49,12 +49,14 @@ def compare_audit_training(tables: dict[str, pd.DataFrame], policy: Policy, conf
             train, y, calib, calib[LABEL].to_numpy(), sample_weight=weight)
 
     entry_only = fit(train[LABEL].to_numpy(), None)
-    y_audit, weight, audited = audit_targets(train, truth, horizon, share=share, seed=seed, max_weight=max_weight)
+    y_audit, weight, audited = audit_targets(train, truth, horizon, share=share, seed=seed, max_weight=max_weight,
+                                             carry_quarter=carry_quarter)
     audit_weighted = fit(y_audit, weight)
     scores = {"entry_only": entry_only.predict_proba(test)[:, 1], "audit_weighted": audit_weighted.predict_proba(test)[:, 1]}
     figures = hardship_figures(test, scores, truth, horizon, capacity=float(config["capacity"]),
                                replicates=replicates, seed=int(model_cfg["random_state"]))
-    figures["audit"] = {"share": share, "seed": seed, "max_weight": max_weight, "audited_rows": int(audited.sum()),
+    figures["audit"] = {"share": share, "seed": seed, "max_weight": max_weight, "carry_quarter": carry_quarter,
+                        "audited_rows": int(audited.sum()),
                         "audited_hardship_labels": int((y_audit.astype(bool) & ~train[LABEL].to_numpy().astype(bool)).sum()),
                         "train_rows": len(train), "test_rows": len(test)}
     return figures

@@ -78,14 +78,17 @@ def hardship_figures(test: pd.DataFrame, scores: dict[str, np.ndarray], truth: p
 
 
 def audit_targets(rows: pd.DataFrame, truth: pd.DataFrame, horizon_weeks: int, *, share: float = 0.015,
-                  seed: int = 0, max_weight: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                  seed: int = 0, max_weight: float | None = None,
+                  carry_quarter: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(label, weight, audited) for training on entry OR audit-confirmed hardship.
 
     At the first cutoff of each quarter among ``rows``, a stratified random sample (``share`` of
     each township's rows that did not enter) is audited, as the weekly job's audit samples the
     households on no list; an audited row's label is 1 when it entered or fell into hardship, and
     its weight is the inverse of its sampling probability (capped at ``max_weight`` when given).
-    Every other row keeps its entry label and weight 1.
+    Every other row keeps its entry label and weight 1. ``carry_quarter``: an audited household's
+    finding also labels (with the same weight) its other rows of that quarter that did not enter:
+    the officers know it for the quarter, and its window overlaps theirs by 44-48 of 52 weeks.
     """
     y = rows[LABEL].to_numpy().astype(np.int8).copy()
     weight = np.ones(len(rows), dtype="float64")
@@ -102,6 +105,16 @@ def audit_targets(rows: pd.DataFrame, truth: pd.DataFrame, horizon_weeks: int, *
         w = rows["household_id"].iloc[idx].map(sample["weight"]).to_numpy(dtype="float64")
         weight[idx] = w if max_weight is None else np.minimum(w, max_weight)
     hard = in_hardship(truth, rows.iloc[np.flatnonzero(audited)][["household_id", "cutoff"]], horizon_weeks).astype(bool)
+    if carry_quarter and audited.any():
+        quarter = pd.Series(pd.to_datetime(rows["cutoff"]).map(quarter_of).to_numpy())
+        key = rows["household_id"].astype(str).to_numpy() + "|" + quarter.to_numpy()
+        found = dict(zip(key[audited], zip(hard, weight[audited], strict=True), strict=True))
+        carry = ~audited & (y == 0) & pd.Series(key).isin(found).to_numpy()
+        idx = np.flatnonzero(carry)
+        weight[idx] = [found[k][1] for k in key[idx]]
+        y[idx[[found[k][0] for k in key[idx]]]] = 1
+        y[np.flatnonzero(audited)[hard]] = 1
+        return y, weight, audited | carry
     y[np.flatnonzero(audited)[hard]] = 1
     return y, weight, audited
 

@@ -42,6 +42,8 @@ from training.hidden_hardship import hidden_hardship_json
 from training.rolling import Backtest, backtest_splits, outcome_window, run_backtest, year_label
 from training.served_check import holdout_check
 from training.served_list import served_list_figures
+from training.shock_backtests import for_training as shock_backtests_for
+from training.shock_backtests import shock_backtests_json
 from training.shocks import shock_township_years
 from training.split import TimeSplit, configured_split, served_split
 from training.staleness import staleness_curve
@@ -98,6 +100,7 @@ class TrainingResult:
     holdout_frame: pd.DataFrame = field(default_factory=pd.DataFrame)
     # The weekly list rule (criteria + township capacity) on the pooled normal rows (training.served_list).
     served_list: dict[str, Any] = field(default_factory=dict)
+    shock_backtests: list[dict[str, Any]] = field(default_factory=list)  # training.shock_backtests
 
 
 def importance_table(model: RiskPipeline, frame: pd.DataFrame) -> pd.DataFrame:
@@ -218,6 +221,7 @@ def fit_and_evaluate(
                             flags=lambda f: {"no_criterion": (none := no_criterion(f, policy)), "criterion": ~none},
                             capacity=float(config["capacity"]), replicates=int(config["bootstrap"]["replicates"]),
                             seed=seed, progress=progress)
+    shock_bt = shock_backtests_for(tables, policy, rows, cutoffs, procedure, config, data_end=end, workers=workers)
     served_list = served_list_figures(backtest.frame, {"model": backtest.scores["model"],
                                                        "rules": backtest.scores["rules"]}, config)
     clock["backtest"] = time.perf_counter()
@@ -308,6 +312,7 @@ def fit_and_evaluate(
         test_scores=scores, best_params=best, counts=counts, seconds=seconds, served=served_info,
         intervals=intervals, calibration=calibration, feature_value=value, staleness=staleness,
         backtest=backtest, holdout=holdout, holdout_frame=holdout_rows, served_list=served_list,
+        shock_backtests=shock_bt,
     )
 
 
@@ -347,4 +352,5 @@ def train_county(
         user=user, started=started, extra_tags={"point_in_time_basis": point_in_time},
     )
     return {**county_json(result, logged, model_name, started), "point_in_time_basis": point_in_time,
-            **hidden_hardship_json(result, county_data.read_hardship(data_dir), logged["run_id"])}
+            **hidden_hardship_json(result, county_data.read_hardship(data_dir), logged["run_id"]),
+            **shock_backtests_json(result.shock_backtests, logged["run_id"])}

@@ -16,6 +16,7 @@ from features.simulator import state as S
 from features.simulator.calendar import Week, day_number, from_day, weeks_between
 from features.simulator.history import Recorder
 from features.simulator.parameters import Parameters
+from features.simulator.planned_floods import check_floods
 from features.simulator.population import build_county
 from features.simulator.step import advance, prepare
 
@@ -120,6 +121,7 @@ def simulate_county(
         raise ValueError("the period must hold at least two full weeks")
     start_day = day_number(start)
     c = build_county(n_households, start_day, rng["population"], spare=0.3, spare_households=0.15)
+    check_floods(p.planned_floods, c.township_names)
     prepare(c, weeks[0], rng["population"], p)
     rec = Recorder(c, start_day, rng["recorder"])
     if cutoffs is None:
@@ -161,11 +163,12 @@ def simulate_county(
     oracle = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
         {"household_id": [], "cutoff": [], "true_risk": [], "entered_within_52_weeks": []})
     latent = latent_traits(c, ids)
-    return CountyRun(tables, weeks, c, ids, oracle, latent, entries,
-                     {"households": n_households, "seed": seed, "start": str(start),
-                      "end": str(end), "oracle_sample": oracle_sample,
-                      "oracle_replicas": oracle_replicas,
-                      "cutoffs": [str(from_day(weeks[k].sunday)) for k in sorted(snapshots)]},
+    parameters = {"households": n_households, "seed": seed, "start": str(start), "end": str(end),
+                  "oracle_sample": oracle_sample, "oracle_replicas": oracle_replicas,
+                  "cutoffs": [str(from_day(weeks[k].sunday)) for k in sorted(snapshots)]}
+    if p.planned_floods:  # recorded only when used: a default county's truth stays byte-identical
+        parameters["planned_floods"] = [f.as_dict() for f in p.planned_floods]
+    return CountyRun(tables, weeks, c, ids, oracle, latent, entries, parameters,
                      np.concatenate(rec.lead_weeks) if rec.lead_weeks else np.zeros(0, np.int64),
                      recording_summary(rec), rec.hardship_table(ids))
 

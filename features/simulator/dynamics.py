@@ -13,6 +13,7 @@ from features.simulator import state as S
 from features.simulator.calendar import Week
 from features.simulator.parameters import Parameters
 from features.simulator.places import township_flood_rate
+from features.simulator.planned_floods import flooded_villages
 
 SPRING_FESTIVAL_WEEKS = (3, 4, 5, 6)  # migrants are home, earning nothing
 
@@ -353,7 +354,8 @@ def disasters(c: S.County, week: Week, rng, p: Parameters, rec) -> None:
     H = c.n_households
     flood_season = 20 <= week.iso_week <= 36
     drought_season = 26 <= week.iso_week <= 40
-    if not (flood_season or drought_season):
+    planned = flooded_villages(v["township"], c.township_names, week.monday, p.planned_floods)
+    if not (flood_season or drought_season or planned is not None):
         return
     u = rng.random((3, n_v))
     flood = np.zeros(n_v, bool)
@@ -363,6 +365,8 @@ def disasters(c: S.County, week: Week, rng, p: Parameters, rec) -> None:
         exposure = township_flood_rate(v, c.n_townships)
         big = rng.random(c.n_townships) < weekly(p.township_flood_rate * exposure * 52 / 17)
         flood |= big[v["township"]]
+    if planned is not None:
+        flood |= planned
     if drought_season:
         drought = u[1] < weekly(p.drought_rate * v["drought_risk"] * 52 / 15)
     if not (flood.any() or drought.any()):

@@ -80,6 +80,8 @@ class Parameters:
     flood_rate: float = 0.05
     drought_rate: float = 0.03
     township_flood_rate: float = 0.012
+    # scenario floods written into the history (features.simulator.planned_floods; default none)
+    planned_floods: tuple = ()
     # --- monitoring ---
     discovery_department: float = 0.22  # per week within 6 weeks of a pushed shock event
     discovery_cadre: float = 0.005

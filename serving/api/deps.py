@@ -46,6 +46,21 @@ def published_week(session: Session, week: str | None) -> tuple[Week, int]:
     return found
 
 
+def published_week_of(published: list[tuple[Week, int]], week: str | None) -> tuple[Week, int]:
+    """``published_week`` over the published weeks already read ([(week, run)] newest first)."""
+    if week is not None and not re.match(WEEK_PATTERN, week):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, WEEK_NOT_FOUND)
+    if week is None:
+        if not published:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, WEEK_NOT_FOUND)
+        return published[0]
+    asked = Week.parse(week)
+    for label, run_id in published:
+        if label == asked:
+            return label, run_id
+    raise HTTPException(status.HTTP_404_NOT_FOUND, WEEK_NOT_FOUND)
+
+
 WeekPath = Annotated[str, Path(pattern=WEEK_PATTERN, description="ISO week, e.g. 2025-W48",
                                examples=["2025-W48"])]
 

@@ -16,8 +16,11 @@ log = logging.getLogger(__name__)
 
 def simulate_folder(out: Path, households: int, seed: int, start: date, end: date,
                     scenario: str = "baseline", scenario_week: Week | None = None,
-                    oracle_sample: int = 2000, oracle_replicas: int = 60) -> dict[str, Any]:
+                    oracle_sample: int = 2000, oracle_replicas: int = 60,
+                    floods: tuple = ()) -> dict[str, Any]:
     """Simulate the county and write it to ``out``; returns the realism summary.
+
+    ``floods``: scenario floods written into the history (``PlannedFlood``; default none).
 
     The simulator logs how far it is (``features.progress``); the CLI shows it.
     """
@@ -26,7 +29,10 @@ def simulate_folder(out: Path, households: int, seed: int, start: date, end: dat
     if scenario not in SCENARIOS:
         raise ValueError(f"unknown scenario {scenario!r} ({', '.join(SCENARIOS)})")
     t0, cpu0 = time.perf_counter(), time.process_time()
-    run = simulate_county(households, seed, start, end, oracle_sample=oracle_sample, oracle_replicas=oracle_replicas)
+    from features.simulator.parameters import Parameters
+
+    run = simulate_county(households, seed, start, end, oracle_sample=oracle_sample, oracle_replicas=oracle_replicas,
+                          params=Parameters(planned_floods=tuple(floods)) if floods else None)
     log.info("writing the county folder %s", out)
     summary = summarise(run)
     scn = write_county(run, out, summary, scenario, scenario_week)

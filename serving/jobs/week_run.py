@@ -156,7 +156,8 @@ def prepare_job(data_dir: str | Path, week: Week, settings: Settings, champion=N
     upgrade(engine)
     from serving.store.followup import with_stored_capacities
 
-    config = with_stored_capacities(engine, config)  # an admin's capacities over the file's
+    # an admin's capacities over the file's, and the shock capacity moves the county confirmed
+    config = with_stored_capacities(engine, config, week)
     if champion is None:
         from serving.tracking import load_champion
 

@@ -76,7 +76,8 @@ def week_findings(stages: dict[str, Any]) -> dict[str, Any]:
     return {"shock": {"areas": [{k: a[k] for k in ("area", "events", "hit_share", "per_100", "statement_zh",
                                                    "statement_en")} for a in shock.get("areas", [])],
                       "adjustment": (shock.get("adjustment") or {}).get("offset"),
-                      "proposals": shock.get("proposals", [])},
+                      "proposals": shock.get("proposals", []),
+                      "capacity_moves_in_force": stages.get("capacity_moves") or {}},
             "audit_sample": summary(stages.get("audit")),
             "hidden_hardship_share": (stages.get("audit") or {}).get("estimate")}
 
@@ -108,6 +109,7 @@ def run_week(data_dir: str | Path, week: Week | str, settings: Settings, *, cham
     from serving.store import drift_samples, rows
     from serving.store import models as m
     from serving.store import publishing as pub
+    from serving.store.capacity_moves import moves_in_force
     from serving.store.database import EncodedJSON
     from serving.store.followup import read_followup
     from serving.store.week_documents import EXPLANATION, RULE_TRIGGERS, DocumentWriter
@@ -146,7 +148,11 @@ def run_week(data_dir: str | Path, week: Week | str, settings: Settings, *, cham
         warning_counts, warned = stage_department_warnings(engine, run_id, history.tables, cutoff, policy, settings)
         followup = replace(read_followup(engine, week, cutoff.date(), job.config), warned=warned)
 
-        offsets, stages["shock"] = shock_response(history.tables, cutoff, frame, settings, job.config)
+        offsets, stages["shock"] = shock_response(history.tables, cutoff, frame, settings, job.config,
+                                                  risk=lambda: champion.model.predict_proba(frame)[:, 1])
+        # the confirmed capacity moves in force, and the capacities this week's list used for them
+        stages["capacity_moves"] = {t: {"change": d, "capacity": job.config.capacity(t)}
+                                    for t, d in moves_in_force(engine, week).items()}
         week_scores = score_week(frame, champion.model, policy, job.config, previous, stage=say, followup=followup,
                                  offset=offsets)
         scored, rules, listed = week_scores.scored, week_scores.rules, week_scores.listed

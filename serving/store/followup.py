@@ -32,9 +32,17 @@ def capacities(engine: Engine) -> dict[str, int]:
     return {t: int(c) for t, c in rows}
 
 
-def with_stored_capacities(engine: Engine, config: WatchlistConfig) -> WatchlistConfig:
-    """``config`` with the capacities set on the admin page over the file's."""
-    return replace(config, townships={**config.townships, **capacities(engine)})
+def with_stored_capacities(engine: Engine, config: WatchlistConfig, week: Week | None = None) -> WatchlistConfig:
+    """``config`` with the capacities set on the admin page over the file's, and for ``week`` the
+    confirmed shock capacity moves in force (``serving.store.capacity_moves``; never below 0)."""
+    townships = {**config.townships, **capacities(engine)}
+    if week is not None:
+        from serving.store.capacity_moves import moves_in_force
+
+        for township, change in moves_in_force(engine, week).items():
+            base = townships.get(township, config.default_capacity)
+            townships[township] = max(0, int(base) + change)
+    return replace(config, townships=townships)
 
 
 def read_followup(engine: Engine, week: Week, cutoff: date, config: WatchlistConfig) -> Followup:
@@ -96,7 +104,15 @@ def week_work(session: Session, run_id: int, township: str | None = None) -> dic
 
 
 def work_summary(session: Session, run_id: int, township: str | None = None) -> dict:
-    """The run's new / known / held counts and the held back by why, within a township."""
+    """The run's new / known / held counts and the held back by why, within a township (a copy:
+    the summary of a published run is worked out once per process)."""
+    import copy
+
+    return copy.deepcopy(_work_summary(session, run_id, township))
+
+
+@per_run(1024)
+def _work_summary(session: Session, run_id: int, township: str | None) -> dict:
     import pandas as pd
 
     from serving.core.new_work import work_counts

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from features.weeks import Week
 from serving.store import models as m
-from serving.store import week_documents, week_inputs
+from serving.store import versions, week_documents, week_inputs
 from serving.store.run_cache import per_run
 
 SORTABLE = {
@@ -41,14 +41,11 @@ _FLAG_COLUMNS = {"new": m.Score.flag_new, "rising": m.Score.flag_rising, "rule_t
 # so a request only binds values (building SQLAlchemy expressions costs more than running them).
 @cache
 def _statements() -> dict[str, Any]:
-    s, e, w, v = (t.__table__ for t in (m.Score, m.Explanation, m.WatchlistEntry, m.RegistryVersion))
+    s, e, w = (t.__table__ for t in (m.Score, m.Explanation, m.WatchlistEntry))
     wk, fb, run = m.Week.__table__, m.Feedback.__table__, m.Run.__table__
 
     def on(t):
         return and_(t.c.run_id == s.c.run_id, t.c.household_id == s.c.household_id)
-
-    # The registry version a score row showed (``serving.store.registry``).
-    version = and_(v.c.household_id == s.c.household_id, v.c.since_run_id == s.c.registry_run)
 
     return {
         "published_run": select(wk.c.published_run_id).where(wk.c.week == bindparam("week")),
@@ -60,20 +57,19 @@ def _statements() -> dict[str, Any]:
             .join(run, run.c.id == wk.c.published_run_id)
             .order_by(wk.c.week.desc())
         ),
+        # The registry version each score row shows; versions are decoded through
+        # ``serving.store.versions`` (a bounded LRU: they never change).
         "identities": (
-            select(s.c.household_id, v.c.identity)
-            .select_from(s.join(v, version))
+            select(s.c.household_id, s.c.registry_run)
             .where(s.c.run_id == bindparam("run_id"), s.c.household_id.in_(bindparam("household_ids", expanding=True)))
         ),
         "bundle": (
-            select(s, e.c.payload.label("on_demand_explanation"), w.c.reasons.label("watchlist_reasons"),
-                   v.c.identity, v.c.members)
-            .select_from(s.outerjoin(e, on(e)).outerjoin(w, on(w)).outerjoin(v, version))
+            select(s, e.c.payload.label("on_demand_explanation"), w.c.reasons.label("watchlist_reasons"))
+            .select_from(s.outerjoin(e, on(e)).outerjoin(w, on(w)))
             .where(s.c.run_id == bindparam("run_id"), s.c.household_id == bindparam("household_id"))
         ),
         "version": (
-            select(s.c.township, v.c.identity, v.c.members)
-            .select_from(s.outerjoin(v, version))
+            select(s.c.township, s.c.registry_run)
             .where(s.c.run_id == bindparam("run_id"), s.c.household_id == bindparam("household_id"))
         ),
         "trend": (
@@ -172,12 +168,19 @@ def identities(session: Session, run_id: int, household_ids: list[str]) -> dict[
     """Raw (unmasked) identity blocks of some households of a run."""
     if not household_ids:
         return {}
-    found: dict[str, dict[str, Any]] = {}
+    shown: list[tuple[str, int | None]] = []
     ids = list(household_ids)
     for start in range(0, len(ids), 10_000):  # an export's ids in chunks (SQLite binds at most 32,766)
-        rows = session.execute(_statements()["identities"], {"run_id": run_id, "household_ids": ids[start:start + 10_000]})
-        found.update((household_id, identity or {}) for household_id, identity in rows)
-    return found
+        shown += session.execute(_statements()["identities"], {"run_id": run_id,
+                                                               "household_ids": ids[start:start + 10_000]}).all()
+    return identities_of(session, shown)
+
+
+def identities_of(session: Session, shown: list[tuple[str, int | None]]) -> dict[str, dict[str, Any]]:
+    """Raw identity blocks (copies) of (household id, registry run) pairs, the version each
+    household's score row names; households with no stored version are absent."""
+    decoded = versions.versions(session, shown)
+    return {h: dict(decoded[(h, int(r))][0] or {}) for h, r in shown if r is not None and (h, int(r)) in decoded}
 
 
 def _add_contacts(session: Session, run_id: int, rows: list[dict[str, Any]]) -> None:
@@ -282,8 +285,10 @@ def snapshot(session: Session, run_id: int, household_id: str) -> Snapshot | Non
     row = session.execute(_statements()["version"], {"run_id": run_id, "household_id": household_id}).first()
     if row is None:
         return None
-    township, identity, members = row
-    return Snapshot(identity or {}, week_inputs.facts(session, run_id, township, household_id) or {}, members or [])
+    township, registry_run = row
+    identity, members = versions.version(session, household_id, registry_run) or (None, None)
+    return Snapshot(dict(identity or {}), week_inputs.facts(session, run_id, township, household_id) or {},
+                    list(members or []))
 
 
 def watchlist_reasons(session: Session, run_id: int, household_id: str) -> list[str]:
@@ -371,6 +376,7 @@ def household_bundle(session: Session, run_id: int, household_id: str) -> dict[s
         "top_reason_zh": row["top_reason_zh"], "top_reason_en": row["top_reason_en"],
     }
     township = row["township"]
+    identity, members = versions.version(session, household_id, row["registry_run"]) or (None, None)
     explained = week_documents.document(session, run_id, township, week_documents.EXPLANATION, household_id)
     return {
         "score": score,
@@ -378,7 +384,7 @@ def household_bundle(session: Session, run_id: int, household_id: str) -> dict[s
         "rule_triggers": week_documents.document(session, run_id, township, week_documents.RULE_TRIGGERS,
                                                  household_id),
         "watchlist_reasons": list(row["watchlist_reasons"] or []),
-        "identity": row["identity"],
+        "identity": identity,
         "facts": week_inputs.facts(session, run_id, row["township"], household_id),
-        "members": row["members"],
+        "members": members,
     }

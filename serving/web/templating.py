@@ -71,6 +71,9 @@ def environment(language: str) -> Environment:
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates are package data: not re-checked on disk at every render (a stat of each
+        # template a page extends was a twentieth of the watch-list page).
+        auto_reload=False,
     )
     env.install_gettext_translations(translations(language), newstyle=True)
     env.filters.update(percent=percent, signed_points=signed_points, money=money)

@@ -9,6 +9,7 @@ The counts and the learning are ``features.shocks`` (shared with training's shoc
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -36,11 +37,15 @@ def _statement(row: dict[str, Any], weeks: int, offset: float, learned: dict[str
     return zh, en
 
 
-def _proposal(township: str, ratio: float, config, townships: list[str], weeks: int) -> dict[str, Any]:
-    """Extra weekly visits for the hit township (its capacity scaled by the learned entry ratio,
-    at least one more visit a week), taken from the other townships in proportion to theirs."""
+def _proposal(township: str, share: float, config, townships: list[str], weeks: int) -> dict[str, Any]:
+    """Extra weekly visits for the hit township: its places raised to its ``share`` of the model's
+    expected entries in the county (at least one more visit a week), taken from the other
+    townships in proportion to theirs. Sizing by the raw entry surge of past shocks (the learned
+    ratio, x4-6) gave the township 4-6 times its places and cost the county 0.04-0.22 of recall in
+    the shock backtests (docs/training.md); the model's own expected entries keep the county's."""
     own = config.capacity(township)
-    extra = max(1, math.ceil(own * (ratio - 1)))
+    total_places = sum(config.capacity(t) for t in townships)
+    extra = max(1, int(round(total_places * share)) - own)
     others = {t: config.capacity(t) for t in townships if t != township}
     total = sum(others.values()) or 1
     taken = {t: int(round(extra * c / total)) for t, c in others.items()}
@@ -51,12 +56,14 @@ def _proposal(township: str, ratio: float, config, townships: list[str], weeks: 
 
 
 def shock_response(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, frame: pd.DataFrame, settings,
-                   config) -> tuple[np.ndarray, dict[str, Any]]:
+                   config, risk: Callable[[], np.ndarray] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
     """(log-odds offset per frame row, the week's shock record).
 
     The record: rule, ``areas`` (every township over the rule: counts, share hit, the Chinese and
     English statement), ``adjustment`` (offset and where it was learned: past shocks before the
-    cutoff only) and ``proposals`` (extra capacity per hit township). Empty areas: no shock.
+    cutoff only) and ``proposals`` (extra capacity per hit township, sized by its share of the
+    model's own risk per frame row, ``risk()``, called only in a shock week; households' shares
+    when None). Empty areas: no shock.
     """
     rule = rule_from(settings)
     recent = recent_shock(tables, cutoff, rule)
@@ -68,6 +75,7 @@ def shock_response(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, frame:
         return offsets, record
     learned = learned_offset(tables, cutoff, rule)
     offset = float(learned["offset"])
+    probability = risk() if risk is not None else None
     townships = sorted(frame["township"].unique())
     for row in hit.to_dict("records"):
         zh, en = _statement(row, rule.weeks, offset, learned)
@@ -76,10 +84,17 @@ def shock_response(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, frame:
                                 "hit_share": float(row["hit_share"]), "per_100": float(row["per_100"]),
                                 "statement_zh": zh, "statement_en": en})
         offsets[(frame[rule.level] == row["area"]).to_numpy()] = offset
-        record["proposals"].append(_proposal(row["area"], math.exp(offset) if offset else 2.0, config, townships,
-                                             int(settings.shock_capacity_weeks)))
+        record["proposals"].append(_proposal(row["area"], _share(frame, probability, rule.level, row["area"]),
+                                             config, townships, int(settings.shock_capacity_weeks)))
     record["adjustment"] = {"offset": offset, "ratio": round(math.exp(offset), 3), **learned}
     return offsets, record
+
+
+def _share(frame: pd.DataFrame, probability: np.ndarray | None, level: str, area: str) -> float:
+    """The area's share of the county's expected entries (of its households when no risk is given)."""
+    inside = (frame[level] == area).to_numpy()
+    weight = np.ones(len(frame)) if probability is None else np.asarray(probability, dtype="float64")
+    return float(weight[inside].sum() / (weight.sum() or 1.0))
 
 
 def household_note(record: dict[str, Any] | None, township: str | None) -> dict[str, str] | None:

@@ -173,3 +173,61 @@ def test_demo_simulates_the_audit_checks_from_the_truth(flood_weeks):
     assert all((outcome == "confirmed_at_risk") == (h in truth) for h, outcome in rows)
     # a week that drew nothing records nothing
     assert _simulated_audit(settings, county, {"stages": {"audit": {"drawn_this_week": False}}}) == 0
+
+
+def test_the_county_confirms_the_capacity_move_and_the_next_weeks_read_it(flood_weeks, fitted_champion):
+    """`fanpin capacity-move`: a decision on a proposal that exists, recorded once with who/when;
+    a confirmed move raises the hit township's capacity for the proposal's weeks, from the next week."""
+    from sqlalchemy import create_engine, select
+
+    from features.weeks import Week
+    from serving.core.watchlist import load_watchlist_config
+    from serving.store import models as m
+    from serving.store.database import session_factory
+    from serving.store.followup import with_stored_capacities
+
+    county, scenario, settings, _, _, flood, run_week = flood_weeks
+    engine = create_engine(settings.resolved_database_url)
+    town = scenario["township"]
+    with session_factory(engine)() as db:
+        stages = db.scalar(select(m.Run.stages).where(
+            m.Run.id == db.scalar(select(m.Week.published_run_id).where(m.Week.week == flood))))
+    proposal = next(p for p in stages["shock"]["proposals"] if p["township"] == town)
+    env = {**os.environ, "FANPIN_HOME": str(settings.home), "FANPIN_DATABASE_URL": settings.resolved_database_url}
+    fanpin = str(Path(sys.executable).with_name("fanpin"))
+
+    def move(*args):
+        return subprocess.run([fanpin, "capacity-move", "--week", flood, *args, "--json"], env=env,
+                              capture_output=True, text=True)
+
+    other = next(t for t in proposal["taken_from"]) if proposal["taken_from"] else "无此镇"
+    refused = move("--township", other, "--user", "li.county", "--confirm")
+    assert refused.returncode != 0 and "proposed no capacity move" in refused.stderr + refused.stdout
+    done = move("--township", town, "--user", "li.county", "--confirm", "--reason", "受灾")
+    assert done.returncode == 0, done.stderr
+    decided = json.loads(done.stdout.strip().splitlines()[-1])
+    assert decided["decision"] == "confirmed" and decided["by"] == "li.county"
+    again = move("--township", town, "--user", "zhao.county", "--decline")
+    assert again.returncode != 0 and "already confirmed by li.county" in again.stderr + again.stdout
+    with session_factory(engine)() as db:
+        rows = db.execute(select(m.AuditEntry.username, m.AuditEntry.at, m.AuditEntry.detail).where(
+            m.AuditEntry.action == "capacity_move")).all()
+    assert len(rows) == 1 and rows[0][0] == "li.county" and rows[0][1] is not None
+
+    base = load_watchlist_config(settings.watchlist_path)
+    flood_w = Week(flood)
+    at = lambda k: Week.of(flood_w.monday + pd.Timedelta(weeks=k))  # noqa: E731
+    assert with_stored_capacities(engine, base, flood_w).capacity(town) == base.capacity(town)  # not this week
+    for k in (1, proposal["weeks"]):
+        cfg = with_stored_capacities(engine, base, at(k))
+        assert cfg.capacity(town) == base.capacity(town) + proposal["extra_per_week"]
+        for t, taken in proposal["taken_from"].items():
+            assert cfg.capacity(t) == base.capacity(t) - taken
+    assert with_stored_capacities(engine, base, at(proposal["weeks"] + 1)).capacity(town) == base.capacity(town)
+    # the next week's run reads it
+    weeks = sorted(p.name for p in (county / "exports").iterdir())
+    nxt = weeks[weeks.index(flood) + 1]
+    third = run_week(county, nxt, settings, champion=fitted_champion, started_by="tests")
+    used = third["shock"]["capacity_moves_in_force"]
+    assert used[town] == {"change": proposal["extra_per_week"],
+                          "capacity": base.capacity(town) + proposal["extra_per_week"]}

@@ -146,6 +146,11 @@ def test_worse_retrain_stays_challenger_with_its_reason(first_version, small_cou
     assert "AUC" in result["alias_reason"] and "champion" in result["alias_reason"]
     # the simulated county carries 入库时间: the frames used the recording dates
     assert result["point_in_time_basis"].startswith("recording dates")
+    # issue 33: the shock backtests, in the JSON and logged on the run
+    assert isinstance(result["shock_backtests"], list)
+    assert result["shock_backtests_summary"]["judged"] + result["shock_backtests_summary"]["skipped"] == len(
+        result["shock_backtests"])
+    assert "shock_backtests.json" in {a.path for a in MlflowClient().list_artifacts(result["run_id"])}
     client = MlflowClient()
     assert client.get_run(result["run_id"]).data.tags["point_in_time_basis"] == result["point_in_time_basis"]
     assert str(client.get_model_version_by_alias(MODEL, "champion").version) == "1"

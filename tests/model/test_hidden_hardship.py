@@ -39,6 +39,24 @@ def test_audit_targets_label_and_weight_only_the_audited():
     assert w[audited].max() > 10 and audit_targets(rows, truth, 52, share=0.1, seed=1, max_weight=5)[1].max() == 5
 
 
+def test_carry_quarter_labels_the_audited_households_other_rows_of_that_quarter():
+    rows, truth = _rows()
+    y0, w0, audited0 = audit_targets(rows, truth, 52, share=0.1, seed=1)
+    y, w, audited = audit_targets(rows, truth, 52, share=0.1, seed=1, carry_quarter=True)
+    carried = audited & ~audited0
+    # Q1 holds 03-03 and 03-31, Q2 04-28 and 05-26: each audited household's second row of its quarter
+    assert sorted(rows.loc[carried, "cutoff"].dt.strftime("%m-%d").unique()) == ["03-31", "05-26"]
+    assert carried.sum() == audited0.sum()
+    first = rows.loc[audited0].assign(q=rows["cutoff"].dt.quarter).set_index(["household_id", "q"])
+    later = rows.loc[carried].assign(q=rows["cutoff"].dt.quarter)
+    assert set(zip(later["household_id"], later["q"], strict=True)) == set(first.index)
+    hard = rows["household_id"].isin([f"H{i:03d}" for i in range(40)]).to_numpy()
+    assert (y[carried & hard] == 1).all() and (y[carried & ~hard] == 0).all()
+    assert np.allclose(w[carried], pd.Series(w0[audited0], index=first.index).loc[
+        list(zip(later["household_id"], later["q"], strict=True))].to_numpy())
+    assert (y[~audited] == rows.loc[~audited, LABEL]).all() and (w[~audited] == 1).all()
+
+
 def test_recall_on_hidden_hardship_counts_only_rows_never_entered():
     rows, truth = _rows()
     # the score lists H000-H019 at every cutoff (10%): 14 of the 34 hidden-hardship households

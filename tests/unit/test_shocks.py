@@ -109,3 +109,48 @@ def test_adjusted_moves_only_offset_rows():
     out = adjusted(p, np.array([0.0, np.log(2), 0.0]))
     assert out[0] == p[0] and out[2] == p[2]
     assert out[1] / (1 - out[1]) == pytest.approx(2 * 0.2 / 0.8)
+
+
+def _one_township(n: int, events: list[tuple[str, str]]):
+    """甲镇 with ``n`` households; events (happened, recorded)."""
+    households = pd.DataFrame({"household_id": [f"A{i:02d}" for i in range(n)], "township": "甲镇", "village": "v1"})
+    ev = pd.DataFrame({"event_id": [f"E{i}" for i in range(len(events))],
+                       "household_id": [f"A{i % n:02d}" for i in range(len(events))], "event_type": "disaster_damage",
+                       "event_date": pd.to_datetime([e[0] for e in events]),
+                       "recorded_at": pd.to_datetime([e[1] for e in events])})
+    return {"households": households, "events": ev,
+            "outcomes": pd.DataFrame({"household_id": [], "entry_date": pd.to_datetime([])})}
+
+
+def test_one_definition_two_rules_by_recorded_and_by_event_date():
+    """The weekly detector counts a loss when it reached the registry; training's shock
+    township-years count it when it happened: 9 losses of 40 households on 5 June, recorded 7 August."""
+    from features.shocks import TRAINING_RULE, WEEKLY_RULE, weekly_disasters
+    from training.shocks import shock_township_years
+
+    tables = _one_township(40, [("2024-06-05", "2024-08-07")] * 9)
+    onsets = shock_onsets(tables)
+    assert list(onsets["onset"]) == [pd.Timestamp("2024-08-11")] and onsets["per_100"].iloc[0] == 22.5
+    years = shock_township_years(tables, {"2024": (pd.Timestamp("2024-01-01"), pd.Timestamp("2024-12-31"))})
+    assert years.to_dict("records") == [{"year": "2024", "township": "甲镇", "peak_per_100": 22.5,
+                                         "peak_week": "2024-06-03", "events": 9}]
+    # the same function under both rules
+    _, by_record = weekly_disasters(tables, WEEKLY_RULE)
+    _, by_event = weekly_disasters(tables, TRAINING_RULE)
+    assert by_record["甲镇"].idxmax() == pd.Timestamp("2024-08-05") and by_event["甲镇"].idxmax() == pd.Timestamp("2024-06-03")
+
+
+def test_one_definition_two_rules_window_and_threshold():
+    """A loss every 4 days for 12 weeks in 80 households: never 10 per 100 within 4 weeks (the
+    weekly rule stays silent), 26 per 100 within 13 weeks (a training shock township-year)."""
+    from training.shocks import shock_township_years
+
+    days = pd.date_range("2024-05-01", periods=21, freq="4D").strftime("%Y-%m-%d")
+    tables = _one_township(80, [(d, d) for d in days])
+    assert shock_onsets(tables).empty
+    years = shock_township_years(tables, {"2024": (pd.Timestamp("2024-01-01"), pd.Timestamp("2024-12-31"))})
+    assert list(years["township"]) == ["甲镇"] and years["peak_per_100"].iloc[0] == 26.2
+    # five losses in one week of 40 households: 12.5 per 100, over the weekly rule only
+    tables = _one_township(40, [("2024-06-05", "2024-06-05")] * 5)
+    assert len(shock_onsets(tables)) == 1
+    assert shock_township_years(tables, {"2024": (pd.Timestamp("2024-01-01"), pd.Timestamp("2024-12-31"))}).empty
