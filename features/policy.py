@@ -32,6 +32,14 @@ DEFAULT_IDENTIFICATION = {
     "cope_min_able_labour": 1.0,
     "cope_income_to_line": 1.5,
 }
+# A household's appeal (申诉) against a county decision. The policy papers fanpin ships with
+# (/work/shared/seeds) set no time limit for it: these are fanpin's judgement, not a rule, and a
+# county sets its own in its policy file (``cases:``). 30 days to appeal after the decision is
+# made known; 15 days for the county to answer, the same length as the identification clock.
+DEFAULT_CASES = {
+    "appeal_window_days": 30.0,
+    "appeal_answer_days": 15.0,
+}
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,7 @@ class Policy:
     methods: dict[int, str] = field(default_factory=dict)  # year -> "fixed" | "dibao_multiple" | "carried"
     identification: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_IDENTIFICATION))
     terms: dict[str, Term] = field(default_factory=dict)
+    cases: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_CASES))
 
     def line(self, year: int, kind: str = "monitoring_line") -> float:
         """The line for a year; years past the table use the latest year's line, earlier years
@@ -161,6 +170,13 @@ def parse_policy(data: dict[str, Any]) -> Policy:
     lines, effective, methods = _resolve_lines(data["lines"])
     identification = dict(DEFAULT_IDENTIFICATION)
     identification.update({k: float(v) for k, v in (data.get("identification") or {}).items()})
+    cases = dict(DEFAULT_CASES)
+    for key, value in (data.get("cases") or {}).items():
+        if key not in DEFAULT_CASES:
+            raise ValueError(f"policy: cases: unknown setting {key!r}; one of {', '.join(DEFAULT_CASES)}")
+        if not isinstance(value, int | float) or isinstance(value, bool) or not 1 <= value <= 366:
+            raise ValueError(f"policy: cases: {key} must be a number of days from 1 to 366 (got {value!r})")
+        cases[key] = float(value)
     return Policy(
         province=str(data.get("province", "")),
         county=str(data.get("county", "")),
@@ -172,6 +188,7 @@ def parse_policy(data: dict[str, Any]) -> Policy:
         methods=methods,
         identification=identification,
         terms=_terms(data.get("terms", {})),
+        cases=cases,
     )
 
 

@@ -9,8 +9,11 @@ next episode:
   predate the week it was published), its county decision - in time within ``CLOCK_DAYS`` of the
   case's lead (the 2026 15-day clock, ``serving.cases.lifecycle``) - its first support measure and
   its close by the elimination check.
+- the public notice's objections (any; any upheld) and the household's appeal against the county
+  decision (lodged; overturned), read from the case's steps.
 Overdue as of ``as_of``: a lead with no verdict after ``VISIT_DAYS``; a case with no decision
-after ``CLOCK_DAYS``.
+after ``CLOCK_DAYS`` (counted from its first decision: an appeal does not reset the clock); an
+appeal with no answer after the policy's ``appeal_answer_days``.
 
 :func:`funnel` counts the steps per week, township, village or officer with the median days
 between them; :func:`burden` gives the new leads per officer (or village) per week and the share
@@ -24,7 +27,8 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from monitoring.ledger import Ledger, all_verdicts, days_between, episodes, plain
+from features.policy import DEFAULT_CASES
+from monitoring.ledger import Ledger, all_verdicts, days_between, episodes, first_decisions, plain
 
 VISIT_DAYS = 7
 CLOCK_DAYS = 15  # serving.cases.lifecycle.CLOCK_DAYS (monitoring may not import serving)
@@ -33,13 +37,14 @@ ELIMINATED = ("eliminated", "social_security")
 STEPS = ["listed", "visited", "visited_in_time", "case_opened", "decided", "decided_in_time", "measures",
          "eliminated"]
 MEDIANS = ["days_to_visit", "days_to_case", "days_to_decision", "days_to_measure", "days_to_elimination"]
-OVERDUE = ["visit_overdue", "decision_overdue"]
+APPEALS = ["objected", "objection_upheld", "appealed", "appeal_overturned"]
+OVERDUE = ["visit_overdue", "decision_overdue", "appeal_overdue"]
 GROUPS = ("week", "township", "village", "officer")
 TRACE_COLUMNS = ["household_id", "township", "village", "week", "start", "source", "listed_by_fanpin",
                  "officer", "verdict_date", "verdict_label", "case_id", "case_lead", "decided_on",
                  "first_measure", "closed_on", "case_outcome", *MEDIANS, "visited", "visited_in_time",
                  "case_opened", "decided", "decided_in_time", "measures", "eliminated", "closed_no_risk",
-                 *OVERDUE]
+                 *APPEALS, *OVERDUE]
 
 
 def _first(frame: pd.DataFrame, column: str, start: date, until: date | None) -> pd.Series | None:
@@ -47,15 +52,36 @@ def _first(frame: pd.DataFrame, column: str, start: date, until: date | None) ->
     return None if hit.empty else hit.iloc[0]
 
 
-def trace(ledger: Ledger, as_of: date) -> pd.DataFrame:
-    """One row per episode started on or before ``as_of``, with what followed it (``TRACE_COLUMNS``)."""
+def _case_appeals(steps: pd.DataFrame) -> dict:
+    """Case -> (objections, upheld objections, appeal lodged on, answered on, overturned)."""
+    out: dict = {}
+    for step in steps.loc[steps["action"].isin(["objection", "appeal", "appeal_decision"])].sort_values(
+            "step_date").itertuples(index=False):
+        row = out.setdefault(step.case_id, [0, 0, None, None, False])
+        detail = step.detail or {}
+        if step.action == "objection":
+            row[0] += 1
+            row[1] += bool(detail.get("upheld"))
+        elif step.action == "appeal":
+            row[2] = step.step_date
+        else:
+            row[3], row[4] = step.step_date, bool(detail.get("overturned"))
+    return out
+
+
+def trace(ledger: Ledger, as_of: date, since: date | None = None,
+          appeal_days: float = DEFAULT_CASES["appeal_answer_days"]) -> pd.DataFrame:
+    """One row per episode started on or before ``as_of`` (and on or after ``since``), with what
+    followed it (``TRACE_COLUMNS``); ``appeal_days``: the policy's days to answer an appeal."""
     eps = episodes(ledger)
-    eps = eps.loc[eps["start"] <= as_of]
+    eps = eps.loc[(eps["start"] <= as_of) & ((eps["start"] >= since) if since is not None else True)]
     verdicts = all_verdicts(ledger)
     verdicts = verdicts.loc[verdicts["label"].notna() & (verdicts["verdict_date"] <= as_of)]
     cases = ledger.cases.loc[ledger.cases["lead_date"] <= as_of].sort_values(["lead_date", "case_id"])
     steps = ledger.steps.loc[ledger.steps["step_date"] <= as_of]
     first_measure = steps.loc[steps["action"] == "measure"].groupby("case_id")["step_date"].min()
+    first_decision = first_decisions(ledger).to_dict()
+    appeals = _case_appeals(steps)
     by_household_v = dict(tuple(verdicts.groupby("household_id")))
     by_household_c = dict(tuple(cases.groupby("household_id")))
     rows = []
@@ -69,8 +95,8 @@ def trace(ledger: Ledger, as_of: date) -> pd.DataFrame:
         row["verdict_label"] = None if verdict is None else int(verdict["label"])
         c = by_household_c.get(ep.household_id)
         case = None if c is None else _first(c, "lead_date", ep.start - timedelta(days=CASE_BEFORE_DAYS), ep.until)
-        decided = None if case is None or pd.isna(case["decided_on"]) or case["decided_on"] > as_of \
-            else case["decided_on"]
+        day = None if case is None else first_decision.get(case["case_id"])
+        decided = None if day is None or pd.isna(day) or day > as_of else day
         closed = None if case is None or pd.isna(case["closed_on"]) or case["closed_on"] > as_of else case["closed_on"]
         row.update({
             "case_id": None if case is None else case["case_id"],
@@ -100,6 +126,13 @@ def trace(ledger: Ledger, as_of: date) -> pd.DataFrame:
             "decision_overdue": case is not None and decided is None and closed is None
             and (as_of - case["lead_date"]).days > CLOCK_DAYS,
         })
+        objections, upheld, lodged, answered, overturned = (
+            appeals.get(case["case_id"], (0, 0, None, None, False)) if case is not None else (0, 0, None, None, False))
+        row.update({
+            "objected": objections > 0, "objection_upheld": upheld > 0, "appealed": lodged is not None,
+            "appeal_overturned": overturned,
+            "appeal_overdue": lodged is not None and answered is None and (as_of - lodged).days > appeal_days,
+        })
         rows.append(row)
     return pd.DataFrame(rows, columns=TRACE_COLUMNS)
 
@@ -111,12 +144,12 @@ def _median(values: pd.Series) -> float | None:
 
 def funnel(traced: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """The funnel per group of ``by`` (some of ``GROUPS``; [] for the whole county): the count at
-    each of ``STEPS``, the median days of ``MEDIANS`` and the ``OVERDUE`` counts. An episode no
-    officer visited has officer None."""
+    each of ``STEPS``, the median days of ``MEDIANS``, the notice's and the appeals' ``APPEALS``
+    counts and the ``OVERDUE`` counts. An episode no officer visited has officer None."""
     unknown = set(by) - set(GROUPS)
     if unknown:
         raise ValueError(f"cannot group the funnel by {sorted(unknown)}")
-    columns = [*by, *STEPS, *MEDIANS, *OVERDUE]
+    columns = [*by, *STEPS, *MEDIANS, *APPEALS, *OVERDUE]
     if traced.empty:
         return pd.DataFrame(columns=columns)
     frame = traced.assign(listed=True)
@@ -127,7 +160,7 @@ def funnel(traced: pd.DataFrame, by: list[str]) -> pd.DataFrame:
         row = dict(zip(by, key, strict=True))
         row.update({step: int(part[step].sum()) for step in STEPS})
         row.update({m: _median(part[m]) for m in MEDIANS})
-        row.update({o: int(part[o].sum()) for o in OVERDUE})
+        row.update({o: int(part[o].sum()) for o in [*APPEALS, *OVERDUE]})
         rows.append(row)
     return plain(pd.DataFrame(rows, columns=columns))
 

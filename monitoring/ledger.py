@@ -14,7 +14,8 @@ Tables:
   A case's home check is a verdict too (:func:`all_verdicts`).
 - ``cases`` and ``steps``: ``serving.cases`` rows (``case_id, household_id, township, village,
   source, lead_date, decided_on, closed_on, outcome``; ``case_id, action, step_date, username,
-  detail``). An ``appeal`` step whose detail says ``overturned`` reverses the county decision.
+  detail``). A case row is as the case stands now: after an appeal that overturned the county's
+  decision (an ``appeal_decision`` step with ``overturned``) its outcome is the reversed one.
 - ``entries``: entries into monitoring (the registry's ``outcomes``): ``household_id, township,
   entry_date, risk_type`` (the first risk type).
 - ``scores``: the published weeks' ranks: ``week, cutoff, household_id, township, rank,
@@ -120,17 +121,30 @@ def all_verdicts(ledger: Ledger) -> pd.DataFrame:
     return out.sort_values(["verdict_date", "household_id"], kind="stable").reset_index(drop=True)
 
 
+IDENTIFIED = ("identified", "eliminated", "social_security")
+
+
+def first_decisions(ledger: Ledger) -> pd.Series:
+    """Case -> the date of the county's first decision (its ``county_decision`` step; the case row's
+    ``decided_on`` when the steps do not hold one): what the 15-day clock judges, whatever an
+    appeal did later."""
+    steps = ledger.steps.loc[ledger.steps["action"] == "county_decision"]
+    first = steps.groupby("case_id")["step_date"].min()
+    decided = ledger.cases.loc[ledger.cases["decided_on"].notna()].set_index("case_id")["decided_on"]
+    return first.combine_first(decided) if len(first) else decided
+
+
 def final_decisions(ledger: Ledger) -> pd.DataFrame:
-    """Each decided case's final word: ``case_id, household_id, identified, decided_on`` (an
-    overturning appeal flips the county's decision, and its date is the decision's date)."""
+    """Each decided case's final word: ``case_id, household_id, identified, decided_on``. The case
+    row's outcome is already the final one; the date is that of the answer when an appeal
+    overturned the county's decision, else the county's decision."""
     decided = ledger.cases.loc[ledger.cases["decided_on"].notna()].copy()
-    decided["identified"] = decided["outcome"].isin(["identified", "eliminated", "social_security"])
-    appeals = ledger.steps.loc[ledger.steps["action"] == "appeal"]
-    for _, step in appeals.sort_values("step_date").iterrows():
-        if (step["detail"] or {}).get("overturned"):
-            hit = decided["case_id"] == step["case_id"]
-            decided.loc[hit, "identified"] = ~decided.loc[hit, "identified"]
-            decided.loc[hit, "decided_on"] = step["step_date"]
+    decided["identified"] = decided["outcome"].isin(IDENTIFIED)
+    decided["decided_on"] = decided["case_id"].map(first_decisions(ledger)).fillna(decided["decided_on"])
+    answers = ledger.steps.loc[ledger.steps["action"] == "appeal_decision"]
+    for step in answers.sort_values("step_date").itertuples(index=False):
+        if (step.detail or {}).get("overturned"):
+            decided.loc[decided["case_id"] == step.case_id, "decided_on"] = step.step_date
     return decided[["case_id", "household_id", "identified", "decided_on"]].reset_index(drop=True)
 
 

@@ -35,8 +35,11 @@ class CaseIn(BaseModel):
 
 
 class StepIn(BaseModel):
-    action: Literal["home_check", "village_notice", "township_review", "county_decision", "measure",
-                    "elimination_check"]
+    action: Literal["home_check", "village_notice", "objection", "township_review", "county_decision", "measure",
+                    "elimination_check", "appeal", "appeal_decision"] = Field(description=(
+        "objection: one received while the notice runs (detail upheld: bool, note required); appeal: the "
+        "household's appeal against the county decision (note: its grounds; within the policy's "
+        "appeal_window_days); appeal_decision: the county's answer (detail overturned: bool, note required)"))
     on: dt.date | None = Field(default=None, description="办理日期 (default: today)")
     detail: dict[str, Any] = Field(default_factory=dict)
     request_key: str = Field(pattern=KEY_PATTERN)
@@ -55,8 +58,14 @@ def _errors(call):
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from None
 
 
-def _detail(session, case, as_of: dt.date, who: auth.Principal) -> dict[str, Any]:
-    body = service.case_row(case, as_of, service.measure_count(session, case.id), who=who)
+def _clock(request: Request) -> dict[str, float]:
+    """The policy's case settings (the appeal's window and answer days)."""
+    return request.app.state.policy.cases
+
+
+def _detail(session, case, as_of: dt.date, who: auth.Principal, clock: dict[str, float]) -> dict[str, Any]:
+    body = service.case_row(case, as_of, service.measure_count(session, case.id), who=who,
+                            appeal=service.appeals(session, [case.id]).get(case.id), clock=clock)
     week = service.latest(session)
     body["steps"] = service.steps(session, case.id, who=who)
     # Department warnings sit beside the model's reasons, never mixed with them.
@@ -69,12 +78,13 @@ def _json(body: Any, code: int = 200) -> Response:
 
 
 @router.get("/cases", responses={404: {"model": Message}})
-def list_cases(session: SessionDep, who: Annotated[auth.Principal, Depends(require("case:read"))],
+def list_cases(request: Request, session: SessionDep, who: Annotated[auth.Principal, Depends(require("case:read"))],
                township: Annotated[str | None, Query(max_length=64, pattern=NAME_PATTERN)] = None,
                open_only: bool = False, as_of: dt.date | None = None):
     """案件列表 / cases in scope: overdue first; with the summary of ``fanpin cases``."""
     as_of = as_of or dt.date.today()
-    rows = _errors(lambda: service.list_cases(session, who, as_of=as_of, township=township, open_only=open_only))
+    rows = _errors(lambda: service.list_cases(session, who, as_of=as_of, township=township, open_only=open_only,
+                                              clock=_clock(request)))
     return _json({"as_of": as_of, "summary": service.summary(rows), "cases": rows})
 
 
@@ -87,7 +97,7 @@ def open_case(request: Request, body: CaseIn, session: SessionDep,
                                              lead_date=body.lead_date or dt.date.today(),
                                              request_key=body.request_key, source_detail=body.source_detail,
                                              home=request.app.state.settings.home))
-    return _json(_detail(session, case, dt.date.today(), who), 201)
+    return _json(_detail(session, case, dt.date.today(), who, _clock(request)), 201)
 
 
 @router.get("/cases/export.xlsx", responses={200: {"content": {XLSX: {}}}, 404: {"model": Message}})
@@ -142,7 +152,7 @@ def read_case(request: Request, case_id: CasePath, session: SessionDep,
               who: Annotated[auth.Principal, Depends(require("case:read"))], as_of: dt.date | None = None):
     """案件详情 / one case with every step (audited like a household read)."""
     case = _errors(lambda: service.get_case(session, who, case_id))
-    body = _detail(session, case, as_of or dt.date.today(), who)
+    body = _detail(session, case, as_of or dt.date.today(), who, _clock(request))
     request.app.state.audit_log.record(who, "case.read", target=case.household_id, detail={"case": case_id})
     return _json(body)
 
@@ -151,9 +161,68 @@ def read_case(request: Request, case_id: CasePath, session: SessionDep,
     403: {"model": Message}, 404: {"model": Message}, 409: {"model": Message}, 422: {"model": Message}})
 def add_step(request: Request, case_id: CasePath, body: StepIn, session: SessionDep,
              who: Annotated[auth.Principal, Depends(require("case:write"))]):
-    """办理一步 / record one step (a retry with the same request_key records it once)."""
+    """办理一步 / record one step (a retry with the same request_key records it once): the case's next
+    step, an objection received during the notice, the household's appeal (申诉) against the county
+    decision, or the county's answer to it."""
     case = _errors(lambda: service.record_step(session, who, case_id, action=body.action,
                                                on=body.on or dt.date.today(), detail=body.detail,
-                                               request_key=body.request_key, home=request.app.state.settings.home))
-    return _json(_detail(session, case, dt.date.today(), who), 201)
+                                               request_key=body.request_key, home=request.app.state.settings.home,
+                                               clock=_clock(request)))
+    return _json(_detail(session, case, dt.date.today(), who, _clock(request)), 201)
 
+
+
+class ObjectionIn(BaseModel):
+    on: dt.date | None = Field(default=None, description="收到日期 (default: today), while the notice runs")
+    upheld: bool = Field(description="异议成立 / the objection was upheld (else dismissed)")
+    note: str = Field(min_length=1, max_length=500, pattern=TEXT_PATTERN, description="异议内容及核实情况")
+    request_key: str = Field(pattern=KEY_PATTERN)
+
+
+class AppealIn(BaseModel):
+    on: dt.date | None = Field(default=None, description="申诉日期 (default: today)")
+    grounds: str = Field(min_length=1, max_length=500, pattern=TEXT_PATTERN, description="申诉理由")
+    request_key: str = Field(pattern=KEY_PATTERN)
+
+
+class AnswerIn(BaseModel):
+    on: dt.date | None = Field(default=None, description="复核决定日期 (default: today)")
+    overturned: bool = Field(description="改变原结论 / the decision is overturned (else upheld)")
+    reason: str = Field(min_length=1, max_length=500, pattern=TEXT_PATTERN, description="复核意见")
+    request_key: str = Field(pattern=KEY_PATTERN)
+
+
+STEP_ERRORS = {403: {"model": Message}, 404: {"model": Message}, 409: {"model": Message}, 422: {"model": Message}}
+
+
+def _record(request: Request, session, who, case_id: int, action: str, on: dt.date | None, detail: dict[str, Any],
+            request_key: str) -> Response:
+    case = _errors(lambda: service.record_step(session, who, case_id, action=action, on=on or dt.date.today(),
+                                               detail=detail, request_key=request_key,
+                                               home=request.app.state.settings.home, clock=_clock(request)))
+    return _json(_detail(session, case, dt.date.today(), who, _clock(request)), 201)
+
+
+@router.post("/cases/{case_id}/objections", status_code=201, responses=STEP_ERRORS)
+def add_objection(request: Request, case_id: CasePath, body: ObjectionIn, session: SessionDep,
+                  who: Annotated[auth.Principal, Depends(require("case:write"))]):
+    """公示期异议 / an objection received while the village notice runs, upheld or dismissed (the
+    same step as ``action: objection`` on ``/steps``)."""
+    return _record(request, session, who, case_id, "objection", body.on, {"upheld": body.upheld, "note": body.note},
+                   body.request_key)
+
+
+@router.post("/cases/{case_id}/appeal", status_code=201, responses=STEP_ERRORS)
+def lodge_appeal(request: Request, case_id: CasePath, body: AppealIn, session: SessionDep,
+                 who: Annotated[auth.Principal, Depends(require("case:write"))]):
+    """农户申诉 / the household's appeal against the county decision: once, within the policy's
+    ``appeal_window_days`` of it; the county answers within ``appeal_answer_days``."""
+    return _record(request, session, who, case_id, "appeal", body.on, {"note": body.grounds}, body.request_key)
+
+
+@router.post("/cases/{case_id}/appeal/decision", status_code=201, responses=STEP_ERRORS)
+def answer_appeal(request: Request, case_id: CasePath, body: AnswerIn, session: SessionDep,
+                  who: Annotated[auth.Principal, Depends(require("case:decide"))]):
+    """申诉复核决定 / the county's answer to an appeal: overturned (the decision flips) or upheld."""
+    return _record(request, session, who, case_id, "appeal_decision", body.on,
+                   {"overturned": body.overturned, "note": body.reason}, body.request_key)

@@ -33,4 +33,5 @@ def follow_through(
     township = scope or township
     if township is not None and township not in queries.townships(session, run_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, TOWNSHIP_NOT_FOUND)
-    return figures(session, request.app.state.settings.home, week, township)
+    return figures(session, request.app.state.settings.home, week, township,
+                   appeal_days=request.app.state.policy.cases["appeal_answer_days"])

@@ -22,7 +22,7 @@ from serving.documents.workbook import xlsx  # the one .xlsx builder: bold froze
 
 LEDGER_HEADERS = ["案件编号", "户编号", "户主姓名", "乡镇", "行政村", "线索来源", "当前阶段", "办理结果", "线索日期",
                   "公示开始", "县级审定日期", "结案日期", "已用天数", "是否超期", "帮扶措施数", "可核查风险消除",
-                  "户主姓名待更正"]
+                  "户主姓名待更正", "公示异议（成立）", "申诉日期", "申诉答复日期", "申诉结果", "申诉是否超期"]
 NOTICE_HEADERS = ["序号", "行政村", "户主姓名", "家庭人口", "公示事项", "公示期"]
 NOTICE_MATTER = "拟认定为防止返贫致贫对象"
 # What a notice row may hold, and nothing else: the test checks the export against this.
@@ -38,8 +38,20 @@ def ledger_workbook(rows: Sequence[dict[str, Any]], names: dict[str, str | None]
              lc.SOURCES[r["source"]][0], lc.STAGES[r["stage"]][0], lc.OUTCOMES[r["outcome"]][0], r["lead_date"],
              r["notice_start"], r["decided_on"], r["closed_on"], r["days_open"], "是" if r["overdue"] else "否",
              r["measures"], "是" if r["eligible_for_elimination"] else "否",
-             "是" if r["household_id"] in to_fix else ""] for r in rows]
-    return xlsx("台账", LEDGER_HEADERS, body, [8, 18, 10, 10, 12, 14, 22, 22, 12, 12, 12, 12, 8, 8, 10, 12, 12])
+             "是" if r["household_id"] in to_fix else "", _objections(r), r.get("appeal_lodged"),
+             r.get("appeal_answered"), _appeal_result(r), "是" if r.get("appeal_overdue") else ""] for r in rows]
+    return xlsx("台账", LEDGER_HEADERS, body,
+                [8, 18, 10, 10, 12, 14, 22, 22, 12, 12, 12, 12, 8, 8, 10, 12, 12, 12, 12, 12, 12, 10])
+
+
+def _objections(row: dict[str, Any]) -> str:
+    return f"{row['objections']}（{row['objections_upheld']}）" if row.get("objections") else ""
+
+
+def _appeal_result(row: dict[str, Any]) -> str:
+    if row.get("appeal_overturned") is None:
+        return "待答复" if row.get("appeal_lodged") else ""
+    return "改变原结论" if row["appeal_overturned"] else "维持原结论"
 
 
 def names_to_fix(identities: dict[str, dict[str, Any]]) -> set[str]:

@@ -21,9 +21,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from features import vocabulary as voc
+from features.policy import DEFAULT_CASES
 from features.weeks import Week
 from serving.access import auth
 from serving.cases import lifecycle as lc
+from serving.cases.appeals import LABELS, NO_APPEAL, appeal_count, appeals, label_rows  # noqa: F401 (re-exported)
 from serving.store import models as m
 from serving.store import queries
 from serving.store.publishing import utcnow
@@ -150,8 +152,11 @@ def measure_count(session: Session, case_id: int) -> int:
 
 
 def record_step(session: Session, who: auth.Principal, case_id: int, *, action: str, on: date,
-                detail: dict[str, Any], request_key: str, home: Path | None = None) -> m.Case:
-    """Record one step (idempotent by ``request_key``) and move the case on."""
+                detail: dict[str, Any], request_key: str, home: Path | None = None,
+                clock: dict[str, float] | None = None) -> m.Case:
+    """Record one step (idempotent by ``request_key``) and move the case on.
+
+    ``clock``: the policy's ``cases`` settings (the appeal's window and answer days)."""
     if not auth.allowed(who, "case:write"):
         raise CaseForbidden("your role may not record case steps / 您的角色无权办理案件")
     case = get_case(session, who, case_id)
@@ -171,11 +176,13 @@ def record_step(session: Session, who: auth.Principal, case_id: int, *, action: 
                            notice_start=case.notice_start, decided_on=case.decided_on,
                            measures=measure_count(session, case.id), detail=detail,
                            has_working_age=_has_working_age(session, case.household_id), outcome=case.outcome,
-                           today=date.today())
+                           today=date.today(), appeals=appeal_count(session, case.id), clock=clock)
     values: dict[str, Any] = {"stage": change.stage, "outcome": change.outcome, "updated_at": utcnow()}
     for name in ("notice_start", "decided_on", "closed_on"):
         if getattr(change, name) is not None:
             values[name] = getattr(change, name)
+    if change.reopened:
+        values["closed_on"] = None
     if action == "home_check" and detail["risk_types"]:
         values["risk_types"] = list(detail["risk_types"])
     # Compare and set: only if no other step moved the case since it was read (ten notice steps
@@ -226,9 +233,12 @@ def check_date(day: date, first: date | None) -> None:
                            f"first registry record ({floor})")
 
 
-def case_row(case: m.Case, as_of: date, measures: int = 0, *, who: auth.Principal) -> dict[str, Any]:
-    """A case as the lists show it: stage, clock and elimination due; its free text as ``who`` may
-    read it (``auth.free_text``)."""
+def case_row(case: m.Case, as_of: date, measures: int = 0, *, who: auth.Principal,
+             appeal: dict[str, Any] | None = None, clock: dict[str, float] | None = None) -> dict[str, Any]:
+    """A case as the lists show it: stage, clock and elimination due, its appeal and its clock
+    (``appeal``: :func:`appeals`' row); its free text as ``who`` may read it (``auth.free_text``)."""
+    appeal = appeal or NO_APPEAL
+    answer_days = (clock or DEFAULT_CASES)["appeal_answer_days"]
     return {
         "id": case.id, "household_id": case.household_id, "township": case.township, "village": case.village,
         "source": case.source, "source_detail": auth.free_text(case.source_detail, who), "stage": case.stage, "outcome": case.outcome,
@@ -239,11 +249,15 @@ def case_row(case: m.Case, as_of: date, measures: int = 0, *, who: auth.Principa
         "overdue": lc.is_overdue(case.lead_date, case.decided_on, case.closed_on, as_of),
         "eligible_for_elimination": lc.eligible_for_elimination(stage=case.stage, decided_on=case.decided_on,
                                                                measures=measures, as_of=as_of),
+        "objections": appeal["objections"], "objections_upheld": appeal["upheld"],
+        "appeal_lodged": appeal["lodged"], "appeal_answered": appeal["answered"],
+        "appeal_overturned": appeal["overturned"],
+        "appeal_overdue": lc.appeal_overdue(appeal["lodged"], appeal["answered"], as_of, answer_days),
     }
 
 
 def list_cases(session: Session, who: auth.Principal, *, as_of: date, township: str | None = None,
-               open_only: bool = False) -> list[dict[str, Any]]:
+               open_only: bool = False, clock: dict[str, float] | None = None) -> list[dict[str, Any]]:
     """Cases in scope, overdue first, then the oldest lead first."""
     scope = auth.township_scope(who)
     if scope is not None and township not in (None, scope):
@@ -256,8 +270,11 @@ def list_cases(session: Session, who: auth.Principal, *, as_of: date, township: 
     cases = list(session.scalars(query))
     counts = dict(session.execute(select(m.CaseStep.case_id, func.count()).where(
         m.CaseStep.action == "measure").group_by(m.CaseStep.case_id)).all())
-    rows = [case_row(c, as_of, int(counts.get(c.id, 0)), who=who) for c in cases]
-    rows.sort(key=lambda r: (r["stage"] == "closed", not r["overdue"], r["lead_date"], r["id"]))
+    found = appeals(session)
+    rows = [case_row(c, as_of, int(counts.get(c.id, 0)), who=who, appeal=found.get(c.id), clock=clock)
+            for c in cases]
+    rows.sort(key=lambda r: (r["stage"] == "closed", not (r["overdue"] or r["appeal_overdue"]), r["lead_date"],
+                             r["id"]))
     return rows
 
 
@@ -279,13 +296,15 @@ def steps(session: Session, case_id: int, *, who: auth.Principal) -> list[dict[s
 
 
 def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """open, by_stage (stage -> count of open cases), overdue, eligible_for_elimination."""
+    """open, by_stage (stage -> count of open cases), overdue, eligible_for_elimination, and the
+    appeals waiting for an answer (``appeals_open``) and overdue (``appeal_overdue``)."""
     open_rows = [r for r in rows if r["stage"] != "closed"]
     by_stage = {stage: 0 for stage in lc.STAGES if stage != "closed"}
     for r in open_rows:
         by_stage[r["stage"]] += 1
     return {"open": len(open_rows), "by_stage": by_stage, "overdue": sum(r["overdue"] for r in open_rows),
-            "eligible_for_elimination": sum(r["eligible_for_elimination"] for r in open_rows)}
+            "eligible_for_elimination": sum(r["eligible_for_elimination"] for r in open_rows),
+            "appeals_open": by_stage["appeal"], "appeal_overdue": sum(r["appeal_overdue"] for r in open_rows)}
 
 
 def household_stages(session: Session, household_ids: list[str], as_of: date) -> dict[str, dict[str, Any]]:
@@ -296,18 +315,6 @@ def household_stages(session: Session, household_ids: list[str], as_of: date) ->
     return {c.household_id: {"id": c.id, "stage": c.stage, "zh": lc.STAGES[c.stage][0], "en": lc.STAGES[c.stage][1],
                              "overdue": lc.is_overdue(c.lead_date, c.decided_on, c.closed_on, as_of)}
             for c in cases}
-
-
-# County decisions are confirmed outcomes: identified = at risk (1), not identified = not (0).
-LABELS = {"identified": 1, "eliminated": 1, "social_security": 1, "not_identified": 0, "no_risk_found": 0}
-
-
-def label_rows(session: Session) -> list[dict[str, Any]]:
-    """Decided cases as feedback-shaped rows for the retraining labels."""
-    cases = session.scalars(select(m.Case).where(m.Case.outcome.in_(list(LABELS))).order_by(m.Case.id))
-    return [{"household_id": c.household_id, "township": c.township, "week": "", "outcome": f"case_{c.outcome}",
-             "risk_types": "|".join(c.risk_types or []), "note": f"case {c.id}", "username": c.created_by,
-             "created_at": c.updated_at} for c in cases]
 
 
 def week_warning_counts(session: Session, run_id: int, rule_names: list[str],

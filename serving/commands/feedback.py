@@ -38,18 +38,21 @@ def export(
         # County decisions on cases are confirmed outcomes too: they join the visits' labels.
         rows = all_feedback(session) + label_rows(session)
     frame = pd.DataFrame(rows, columns=["household_id", "township", "week", "outcome", "risk_types", "note",
-                                        "username", "created_at"])
+                                        "username", "created_at", "source"])
+    own_source = frame.pop("source")  # case rows say "case", or "appeal" when an appeal overturned it
     labels = {**LABELS, **{f"case_{k}": v for k, v in CASE_LABELS.items()}}
     frame["label"] = frame["outcome"].map(labels).astype("Int64")
     # Home checks of the quarterly random audit are marked: weighted by their sampling
     # probability they estimate hardship nobody reported (training's audit option reads them).
     with session_factory(engine)() as session:
         frame = mark_audit(frame, audit_households(session))
+    frame["source"] = own_source.where(own_source.notna(), frame["source"])
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".parquet":
         frame.to_parquet(out, index=False)
     else:
         write_csv(frame, out)  # notes are free text: defused against formula injection
     emit({"path": str(out), "rows": len(frame), "labelled": int(frame["label"].notna().sum()),
-          "audit": int((frame["source"] == "audit").sum())}, as_json,
+          "audit": int((frame["source"] == "audit").sum()),
+          "appeal": int((frame["source"] == "appeal").sum())}, as_json,
          summary=f"{len(frame)} 条反馈已导出 / exported to {out}")

@@ -12,7 +12,13 @@ FUNNEL = [("listed", "列入名单或预警"), ("visited", "已走访并有结�
           ("measures", "已落实帮扶措施"), ("eliminated", "风险已消除"), ("days_to_visit", "走访天数（中位）"),
           ("days_to_case", "立案天数（中位）"), ("days_to_decision", "审定天数（中位）"),
           ("days_to_measure", "措施天数（中位）"), ("days_to_elimination", "消除天数（中位）"),
-          ("visit_overdue", "超7日未走访"), ("decision_overdue", "超15日未审定")]
+          ("visit_overdue", "超7日未走访"), ("decision_overdue", "超15日未审定"), ("objected", "公示有异议"),
+          ("objection_upheld", "异议成立"), ("appealed", "农户申诉"), ("appeal_overturned", "申诉改变结论"),
+          ("appeal_overdue", "申诉超期未答复")]
+CASEWORK = [("township", "乡镇"), ("decisions", "县级审定"), ("identified", "其中认定"), ("measures", "帮扶措施"),
+            ("eliminated", "风险消除"), ("days_to_elimination", "认定至消除天数（中位）"), ("objections", "公示异议"),
+            ("objections_upheld", "异议成立"), ("appeals", "申诉"), ("appeals_answered", "已答复申诉"),
+            ("appeals_overturned", "改变结论"), ("appeal_overdue", "申诉超期未答复")]
 BURDEN = [("township", "乡镇"), ("weeks", "周数"), ("leads", "新预警"), ("officers", "干部数"),
           ("per_officer_week", "每名干部每周预警"), ("villages", "村数"), ("per_village_week", "每村每周预警"),
           ("with_verdict", "有走访结论"), ("no_risk", "判定无风险"), ("no_risk_share", "无风险占比")]
@@ -42,6 +48,8 @@ def follow_through_workbook(result: dict[str, Any]) -> bytes:
     sheets = [
         _sheet("落实情况-按周", week_cols, result["by_week"]),
         _sheet("落实情况-按乡镇", township_cols, result["by_township"]),
+        _sheet("本期台账办理", CASEWORK, [*result.get("casework_by_township", []),
+                                       {**result.get("casework", {}), "township": "全县 / county"}]),
         _sheet("预警负担", BURDEN, result["burden"]),
         _sheet("遗漏户", MISSED, result["missed"]),
         _sheet("模型与干部", JUDGEMENT, judgement_rows),

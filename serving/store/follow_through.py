@@ -7,19 +7,27 @@ the figures come from ``monitoring.follow_through``, ``monitoring.missed`` and
 job's summary, all for the same period: the ``WEEKS`` published weeks up to the chosen one, as of
 the end of the chosen week (its cutoff + 6 days: a list is worked the week after it is published).
 A township leader's figures are their township's (``township``).
+
+The figures are cached (bounded, in-process) per published weeks, township and ledger state: the
+same request again costs three small count queries, and any visit, case or step recorded since,
+a newly published week or a new registry history computes them afresh.
 """
 
 from __future__ import annotations
 
+import threading
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from cachetools import LRUCache
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from features.policy import DEFAULT_CASES
 from features.weeks import Week
+from monitoring.case_activity import activity
 from monitoring.follow_through import burden, funnel, trace
 from monitoring.judgement import judgement, overrides
 from monitoring.ledger import Ledger, check, plain
@@ -27,6 +35,7 @@ from monitoring.missed import missed_households, missed_share
 from serving.store import models as m
 
 WEEKS = 13
+CASE_LOOKBACK_DAYS = 30  # a case opened up to this long before the first week joins its leads
 HISTORY = "history"  # serving.weekly.history.history_root: the live generation is named in CURRENT
 
 
@@ -107,8 +116,12 @@ def read_ledger(session: Session, home: Path, week: Week, township: str | None =
         .order_by(m.Feedback.created_at, m.Feedback.id)).all()
     verdicts = pd.DataFrame([(h, at.date(), o, u, n) for h, at, o, u, n in feedback],
                             columns=["household_id", "verdict_date", "outcome", "username", "note"])
-    case_rows = session.scalars(select(m.Case).where(m.Case.lead_date >= first - timedelta(days=30),
-                                                     scope(m.Case.township))).all()
+    # The period's cases, and older ones still worked in it (a step in the period, or open): an
+    # elimination of last spring's case is this quarter's casework.
+    worked = select(m.CaseStep.case_id).where(m.CaseStep.step_date >= first)
+    case_rows = session.scalars(select(m.Case).where(
+        or_(m.Case.lead_date >= first - timedelta(days=CASE_LOOKBACK_DAYS), m.Case.id.in_(worked),
+            m.Case.stage != "closed"), scope(m.Case.township))).all()
     cases = pd.DataFrame([(c.id, c.household_id, c.township, c.village, c.source, c.lead_date, c.decided_on,
                            c.closed_on, c.outcome) for c in case_rows],
                          columns=["case_id", "household_id", "township", "village", "source", "lead_date",
@@ -128,21 +141,56 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{k: (v.isoformat() if isinstance(v, date) else v) for k, v in r.items()} for r in out]
 
 
+_CACHE: LRUCache = LRUCache(maxsize=32)
+_LOCK = threading.Lock()
+STATS = {"hits": 0, "misses": 0}
+
+
+def _ledger_state(session: Session, home: Path) -> tuple:
+    """What the figures read that can change without a new published week: the visits, the cases
+    and their steps (counts and last ids / changes), and the registry history's generation."""
+    current = Path(home) / HISTORY / "CURRENT"
+    return (
+        tuple(session.execute(select(func.count(), func.max(m.Feedback.id))).one()),
+        tuple(session.execute(select(func.count(), func.max(m.CaseStep.id))).one()),
+        tuple(session.execute(select(func.count(), func.max(m.Case.updated_at))).one()),
+        current.read_text().strip() if current.exists() else None,
+    )
+
+
 def figures(session: Session, home: Path, week: Week, township: str | None = None,
-            data_end: date | None = None, listed_only: bool = False) -> dict[str, Any]:
-    """Every follow-through figure of the period ending with ``week`` (JSON-ready).
+            data_end: date | None = None, listed_only: bool = False,
+            appeal_days: float = DEFAULT_CASES["appeal_answer_days"]) -> dict[str, Any]:
+    """Every follow-through figure of the period ending with ``week`` (JSON-ready), cached per
+    published weeks, township and ledger state (a shallow copy: callers may add keys).
 
     Args:
         data_end: the last day outcomes are known (default: the registry history's, else the end
             of ``week``).
+        appeal_days: the policy's days to answer an appeal (its overdue count).
     """
     data_end = data_end or history_end(home)
+    key = (str(session.get_bind().url), tuple(_published(session, week, WEEKS)), township, data_end, listed_only,
+           appeal_days, _ledger_state(session, home))
+    with _LOCK:
+        found = _CACHE.get(key)
+        STATS["hits" if found is not None else "misses"] += 1
+    if found is None:
+        found = _figures(session, home, week, township, data_end, listed_only, appeal_days)
+        with _LOCK:
+            _CACHE[key] = found
+    return dict(found)
+
+
+def _figures(session: Session, home: Path, week: Week, township: str | None, data_end: date | None,
+             listed_only: bool, appeal_days: float) -> dict[str, Any]:
     ledger, published = read_ledger(session, home, week, township, listed_only=listed_only)
     if not published:
         return {"week": week, "weeks": [], "available": False}
     first, last = published[0][1], published[-1][1]
     as_of = last + timedelta(days=6)
-    traced = trace(ledger, as_of)
+    traced = trace(ledger, as_of, since=first - timedelta(days=CASE_LOOKBACK_DAYS), appeal_days=appeal_days)
+    casework = activity(ledger, first, as_of, appeal_days)
     county = funnel(traced, [])
     load = burden(traced, weeks=len(published))
     missed_table, missed_summary = missed_households(ledger, first, as_of)
@@ -154,6 +202,10 @@ def figures(session: Session, home: Path, week: Week, township: str | None = Non
         "week": week, "available": True, "township": township, "as_of": as_of.isoformat(),
         "weeks": [w for w, _, _ in published], "simulated": _simulated(session),
         "funnel": (_records(county)[0] if len(county) else {}),
+        # What the casework recorded in the period, whatever week its leads came in (eliminations
+        # come six months and more after the decision: never among the period's own leads).
+        "casework": _records(casework.loc[casework["township"].isna()])[0],
+        "casework_by_township": _records(casework.loc[casework["township"].notna()]),
         "by_week": _records(funnel(traced, ["week"])),
         "by_township": _records(funnel(traced, ["township"])),
         "by_village": _records(funnel(traced, ["township", "village"])),
@@ -179,5 +231,6 @@ def headline(result: dict[str, Any]) -> dict[str, Any]:
     new leads per officer and week."""
     if not result.get("available"):
         return {"follow_through": None, "missed_share": None, "alerts_per_officer_week": None}
-    return {"follow_through": result["funnel"], "missed_share": result["missed_share"],
+    return {"follow_through": {**result["funnel"], "casework": result["casework"]},
+            "missed_share": result["missed_share"],
             "alerts_per_officer_week": result["alerts_per_officer_week"]}

@@ -134,3 +134,73 @@ def test_an_overdue_lead_shows_on_the_list_first(phone, live_site: LiveSite):
     assert int(leader.inner_text("#overdue-count")) >= 1
     leader.goto(live_site.base_url + "/watchlist")
     assert "已超期" in leader.inner_text("table")
+
+
+def test_an_objection_and_an_appeal_that_overturns_on_a_phone(phone, live_site: LiveSite, screens):
+    """The notice's objection, the household's appeal and the county's answer through their own
+    forms (zh first, en second), dated within the appeal's window of today."""
+    import sqlite3
+    from datetime import date, timedelta
+
+    day = lambda n: str(date.today() - timedelta(days=n))  # noqa: E731
+    leader = phone.new_page()
+    sign_in(leader, live_site, "township_leader")
+    leader.goto(live_site.base_url + "/watchlist")
+    leader.goto(live_site.base_url + leader.locator(FREE).nth(2).get_attribute("href"))
+    leader.click("#open-case-link")
+    leader.fill("#on", day(20))
+    leader.click("#open-case")
+    leader.wait_for_url(re.compile(r"/cases/\d+$"))
+    case_url = leader.url
+    _step(leader, day(19), answer="yes")
+    _step(leader, day(18))
+    with sqlite3.connect(live_site.home / "fanpin.db") as db:  # as if the notice step was recorded then
+        db.execute("UPDATE cases SET notice_start = ? WHERE id = ?", (day(18), int(case_url.rsplit("/", 1)[1])))
+    leader.goto(case_url)
+    # An objection while the notice runs: its form refuses to go without the note (required).
+    leader.check("#objection-form input[name=answer][value=no]")
+    leader.fill("#objection-on", day(17))
+    leader.click("#save-objection")
+    assert "/steps" not in leader.url and leader.locator("#saved").count() == 0  # the browser kept the form
+    leader.fill("#objection-note", "村民反映其家有车，核实为亲戚车辆")
+    leader.click("#save-objection")
+    leader.wait_for_selector("#saved")
+    assert "公示期异议" in leader.inner_text("#steps") and "异议不成立" in leader.inner_text("#steps")
+    _fits_the_phone(leader)
+    _step(leader, day(12))
+
+    officer = phone.browser.new_context(**PHONE).new_page()
+    sign_in(officer, live_site, "county_officer")
+    officer.goto(case_url)
+    _step(officer, day(10), answer="no")
+    assert "县级审定未认定" in officer.inner_text("#stage")
+    # The household appeals (the township records it): its grounds, within 30 days.
+    leader.goto(case_url)
+    assert "30天内申诉一次" in leader.inner_text("#appeal-form")
+    _fits_the_phone(leader)
+    leader.fill("#appeal-note", "大病自付费用未计入支出")
+    leader.fill("#appeal-on", day(8))
+    leader.click("#save-appeal")
+    leader.wait_for_selector("#saved")
+    assert "待县级复核申诉" in leader.inner_text("#stage") and "农户于" in leader.inner_text("#appeal-status")
+    assert "等待县级审定" in leader.inner_text("main") and leader.locator("#appeal-form").count() == 0
+    _fits_the_phone(leader)
+    shoot(leader, screens, "case-phone-appeal")
+
+    # The county's answer overturns the refusal: identified, support measures due.
+    officer.goto(case_url)
+    _fits_the_phone(officer)
+    officer.check("#step-form input[name=answer][value=yes]")
+    officer.fill("#decision-note", "复核属实，予以认定")
+    _step(officer, day(2))
+    assert "待落实帮扶措施" in officer.inner_text("#stage")
+    assert "改变了原结论" in officer.inner_text("#appeal-status")
+    assert "已改变结论" in officer.inner_text("#steps")
+    _fits_the_phone(officer)
+    # English second: the same page in English.
+    officer.goto(f"{live_site.base_url}/lang/en?next=/cases/{case_url.rsplit('/', 1)[1]}")
+    assert "overturned its decision" in officer.inner_text("#appeal-status")
+    assert "decision on the appeal" in officer.inner_text("#steps")
+    _fits_the_phone(officer)
+    shoot(officer, screens, "case-phone-appeal-en")
+    officer.context.close()

@@ -24,6 +24,12 @@ def test_follow_through_shows_a_county_at_work(page, live_site: LiveSite, screen
     assert page.locator("#missed-share").inner_text().endswith("%")
     assert page.locator("#per-officer").inner_text() not in ("", "–")
     assert page.locator("#not-matured").is_visible()  # recall refused: outcomes not matured
+    # The period's casework: decisions recorded, and the simulated earlier months' objections and
+    # appeals are counted (eliminations depend on the registry's dates falling in these 3 weeks).
+    assert page.locator("#casework").is_visible()
+    assert int(page.locator("#casework-decisions").inner_text()) > 0
+    for figure in ("#casework-eliminated", "#casework-objections", "#casework-appeals", "#casework-appeal-overdue"):
+        assert page.locator(figure).inner_text().isdigit(), figure
     shoot(page, screens, f"follow-through-{'zh' if language == 'zh_CN' else 'en'}")
     with page.expect_download() as download:
         page.click("#export")

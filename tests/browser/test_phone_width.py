@@ -28,6 +28,11 @@ def _pages(page, site: LiveSite, role: str) -> list[str]:
     cases = page.locator("ul.cases a")
     if cases.count():
         paths.append(cases.first.get_attribute("href"))
+    # A case at the notice (its objection form) and one waiting for the answer to an appeal.
+    for stage in ("待乡镇审核", "township review due", "待县级复核申诉", "appeal decision due"):
+        found = page.locator("ul.cases li", has_text=stage).locator("a")
+        if found.count():
+            paths.append(found.first.get_attribute("href"))
     if role != "researcher":
         paths.append(f"/cases/new?household_id={household.split('/')[2].split('?')[0]}")
     return paths

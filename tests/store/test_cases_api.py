@@ -301,3 +301,138 @@ def test_county_decisions_feed_the_retraining_labels(api, tmp_path):
     assert (cases.loc[cases["outcome"].isin(["case_eliminated", "case_identified", "case_social_security"]),
                       "label"] == 1).all()
     assert (cases.loc[cases["outcome"].isin(["case_not_identified", "case_no_risk_found"]), "label"] == 0).all()
+
+
+def _rows(client, tok, as_of):
+    return client.get(f"/api/v1/cases?as_of={as_of}", headers=bearer(tok)).json()
+
+
+def test_objections_and_an_appeal_with_its_own_clock_through_the_api(api):
+    """The notice's objection, the household's appeal (once, within 30 days of the decision), its
+    15-day clock, the county's answer (the county's alone) overturning a refusal."""
+    client, tokens, p = api
+    officer, leader = tokens["county_officer"], tokens["township_leader"]
+    household = _households(p, p.own_township, True)[0]
+    lead = date(2025, 5, 5)
+    case_id = _open(client, leader, household, lead).json()["id"]
+    assert _step(client, leader, case_id, "home_check", lead + timedelta(days=1), {"at_risk": True}).status_code == 201
+    assert _step(client, leader, case_id, "village_notice", lead + timedelta(days=2)).status_code == 201
+    notice_recorded_on(p, case_id, lead + timedelta(days=2))
+    # An objection needs its note (what was objected to and how it was checked).
+    assert _step(client, leader, case_id, "objection", lead + timedelta(days=3), {"upheld": False}).status_code == 422
+    done = _step(client, leader, case_id, "objection", lead + timedelta(days=3), {"upheld": False, "note": "邻居称有车，核实无车"})
+    assert done.status_code == 201 and done.json()["objections"] == 1 and done.json()["objections_upheld"] == 0
+    assert done.json()["stage"] == "township_review"
+    # The same step through its own endpoint: a second objection, upheld.
+    body = {"on": str(lead + timedelta(days=4)), "upheld": True, "note": "收入漏报属实，已补充核实", "request_key": key()}
+    again = client.post(f"/api/v1/cases/{case_id}/objections", json=body, headers=bearer(leader))
+    assert again.status_code == 201 and (again.json()["objections"], again.json()["objections_upheld"]) == (2, 1)
+    assert client.post(f"/api/v1/cases/{case_id}/objections", json={**body, "note": ""},
+                       headers=bearer(leader)).status_code == 422
+    assert _step(client, leader, case_id, "township_review", lead + timedelta(days=7)).status_code == 201
+    decided = lead + timedelta(days=12)
+    refused = _step(client, officer, case_id, "county_decision", decided, {"identified": False})
+    assert refused.json()["outcome"] == "not_identified" and refused.json()["stage"] == "closed"
+    # The appeal: with its grounds, within 30 days of the decision, once.
+    assert _step(client, leader, case_id, "appeal", decided + timedelta(days=2)).status_code == 422
+    late = _step(client, leader, case_id, "appeal", decided + timedelta(days=31), {"note": "医疗自付未计入"})
+    assert late.status_code == 422 and "30" in late.json()["detail"]
+    lodged = decided + timedelta(days=3)
+    appealed = _step(client, leader, case_id, "appeal", lodged, {"note": "医疗自付未计入"})
+    assert appealed.status_code == 201, appealed.text
+    assert (appealed.json()["stage"], appealed.json()["appeal_lodged"]) == ("appeal", str(lodged))
+    assert _step(client, leader, case_id, "appeal", lodged, {"note": "再次申诉"}).status_code == 422
+    # Its own clock: unanswered after 15 days it is overdue, and counted.
+    mine = lambda body: next(c for c in body["cases"] if c["id"] == case_id)  # noqa: E731
+    assert not mine(_rows(client, officer, lodged + timedelta(days=15)))["appeal_overdue"]
+    later = _rows(client, officer, lodged + timedelta(days=16))
+    assert mine(later)["appeal_overdue"] and later["summary"]["appeal_overdue"] >= 1
+    assert later["summary"]["appeals_open"] >= 1 and later["summary"]["by_stage"]["appeal"] >= 1
+    # The county answers, not the township; the answer needs its reason.
+    answer = lodged + timedelta(days=10)
+    assert _step(client, leader, case_id, "appeal_decision", answer,
+                 {"overturned": True, "note": "复核属实"}).status_code == 403
+    assert _step(client, officer, case_id, "appeal_decision", answer, {"overturned": True}).status_code == 422
+    done = _step(client, officer, case_id, "appeal_decision", answer, {"overturned": True, "note": "复核属实"})
+    body = done.json()
+    assert done.status_code == 201 and (body["stage"], body["outcome"]) == ("support", "identified")
+    # Identified from the answer (its six months of listing start then), no longer closed.
+    assert (body["decided_on"], body["closed_on"], body["appeal_overturned"]) == (str(answer), None, True)
+    assert not mine(_rows(client, officer, lodged + timedelta(days=40)))["appeal_overdue"]
+    steps = [s["action"] for s in body["steps"]]
+    assert steps == ["lead", "home_check", "village_notice", "objection", "objection", "township_review",
+                     "county_decision", "appeal", "appeal_decision"]
+    # The ledger (Excel) carries the objections and the appeal's course.
+    from openpyxl import load_workbook
+
+    ledger = client.get("/api/v1/cases/export.xlsx", headers=bearer(officer))
+    table = list(load_workbook(io.BytesIO(ledger.content), read_only=True).active.iter_rows(values_only=True))
+    row = dict(zip(table[0], next(r for r in table[1:] if r[0] == case_id), strict=True))
+    assert (row["公示异议（成立）"], row["申诉结果"], row["申诉是否超期"] or "") == ("2（1）", "改变原结论", "")
+    assert str(row["申诉日期"])[:10] == str(lodged)
+
+
+def test_appeals_that_overturn_become_appeal_labels(api, tmp_path):
+    """A household wrongly refused (overturned on appeal) is a positive label from the appeal, one
+    wrongly admitted a negative; a decision the appeal upheld keeps its case label."""
+    import pandas as pd
+
+    client, tokens, p = api
+    officer = tokens["county_officer"]
+    refused, admitted, upheld = _households(p, p.other_township, True, n=3)
+    lead = date(2025, 6, 2)
+    answers = {refused: (False, True), admitted: (True, True), upheld: (False, False)}
+    for household, (identified, overturned) in answers.items():
+        case_id = _to_decision(client, officer, household, lead, identified=identified, p=p)
+        decided = lead + timedelta(days=12)
+        if household == upheld:  # through the appeal's own endpoints (the county's alone answers)
+            lodged = client.post(f"/api/v1/cases/{case_id}/appeal", headers=bearer(officer), json={
+                "on": str(decided + timedelta(days=5)), "grounds": "申诉", "request_key": key()})
+            assert lodged.status_code == 201 and lodged.json()["stage"] == "appeal", lodged.text
+            answer = {"on": str(decided + timedelta(days=9)), "overturned": False, "reason": "复核维持",
+                      "request_key": key()}
+            assert client.post(f"/api/v1/cases/{case_id}/appeal/decision", json=answer,
+                               headers=bearer(tokens["township_leader"])).status_code in (403, 404)
+            done = client.post(f"/api/v1/cases/{case_id}/appeal/decision", json=answer, headers=bearer(officer))
+            assert done.status_code == 201 and done.json()["appeal_overturned"] is False, done.text
+            continue
+        assert _step(client, officer, case_id, "appeal", decided + timedelta(days=5), {"note": "申诉"}).status_code == 201
+        done = _step(client, officer, case_id, "appeal_decision", decided + timedelta(days=9),
+                     {"overturned": overturned, "note": "复核"})
+        assert done.status_code == 201, done.text
+    env = {**os.environ, "FANPIN_HOME": str(p.settings.home), "FANPIN_DATABASE_URL": p.settings.resolved_database_url}
+    out = tmp_path / "labels.csv"
+    done = subprocess.run([str(Path(sys.executable).with_name("fanpin")), "feedback", "export", "--out", str(out),
+                           "--json"], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1])["appeal"] >= 2
+    labels = pd.read_csv(out, dtype={"household_id": str})
+    mine = labels.loc[labels["household_id"].isin(answers)].set_index("household_id")
+    assert mine.loc[refused, ["outcome", "label", "source"]].tolist() == ["case_identified", 1, "appeal"]
+    assert mine.loc[admitted, ["outcome", "label", "source"]].tolist() == ["case_not_identified", 0, "appeal"]
+    assert mine.loc[upheld, ["outcome", "label", "source"]].tolist() == ["case_not_identified", 0, "case"]
+    assert (labels.loc[labels["source"] == "appeal", "note"].str.contains("appeal overturned")).all()
+
+
+def test_an_appeal_counts_in_the_follow_through_figures_at_once(api):
+    """The follow-through API (cached per ledger state) counts a decision and an appeal recorded in
+    its period as soon as they are recorded."""
+    client, tokens, p = api
+    officer = tokens["county_officer"]
+    url = f"/api/v1/follow-through?township={p.other_township}"
+    before = client.get(url, headers=bearer(officer)).json()
+    assert client.get(url, headers=bearer(officer)).json() == before  # the same figures again (cached)
+    household = _households(p, p.other_township, True)[0]
+    lead = date.fromisoformat(before["as_of"]) - timedelta(days=16)
+    case_id = _open(client, officer, household, lead, "village_check").json()["id"]
+    for action, days, detail in [("home_check", 1, {"at_risk": True}), ("village_notice", 2, {}),
+                                 ("township_review", 7, {}), ("county_decision", 8, {"identified": False}),
+                                 ("appeal", 9, {"note": "申诉"})]:
+        assert _step(client, officer, case_id, action, lead + timedelta(days=days), detail).status_code == 201, action
+        if action == "village_notice":
+            notice_recorded_on(p, case_id, lead + timedelta(days=2))
+    after = client.get(url, headers=bearer(officer)).json()
+    for figure in ("decisions", "appeals"):
+        assert after["casework"][figure] == before["casework"][figure] + 1, figure
+    assert after["funnel"]["appealed"] == before["funnel"]["appealed"] + 1
+    assert after["funnel"]["appeal_overdue"] == before["funnel"]["appeal_overdue"]  # 7 days: not yet

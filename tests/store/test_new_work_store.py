@@ -7,7 +7,7 @@ as it is): 2025-W45 published, a visit recorded, 2025-W46 published."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -203,7 +203,9 @@ def test_follow_through_figures_in_the_weekly_result_the_api_and_the_page(two_we
         county = client.get("/api/v1/follow-through", headers=bearer(token(client, p.users["county_officer"])))
         assert county.status_code == 200
         body = county.json()
-        assert body["funnel"] == funnel and body["week"] == WEEKS[1]
+        # The weekly JSON's funnel carries the period's casework beside it (the API: its own key).
+        assert body["funnel"] == {k: v for k, v in funnel.items() if k != "casework"} and body["week"] == WEEKS[1]
+        assert body["casework"] == funnel["casework"] and "appeal_overdue" in funnel
         assert body["judgement"]["matured"] is False and body["judgement"]["table"] == []
         assert len({r["township"] for r in body["by_township"]}) > 1
         leader = bearer(token(client, p.users["township_leader"]))
@@ -221,8 +223,40 @@ def test_follow_through_figures_in_the_weekly_result_the_api_and_the_page(two_we
         assert sheet.status_code == 200 and sheet.content[:2] == b"PK"
 
 
+def test_follow_through_figures_are_cached_until_the_ledger_changes(two_weeks):
+    """A leader opening the page again reads three counts, not the ledger; a visit recorded since
+    (or another township) computes afresh; a caller adding keys does not change the cache."""
+    from serving.store import follow_through as ft
+    from serving.store import models as m
+    from serving.store.database import get_engine, session_factory
+
+    p, household, _ = two_weeks
+    with session_factory(get_engine(p.settings))() as db:
+        first = ft.figures(db, p.settings.home, WEEKS[1], p.own_township)
+        first["townships"] = ["changed by a caller"]
+        hits, misses = ft.STATS["hits"], ft.STATS["misses"]
+        again = ft.figures(db, p.settings.home, WEEKS[1], p.own_township)
+        assert (ft.STATS["hits"], ft.STATS["misses"]) == (hits + 1, misses)
+        assert "townships" not in again and again["funnel"] == first["funnel"]
+        ft.figures(db, p.settings.home, WEEKS[1], p.other_township)
+        assert ft.STATS["misses"] == misses + 1
+        listed = next(r for r in again["by_village"] if r["listed"] > r["visited"])
+        visited = again["funnel"]["visited"]
+        unvisited = db.scalars(select(m.Score.household_id).where(
+            m.Score.township == p.own_township, m.Score.village == listed["village"], m.Score.on_watchlist.is_(True),
+            m.Score.household_id.not_in(select(m.Feedback.household_id)))).first()
+        db.add(m.Feedback(household_id=unvisited, week=WEEKS[1], township=p.own_township, outcome="confirmed_at_risk",
+                          risk_types=[], note="", username="officer2",
+                          created_at=datetime.combine(date.fromisoformat(again["as_of"]), time(9))))
+        db.commit()
+        fresh = ft.figures(db, p.settings.home, WEEKS[1], p.own_township)
+        assert ft.STATS["misses"] == misses + 2 and fresh["funnel"]["visited"] == visited + 1
+
+
 def test_simulated_officers_make_the_county_work_and_say_so(two_weeks, small_county):
     """Last in this file: it writes simulated visits and cases into the module's store."""
+    import pandas as pd
+
     from serving.jobs.simulated_officers import simulate_officers
     from serving.store import models as m
     from serving.store.database import get_engine, session_factory
@@ -250,6 +284,34 @@ def test_simulated_officers_make_the_county_work_and_say_so(two_weeks, small_cou
             assert (actions["township_review"] - actions["village_notice"]).days >= 5
     assert result["simulated"] is True
     assert result["funnel"]["case_opened"] > 0 and result["funnel"]["visited"] > 1
+    # The earlier months were worked too: eliminations (six months after identification), and
+    # notices objected to and decisions appealed, with an appeal that overturned.
+    assert written["earlier_cases"] > 5 and written["eliminated"] > 0
+    assert written["objections"] > 0 and written["appeals"] > 0 and written["overturned"] > 0
+    work = result["casework"]
+    assert work["decisions"] > 0
+    empty = [k for k, v in result["funnel"].items() if v is None and k != "days_to_elimination"]
+    assert not empty, empty  # every funnel figure has a value (elimination: see the casework)
+    assert result["missed_share"]["share"] is not None and result["alerts_per_officer_week"] > 0
+    with session_factory(engine)() as db:
+        # Every simulated case is what the case pages' rules leave after its steps.
+        from serving.cases import lifecycle as lc
+
+        for case in db.scalars(select(m.Case)):
+            rows = [s for s in steps if s[0] == case.id and s[1] != "lead"]
+            assert case.stage in lc.STAGES and case.outcome in lc.OUTCOMES
+            if any(a == "appeal_decision" for _, a, _ in rows) and case.outcome == "identified":
+                assert case.decided_on == max(d for _, a, d in rows if a == "appeal_decision")
+        # Eliminations on the registry's date (never before six months of listing); the casework
+        # counts those recorded in the period.
+        truth = pd.read_parquet(small_county / "history" / "outcomes.parquet")
+        eliminated = {h: pd.Timestamp(d).date() for h, d in zip(truth["household_id"], truth["elimination_date"],
+                                                                  strict=True) if pd.notna(d)}
+        done = db.scalars(select(m.Case).where(m.Case.outcome == "eliminated")).all()
+        assert done and all(c.closed_on >= lc.add_months(c.decided_on, 6) for c in done)
+        assert all(c.closed_on == max(eliminated[c.household_id], lc.add_months(c.decided_on, 6)) for c in done)
+        start, end = date.fromisoformat(result["as_of"]) - timedelta(days=13), date.fromisoformat(result["as_of"])
+        assert work["eliminated"] == sum(start <= c.closed_on <= end for c in done)
     assert len([r for r in result["by_officer"] if r["officer"] and r["officer"].startswith("sim-")]) > 1
     from fastapi.testclient import TestClient
 

@@ -96,3 +96,77 @@ def test_a_step_keeps_only_what_it_records_and_refuses_the_rest():
                                             (date(2023, 8, 29), date(2024, 2, 29)), (date(2025, 12, 1), date(2026, 6, 1))])
 def test_six_calendar_months_later(day, later):
     assert lc.add_months(day, 6) == later
+
+
+# -- public notice and appeal (公示 / 申诉) -------------------------------------------------------
+NOTICE = date(2025, 1, 10)
+
+
+def test_an_objection_is_received_while_the_notice_runs_and_needs_a_note():
+    kw = dict(notice_start=NOTICE, last_step=NOTICE)
+    kept = _step("objection", NOTICE + timedelta(days=2), detail={"upheld": True, "note": "x"}, **kw)
+    assert (kept.stage, kept.outcome) == ("township_review", "open")  # the review still waits
+    with pytest.raises(lc.StepError, match="while the notice runs"):
+        _step("objection", NOTICE - timedelta(days=1), notice_start=NOTICE, last_step=NOTICE - timedelta(days=3))
+    with pytest.raises(lc.StepError, match="write a note"):
+        lc.clean_detail("objection", {"upheld": False}, [], [])
+    assert lc.clean_detail("objection", {"upheld": 1, "note": "已核实"}, [], []) == {"upheld": True, "note": "已核实"}
+    with pytest.raises(lc.StepError, match="waits for"):  # not before the notice, nor after the review
+        _step("objection", NOTICE, stage="county_decision")
+
+
+def _appeal(on, **kw):
+    args = dict(stage="closed", action="appeal", on=on, last_step=DECIDED, notice_start=None, decided_on=DECIDED,
+                measures=0, detail={"note": "收入算错"}, has_working_age=True, outcome="not_identified")
+    args.update(kw)
+    return lc.apply_step(**args)
+
+
+@pytest.mark.parametrize(("days", "ok"), [(0, True), (30, True), (31, False)])
+def test_an_appeal_is_lodged_within_the_window_of_the_decision(days, ok):
+    if ok:
+        assert _appeal(DECIDED + timedelta(days=days)).stage == "appeal"
+    else:
+        with pytest.raises(lc.StepError, match="within 30 days"):
+            _appeal(DECIDED + timedelta(days=days))
+    # The county's own window (its policy file) replaces the default.
+    assert _appeal(DECIDED + timedelta(days=31), clock={"appeal_window_days": 60, "appeal_answer_days": 15})
+
+
+def test_only_a_county_decision_is_appealed_and_only_once():
+    with pytest.raises(lc.StepError, match="county's decision"):
+        _appeal(DECIDED, stage="closed", outcome="no_risk_found", decided_on=None)  # closed at the home check
+    with pytest.raises(lc.StepError, match="county's decision"):
+        _appeal(DECIDED, stage="county_decision", outcome="open", decided_on=None)
+    with pytest.raises(lc.StepError, match="once already"):
+        _appeal(DECIDED + timedelta(days=3), appeals=1)
+    with pytest.raises(lc.StepError, match="closed"):  # no answer without a pending appeal
+        _step("appeal_decision", DECIDED, stage="closed", outcome="not_identified")
+
+
+def _answer(overturned: bool, outcome: str, measures: int = 0):
+    on = DECIDED + timedelta(days=20)
+    return lc.apply_step(stage="appeal", action="appeal_decision", on=on, last_step=DECIDED + timedelta(days=5),
+                         notice_start=None, decided_on=DECIDED, measures=measures,
+                         detail={"overturned": overturned, "note": "复核"}, has_working_age=True, outcome=outcome)
+
+
+def test_an_answer_that_overturns_flips_the_decision_and_an_upheld_one_returns_the_case():
+    on = DECIDED + timedelta(days=20)
+    refused = _answer(True, "not_identified")
+    # Identified from the answer: its six months of listing start on that day; the close is undone.
+    assert (refused.stage, refused.outcome, refused.decided_on, refused.reopened) == ("support", "identified", on, True)
+    admitted = _answer(True, "identified", measures=1)
+    assert (admitted.stage, admitted.outcome, admitted.closed_on) == ("closed", "not_identified", on)
+    assert (_answer(False, "not_identified").stage, _answer(False, "not_identified").outcome) == (
+        "closed", "not_identified")
+    assert _answer(False, "identified", measures=1).stage == "elimination_check"
+    assert _answer(False, "identified").stage == "support"
+
+
+@pytest.mark.parametrize(("days", "overdue"), [(15, False), (16, True)])
+def test_an_unanswered_appeal_is_overdue_after_its_own_clock(days, overdue):
+    lodged = date(2025, 3, 1)
+    assert lc.appeal_overdue(lodged, None, lodged + timedelta(days=days)) is overdue
+    assert not lc.appeal_overdue(lodged, lodged + timedelta(days=3), lodged + timedelta(days=days))
+    assert lc.appeal_overdue(lodged, None, lodged + timedelta(days=days), answer_days=days) is False

@@ -6,12 +6,16 @@ ten households scored each week (h2 ranked 1st, the only top-tenth household).
   decision on day 12, a measure 1 Feb, risk eliminated 10 Aug; entered monitoring 20 Jan.
 - h2: listed W01, judged "no risk" by li on day 5 (reason given); entered monitoring 15 Apr: a miss
   by override within 6 months.
-- h3: department warning 12 Jan; home check on day 10 (at risk, zhao); the county decided "not
-  identified" on day 24 (late); an appeal overturned it on 25 Feb; entered monitoring 26 Feb.
+- h3: department warning 12 Jan; home check on day 10 (at risk, zhao); an objection to the notice
+  (dismissed); the county decided "not identified" on day 24 (late); the household appealed on
+  10 Feb and the county's answer overturned the decision on 25 Feb; entered monitoring 26 Feb.
 - h4: listed W03, never visited. h7: listed W01, never visited, never entered.
 - h5: found by a village check on 14 Jan (home check next day, wang), no county decision yet;
   entered monitoring 1 Mar: missed by the lists.
 - h6: on no list at all; entered monitoring 10 Feb: missed.
+
+The cases are taken through their steps by ``serving.cases.lifecycle`` (the rules the store applies):
+the case rows are what those steps leave, not typed in.
 """
 
 from __future__ import annotations
@@ -26,12 +30,72 @@ from monitoring.follow_through import burden, funnel, trace
 from monitoring.judgement import judgement, overrides
 from monitoring.ledger import Ledger, LedgerError, check, episodes, final_decisions
 from monitoring.missed import missed_households, missed_share
+from serving.cases import lifecycle as lc
 
 D = date
 CUTOFFS = {"2025-W01": D(2025, 1, 5), "2025-W02": D(2025, 1, 12), "2025-W03": D(2025, 1, 19)}
 RANKS = {"h2": 1, "h1": 2, "h7": 3, "h6": 4, "h3": 5, "h4": 6, "h5": 7, "h8": 8, "h9": 9, "h10": 10}
 TOWNSHIP = {"h1": "A", "h2": "A", "h3": "A", "h7": "A"}
 ON_LIST = {"2025-W01": {"h1", "h2", "h7"}, "2025-W02": {"h1"}, "2025-W03": {"h4"}}
+
+
+CASES = [  # case, household, township, village, source, lead; then its steps: action, day, user, detail
+    (1, "h1", "A", "a1", "model", D(2025, 1, 8), [
+        ("home_check", D(2025, 1, 8), "li", {"at_risk": True}),
+        ("village_notice", D(2025, 1, 9), "li", {}),
+        ("township_review", D(2025, 1, 15), "li", {"agree": True}),
+        ("county_decision", D(2025, 1, 20), "county", {"identified": True}),
+        ("measure", D(2025, 2, 1), "li", {"measure": "job"}),
+        ("measure", D(2025, 3, 1), "li", {"measure": "loan"}),
+        ("elimination_check", D(2025, 8, 10), "county",
+         {"income_stable": True, "spending_resolved": True, "guarantees_secure": True})]),
+    (2, "h3", "A", "a2", "department", D(2025, 1, 12), [
+        ("home_check", D(2025, 1, 22), "zhao", {"at_risk": True}),
+        ("village_notice", D(2025, 1, 23), "zhao", {}),
+        ("objection", D(2025, 1, 25), "zhao", {"upheld": False, "note": "邻居称其有车"}),
+        ("township_review", D(2025, 1, 28), "zhao", {"agree": True}),
+        ("county_decision", D(2025, 2, 5), "county", {"identified": False}),
+        ("appeal", D(2025, 2, 10), "zhao", {"note": "医疗自付未计入"}),
+        ("appeal_decision", D(2025, 2, 25), "county", {"overturned": True, "note": "复核属实"})]),
+    (3, "h5", "B", "b1", "village_check", D(2025, 1, 14), [
+        ("home_check", D(2025, 1, 15), "wang", {"at_risk": True})]),
+]
+
+
+def run_case(lead: date, steps: list) -> tuple[dict, list]:
+    """A case taken through ``steps`` by the lifecycle's rules: its row's dates and outcome, and
+    its step rows (each step as the store records it)."""
+    case = {"stage": "home_check", "outcome": "open", "notice_start": None, "decided_on": None, "closed_on": None}
+    last, measures, appeals, rows = lead, 0, 0, []
+    for action, day, user, detail in steps:
+        kept = lc.clean_detail(action, detail, ["illness"], ["job", "loan"])
+        change = lc.apply_step(stage=case["stage"], action=action, on=day, last_step=last,
+                               notice_start=case["notice_start"], decided_on=case["decided_on"], measures=measures,
+                               detail=kept, has_working_age=True, outcome=case["outcome"], today=day,
+                               appeals=appeals)
+        case.update(stage=change.stage, outcome=change.outcome)
+        for name in ("notice_start", "decided_on", "closed_on"):
+            if getattr(change, name) is not None:
+                case[name] = getattr(change, name)
+        if change.reopened:
+            case["closed_on"] = None
+        measures += action == "measure"
+        appeals += action == "appeal"
+        last = day
+        rows.append((action, day, user, kept))
+    return case, rows
+
+
+def casework() -> tuple[pd.DataFrame, pd.DataFrame]:
+    cases, steps = [], []
+    for case_id, household, township, village, source, lead, todo in CASES:
+        case, rows = run_case(lead, todo)
+        cases.append((case_id, household, township, village, source, lead, case["decided_on"], case["closed_on"],
+                      case["outcome"]))
+        steps += [(case_id, *row) for row in rows]
+    return (pd.DataFrame(cases, columns=["case_id", "household_id", "township", "village", "source", "lead_date",
+                                         "decided_on", "closed_on", "outcome"]),
+            pd.DataFrame(steps, columns=["case_id", "action", "step_date", "username", "detail"]))
 
 
 def ledger() -> Ledger:
@@ -49,23 +113,7 @@ def ledger() -> Ledger:
         ("h2", D(2025, 1, 10), "not_at_risk", "li", "外出务工收入稳定"),
         ("h4", D(2025, 1, 20), "unreachable", "wang", ""),  # no finding: not a verdict
     ], columns=["household_id", "verdict_date", "outcome", "username", "note"])
-    cases = pd.DataFrame([
-        (1, "h1", "A", "a1", "model", D(2025, 1, 8), D(2025, 1, 20), D(2025, 8, 10), "eliminated"),
-        (2, "h3", "A", "a2", "department", D(2025, 1, 12), D(2025, 2, 5), D(2025, 2, 5), "not_identified"),
-        (3, "h5", "B", "b1", "village_check", D(2025, 1, 14), None, None, "open"),
-    ], columns=["case_id", "household_id", "township", "village", "source", "lead_date", "decided_on", "closed_on",
-                "outcome"])
-    steps = pd.DataFrame([
-        (1, "home_check", D(2025, 1, 8), "li", {"at_risk": True}),
-        (1, "county_decision", D(2025, 1, 20), "county", {"identified": True}),
-        (1, "measure", D(2025, 2, 1), "li", {"measure": "job"}),
-        (1, "measure", D(2025, 3, 1), "li", {"measure": "loan"}),
-        (1, "elimination_check", D(2025, 8, 10), "county", {}),
-        (2, "home_check", D(2025, 1, 22), "zhao", {"at_risk": True}),
-        (2, "county_decision", D(2025, 2, 5), "county", {"identified": False}),
-        (2, "appeal", D(2025, 2, 25), "county", {"overturned": True}),
-        (3, "home_check", D(2025, 1, 15), "wang", {"at_risk": True}),
-    ], columns=["case_id", "action", "step_date", "username", "detail"])
+    cases, steps = casework()
     entries = pd.DataFrame([
         ("h1", "A", D(2025, 1, 20), "illness"), ("h2", "A", D(2025, 4, 15), "income"),
         ("h3", "A", D(2025, 2, 26), "disability"), ("h5", "B", D(2025, 3, 1), "income"),
@@ -172,9 +220,31 @@ def test_model_officers_and_both_by_hand():
 
 
 def test_an_overturning_appeal_flips_the_decision():
+    cases = ledger().cases.set_index("household_id")
+    # The steps leave h3's case identified from the answer (25 Feb), reopened; h1's eliminated.
+    assert (cases.loc["h3", "outcome"], cases.loc["h3", "decided_on"], cases.loc["h3", "closed_on"]) == (
+        "identified", D(2025, 2, 25), None)
+    assert (cases.loc["h1", "outcome"], cases.loc["h1", "closed_on"]) == ("eliminated", D(2025, 8, 10))
     final = final_decisions(ledger()).set_index("household_id")
     assert bool(final.loc["h3", "identified"]) and final.loc["h3", "decided_on"] == D(2025, 2, 25)
-    assert bool(final.loc["h1", "identified"])
+    assert bool(final.loc["h1", "identified"]) and final.loc["h1", "decided_on"] == D(2025, 1, 20)
+
+
+def test_the_notice_and_the_appeal_in_the_funnel_by_hand():
+    row = funnel(trace(ledger(), AS_OF), []).iloc[0].to_dict()
+    # h3: one objection (dismissed), an appeal, overturned; the clock still judges the first
+    # decision (day 24: decided, late).
+    assert {k: row[k] for k in ("objected", "objection_upheld", "appealed", "appeal_overturned", "appeal_overdue")} \
+        == {"objected": 1, "objection_upheld": 0, "appealed": 1, "appeal_overturned": 1, "appeal_overdue": 0}
+    # On 26 Feb the appeal (10 Feb) had been answered; on 24 Feb it was waiting 14 days: not yet
+    # overdue; had the answer not come, on 26 Feb it would be (16 days > 15).
+    assert funnel(trace(ledger(), D(2025, 2, 24)), []).iloc[0]["appeal_overdue"] == 0
+    unanswered = ledger()
+    unanswered = Ledger(**{**unanswered.__dict__,
+                           "steps": unanswered.steps.loc[unanswered.steps["action"] != "appeal_decision"]})
+    assert funnel(trace(unanswered, D(2025, 2, 25)), []).iloc[0]["appeal_overdue"] == 0
+    assert funnel(trace(unanswered, D(2025, 2, 26)), []).iloc[0]["appeal_overdue"] == 1
+    assert funnel(trace(unanswered, D(2025, 2, 26), appeal_days=30), []).iloc[0]["appeal_overdue"] == 0
 
 
 def test_misses_by_override_by_hand():
@@ -199,3 +269,24 @@ def test_a_bad_ledger_names_table_row_and_column():
     leads.loc[1, "source"] = "rumour"
     with pytest.raises(LedgerError, match=r"leads: row 1, column source"):
         check(Ledger(leads=leads))
+
+
+def test_casework_recorded_in_a_period_by_hand():
+    from monitoring.case_activity import activity
+
+    # February: h3's decision (not identified), its appeal lodged and overturned, h1's first measure.
+    feb = activity(ledger(), D(2025, 2, 1), D(2025, 2, 28)).set_index(pd.Index(["A", "B", "county"]))
+    assert feb.loc["county", ["decisions", "identified", "measures", "appeals", "appeals_answered",
+                              "appeals_overturned", "eliminated", "objections"]].tolist() == [1, 0, 1, 1, 1, 1, 0, 0]
+    assert feb.loc["B"].drop("township").fillna(0).sum() == 0
+    # August: h1's risk eliminated, 202 days after its identification (20 Jan).
+    aug = activity(ledger(), D(2025, 8, 1), D(2025, 8, 31)).set_index(pd.Index(["A", "B", "county"]))
+    assert (aug.loc["A", "eliminated"], aug.loc["A", "days_to_elimination"]) == (1, 202.0)
+    # January: the objection to h3's notice (dismissed), h1's decision (identified).
+    jan = activity(ledger(), D(2025, 1, 1), D(2025, 1, 31)).set_index(pd.Index(["A", "B", "county"]))
+    assert jan.loc["A", ["objections", "objections_upheld", "decisions", "identified"]].tolist() == [1, 0, 1, 1]
+    # Unanswered, the appeal of 10 Feb is overdue on 26 Feb (16 days), not on 25 Feb.
+    base = ledger()
+    unanswered = Ledger(**{**base.__dict__, "steps": base.steps.loc[base.steps["action"] != "appeal_decision"]})
+    assert activity(unanswered, D(2025, 2, 1), D(2025, 2, 25)).iloc[-1]["appeal_overdue"] == 0
+    assert activity(unanswered, D(2025, 2, 1), D(2025, 2, 26)).iloc[-1]["appeal_overdue"] == 1

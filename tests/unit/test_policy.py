@@ -94,3 +94,15 @@ def test_identification_weighs_income_spending_hardship_and_ability_to_cope():
     # Past the 12-month window the survey says nothing about income: not below the line on it.
     late = assess_identification(build_household_frame(tiny_tables(), "2025-06-01", policy), policy)
     assert not late["income_in_window"].any() and not late["below_line"].any()
+
+
+def test_the_appeal_clock_is_the_countys_to_set_and_checked(raw):
+    # The shipped defaults (fanpin's judgement: the policy papers set no limit for an appeal).
+    assert parse_policy(raw).cases == {"appeal_window_days": 30.0, "appeal_answer_days": 15.0}
+    own = copy.deepcopy(raw)
+    own["cases"] = {"appeal_answer_days": 10}
+    assert parse_policy(own).cases == {"appeal_window_days": 30.0, "appeal_answer_days": 10.0}
+    for bad in ({"appeal_answer_days": 0}, {"appeal_answer_days": "ten"}, {"appeal_days": 10}):
+        own["cases"] = bad
+        with pytest.raises(ValueError, match="policy: cases"):
+            parse_policy(own)

@@ -62,14 +62,16 @@ def _key(form) -> str:
 @router.get("/cases")
 def cases_page(request: Request, user: SignedIn, township: str | None = None, show: str = "open") -> Response:
     lang = request.state.language
+    clock = request.app.state.policy.cases
     with web_state(request).sessions() as db:
         rows = _call(lang, lambda: service.list_cases(db, user.principal, as_of=dt.date.today(),
                                                       township=scope_of(user) or township or None,
-                                                      open_only=show != "all"))
+                                                      open_only=show != "all", clock=clock))
     return render(request, "cases.html", {"rows": rows, "summary": service.summary(rows), "show": show,
                                           "township": scope_of(user) or township or "", "label": _pick(lang),
                                           "stages": lc.STAGES, "sources": lc.SOURCES, "outcomes": lc.OUTCOMES,
-                                          "can_notice": identity.allowed(user, "notice:export")})
+                                          "can_notice": identity.allowed(user, "notice:export"),
+                                          "appeal_days": int(clock["appeal_answer_days"])})
 
 
 @router.get("/cases/new")
@@ -112,7 +114,9 @@ def case_page(request: Request, user: SignedIn, case_id: CaseId, saved: int = 0)
     state = web_state(request)
     with state.sessions() as db:
         case = _call(lang, lambda: service.get_case(db, user.principal, case_id))
-        row = service.case_row(case, dt.date.today(), service.measure_count(db, case.id), who=user.principal)
+        clock = request.app.state.policy.cases
+        row = service.case_row(case, dt.date.today(), service.measure_count(db, case.id), who=user.principal,
+                               appeal=service.appeals(db, [case.id]).get(case.id), clock=clock)
         steps = service.steps(db, case.id, who=user.principal)
         week = service.latest(db)
         warnings = service.household_warnings(db, week.run_id, case.household_id) if week else []
@@ -124,7 +128,17 @@ def case_page(request: Request, user: SignedIn, case_id: CaseId, saved: int = 0)
         "can_write": identity.allowed(user, "case:write"), "can_decide": identity.allowed(user, "case:decide"),
         "county_only": lc.COUNTY_ONLY, "today": dt.date.today(), "request_key": uuid.uuid4().hex,
         "week": week.week if week else None, "warning_rules": _warning_labels(state.settings),
+        "objection_key": uuid.uuid4().hex, "appeal_key": uuid.uuid4().hex, "can_appeal": _can_appeal(row, clock),
+        "appeal_window": int(clock["appeal_window_days"]), "appeal_days": int(clock["appeal_answer_days"]),
     })
+
+
+def _can_appeal(row: dict[str, Any], clock: dict[str, float]) -> bool:
+    """Whether the appeal form is offered: a county decision, not appealed yet, within the window."""
+    decided = row["decided_on"]
+    return (decided is not None and row["outcome"] in lc.APPEALABLE and row["appeal_lodged"] is None
+            and row["stage"] in ("support", "elimination_check", "closed")
+            and dt.date.today() <= decided + dt.timedelta(days=clock["appeal_window_days"]))
 
 
 def _detail(action: str, form) -> dict[str, Any]:
@@ -140,6 +154,13 @@ def _detail(action: str, form) -> dict[str, Any]:
         return {"measure": str(form.get("measure", ""))[:64]}
     if action == "elimination_check":
         return {k: form.get(k) == "on" for k in lc.ELIMINATION_CHECKS}
+    note = str(form.get("note", ""))[:500]
+    if action == "objection":
+        return {"upheld": yes, "note": note}
+    if action == "appeal_decision":
+        return {"overturned": yes, "note": note}
+    if action == "appeal":
+        return {"note": note}
     return {}
 
 
@@ -150,7 +171,8 @@ def record_step(request: Request, user: SignedIn, form: CheckedForm, case_id: Ca
     with web_state(request).sessions() as db:
         _call(lang, lambda: service.record_step(db, user.principal, case_id, action=action,
                                                 on=_date(form.get("on"), lang), detail=_detail(action, form),
-                                                request_key=_key(form), home=web_state(request).settings.home))
+                                                request_key=_key(form), home=web_state(request).settings.home,
+                                                clock=request.app.state.policy.cases))
     return RedirectResponse(f"/cases/{case_id}?saved=1", status_code=303)
 
 

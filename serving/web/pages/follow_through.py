@@ -19,7 +19,12 @@ STEPS = ("listed", "visited", "visited_in_time", "case_opened", "decided", "deci
          "eliminated")
 
 
-def _read(user, state, lang: str, week: str | None, township: str | None) -> tuple[list, dict]:
+def _appeal_days(request: Request) -> float:
+    return request.app.state.policy.cases["appeal_answer_days"]
+
+
+def _read(user, state, lang: str, week: str | None, township: str | None,
+          appeal_days: float) -> tuple[list, dict]:
     if not identity.allowed(user, "follow_through:read"):
         raise PageError(403, "follow-through", gettext(lang, "Your role cannot see the follow-through figures."))
     with state.sessions() as db:
@@ -29,7 +34,7 @@ def _read(user, state, lang: str, week: str | None, township: str | None) -> tup
         scope = scope_of(user)
         names = [scope] if scope else store.townships(db, run.id)
         chosen = scope or (township if township in names else None)
-        result = figures(db, state.settings.home, run.week, chosen)
+        result = figures(db, state.settings.home, run.week, chosen, appeal_days=appeal_days)
     result["townships"] = names
     return weeks, result
 
@@ -37,7 +42,7 @@ def _read(user, state, lang: str, week: str | None, township: str | None) -> tup
 @router.get("/follow-through")
 def follow_through_page(request: Request, user: SignedIn, state: State, lang: Lang, week: str | None = None,
                         township: str | None = None) -> Response:
-    weeks, result = _read(user, state, lang, week, township)
+    weeks, result = _read(user, state, lang, week, township, _appeal_days(request))
     funnel = result.get("funnel") or {}
     top = max(int(funnel.get("listed") or 0), 1)
     bars = [(step, int(funnel.get(step) or 0), round(100 * int(funnel.get(step) or 0) / top)) for step in STEPS]
@@ -68,7 +73,7 @@ def follow_through_export(request: Request, user: SignedIn, state: State, lang: 
                           township: str | None = None) -> Response:
     from serving.documents.follow_through import follow_through_workbook
 
-    _, result = _read(user, state, lang, week, township)
+    _, result = _read(user, state, lang, week, township, _appeal_days(request))
     if not result.get("available"):
         return Response(status_code=404)
     identity.audit(state, user, "export.xlsx", result["week"], {"via": "web", "what": "follow_through",
