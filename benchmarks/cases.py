@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import prepare as prep
-from benchmarks import store_growth
+from benchmarks import spark_bench, store_growth
 
 
 @dataclass(frozen=True)
@@ -394,4 +394,12 @@ CASES: dict[str, Case] = {
     },
     "drift_20k": Case("drift", "monitoring.drift.check_week on one week of 20,000 households",
                       partial(_drift_run, 20_000), partial(_drift_prepare, 20_000)),
+    **{
+        f"weekly_spark_{label}{suffix}": Case(
+            "spark", f"weekly job on local Spark (2 cores), {n:,} households (snapshot export), published to "
+                     f"{store}: the store's bulk load measured apart",
+            partial(spark_bench.spark_run, n, store), partial(spark_bench.spark_prepare, n))
+        for label, n in (("20k", 20_000), ("200k", 200_000), ("1m", 1_000_000))
+        for suffix, store in (("", "sqlite"), ("_pg", "postgres"))
+    },
 }

@@ -24,12 +24,13 @@ LONG_UNITS = {
     "tests/browser/": 420,  # with the import page's own site (two weekly runs from the page)
     "tests/integration/test_weekly_kill.py": 260,
     "tests/integration/test_drift_*": 240,
+    # Eight weekly runs (week N-1 and N in two stores, on SQLite and PostgreSQL) and the API reads.
+    "tests/integration/test_spark_engine.py": 200,
     "tests/integration/test_weekly_kill_postgres.py": 180,
     "tests/integration/test_office_exports.py": 150,  # workbooks of a week, four weekly runs
     "notebooks/02-model-review.ipynb": 90,
     "tests/store/test_api_audit.py": 80,
     "tests/integration/test_training_mlflow.py": 80,
-    "tests/integration/test_spark_engine.py": 75,
     "notebooks/04-drift-scenarios.ipynb": 70,
 }
 

@@ -13,6 +13,26 @@ SUMMARY_KEYS = ("week", "households_in", "households_scored", "rows_quarantined"
                 "model_version", "drift_alerts", "seconds")
 
 
+def summary_of(result: dict) -> dict:
+    """What `fanpin weekly --json` prints of a run's result (either engine: the same keys)."""
+    summary = {k: result[k] for k in SUMMARY_KEYS}
+    # Department warnings (rule -> count), from either engine (serving.jobs.week_finish).
+    summary["department_warnings"] = result.get("department_warnings", {})
+    summary["model_health"] = result["stages"].get("model_health")  # age, libraries, estimated and matured quality
+    # Where the run's time went, from the process's start: start-up (interpreter, imports, store,
+    # champion), then each stage; they add up to ``seconds``.
+    summary["stage_seconds"] = result["stages"].get("seconds", {})
+    # From warning to help (serving.store.follow_through): the 13 weeks up to this one.
+    for key in ("follow_through", "missed_share", "alerts_per_officer_week"):
+        summary[key] = result.get(key)
+    summary["work"] = result["stages"].get("work")  # new work / known / held back this week
+    # The shock response (hit townships, adjustment, capacity proposals) and the quarter's audit.
+    for key in ("shock", "audit_sample", "hidden_hardship_share"):
+        summary[key] = result.get(key)
+    summary["profile"] = result["stages"].get("profile")  # the mapping profile read with (path, sha256)
+    return summary
+
+
 def weekly(
     data: Annotated[Path, typer.Option("--data", help="县文件夹或本周导出文件夹 / county or export folder")],
     week: Annotated[str, typer.Option("--week", help="ISO 周，如 2025-W48 / ISO week")],
@@ -44,8 +64,9 @@ def weekly(
         from serving.jobs.spark_weekly import run_week_spark as run_week  # noqa: F811 - same contract
     try:
         with stderr.status("weekly run") as status:
-            # The local engine's stage seconds start at the process's start (``start-up``).
-            kwargs = {"master": master} if engine == "spark" else {"started": process_started()}
+            # Either engine's stage seconds start at the process's start (``start-up``).
+            kwargs = {"master": master, "started": process_started()} if engine == "spark" \
+                else {"started": process_started()}
             settings = get_settings()
             if profile is not None:
                 settings = settings.model_copy(update={"profile_path": profile})
@@ -72,21 +93,7 @@ def weekly(
             fail("the store's disk is full: free space and run again / 磁盘已满; nothing was published / 未发布")
             return
         raise
-    summary = {k: result[k] for k in SUMMARY_KEYS}
-    # Department warnings (rule -> count); the Spark engine does not evaluate them yet.
-    summary["department_warnings"] = result.get("department_warnings", {})
-    summary["model_health"] = result["stages"].get("model_health")  # age, libraries, estimated and matured quality
-    # Where the run's time went, from the process's start: start-up (interpreter, imports, store,
-    # champion), then each stage; they add up to ``seconds``.
-    summary["stage_seconds"] = result["stages"].get("seconds", {})
-    # From warning to help (serving.store.follow_through): the 13 weeks up to this one.
-    for key in ("follow_through", "missed_share", "alerts_per_officer_week"):
-        summary[key] = result.get(key)
-    summary["work"] = result["stages"].get("work")  # new work / known / held back this week
-    # The shock response (hit townships, adjustment, capacity proposals) and the quarter's audit.
-    for key in ("shock", "audit_sample", "hidden_hardship_share"):
-        summary[key] = result.get(key)
-    summary["profile"] = result["stages"].get("profile")  # the mapping profile read with (path, sha256)
+    summary = summary_of(result)
     emit(summary, as_json, summary=(
         f"{week}: 读入 {result['households_in']} 户, 评分 {result['households_scored']} 户, "
         f"隔离 {result['rows_quarantined']} 行, 名单 {result['watchlist_size']} 户, "

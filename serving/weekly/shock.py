@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -55,6 +56,64 @@ def _proposal(township: str, share: float, config, townships: list[str], weeks: 
             "note_en": f"proposed: {extra} more visits a week in {township} for {weeks} weeks (the county confirms)"}
 
 
+@dataclass(frozen=True)
+class ShockPlan:
+    """What the county's recent shocks mean for this week, decided from the history alone (no
+    household frame): the areas over the rule, their log-odds offset and where it was learned.
+    The Spark engine decides it on the driver and sends ``by_area`` to the partitions."""
+
+    rule: ShockRule
+    hit: pd.DataFrame
+    learned: dict[str, Any] | None
+
+    @property
+    def offset(self) -> float:
+        return float(self.learned["offset"]) if self.learned else 0.0
+
+    @property
+    def by_area(self) -> dict[str, float]:
+        """Area -> log-odds offset (only the hit areas)."""
+        return {str(a): self.offset for a in self.hit["area"]}
+
+    def record(self, frame: pd.DataFrame, settings, config, probability: np.ndarray | None = None) -> dict[str, Any]:
+        """The week's shock record (see :func:`shock_response`) for the county's ``frame``;
+        ``probability``: the model's own risk per frame row (proposals sized by each area's share)."""
+        rule = self.rule
+        townships = sorted(frame["township"].unique())
+        record: dict[str, Any] = {"rule": {"weeks": rule.weeks, "per_100": rule.per_100, "level": rule.level},
+                                  "areas": [], "adjustment": None, "proposals": []}
+        if self.hit.empty:
+            return record
+        offset, learned = self.offset, self.learned
+        for row in self.hit.to_dict("records"):
+            zh, en = _statement(row, rule.weeks, offset, learned)
+            record["areas"].append({"area": row["area"], "households": int(row["households"]),
+                                    "events": int(row["events"]), "households_hit": int(row["households_hit"]),
+                                    "hit_share": float(row["hit_share"]), "per_100": float(row["per_100"]),
+                                    "statement_zh": zh, "statement_en": en})
+            record["proposals"].append(_proposal(row["area"], _share(frame, probability, rule.level, row["area"]),
+                                                 config, townships, int(settings.shock_capacity_weeks)))
+        record["adjustment"] = {"offset": offset, "ratio": round(math.exp(offset), 3), **learned}
+        return record
+
+
+def shock_plan(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, settings) -> ShockPlan:
+    """The areas over the shock rule in the weeks before ``cutoff`` and the offset learned from
+    the county's past shocks (before the cutoff only)."""
+    rule = rule_from(settings)
+    recent = recent_shock(tables, cutoff, rule)
+    hit = recent[recent["shock"]]
+    return ShockPlan(rule, hit, None if hit.empty else learned_offset(tables, cutoff, rule))
+
+
+def row_offsets(frame: pd.DataFrame, level: str, by_area: dict[str, float]) -> np.ndarray:
+    """Log-odds offset per frame row: its area's (``ShockPlan.by_area``), else 0."""
+    offsets = np.zeros(len(frame), dtype="float64")
+    for area, offset in by_area.items():
+        offsets[(frame[level] == area).to_numpy()] = offset
+    return offsets
+
+
 def shock_response(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, frame: pd.DataFrame, settings,
                    config, risk: Callable[[], np.ndarray] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
     """(log-odds offset per frame row, the week's shock record).
@@ -65,29 +124,9 @@ def shock_response(tables: dict[str, pd.DataFrame], cutoff: pd.Timestamp, frame:
     model's own risk per frame row, ``risk()``, called only in a shock week; households' shares
     when None). Empty areas: no shock.
     """
-    rule = rule_from(settings)
-    recent = recent_shock(tables, cutoff, rule)
-    hit = recent[recent["shock"]]
-    offsets = np.zeros(len(frame), dtype="float64")
-    record: dict[str, Any] = {"rule": {"weeks": rule.weeks, "per_100": rule.per_100, "level": rule.level},
-                              "areas": [], "adjustment": None, "proposals": []}
-    if hit.empty:
-        return offsets, record
-    learned = learned_offset(tables, cutoff, rule)
-    offset = float(learned["offset"])
-    probability = risk() if risk is not None else None
-    townships = sorted(frame["township"].unique())
-    for row in hit.to_dict("records"):
-        zh, en = _statement(row, rule.weeks, offset, learned)
-        record["areas"].append({"area": row["area"], "households": int(row["households"]),
-                                "events": int(row["events"]), "households_hit": int(row["households_hit"]),
-                                "hit_share": float(row["hit_share"]), "per_100": float(row["per_100"]),
-                                "statement_zh": zh, "statement_en": en})
-        offsets[(frame[rule.level] == row["area"]).to_numpy()] = offset
-        record["proposals"].append(_proposal(row["area"], _share(frame, probability, rule.level, row["area"]),
-                                             config, townships, int(settings.shock_capacity_weeks)))
-    record["adjustment"] = {"offset": offset, "ratio": round(math.exp(offset), 3), **learned}
-    return offsets, record
+    plan = shock_plan(tables, cutoff, settings)
+    probability = risk() if risk is not None and not plan.hit.empty else None
+    return row_offsets(frame, plan.rule.level, plan.by_area), plan.record(frame, settings, config, probability)
 
 
 def _share(frame: pd.DataFrame, probability: np.ndarray | None, level: str, area: str) -> float:
