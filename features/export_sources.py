@@ -57,13 +57,13 @@ def non_data_frame(tables: list[TableCells]) -> pd.DataFrame:
 
 def _split(cells: pd.DataFrame, label: str, profile: Profile, notes: list[str], excel: bool,
            non_data: list[tuple[int, str, str]]) -> list[TableCells]:
-    households, members, lines = person_level.split(cells, label, profile)
+    households, members, lines, household_only = person_level.split(cells, label, profile)
     notes.append(f"{label}: person-level layout, split into households and members / 人员明细表，已拆分为农户信息和家庭成员")
     columns = {str(h): c for h, c in person_level.household_columns(list(cells.columns), profile).items()}
     out = [TableCells("households", f"{label} (农户信息)", contract_headers(households, "households", label, notes),
                       excel, [], lines, columns),
            TableCells("members", f"{label} (家庭成员)", contract_headers(members, "members", label, notes),
-                      excel, non_data, [], {str(h): c for h, c in person_level.member_columns(
+                      excel, [*non_data, *household_only], [], {str(h): c for h, c in person_level.member_columns(
                           list(cells.columns), profile).items()})]
     return out
 

@@ -8,7 +8,9 @@ and the rest belong to the member on the row).
 
 A household whose repeated columns disagree between its rows cannot be told apart from a typo:
 it is quarantined, one line per column naming both values and the rows they are on. A member
-row with every household column empty (apart from 户编号) only gives a member.
+row with every household column empty (apart from 户编号) only gives a member; a row with every
+member column empty only gives a household (a household registered before its members are: the
+registry enters them days apart), and is listed as such rather than read as a member without an id.
 """
 
 from __future__ import annotations
@@ -81,12 +83,18 @@ def comparable(cells: pd.Series, f: contract.Field) -> pd.Series:
     return out.where(out.notna() | raw.isna(), "?" + raw.astype(str)).fillna("")
 
 
-def split(cells: pd.DataFrame, label: str, profile: Profile) -> tuple[pd.DataFrame, pd.DataFrame, list[pd.DataFrame]]:
-    """(household cells, member cells, quarantine lines) from a person-level sheet's cells.
+HOUSEHOLD_ONLY = "a household without members: read as the household only / 无家庭成员的农户行，仅读取农户信息"
+
+
+def split(cells: pd.DataFrame, label: str, profile: Profile
+          ) -> tuple[pd.DataFrame, pd.DataFrame, list[pd.DataFrame], list[tuple[int, str, str]]]:
+    """(household cells, member cells, quarantine lines, household-only rows) from a person-level
+    sheet's cells.
 
     Both frames carry contract headers (the households' in the households' own labels so the
     usual header mapping applies) and Excel row numbers: a household's row is the first row it
-    appears on. Quarantine lines name disagreeing household columns on that row.
+    appears on. Quarantine lines name disagreeing household columns on that row. Household-only
+    rows (every member column empty) are (row, 户编号, reason): they give no member.
     """
     hh_cols = household_columns(list(cells.columns), profile)
     mb_cols = member_columns(list(cells.columns), profile)
@@ -94,7 +102,12 @@ def split(cells: pd.DataFrame, label: str, profile: Profile) -> tuple[pd.DataFra
     members = cells[[h for h in cells.columns if h in mb_cols or h == id_header]].copy()
     members.columns = [mb_cols.get(h, "household_id") for h in members.columns]
     if id_header is None:
-        return cells.iloc[0:0, 0:0], members, []
+        return cells.iloc[0:0, 0:0], members, [], []
+    own_member = [h for h in cells.columns if h in mb_cols and mb_cols[h] not in SHARED]
+    alone = ~cells[own_member].apply(lambda col: col.map(lambda v: bool(norm.clean_text(str(v))) if v else False)).any(axis=1)
+    household_only = [(int(row), norm.clean_text(str(cells.at[row, id_header])), HOUSEHOLD_ONLY)
+                      for row in cells.index[alone.to_numpy()]]
+    members = members[~alone.to_numpy()]
     own = [h for h in hh_cols if h != id_header]
     households = cells[[id_header, *own]].copy()
     households.columns = [hh_cols[h] for h in households.columns]
@@ -118,4 +131,4 @@ def split(cells: pd.DataFrame, label: str, profile: Profile) -> tuple[pd.DataFra
             shown = " ≠ ".join(f"{'***' if column in sensitive else v or '(空)'} (row {r})" for v, r in seen.values())
             lines.append(qt.lines(label, pd.Index([rows[0]]), column, pd.Series([shown], index=[rows[0]]),
                                   qt.HOUSEHOLD_ROWS_DIFFER))
-    return households[first.to_numpy()], members, lines
+    return households[first.to_numpy()], members, lines, household_only

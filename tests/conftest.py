@@ -179,7 +179,9 @@ def published_store(request, published_stores):
 # One shuffle of at most 2,000 rows per feature: the feature-value report in seconds, not tens.
 CLI_FAST_CONFIG = ("tuning:\n  trials: 0\nworkers: 1\nmodel:\n  lgbm:\n    n_estimators: 120\n    num_leaves: 15\n"
                    "    learning_rate: 0.05\n    min_child_samples: 100\n    reg_lambda: 1.0\n"
-                   "feature_value:\n  repeats: 1\n  max_rows: 2000\n")
+                   "feature_value:\n  repeats: 1\n  max_rows: 2000\n"
+                   # the small county's seven years cannot hold three origins of two training years
+                   "backtest:\n  min_train_span_weeks: 0\n")
 
 
 @pytest.fixture(scope="session")
@@ -282,6 +284,8 @@ FAST_TRAINING = {
     "logistic": {"max_train_rows": 20000},
     "reference_rows": 1000,
     "shap_rows": 1000,
+    # three outcome years on the small county's seven years: older origins with short training
+    "backtest": {"min_train_span_weeks": 0},
 }
 
 

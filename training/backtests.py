@@ -18,6 +18,7 @@ from models import metrics as mt
 from training import evaluate as ev
 from training.dataset import LABEL, WEEK, iter_frames, label_frame
 from training.split import TimeSplit
+from training.uncertainty import interval
 
 Progress = Callable[[str, int, int], None]
 
@@ -55,6 +56,9 @@ def oracle_comparison(
     recalls = {n: mt.recall_precision(y, mt.top_share(s, groups, capacity))[0] for n, s in scores.items()}
     rule_names = [n for n in scorers if n.startswith("rules")]
     best = max(rule_names, key=lambda n: recalls[n]) if rule_names else None
+    headroom_interval = [None, None] if best is None else _headroom_interval(
+        rows["household_id"].to_numpy(), y, {n: mt.top_share(scores[n], groups, capacity) for n in ("oracle", "model", best)},
+        best)
     return {
         "oracle_auc": aucs["oracle"],
         "model_auc_on_oracle_rows": aucs["model"],
@@ -67,7 +71,23 @@ def oracle_comparison(
         "headroom_share": ev.headroom_share(aucs["model"], aucs["oracle"]),
         "recall_headroom_share": None if best is None else ev.recall_headroom(
             {"oracle": recalls["oracle"], "model": recalls["model"], "rules": recalls[best]}),
+        "recall_headroom_interval": headroom_interval,
     }
+
+
+def _headroom_interval(households: np.ndarray, y: np.ndarray, listed: dict[str, np.ndarray], best: str,
+                       replicates: int = 200, seed: int = 0) -> list[float | None]:
+    """Household-clustered 95% interval of the recall headroom (the lists stay as drawn; the
+    households, each with all its oracle cutoffs, are resampled): how far another county of the
+    same size may read it. Its width is what the oracle's number of entrants buys."""
+    codes = np.unique(households.astype(str), return_inverse=True)[1]
+    rng = np.random.default_rng(seed)
+    draws = []
+    for _ in range(replicates):
+        w = np.bincount(rng.integers(0, codes.max() + 1, codes.max() + 1), minlength=codes.max() + 1)[codes].astype(float)
+        r = {n: mt.recall_precision(y, listed[n], w)[0] for n in listed}
+        draws.append(ev.recall_headroom({"oracle": r["oracle"], "model": r["model"], "rules": r[best]}))
+    return interval([np.nan if d is None else d for d in draws])
 
 
 def lead_time_backtest(

@@ -152,6 +152,8 @@ def backtest_json(result: Any) -> dict[str, Any]:  # a training.train.TrainingRe
                       for n, f in bt.pooled.items() if n != "model"},
         "strongest_baseline": bt.strongest,
         "oracle_entrants": result.oracle.get("oracle_positives", 0),
+        "oracle_rows": result.oracle.get("oracle_rows", 0),
+        "recall_headroom_interval": result.oracle.get("recall_headroom_interval"),
         "served_list_recall": (result.served_list.get("model") or {}).get("list_recall"),
         "served_list": result.served_list,
         "test_part": {k: result.metrics.get(f"test_part_{k}") for k in TEST_PART_KEYS},

@@ -35,10 +35,13 @@ KEEP = ["household_id", "township", "village", "cutoff", "category", "elderly_on
 
 def backtest_splits(cutoffs: list[pd.Timestamp], config: dict[str, Any]) -> list[TimeSplit]:
     """Origin 0 (the configured split) and up to ``backtest.years - 1`` earlier origins, each one
-    year before the next, as long as each keeps ``backtest.min_train_cutoffs`` training cutoffs."""
+    year before the next, as long as each keeps ``backtest.min_train_cutoffs`` training cutoffs
+    spanning at least ``backtest.min_train_span_weeks`` (newest minus oldest): an origin whose trees
+    saw one or two cutoffs judges a different procedure from the one that serves."""
     sp, bt = config["split"], config.get("backtest", {})
     horizon = int(config["horizon_weeks"])
     years, min_train = int(bt.get("years", 3)), int(bt.get("min_train_cutoffs", 1))
+    min_span = int(bt.get("min_train_span_weeks", 0)) * WEEK
     cs = sorted(pd.Timestamp(c) for c in cutoffs)
     out: list[TimeSplit] = []
     for k in range(max(years, 1)):
@@ -48,7 +51,7 @@ def backtest_splits(cutoffs: list[pd.Timestamp], config: dict[str, Any]) -> list
                                calibrate_weeks=int(sp["calibrate_weeks"]), gap_weeks=int(sp["gap_weeks"]))
         except ValueError:
             break
-        if k and len(split.train) < min_train:
+        if k and (len(split.train) < min_train or max(split.train) - min(split.train) < min_span):
             break
         out.append(split)
     return out

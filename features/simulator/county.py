@@ -31,12 +31,26 @@ def streams(seed: int) -> dict[str, np.random.Generator]:
     return {name: np.random.default_rng(s) for name, s in zip(STREAMS, children, strict=True)}
 
 
+# The oracle's cutoffs: this many Sundays, ORACLE_SPACING weeks apart, ending with the last whose
+# 52-week future lies in the history; all inside training's test part (its newest 26 weeks of
+# cutoffs, anchored at that same Sunday and ORACLE_SPACING = the default cutoff step), so neither
+# the trees nor the calibrator saw their labels. Seven cutoffs x 2,000 households give ~250
+# entrants among the oracle rows at ~2% a year (issue 28: 36 with 3 x 600).
+ORACLE_CUTOFFS = 7
+ORACLE_SPACING = 4
+# Two burn-in years before the 2019 monitoring lines matter to training: the rolling backtest's
+# oldest origin (three outcome years back) then still has two years of training cutoffs.
+DEFAULT_START = date(2017, 1, 1)
+ORACLE_SAMPLE = 2000
+ORACLE_REPLICAS = 60
+
+
 def default_cutoffs(weeks: list[Week]) -> list[int]:
-    """Week indices of three cutoffs (Sundays) whose 52-week futures lie inside the history, all
-    inside training's test part (its last 26 weeks of cutoffs): the last possible one, 8 and 16
-    weeks before it. Calibration and training cutoffs get no oracle."""
+    """Week indices of the oracle's cutoffs (Sundays) whose 52-week futures lie inside the history:
+    the last possible one and ``ORACLE_CUTOFFS - 1`` more, ``ORACLE_SPACING`` weeks apart.
+    Calibration and training cutoffs get no oracle."""
     last = len(weeks) - 1 - O.HORIZON_WEEKS
-    return sorted({k for k in (last - 16, last - 8, last) if k >= 52})
+    return sorted({k for k in (last - j * ORACLE_SPACING for j in range(ORACLE_CUTOFFS)) if k >= 52})
 
 
 @dataclass
@@ -79,10 +93,10 @@ def household_ids(c: S.County) -> np.ndarray:
 def simulate_county(
     n_households: int,
     seed: int,
-    start: date = date(2019, 1, 1),
+    start: date = DEFAULT_START,
     end: date = date(2025, 12, 31),
-    oracle_sample: int = 600,
-    oracle_replicas: int = 300,
+    oracle_sample: int = ORACLE_SAMPLE,
+    oracle_replicas: int = ORACLE_REPLICAS,
     cutoffs: list[date] | None = None,
     params: Parameters | None = None,
     progress: Callable[[int, int, str], None] | None = None,

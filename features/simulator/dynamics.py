@@ -12,6 +12,7 @@ import numpy as np
 from features.simulator import state as S
 from features.simulator.calendar import Week
 from features.simulator.parameters import Parameters
+from features.simulator.places import township_flood_rate
 from features.simulator.planned_floods import flooded_villages
 
 SPRING_FESTIVAL_WEEKS = (3, 4, 5, 6)  # migrants are home, earning nothing
@@ -296,13 +297,16 @@ def migrant_work(c: S.County, week: Week, age, rng, p: Parameters, rec) -> None:
         shock = 1 - (1 - p.job_loss_share_2020) ** (1 / 8)
     elif week.year == 2022 and 14 <= week.iso_week <= 22:
         shock = 1 - (1 - 0.10) ** (1 / 9)
-    stop_p = weekly(p.migrant_stop * np.exp(-0.25 * m["ethic"] - 0.2 * h["luck"][m["hh"]])) + shock
+    # a village's migrant network finds jobs and keeps them (places.py)
+    village = h["village"][m["hh"]]
+    network = c.v["network"][village]
+    stop_p = weekly(p.migrant_stop * c.v["network_loss"][village] * np.exp(-0.25 * m["ethic"] - 0.2 * h["luck"][m["hh"]])) + shock
     lost = mig & able & (u[0] < stop_p)
     season = 3.0 if 7 <= week.iso_week <= 10 else (0.3 if week.iso_week in SPRING_FESTIVAL_WEEKS else 1.0)
     if week.year == 2020 and 4 <= week.iso_week <= 15:
         season *= 0.15
     infant = np.bincount(m["hh"], weights=alive & (age < 3), minlength=c.n_households)[m["hh"]] > 0
-    start_rate = p.migrant_start * np.exp(0.45 * m["ethic"]) * season * np.where(
+    start_rate = p.migrant_start * network * np.exp(0.45 * m["ethic"]) * season * np.where(
         (m["sex"] == 1) & infant, 0.15, 1.0) * np.where(age > 45, 0.5, 1.0)
     start = able & ~mig & (u[1] < weekly(start_rate))
     m["migrant"][quit_ | lost] = False
@@ -358,7 +362,8 @@ def disasters(c: S.County, week: Week, rng, p: Parameters, rec) -> None:
     drought = np.zeros(n_v, bool)
     if flood_season:
         flood = u[0] < weekly(p.flood_rate * v["flood_risk"] * 52 / 17)
-        big = rng.random(c.n_townships) < weekly(p.township_flood_rate * 52 / 17)
+        exposure = township_flood_rate(v, c.n_townships)
+        big = rng.random(c.n_townships) < weekly(p.township_flood_rate * exposure * 52 / 17)
         flood |= big[v["township"]]
     if planned is not None:
         flood |= planned

@@ -40,7 +40,8 @@ def week_money(c: S.County, week: Week, age: np.ndarray, p: Parameters) -> dict[
     farmers = household_sum(c, (age >= 16) & (age < 76) & S.among(m["skill"], (0, 1, 2)))
     farming = farmers > 0
     price = 1.03 ** y
-    gross_farm = np.where(farming, h["land"] * p.farm_net_per_mu / (1 - p.farm_cost_share) * price, 0)
+    land_yield = c.v["land_yield"][h["village"]]
+    gross_farm = np.where(farming, h["land"] * land_yield * p.farm_net_per_mu / (1 - p.farm_cost_share) * price, 0)
     gross_ent = h["enterprise"] * price
     business = (gross_farm * (1 - h["farm_shock"]) + gross_ent * (1 - h["business_loss"])) / 52
     costs = (gross_farm * p.farm_cost_share + gross_ent * 0.55) / 52

@@ -129,10 +129,7 @@ def step(c: S.County, week: Week, age: np.ndarray, rng, p: Parameters, rec) -> n
                 "last_dropout"):
         pushed |= (t - h[key]) <= 6
     pushed |= guarantee
-    cadre = p.discovery_cadre * np.where(h["policy"] == 0, 2.0, 1.0) * np.where(h["category"] == 1, 1.5, 1.0)
-    selfr = p.discovery_self * np.exp(0.4 * h["ethic_h"])
-    screen = p.discovery_screening if week.iso_week in SCREENING_WEEKS else 0.0
-    miss = (1 - p.discovery_department * pushed) * (1 - cadre) * (1 - selfr) * (1 - screen)
+    miss = 1 - found_probability(c, week, pushed, p)
     found = eligible & (h["pending"] == S.NEVER) & (u[0] > miss) & ((h["checked_until"] <= t) | (trig == TRIGGER_SUDDEN))
     h["pending"][found] = t + rng.integers(2, 5, found.sum())
     h["trigger"][found] = trig[found]
@@ -141,6 +138,19 @@ def step(c: S.County, week: Week, age: np.ndarray, rng, p: Parameters, rec) -> n
     _eliminate(c, week, age, trig, p, rec)
     _county_programmes(c, week, age, rng, p, rec)
     return entered
+
+
+def found_probability(c: S.County, week: Week, pushed: np.ndarray, p: Parameters) -> np.ndarray:
+    """Each household's chance this week of being found if it meets a criterion: department push
+    after a pushed event, cadre visit, self-report, the autumn screening."""
+    h = c.h
+    # the village's lasting outreach (places.py): how hard its cadres look, and how readily its
+    # people ask; department pushes reach every village alike
+    outreach = c.v["outreach"][h["village"]]
+    cadre = p.discovery_cadre * outreach * np.where(h["policy"] == 0, 2.0, 1.0) * np.where(h["category"] == 1, 1.5, 1.0)
+    selfr = p.discovery_self * outreach * np.exp(0.4 * h["ethic_h"])
+    screen = np.minimum(p.discovery_screening * outreach, 0.5) if week.iso_week in SCREENING_WEEKS else 0.0
+    return 1 - (1 - p.discovery_department * pushed) * (1 - cadre) * (1 - selfr) * (1 - screen)
 
 
 def _assist(c: S.County, week: Week, age, rng, p: Parameters, rec) -> None:

@@ -6,6 +6,7 @@ import numpy as np
 
 from features.simulator import state as S
 from features.simulator.layout import build_layout
+from features.simulator.places import draw_places, household_disadvantage
 
 # Household types: elderly alone, elderly couple, couple with children, three generations,
 # couple with adult child, single adult.
@@ -33,6 +34,7 @@ def build_county(n_households: int, start_day: int, rng: np.random.Generator,
         spare_households: share of extra household slots kept free for households that form.
     """
     lay = build_layout(n_households, rng, minority=minority, names=township_names)
+    places = draw_places(lay, rng)
     n_v = len(lay["village_township"])
     H = n_households
     # Households are spread over villages unevenly (bigger villages near the township seat).
@@ -41,8 +43,9 @@ def build_county(n_households: int, start_day: int, rng: np.random.Generator,
     township = lay["village_township"][village]
     miao = township == lay["minority_township"]
 
-    # Latent household traits: z = disadvantage (illness-prone, weak earning, little land).
-    z = rng.normal(0, 1, H) + 0.5 * lay["remoteness"][village]
+    # Latent household traits: z = disadvantage (illness-prone, weak earning, little land), part
+    # of it the village's and township's lasting disadvantage (places.py).
+    z = household_disadvantage(places["place"], village, rng)
     htype = rng.choice(6, H, p=_TYPE_P)
     cat_score = z + rng.normal(0, 0.8, H)
     # ~25% exited (脱贫户), ~8% marginal: docs/simulator.md gives the sources
@@ -259,6 +262,7 @@ def build_county(n_households: int, start_day: int, rng: np.random.Generator,
         "township": lay["village_township"].astype(np.int64), "industry": lay["industry"].copy(),
         "industry_quality": lay["industry_quality"], "flood_risk": lay["flood_risk"],
         "drought_risk": lay["drought_risk"], "remoteness": lay["remoteness"],
+        **{k: places[k] for k in ("network", "network_loss", "land_yield", "township_flood", "outreach")},
     }
     county = S.County(h, m, v, len(lay["township_names"]), lay["township_names"],
                       lay["village_names"], {"minority_township": lay["minority_township"]})

@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 def simulate_folder(out: Path, households: int, seed: int, start: date, end: date,
                     scenario: str = "baseline", scenario_week: Week | None = None,
-                    oracle_sample: int = 600, oracle_replicas: int = 300,
+                    oracle_sample: int = 2000, oracle_replicas: int = 60,
                     floods: tuple = ()) -> dict[str, Any]:
     """Simulate the county and write it to ``out``; returns the realism summary.
 

@@ -139,9 +139,12 @@ def person_level(folder: Path) -> list[Sheet]:
         renamed[label] = HOUSEHOLD_DATES[name][0] if name in HOUSEHOLD_DATES else label
     households = households.rename(columns=renamed)
     order = {h: i for i, h in enumerate(households["户编号"])}
+    # A household registered before its members (the registry enters them days apart) is one row
+    # with the member columns empty, as a household-driven office export writes it.
+    alone = households.loc[~households["户编号"].isin(members["户编号"]), ["户编号"]]
+    members = pd.concat([members, alone], ignore_index=True)
     members = members.assign(_order=members["户编号"].map(order).fillna(len(order))).sort_values(
         "_order", kind="stable").drop(columns="_order")
-    assert households["户编号"].isin(members["户编号"]).all(), "a household without members has no person row"
     persons = members.merge(households, on="户编号", how="left").fillna("")
     front = ["户编号", "乡镇", "行政村", "户主姓名"]
     persons = persons[front + [c for c in persons.columns if c not in front]]
@@ -150,6 +153,13 @@ def person_level(folder: Path) -> list[Sheet]:
     sheets[0].name = "人员明细"
     sheets += [office_sheet(contract.TABLES[t].title, f, _kinds(t), date_style=1) for t, f in tables.items()]
     return sheets
+
+
+def households_without_members(folder: Path) -> int:
+    """How many of the export's households have no member row (one household-only row each in
+    the person-level layout)."""
+    tables = read_export(folder)
+    return int((~tables["households"]["户编号"].isin(tables["members"]["户编号"])).sum())
 
 
 def write_xlsx(sheets: list[Sheet], path: Path) -> Path:

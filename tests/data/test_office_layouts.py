@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 
 from features import quarantine as qt
+from features.input_limits import NO_MEMBERS
 from features.mapping_profile import ProfileError, load_profile, parse_profile
+from features.person_level import HOUSEHOLD_ONLY
 from features.reading import read_folder, read_table
 from features.sheet_layout import BLANK, END_LINE, SUBTOTAL
 from features.table_files import ContractError
@@ -157,6 +159,35 @@ def test_person_level_sheet_is_split_by_its_headers(tmp_path, suffix):
     expected = read_folder(write_folder(tmp_path / "plain", tables))
     pd.testing.assert_frame_equal(result.tables["households"], expected.tables["households"])
     pd.testing.assert_frame_equal(result.tables["members"], expected.tables["members"])
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xls"])
+def test_a_household_registered_before_its_members_is_a_row_with_the_member_columns_empty(tmp_path, suffix):
+    """The registry enters a new household and its members days apart: a household-driven export
+    then has one row for it with every member column empty. It gives the household, no member
+    without an id, and is listed so the sheet's rows still reconcile; the household then meets the
+    same rule as in a CSV export (no members in the export or the history: quarantined, not lost)."""
+    tables = valid_tables()
+    persons = _persons(tables)
+    alone = persons.iloc[[0]].copy()
+    alone["户编号"] = "H0099"
+    alone[[c for c in to_chinese("members", tables["members"]).columns if c != "户编号"]] = ""
+    persons = pd.concat([persons, alone], ignore_index=True)
+    if suffix == ".csv":
+        persons.to_csv(tmp_path / "人员明细.csv", index=False)
+        label = "人员明细.csv"
+    else:
+        ow.write_workbook([ow.office_sheet("Sheet1", persons, {})], tmp_path / f"某某导出{suffix}")
+        label = f"某某导出{suffix}"
+    result = read_folder(tmp_path)
+    assert result.counts["households"]["rows_in"] == 7 and result.counts["members"]["rows_valid"] == 12
+    assert result.counts["households"]["rows_valid"] == 6 and result.counts["members"]["rows_quarantined"] == 0
+    assert list(result.quarantine["reason"]) == [NO_MEMBERS]
+    listed = result.non_data[result.non_data["reason"] == HOUSEHOLD_ONLY]
+    assert list(listed["text"]) == ["H0099"] and listed["file"].iloc[0].startswith(label)
+    members = result.counts["members"]
+    footer = 0 if suffix == ".csv" else 3  # the office sheet's 合计, blank and 制表人 lines
+    assert len(persons) + footer == members["rows_valid"] + members["rows_quarantined"] + result.non_data_counts()["members"]
 
 
 def test_a_household_whose_repeated_columns_disagree_is_quarantined_naming_both(tmp_path):

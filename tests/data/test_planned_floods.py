@@ -43,7 +43,9 @@ def test_planned_flood_hits_the_named_township_in_its_week(runs):
     share = week["household_id"].nunique() / (town["township"] == "白马镇").sum()
     assert 0.2 <= share <= 0.85  # the existing flood model: 25-80% of each village's households
     onsets = shock_onsets(flooded.tables)
-    first = onsets[onsets["area"] == "白马镇"]["onset"].min()
+    # the planned flood's onset (a natural township flood earlier in 2021 may be found too: with the
+    # simulator's lasting place differences flood-prone townships flood more often)
+    first = onsets[(onsets["area"] == "白马镇") & (onsets["onset"] >= pd.Timestamp("2022-03-07"))]["onset"].min()
     assert pd.Timestamp("2022-03-13") <= first <= pd.Timestamp("2022-05-15")  # found by recorded date
     assert flooded.parameters["planned_floods"] == [{"township": "白马镇", "start": "2022-03-09", "weeks": 1}]
 

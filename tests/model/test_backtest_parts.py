@@ -88,3 +88,45 @@ def test_the_weekly_list_rule_is_criteria_plus_each_townships_capacity():
     listed = rule_list(frame, score, criterion, {"乙镇": 2}, default_capacity=1)
     # 甲镇: its one highest risk (a) and the household meeting a criterion (c); 乙镇: its two highest.
     assert listed.tolist() == [True, False, True, True, False, True]
+
+
+def test_every_backtest_origin_has_two_years_of_training_cutoffs():
+    """The oldest origin of issue 28's first runs trained on one or two cutoffs (its year fell
+    outside the pooled interval): an origin needs ``min_train_span_weeks`` of training cutoffs."""
+    from training.config import load_config
+    from training.rolling import backtest_splits
+
+    config = load_config()
+    nine_years = list(pd.date_range("2017-12-31", "2024-12-29", freq="28D"))  # 2017-2025 history
+    seven_years = list(pd.date_range("2019-12-29", "2024-12-29", freq="28D"))  # 2019-2025 history
+    long_splits = backtest_splits(nine_years, config)
+    assert len(long_splits) == 3
+    for split in long_splits:
+        assert max(split.train) - min(split.train) >= pd.Timedelta(weeks=100)
+    # A 2019-2025 history holds the configured split and no older origin of two training years.
+    assert len(backtest_splits(seven_years, config)) == 1
+    relaxed = {**config, "backtest": {**config["backtest"], "min_train_span_weeks": 0}}
+    assert len(backtest_splits(seven_years, relaxed)) == 3
+
+
+def _headroom_rows(n: int, seed: int):
+    """Oracle rows at a 2% entry rate: the oracle's list finds 60% of entrants, the model's 45%
+    (mostly the same ones), the rules' 30%."""
+    rng = np.random.default_rng(seed)
+    y = rng.random(n) < 0.02
+    u = rng.random(n)
+    listed = {"oracle": y & (u < 0.6), "model": y & (u < 0.45), "rules_fitted": y & (u > 0.7)}
+    return np.arange(n).astype(str), y, listed
+
+
+def test_recall_headroom_interval_narrows_with_the_oracle_entrants():
+    """Issue 28 item 7: 36 entrants among the oracle rows left the headroom unreadable; 250 read it."""
+    from training.backtests import _headroom_interval
+
+    few = _headroom_interval(*_headroom_rows(1_800, 1), "rules_fitted")
+    many = _headroom_interval(*_headroom_rows(12_500, 1), "rules_fitted")
+    households, y, listed = _headroom_rows(12_500, 1)
+    point = (y[listed["model"]].sum() - y[listed["rules_fitted"]].sum()) / (
+        y[listed["oracle"]].sum() - y[listed["rules_fitted"]].sum())
+    assert many[0] < point < many[1]
+    assert many[1] - many[0] < 0.6 * (few[1] - few[0])
