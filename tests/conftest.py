@@ -204,9 +204,7 @@ def registered_champion(small_county, tmp_path_factory):
 
     from filelock import FileLock
 
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    shared = tmp_path_factory.getbasetemp().parent / "registry" if worker else tmp_path_factory.mktemp("registry")
-    shared.mkdir(exist_ok=True)
+    shared = _shared_folder(tmp_path_factory, "registry")
     with FileLock(str(shared / "train.lock")):
         done = shared / "train.json"
         if not done.exists():
@@ -216,6 +214,15 @@ def registered_champion(small_county, tmp_path_factory):
     own = tmp_path_factory.mktemp("registry-copy")
     shutil.copyfile(shared / "mlflow.db", own / "mlflow.db")
     return {**result, "tracking_uri": f"sqlite:///{own / 'mlflow.db'}"}
+
+
+def _shared_folder(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A folder every xdist worker of this session sees (its own one without xdist)."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return tmp_path_factory.mktemp(name)
+    folder = tmp_path_factory.getbasetemp().parent / name
+    folder.mkdir(exist_ok=True)
+    return folder
 
 
 def _train_champion(county: Path, folder: Path) -> dict:
@@ -292,14 +299,28 @@ FAST_TRAINING = {
 
 
 @pytest.fixture(scope="session")
-def trained_small(small_county):
-    """(tables, policy, TrainingResult) of the fast training config on the small county."""
+def trained_small(small_county, tmp_path_factory):
+    """(tables, policy, TrainingResult) of the fast training config on the small county.
+
+    Fitted once per session, not once per xdist worker (~20 s each): the first worker pickles it
+    under a file lock, the other reads the pickle (20 MB, a fraction of a second).
+    """
+    import pickle
+
+    from filelock import FileLock
+
     from features.policy import load_policy
     from training.config import load_config
     from training.county_data import read_history, read_oracle
     from training.train import fit_and_evaluate
 
-    tables, _ = read_history(small_county)
-    policy = load_policy()
-    result = fit_and_evaluate(tables, policy, load_config(overrides=FAST_TRAINING), oracle=read_oracle(small_county))
-    return tables, policy, result
+    shared = _shared_folder(tmp_path_factory, "trained-small")
+    with FileLock(str(shared / "fit.lock")):
+        done = shared / "trained.pickle"
+        if done.exists():
+            return pickle.loads(done.read_bytes())
+        tables, _ = read_history(small_county)
+        policy = load_policy()
+        result = fit_and_evaluate(tables, policy, load_config(overrides=FAST_TRAINING), oracle=read_oracle(small_county))
+        done.write_bytes(pickle.dumps((tables, policy, result), protocol=pickle.HIGHEST_PROTOCOL))
+        return tables, policy, result
