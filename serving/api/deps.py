@@ -31,15 +31,24 @@ FORBIDDEN = "your role may not do this / 您的角色无权进行此操作"
 HOUSEHOLD_NOT_FOUND = "household not found in this week / 本周未找到该户"
 WEEK_NOT_FOUND = "week not published / 该周尚未发布"
 
+def _asked(week: str) -> Week:
+    """The week a request names. Only the canonical spelling names a published week (as the path's
+    pattern requires), and a week its year does not have (2021-W53, 1054-W53: the pattern lets them
+    through) is not found either, never a server error."""
+    if not re.match(WEEK_PATTERN, week):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, WEEK_NOT_FOUND)
+    try:
+        return Week.parse(week)
+    except ValueError:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, WEEK_NOT_FOUND) from None
+
+
 def published_week(session: Session, week: str | None) -> tuple[Week, int]:
     """(week, its published run) for the week a request names (parsed here, at the edge) or the
     newest (``serving.reads.household.resolve_week``); 404 when not published."""
     from serving.reads.household import resolve_week
 
-    # Only the canonical spelling names a published week here (as the path's pattern requires).
-    if week is not None and not re.match(WEEK_PATTERN, week):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, WEEK_NOT_FOUND)
-    asked = Week.parse(week) if week is not None else None
+    asked = _asked(week) if week is not None else None
     found = resolve_week(session, asked)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, WEEK_NOT_FOUND)
@@ -48,13 +57,11 @@ def published_week(session: Session, week: str | None) -> tuple[Week, int]:
 
 def published_week_of(published: list[tuple[Week, int]], week: str | None) -> tuple[Week, int]:
     """``published_week`` over the published weeks already read ([(week, run)] newest first)."""
-    if week is not None and not re.match(WEEK_PATTERN, week):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, WEEK_NOT_FOUND)
     if week is None:
         if not published:
             raise HTTPException(status.HTTP_404_NOT_FOUND, WEEK_NOT_FOUND)
         return published[0]
-    asked = Week.parse(week)
+    asked = _asked(week)
     for label, run_id in published:
         if label == asked:
             return label, run_id

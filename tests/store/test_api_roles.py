@@ -215,6 +215,12 @@ def test_errors_are_json_with_a_clear_message(api):
     missing = client.get("/api/v1/weeks/2019-W01/watchlist", headers=h)
     assert missing.status_code == 404 and "not published" in missing.json()["detail"]
     assert client.get("/api/v1/households/NOPE", headers=h).json()["detail"].startswith("household not found")
+    # A week its year does not have passes the path's pattern: not found, never a server error
+    # (schemathesis found /weeks/1054-W53/drift answering 500).
+    for path in ("/api/v1/weeks/2021-W53/drift", "/api/v1/weeks/1054-W53/watchlist", "/api/v1/weeks/2021-W53/export.xlsx",
+                 "/api/v1/households/NOPE?week=2021-W53"):
+        answer = client.get(path, headers=h)
+        assert answer.status_code == 404 and "not published" in answer.json()["detail"], (path, answer.status_code)
 
 
 def test_reads_and_exports_are_audited(api):

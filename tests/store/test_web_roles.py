@@ -53,6 +53,7 @@ def _pages(p):
         "township": f"/township?week={week}",
         "data": f"/data?week={week}",
         "bad_week": "/watchlist?week=2025-48",
+        "no_such_week": "/watchlist?week=2021-W53",  # the pattern lets it through; 2021 has 52 weeks
     }
 
 
@@ -77,6 +78,7 @@ EXPECTED = {
     "township": expected(200),
     "data": expected(200),
     "bad_week": expected(400),
+    "no_such_week": expected(404),
 }
 
 

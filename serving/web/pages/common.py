@@ -30,7 +30,10 @@ def choose_week(db, week: str | None, language: str):
     names = [w["week"] for w in published]
     if not published:
         return names, None
-    asked = Week.parse(week) if week else Week(names[0])  # parsed once, at the page's edge
+    try:
+        asked = Week.parse(week) if week else Week(names[0])  # parsed once, at the page's edge
+    except ValueError:  # a week its year does not have (2021-W53): not published, not a server error
+        asked = None
     chosen = next((w for w in published if w["week"] == asked), None)
     if chosen is None:
         raise PageError(404, "week", gettext(language, "No results have been published for this week."))
