@@ -31,6 +31,7 @@ FORBIDDEN = "your role may not do this / 您的角色无权进行此操作"
 HOUSEHOLD_NOT_FOUND = "household not found in this week / 本周未找到该户"
 WEEK_NOT_FOUND = "week not published / 该周尚未发布"
 
+
 def _asked(week: str) -> Week:
     """The week a request names. Only the canonical spelling names a published week (as the path's
     pattern requires), and a week its year does not have (2021-W53, 1054-W53: the pattern lets them
